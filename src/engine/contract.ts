@@ -1,0 +1,106 @@
+/**
+ * The pipeline contract after validation and defaulting: what the engine works from.
+ * The config loader (src/config) turns YAML into these; nothing else builds them by hand but tests.
+ */
+export type ScalarKind =
+  | 'smallint'
+  | 'integer'
+  | 'bigint'
+  | 'numeric'
+  | 'real'
+  | 'double precision'
+  | 'boolean'
+  | 'text'
+  | 'varchar'
+  | 'date'
+  | 'timestamp'
+  | 'timestamptz'
+  | 'uuid'
+  | 'jsonb';
+
+export interface ColumnType {
+  readonly kind: ScalarKind;
+  /** numeric(p,s): total significant digits. */
+  readonly precision?: number;
+  /** numeric(p,s): digits after the decimal point. */
+  readonly scale?: number;
+  /** varchar(n): maximum length in characters. */
+  readonly length?: number;
+  /** The canonical SQL spelling, e.g. `numeric(12,2)`, used in CREATE TABLE. */
+  readonly sql: string;
+}
+
+export interface ColumnContract {
+  /** Target column name (an identifier; always quoted in SQL). */
+  readonly name: string;
+  readonly type: ColumnType;
+  /** Header name (CSV) or field name (JSON) the value comes from; defaults to `name`. */
+  readonly source: string;
+  readonly nullable: boolean;
+  /** Raw input text used in place of an empty or missing value (then coerced like any input). */
+  readonly default?: string;
+  /** Parse format for dates, timestamps (e.g. `DD/MM/YYYY HH:mm`) or numbers (e.g. `1.234,56`). */
+  readonly format?: string;
+}
+
+export type FormatName = 'auto' | 'csv' | 'tsv' | 'ndjson' | 'json' | 'parquet' | 'xlsx';
+export type WriteMode = 'append' | 'upsert' | 'replace';
+
+export interface CsvOptions {
+  readonly delimiter: string;
+  readonly quote: string;
+  /** Character that escapes a quote inside a quoted field; equal to `quote` means doubling (RFC 4180). */
+  readonly escape: string;
+  readonly header: boolean;
+  readonly encoding: 'utf8' | 'latin1';
+}
+
+export interface RejectPolicy {
+  /** Largest tolerated share of rejected rows (0..1). */
+  readonly maxRatio?: number;
+  /** Largest tolerated number of rejected rows. */
+  readonly maxRejects?: number;
+}
+
+export interface TableName {
+  readonly schema: string;
+  readonly name: string;
+}
+
+export interface Pipeline {
+  readonly name: string;
+  readonly match: readonly string[];
+  readonly format: FormatName;
+  readonly csv: CsvOptions;
+  readonly table: TableName;
+  readonly createTable: boolean;
+  readonly mode: WriteMode;
+  readonly key: readonly string[];
+  readonly columns: readonly ColumnContract[];
+  readonly rejects: RejectPolicy;
+  readonly duplicateKeys: 'last' | 'reject';
+  /** IANA zone for timestamps without an offset going into timestamptz. */
+  readonly timezone: string;
+  readonly onDrift: 'reject' | 'ignoreExtra';
+  readonly afterLoad: 'none' | 'tag' | 'move';
+  readonly infer: boolean;
+  readonly limits: {
+    /** Decompressed bytes past which a file is refused (gzip bombs). */
+    readonly maxDecompressedBytes: number;
+  };
+}
+
+export interface RetentionPolicy {
+  readonly last?: number;
+  readonly daily?: number;
+  readonly weekly?: number;
+  readonly monthly?: number;
+}
+
+export interface InletConfig {
+  readonly pipelines: readonly Pipeline[];
+  readonly snapshots?: { readonly schedule?: string; readonly retention?: RetentionPolicy };
+}
+
+export const DEFAULT_CSV: CsvOptions = { delimiter: ',', quote: '"', escape: '"', header: true, encoding: 'utf8' };
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 ** 3;

@@ -1,0 +1,34 @@
+import { emptyIsNull } from '../column-type.js';
+import { makeCoercer } from '../coerce/index.js';
+import type { ColumnContract, Pipeline } from '../contract.js';
+import type { Coercer } from '../copy-text.js';
+
+/** Everything the row encoders need per column, precomputed once per file. */
+export interface ColumnPlan {
+  readonly names: readonly string[];
+  readonly sources: readonly string[];
+  readonly coercers: readonly Coercer[];
+  /** Empty input means NULL (non-text types) rather than an empty string. */
+  readonly emptyNull: readonly boolean[];
+  readonly nullable: readonly boolean[];
+  /** UTF-8 bytes of the column's default, used for empty or missing input. */
+  readonly defaults: readonly (Buffer | undefined)[];
+  readonly jsonb: readonly boolean[];
+  readonly columns: readonly ColumnContract[];
+}
+
+export function planColumns(pipeline: Pipeline): ColumnPlan {
+  const columns = pipeline.columns;
+  return {
+    names: columns.map((c) => c.name),
+    sources: columns.map((c) => c.source),
+    coercers: columns.map((c) => makeCoercer(c)),
+    emptyNull: columns.map((c) => emptyIsNull(c.type)),
+    nullable: columns.map((c) => c.nullable),
+    defaults: columns.map((c) => (c.default === undefined ? undefined : Buffer.from(c.default, 'utf8'))),
+    jsonb: columns.map((c) => c.type.kind === 'jsonb'),
+    columns,
+  };
+}
+
+export const REQUIRED_REASON = 'is required (NOT NULL) but empty';

@@ -1,0 +1,172 @@
+import { isUtf8 } from 'node:buffer';
+import { FormatError } from '../../errors.js';
+import { CsvScanner } from '../../formats/csv/scanner.js';
+import { TAB } from '../copy-text.js';
+import type { CsvOptions, Pipeline } from '../contract.js';
+import { byteProblem, type RowWriter } from './encoder.js';
+
+const LF = 0x0a;
+
+/**
+ * CSV/TSV → COPY text. Works on the scanner's byte ranges: no string per field on the good path.
+ * UTF-8 and NUL checks run once per buffer with native code; only a buffer that fails them
+ * pays for a per-row check that names the offending column.
+ */
+export async function* encodeCsv(
+  chunks: AsyncIterable<Buffer>,
+  csv: CsvOptions,
+  pipeline: Pipeline,
+  writer: RowWriter,
+  source: string,
+): AsyncGenerator<Buffer> {
+  const scanner = new CsvScanner({ ...csv, source });
+  const plan = writer.plan;
+  const columnCount = plan.names.length;
+  const out = writer.out;
+  let fieldIndex: Int32Array | undefined = csv.header ? undefined : identityMapping(columnCount);
+  let expectedFields = columnCount;
+  let sawHeader = false;
+  let checkedBuffer: Buffer | undefined;
+  let cleanUpTo = 0;
+
+  const onRow = (buf: Buffer, fieldCount: number, line: number, rowStart: number, rowEnd: number, problem?: string) => {
+    if (fieldIndex === undefined) {
+      const header = readHeader(buf, scanner, fieldCount);
+      fieldIndex = mapHeader(header, pipeline, line, source);
+      expectedFields = fieldCount;
+      sawHeader = true;
+      return;
+    }
+    writer.stats.records++;
+    const start = out.pos;
+    if (problem !== undefined) {
+      writer.reject(start, line, undefined, buf.toString('utf8', rowStart, rowEnd), problem);
+      return;
+    }
+    if (fieldCount !== expectedFields) {
+      const reason = `has ${fieldCount} field${fieldCount === 1 ? '' : 's'}, expected ${expectedFields}${
+        csv.header ? ' (as in the header)' : ''
+      }`;
+      writer.reject(start, line, undefined, buf.toString('utf8', rowStart, rowEnd), reason);
+      return;
+    }
+    if (buf !== checkedBuffer) {
+      checkedBuffer = buf;
+      cleanUpTo = cleanPrefix(buf);
+    }
+    const mapping = fieldIndex;
+    const starts = scanner.starts;
+    const ends = scanner.ends;
+    const careful = rowEnd >= cleanUpTo;
+    for (let c = 0; c < columnCount; c++) {
+      if (c > 0) out.byte(TAB);
+      const f = mapping[c] as number;
+      let reason: string | undefined;
+      if (f < 0) {
+        reason = writer.absent(c);
+      } else {
+        const s = starts[f] as number;
+        const e = ends[f] as number;
+        reason = careful ? byteProblem(buf, s, e, csv.encoding === 'utf8') : undefined;
+        reason ??= writer.value(c, buf, s, e);
+        if (reason !== undefined) {
+          writer.reject(start, line, c, buf.toString('utf8', s, Math.min(e, s + 1024)), reason);
+          return;
+        }
+        continue;
+      }
+      if (reason !== undefined) {
+        writer.reject(start, line, c, undefined, reason);
+        return;
+      }
+    }
+    writer.endRow(line);
+  };
+
+  let first = true;
+  for await (let chunk of chunks) {
+    if (csv.encoding === 'latin1') chunk = Buffer.from(chunk.toString('latin1'), 'utf8');
+    else if (first && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+    first = false;
+    scanner.push(chunk, onRow);
+    const ready = writer.flush();
+    if (ready) yield ready;
+  }
+  scanner.finish(onRow);
+  if (csv.header && !sawHeader) {
+    throw new FormatError('empty_file', 'The file has no header row and no data: there is nothing to load.', {
+      location: { source },
+    });
+  }
+  const rest = writer.flush(true);
+  if (rest) yield rest;
+}
+
+function identityMapping(count: number): Int32Array {
+  const mapping = new Int32Array(count);
+  for (let i = 0; i < count; i++) mapping[i] = i;
+  return mapping;
+}
+
+/** Bytes before the last line feed that are valid UTF-8 without NULs; rows wholly inside need no per-row check. */
+function cleanPrefix(buf: Buffer): number {
+  const end = buf.lastIndexOf(LF) + 1;
+  if (end === 0) return 0;
+  const nul = buf.indexOf(0);
+  if (nul !== -1 && nul < end) return 0;
+  return isUtf8(buf.subarray(0, end)) ? end : 0;
+}
+
+function readHeader(buf: Buffer, scanner: CsvScanner, count: number): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) names.push(buf.toString('utf8', scanner.starts[i], scanner.ends[i]));
+  return names;
+}
+
+const normalise = (name: string) => name.trim().toLowerCase();
+
+/**
+ * Maps contract columns to header positions. Header names are only ever compared with the
+ * contract's sources, never used as SQL, so a hostile header cannot reach the database.
+ */
+function mapHeader(header: readonly string[], pipeline: Pipeline, line: number, source: string): Int32Array {
+  const exact = new Map<string, number>();
+  const loose = new Map<string, number>();
+  const repeated = new Set<string>();
+  header.forEach((name, i) => {
+    if (exact.has(name)) repeated.add(name);
+    exact.set(name, i);
+    if (!loose.has(normalise(name))) loose.set(normalise(name), i);
+  });
+  const mapping = new Int32Array(pipeline.columns.length);
+  const used = new Set<number>();
+  const missing: string[] = [];
+  pipeline.columns.forEach((column, c) => {
+    const index = exact.get(column.source) ?? loose.get(normalise(column.source));
+    if (index === undefined) missing.push(column.source);
+    else used.add(index);
+    mapping[c] = index ?? -1;
+  });
+  const extra = header.filter((_, i) => !used.has(i));
+  const usedRepeats = [...repeated].filter((name) => pipeline.columns.some((c) => c.source === name));
+  const problems: string[] = [];
+  if (usedRepeats.length > 0) problems.push(`column ${list(usedRepeats)} appears more than once`);
+  if (missing.length > 0) problems.push(`missing column${missing.length > 1 ? 's' : ''} ${list(missing)}`);
+  if (extra.length > 0 && pipeline.onDrift === 'reject') {
+    problems.push(`unexpected column${extra.length > 1 ? 's' : ''} ${list(extra)}`);
+  }
+  if (problems.length > 0) {
+    throw new FormatError(
+      'schema_drift',
+      `The header (line ${line}) does not match pipeline "${pipeline.name}": ${problems.join('; ')}. ` +
+        `Expected ${list(pipeline.columns.map((c) => c.source))}. Fix the file or update the pipeline's columns` +
+        (extra.length > 0 && pipeline.onDrift === 'reject' ? ' (onDrift: ignoreExtra skips extra columns).' : '.'),
+      { location: { source, line } },
+    );
+  }
+  return mapping;
+}
+
+function list(names: readonly string[]): string {
+  return names.map((n) => JSON.stringify(n.length > 80 ? `${n.slice(0, 80)}…` : n)).join(', ');
+}

@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import type { Pipeline } from './contract.js';
+import type { IngestStatus, ObjectSource } from './types.js';
+
+/**
+ * The ledger row and the loaded rows commit in one transaction; these are its statements.
+ * Identity: (pipeline, source URI, content hash). Version id and ETag are only a fast first check.
+ */
+
+/** A transaction-scoped lock per (pipeline, URI): concurrent deliveries of one object take turns. */
+export async function lockObject(client: PoolClient, pipeline: Pipeline, uri: string): Promise<void> {
+  const digest = createHash('sha256').update(pipeline.name).update('\u0000').update(uri).digest();
+  await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [digest.readBigInt64BE(0).toString()]);
+}
+
+export interface LoadedIngestion {
+  readonly id: string;
+  readonly sourceOrder: string | null;
+}
+
+/** The ingestion that already loaded this object, judged by version id or ETag before reading it. */
+export async function findLoadedByVersion(
+  client: PoolClient,
+  pipeline: Pipeline,
+  source: ObjectSource,
+): Promise<string | undefined> {
+  if (source.versionId === undefined && source.etag === undefined) return undefined;
+  const result = await client.query<{ id: string }>(
+    `SELECT id FROM inlet.ingestions
+      WHERE pipeline = $1 AND source_uri = $2 AND status = 'loaded'
+        AND (version_id = $3 OR (version_id IS NULL AND $3::text IS NULL AND etag = $4))
+      ORDER BY finished_at DESC LIMIT 1`,
+    [pipeline.name, source.uri, source.versionId ?? null, source.etag ?? null],
+  );
+  return result.rows[0]?.id;
+}
+
+export async function findLoadedByContent(
+  client: PoolClient,
+  pipeline: Pipeline,
+  uri: string,
+  sha256: string,
+): Promise<string | undefined> {
+  const result = await client.query<{ id: string }>(
+    `SELECT id FROM inlet.ingestions
+      WHERE pipeline = $1 AND source_uri = $2 AND content_sha256 = $3 AND status = 'loaded'
+      ORDER BY finished_at DESC LIMIT 1`,
+    [pipeline.name, uri, sha256],
+  );
+  return result.rows[0]?.id;
+}
+
+/** Versions compare as numbers written in any width: pad to equal length, then compare as text. */
+export function compareOrder(a: string, b: string): number {
+  const width = Math.max(a.length, b.length);
+  const left = a.padStart(width, '0');
+  const right = b.padStart(width, '0');
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** The newest order already loaded for this object, when it is newer than `order`. */
+export async function findNewerLoaded(
+  client: PoolClient,
+  pipeline: Pipeline,
+  uri: string,
+  order: string,
+): Promise<LoadedIngestion | undefined> {
+  const result = await client.query<{ id: string; source_order: string }>(
+    `SELECT id, source_order FROM inlet.ingestions
+      WHERE pipeline = $1 AND source_uri = $2 AND status = 'loaded' AND source_order IS NOT NULL`,
+    [pipeline.name, uri],
+  );
+  let newest: LoadedIngestion | undefined;
+  for (const row of result.rows) {
+    if (compareOrder(row.source_order, order) > 0 && (!newest || compareOrder(row.source_order, newest.sourceOrder ?? '') > 0)) {
+      newest = { id: row.id, sourceOrder: row.source_order };
+    }
+  }
+  return newest;
+}
+
+export interface LedgerEntry {
+  readonly id: string;
+  readonly pipeline: Pipeline;
+  readonly source: ObjectSource;
+  readonly status: IngestStatus | 'processing';
+  readonly forced?: boolean;
+  readonly duplicateOf?: string;
+  readonly sha256?: string;
+  readonly bytes?: number;
+  readonly rowsLoaded?: number;
+  readonly rowsRejected?: number;
+  readonly startedAt: Date;
+  readonly finishedAt?: Date;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly details?: unknown;
+}
+
+/** Inserts the ledger row, or completes the one a front door created when it accepted the file. */
+export async function writeLedger(client: PoolClient, entry: LedgerEntry): Promise<void> {
+  const { pipeline, source } = entry;
+  await client.query(
+    `INSERT INTO inlet.ingestions (id, pipeline, source_uri, version_id, etag, source_order, content_sha256, bytes,
+        status, forced, duplicate_of, target_table, mode, rows_loaded, rows_rejected, received_at, started_at,
+        finished_at, error_code, error_message, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+     ON CONFLICT (id) DO UPDATE SET
+        pipeline = EXCLUDED.pipeline, source_uri = EXCLUDED.source_uri, version_id = EXCLUDED.version_id,
+        etag = EXCLUDED.etag, source_order = EXCLUDED.source_order, content_sha256 = EXCLUDED.content_sha256,
+        bytes = EXCLUDED.bytes, status = EXCLUDED.status, forced = EXCLUDED.forced, duplicate_of = EXCLUDED.duplicate_of,
+        target_table = EXCLUDED.target_table, mode = EXCLUDED.mode, rows_loaded = EXCLUDED.rows_loaded,
+        rows_rejected = EXCLUDED.rows_rejected, received_at = coalesce(inlet.ingestions.received_at, EXCLUDED.received_at),
+        started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, error_code = EXCLUDED.error_code,
+        error_message = EXCLUDED.error_message, details = EXCLUDED.details`,
+    [
+      entry.id,
+      pipeline.name,
+      source.uri,
+      source.versionId ?? null,
+      source.etag ?? null,
+      source.order ?? null,
+      entry.sha256 ?? null,
+      entry.bytes ?? null,
+      entry.status,
+      entry.forced ?? false,
+      entry.duplicateOf ?? null,
+      `${pipeline.table.schema}.${pipeline.table.name}`,
+      pipeline.mode,
+      entry.rowsLoaded ?? 0,
+      entry.rowsRejected ?? 0,
+      source.receivedAt ?? null,
+      entry.startedAt,
+      entry.finishedAt ?? null,
+      entry.error?.code ?? null,
+      entry.error?.message ?? null,
+      entry.details === undefined ? null : JSON.stringify(entry.details),
+    ],
+  );
+}

@@ -1,0 +1,75 @@
+import type { Readable } from 'node:stream';
+import type pg from 'pg';
+import type { Logger } from '../observability/logger.js';
+
+/**
+ * One object to ingest, as any front door (CLI, Lambda, upload worker) sees it.
+ * `open()` may be called more than once: a retry after a lost connection reads the object again.
+ */
+export interface ObjectSource {
+  /** Canonical URI: `file:///abs/path`, `s3://bucket/key`. Part of the file's identity. */
+  readonly uri: string;
+  /** The key or file name: what `match` globs and extension detection look at. */
+  readonly name: string;
+  readonly versionId?: string;
+  readonly etag?: string;
+  readonly size?: number;
+  /**
+   * Orders versions of one URI (S3 sequencer or version timestamp, fixed-width or numeric string).
+   * In upsert and replace modes an object older than the loaded one is `superseded`, never applied.
+   */
+  readonly order?: string;
+  /** When the file was accepted by a front door (upload 202, S3 event time); feeds the lag metric. */
+  readonly receivedAt?: Date;
+  open(): Promise<Readable>;
+}
+
+export type IngestStatus = 'loaded' | 'duplicate' | 'superseded' | 'rejected' | 'failed';
+
+export interface RejectRecord {
+  /** 1-based physical line where the row starts (CSV, NDJSON); undefined for JSON arrays. */
+  readonly line: number | undefined;
+  /** 1-based data record number (header excluded). */
+  readonly record: number;
+  /** Contract column (or source field) at fault; undefined when the row as a whole is bad. */
+  readonly column: string | undefined;
+  /** The raw input, truncated to a readable length. */
+  readonly value: string | undefined;
+  readonly reason: string;
+}
+
+export interface IngestResult {
+  readonly source: string;
+  readonly pipeline: string;
+  readonly status: IngestStatus;
+  /** The ledger row; for `duplicate`, the ingestion that loaded the file first. */
+  readonly ingestionId: string | null;
+  readonly rowsLoaded: number;
+  readonly rowsRejected: number;
+  /** Bytes read from the source (compressed size for compressed files). */
+  readonly bytes: number;
+  readonly durationMs: number;
+  readonly contentSha256?: string;
+  readonly error?: { readonly code: string; readonly message: string };
+  /** The first rejected rows (all of them, up to a cap), for display. */
+  readonly rejects: readonly RejectRecord[];
+}
+
+export interface IngestProgress {
+  readonly bytes: number;
+  readonly rows: number;
+  readonly totalBytes: number | undefined;
+}
+
+export interface IngestOptions {
+  readonly pool: pg.Pool;
+  /** Load again even when this identity was loaded before (a new ingestion). */
+  readonly force?: boolean;
+  /** Validate everything and roll back instead of committing (`inlet validate`). */
+  readonly dryRun?: boolean;
+  /** A ledger id assigned earlier by a front door (e.g. the upload API's 202). */
+  readonly ingestionId?: string;
+  readonly logger?: Logger;
+  readonly onProgress?: (progress: IngestProgress) => void;
+  readonly signal?: AbortSignal;
+}

@@ -1,0 +1,47 @@
+/**
+ * Structured JSON logs, one object per line on stderr (stdout carries only results).
+ * Level from INLET_LOG_LEVEL (debug | info | warn | error | silent); default info.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger that adds `fields` (e.g. the ingestion id) to every line. */
+  child(fields: Record<string, unknown>): Logger;
+}
+
+function parseLevel(value: string | undefined): LogLevel {
+  return value !== undefined && value in RANK ? (value as LogLevel) : 'info';
+}
+
+export function createLogger(
+  base: Record<string, unknown> = {},
+  level: LogLevel = parseLevel(process.env.INLET_LOG_LEVEL),
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): Logger {
+  const emit = (lvl: LogLevel, message: string, fields?: Record<string, unknown>) => {
+    if (RANK[lvl] < RANK[level]) return;
+    const entry = { time: new Date().toISOString(), level: lvl, message, ...base, ...fields };
+    write(`${JSON.stringify(entry, errorReplacer)}\n`);
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger({ ...base, ...fields }, level, write),
+  };
+}
+
+function errorReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) {
+    return { name: value.name, message: value.message, ...('code' in value ? { code: value.code } : {}) };
+  }
+  return value;
+}
+
+export const silentLogger: Logger = createLogger({}, 'silent');
