@@ -119,6 +119,12 @@ async function attemptIngest(
     throw toDatabaseError(error, 'connecting to PostgreSQL');
   }
   let broken: Error | undefined;
+  // A connection lost while checked out is reported as an 'error' event; without a listener it
+  // would crash the process instead of failing this attempt (which the retry loop then repeats).
+  const onConnectionError = (error: Error) => {
+    broken ??= error;
+  };
+  client.on('error', onConnectionError);
   let decoder: SourceDecoder | undefined;
   const rejects = new RejectCollector();
   try {
@@ -251,6 +257,7 @@ async function attemptIngest(
     if (isRetryable(error)) broken = error as Error;
     throw refusal(error, pipeline);
   } finally {
+    client.off('error', onConnectionError);
     client.release(broken);
   }
 }

@@ -1,26 +1,32 @@
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectSource } from '../../src/engine/types.js';
 
 /**
- * An in-memory object, streamed in chunks of `chunkSize` bytes so that parsers meet chunk
- * boundaries as they would from a socket.
+ * An in-memory object, streamed in chunks of `chunkSize` bytes (optionally `chunkDelayMs` apart) so
+ * that parsers meet chunk boundaries as they would from a socket.
  */
 export function memorySource(
   name: string,
   content: string | Buffer,
-  extra: Partial<Omit<ObjectSource, 'open' | 'name'>> & { chunkSize?: number } = {},
+  extra: Partial<Omit<ObjectSource, 'open' | 'name'>> & { chunkSize?: number; chunkDelayMs?: number } = {},
 ): ObjectSource {
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-  const { chunkSize = 64 * 1024, ...identity } = extra;
+  const { chunkSize = 64 * 1024, chunkDelayMs = 0, ...identity } = extra;
   return {
     uri: `memory://test/${name}`,
     name,
     size: bytes.length,
     ...identity,
     open: async () => {
-      const chunks: Buffer[] = [];
-      for (let i = 0; i < bytes.length; i += chunkSize) chunks.push(bytes.subarray(i, i + chunkSize));
-      return Readable.from(chunks, { objectMode: false });
+      async function* chunks() {
+        for (let i = 0; i < bytes.length; i += chunkSize) {
+          // A slow network, so that a test can act while the transaction is open.
+          if (chunkDelayMs > 0) await sleep(chunkDelayMs);
+          yield bytes.subarray(i, i + chunkSize);
+        }
+      }
+      return Readable.from(chunks(), { objectMode: false });
     },
   };
 }

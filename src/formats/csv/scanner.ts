@@ -61,8 +61,17 @@ export class CsvScanner {
   }
 
   push(chunk: Buffer, onRow: CsvRowHandler): void {
-    const buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    this.pending = undefined;
+    let buf = chunk;
+    const pending = this.pending;
+    if (pending !== undefined) {
+      this.pending = undefined;
+      // Finish the carried-over row on a small joined buffer rather than copying the whole chunk:
+      // copying every chunk once costs as much as scanning it.
+      const joined = Buffer.concat([pending, chunk.subarray(0, Math.max(pending.length * 2, 64 * 1024))]);
+      const consumed = this.scan(joined, false, onRow);
+      if (consumed >= pending.length) buf = chunk.subarray(consumed - pending.length);
+      else buf = Buffer.concat([joined.subarray(consumed), chunk.subarray(joined.length - pending.length)]);
+    }
     const consumed = this.scan(buf, false, onRow);
     if (consumed < buf.length) {
       if (buf.length - consumed > this.maxRowBytes) {

@@ -1,0 +1,146 @@
+/**
+ * `npm run bench`: Inlet's load speed and memory beside references measured in the same run
+ * (QUALITY.md). Every figure is printed as a ratio; nothing here asserts a time.
+ * Uses DATABASE_URL when set, else a throwaway embedded PostgreSQL. Loopback only.
+ * BENCH_ROWS (default 1,000,000) sets the size of the 1× file.
+ */
+import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline as pump } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { startEmbeddedPostgres } from '../src/db/embedded.js';
+import { migrate } from '../src/db/migrate.js';
+import { ORDERS_TABLE_SQL, writeOrdersCsv } from './orders-data.js';
+
+const run = promisify(execFile);
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+
+const work = await mkdtemp(join(tmpdir(), 'inlet-bench-'));
+// The embedded server runs as the postgres OS user when we are root: it must reach its directory.
+await chmod(work, 0o755);
+const embedded = process.env.DATABASE_URL
+  ? undefined
+  : await startEmbeddedPostgres({ dataDir: join(work, 'data'), ephemeral: false });
+const url = process.env.DATABASE_URL ?? (embedded?.url as string);
+const client = new pg.Client({ connectionString: url });
+await client.connect();
+{
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  await migrate(pool);
+  await pool.end();
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const fmt = (n: number, digits = 2) => n.toFixed(digits);
+
+async function freshTable(name: string): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${name}`);
+  await client.query(ORDERS_TABLE_SQL(name));
+  await client.query('CHECKPOINT');
+}
+
+async function timeIt(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return (performance.now() - started) / 1000;
+}
+
+/** psql's \copy: the reference the goal is stated against. */
+async function psqlCopy(file: string, table: string): Promise<number | undefined> {
+  try {
+    await run('psql', ['--version']);
+  } catch {
+    return undefined;
+  }
+  return timeIt(() =>
+    run('psql', [url, '-v', 'ON_ERROR_STOP=1', '-c', `\\copy ${table} FROM '${file}' WITH (FORMAT csv, HEADER true)`]),
+  );
+}
+
+/** The same raw bytes through COPY FROM STDIN (FORMAT csv), what \copy does, from Node: always available. */
+async function rawCopy(file: string, table: string): Promise<number> {
+  return timeIt(() =>
+    pump(
+      createReadStream(file, { highWaterMark: 1 << 20 }),
+      client.query(copyFrom(`COPY ${table} FROM STDIN WITH (FORMAT csv, HEADER true)`)),
+    ),
+  );
+}
+
+interface ChildResult {
+  seconds: number;
+  rows: number;
+  bytes: number;
+  maxRssMb: number;
+}
+
+async function inlet(file: string, table: string): Promise<ChildResult> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'ingest-child.ts'), url, file, table],
+    { maxBuffer: 1 << 20, env: { ...process.env, INLET_LOG_LEVEL: 'warn' } },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1) as string) as ChildResult;
+}
+
+function line(label: string, value: string, reference = '', ratio = ''): void {
+  console.log(`${label.padEnd(44)} ${value.padStart(14)} ${reference.padStart(22)} ${ratio.padStart(10)}`);
+}
+
+try {
+  await mkdir(work, { recursive: true });
+  const file = join(work, 'orders-1x.csv');
+  const bytes = await writeOrdersCsv(file, ROWS);
+  console.log(`# Inlet bench: ${ROWS.toLocaleString('en')} rows, ${fmt(bytes / 1e6, 1)} MB CSV, 5 typed columns`);
+  console.log(`# median of ${REPEATS} runs each; ratios > 1 mean Inlet is faster / leaner\n`);
+  line('figure', 'inlet', 'reference', 'ratio');
+
+  const psqlTimes: number[] = [];
+  const rawTimes: number[] = [];
+  const inletRuns: ChildResult[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    await freshTable('bench_psql');
+    const p = await psqlCopy(file, 'bench_psql');
+    if (p !== undefined) psqlTimes.push(p);
+    await freshTable('bench_raw');
+    rawTimes.push(await rawCopy(file, 'bench_raw'));
+    await freshTable('bench_inlet');
+    inletRuns.push(await inlet(file, 'bench_inlet'));
+  }
+  const inletSeconds = median(inletRuns.map((r) => r.seconds));
+  const rowsPerSecond = (seconds: number) => `${fmt(ROWS / seconds / 1e6)} M rows/s`;
+  if (psqlTimes.length > 0) {
+    const ref = median(psqlTimes);
+    line('throughput vs psql \\copy (goal >= 1.0x)', rowsPerSecond(inletSeconds), rowsPerSecond(ref), `${fmt(ref / inletSeconds)}x`);
+  } else {
+    line('throughput vs psql \\copy', rowsPerSecond(inletSeconds), 'psql not installed', '-');
+  }
+  const raw = median(rawTimes);
+  line('throughput vs raw COPY csv from Node', rowsPerSecond(inletSeconds), rowsPerSecond(raw), `${fmt(raw / inletSeconds)}x`);
+  line('JS-side MB/s (validated, typed)', `${fmt(bytes / 1e6 / inletSeconds, 0)} MB/s`);
+
+  const bigFile = join(work, 'orders-10x.csv');
+  await writeOrdersCsv(bigFile, ROWS * 10);
+  await freshTable('bench_inlet');
+  const big = await inlet(bigFile, 'bench_inlet');
+  const small = Math.max(...inletRuns.map((r) => r.maxRssMb));
+  line('peak RSS, 10x file vs 1x file (goal <= 1.2x)', `${fmt(big.maxRssMb, 0)} MB`, `${fmt(small, 0)} MB`, `${fmt(big.maxRssMb / small)}x`);
+  line('scale: 10x rows time / 1x time (linear = 10)', `${fmt(big.seconds)} s`, `${fmt(inletSeconds)} s`, `${fmt(big.seconds / inletSeconds, 1)}`);
+  await rm(bigFile);
+  const tenth = join(work, 'orders-0.1x.csv');
+  await writeOrdersCsv(tenth, Math.max(1, Math.floor(ROWS / 10)));
+  await freshTable('bench_inlet');
+  const smallRun = await inlet(tenth, 'bench_inlet');
+  line('scale: 1x rows time / 0.1x time (linear = 10)', `${fmt(inletSeconds)} s`, `${fmt(smallRun.seconds)} s`, `${fmt(inletSeconds / smallRun.seconds, 1)}`);
+  console.log(`\n# sizes: ${(await stat(file)).size} bytes at 1x`);
+} finally {
+  await client.end();
+  await embedded?.stop();
+  await rm(work, { recursive: true, force: true });
+}
