@@ -5,10 +5,10 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createPool } from '../src/db/connect.js';
 import { parseColumnType } from '../src/engine/column-type.js';
 import { DEFAULT_CSV, DEFAULT_MAX_DECOMPRESSED_BYTES, type Pipeline } from '../src/engine/contract.js';
 import { ingest } from '../src/engine/ingest.js';
-import { createPool } from '../src/db/connect.js';
 import { ORDERS_COLUMNS } from './orders-data.js';
 
 const [url, file, table] = process.argv.slice(2);

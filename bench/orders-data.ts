@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 
 /** The five typed columns of the benchmark file (QUALITY.md): about 90 bytes a row. */
 export const ORDERS_COLUMNS = [
@@ -14,7 +14,18 @@ export const ORDERS_TABLE_SQL = (table: string) =>
   `CREATE TABLE ${table} (order_id bigint NOT NULL, placed_at timestamptz, customer text, amount numeric(12,2), paid boolean)`;
 
 const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Margaret', 'Dennis'];
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Hamilton', 'Ritchie'];
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Allen',
+  'Thompson',
+  'Hamilton',
+  'Ritchie',
+];
 
 /** One CSV row; deterministic in `i`, some customers quoted (with a comma), as real exports are. */
 export function orderRow(i: number): string {

@@ -36,7 +36,8 @@ await client.connect();
   await pool.end();
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 
 async function freshTable(name: string): Promise<void> {
@@ -59,7 +60,13 @@ async function psqlCopy(file: string, table: string): Promise<number | undefined
     return undefined;
   }
   return timeIt(() =>
-    run('psql', [url, '-v', 'ON_ERROR_STOP=1', '-c', `\\copy ${table} FROM '${file}' WITH (FORMAT csv, HEADER true)`]),
+    run('psql', [
+      url,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-c',
+      `\\copy ${table} FROM '${file}' WITH (FORMAT csv, HEADER true)`,
+    ]),
   );
 }
 
@@ -97,7 +104,9 @@ try {
   await mkdir(work, { recursive: true });
   const file = join(work, 'orders-1x.csv');
   const bytes = await writeOrdersCsv(file, ROWS);
-  console.log(`# Inlet bench: ${ROWS.toLocaleString('en')} rows, ${fmt(bytes / 1e6, 1)} MB CSV, 5 typed columns`);
+  console.log(
+    `# Inlet bench: ${ROWS.toLocaleString('en')} rows, ${fmt(bytes / 1e6, 1)} MB CSV, 5 typed columns`,
+  );
   console.log(`# median of ${REPEATS} runs each; ratios > 1 mean Inlet is faster / leaner\n`);
   line('figure', 'inlet', 'reference', 'ratio');
 
@@ -117,12 +126,22 @@ try {
   const rowsPerSecond = (seconds: number) => `${fmt(ROWS / seconds / 1e6)} M rows/s`;
   if (psqlTimes.length > 0) {
     const ref = median(psqlTimes);
-    line('throughput vs psql \\copy (goal >= 1.0x)', rowsPerSecond(inletSeconds), rowsPerSecond(ref), `${fmt(ref / inletSeconds)}x`);
+    line(
+      'throughput vs psql \\copy (goal >= 1.0x)',
+      rowsPerSecond(inletSeconds),
+      rowsPerSecond(ref),
+      `${fmt(ref / inletSeconds)}x`,
+    );
   } else {
     line('throughput vs psql \\copy', rowsPerSecond(inletSeconds), 'psql not installed', '-');
   }
   const raw = median(rawTimes);
-  line('throughput vs raw COPY csv from Node', rowsPerSecond(inletSeconds), rowsPerSecond(raw), `${fmt(raw / inletSeconds)}x`);
+  line(
+    'throughput vs raw COPY csv from Node',
+    rowsPerSecond(inletSeconds),
+    rowsPerSecond(raw),
+    `${fmt(raw / inletSeconds)}x`,
+  );
   line('JS-side MB/s (validated, typed)', `${fmt(bytes / 1e6 / inletSeconds, 0)} MB/s`);
 
   const bigFile = join(work, 'orders-10x.csv');
@@ -130,14 +149,29 @@ try {
   await freshTable('bench_inlet');
   const big = await inlet(bigFile, 'bench_inlet');
   const small = Math.max(...inletRuns.map((r) => r.maxRssMb));
-  line('peak RSS, 10x file vs 1x file (goal <= 1.2x)', `${fmt(big.maxRssMb, 0)} MB`, `${fmt(small, 0)} MB`, `${fmt(big.maxRssMb / small)}x`);
-  line('scale: 10x rows time / 1x time (linear = 10)', `${fmt(big.seconds)} s`, `${fmt(inletSeconds)} s`, `${fmt(big.seconds / inletSeconds, 1)}`);
+  line(
+    'peak RSS, 10x file vs 1x file (goal <= 1.2x)',
+    `${fmt(big.maxRssMb, 0)} MB`,
+    `${fmt(small, 0)} MB`,
+    `${fmt(big.maxRssMb / small)}x`,
+  );
+  line(
+    'scale: 10x rows time / 1x time (linear = 10)',
+    `${fmt(big.seconds)} s`,
+    `${fmt(inletSeconds)} s`,
+    `${fmt(big.seconds / inletSeconds, 1)}`,
+  );
   await rm(bigFile);
   const tenth = join(work, 'orders-0.1x.csv');
   await writeOrdersCsv(tenth, Math.max(1, Math.floor(ROWS / 10)));
   await freshTable('bench_inlet');
   const smallRun = await inlet(tenth, 'bench_inlet');
-  line('scale: 1x rows time / 0.1x time (linear = 10)', `${fmt(inletSeconds)} s`, `${fmt(smallRun.seconds)} s`, `${fmt(inletSeconds / smallRun.seconds, 1)}`);
+  line(
+    'scale: 1x rows time / 0.1x time (linear = 10)',
+    `${fmt(inletSeconds)} s`,
+    `${fmt(smallRun.seconds)} s`,
+    `${fmt(inletSeconds / smallRun.seconds, 1)}`,
+  );
   console.log(`\n# sizes: ${(await stat(file)).size} bytes at 1x`);
 } finally {
   await client.end();

@@ -54,7 +54,8 @@ export function parseColumnType(input: string): ColumnType | string {
     case 'varchar': {
       if (second !== undefined) return `varchar takes one length, e.g. varchar(40)`;
       if (first === undefined) return { kind, sql: 'varchar' };
-      if (first < 1 || first > 10_485_760) return `varchar length must be between 1 and 10485760, got ${first}`;
+      if (first < 1 || first > 10_485_760)
+        return `varchar length must be between 1 and 10485760, got ${first}`;
       return { kind, length: first, sql: `varchar(${first})` };
     }
     default:

@@ -102,5 +102,11 @@ export interface InletConfig {
   readonly snapshots?: { readonly schedule?: string; readonly retention?: RetentionPolicy };
 }
 
-export const DEFAULT_CSV: CsvOptions = { delimiter: ',', quote: '"', escape: '"', header: true, encoding: 'utf8' };
+export const DEFAULT_CSV: CsvOptions = {
+  delimiter: ',',
+  quote: '"',
+  escape: '"',
+  header: true,
+  encoding: 'utf8',
+};
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 ** 3;

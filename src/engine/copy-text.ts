@@ -75,4 +75,9 @@ export class CopyTextBuffer {
  * form to `out`. Returns `undefined` on success, or a reason a person understands
  * (e.g. `not an integer`), in which case whatever it wrote past the row start is discarded by the caller.
  */
-export type Coercer = (src: Uint8Array, start: number, end: number, out: CopyTextBuffer) => string | undefined;
+export type Coercer = (
+  src: Uint8Array,
+  start: number,
+  end: number,
+  out: CopyTextBuffer,
+) => string | undefined;

@@ -5,7 +5,8 @@ import type { Pipeline } from './contract.js';
 /** `CREATE TABLE IF NOT EXISTS` from the contract, with the key as primary key. */
 export function createTableSql(pipeline: Pipeline): string {
   const columns = pipeline.columns.map(
-    (c) => `${quoteIdent(c.name)} ${c.type.sql}${c.nullable && !pipeline.key.includes(c.name) ? '' : ' NOT NULL'}`,
+    (c) =>
+      `${quoteIdent(c.name)} ${c.type.sql}${c.nullable && !pipeline.key.includes(c.name) ? '' : ' NOT NULL'}`,
   );
   if (pipeline.key.length > 0) columns.push(`PRIMARY KEY (${pipeline.key.map(quoteIdent).join(', ')})`);
   return `CREATE TABLE IF NOT EXISTS ${quoteTable(pipeline.table)} (\n  ${columns.join(',\n  ')}\n)`;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PoolClient } from 'pg';
 import { isRetryable, sqlStateOf, toDatabaseError } from '../db/errors.js';
-import { DatabaseError, FormatError, InletError, describeLocation } from '../errors.js';
+import { DatabaseError, describeLocation, FormatError, InletError } from '../errors.js';
 import { SourceDecoder } from '../formats/decode.js';
 import { detectFormat } from '../formats/detect.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
@@ -12,10 +12,16 @@ import { planColumns } from './encode/columns.js';
 import { encodeCsv } from './encode/csv.js';
 import { RowWriter } from './encode/encoder.js';
 import { encodeJson } from './encode/json.js';
-import { findLoadedByContent, findLoadedByVersion, findNewerLoaded, lockObject, writeLedger } from './ledger.js';
+import {
+  findLoadedByContent,
+  findLoadedByVersion,
+  findNewerLoaded,
+  lockObject,
+  writeLedger,
+} from './ledger.js';
 import { mergeStaged, prepareTarget, rejectDuplicateKeys, usesStaging } from './merge.js';
+import { insertRejects, REJECT_FLUSH_SIZE, RejectCollector } from './rejects.js';
 import { thresholdVerdict } from './threshold.js';
-import { REJECT_FLUSH_SIZE, RejectCollector, insertRejects } from './rejects.js';
 import type { IngestOptions, IngestResult, IngestStatus, ObjectSource, RejectRecord } from './types.js';
 
 export interface RetryPolicy {
@@ -42,7 +48,11 @@ export async function ingest(
 ): Promise<IngestResult> {
   const startedAt = new Date();
   const id = options.ingestionId ?? randomUUID();
-  const logger = (options.logger ?? silentLogger).child({ ingestionId: id, pipeline: pipeline.name, source: source.uri });
+  const logger = (options.logger ?? silentLogger).child({
+    ingestionId: id,
+    pipeline: pipeline.name,
+    source: source.uri,
+  });
   const retry = options.retry ?? DEFAULT_RETRY;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -56,8 +66,13 @@ export async function ingest(
       return result;
     } catch (error) {
       if (isRetryable(error) && attempt < retry.attempts) {
-        const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-        logger.warn('database unavailable; retrying the file', { attempt, delayMs: Math.round(delay), error });
+        const delay =
+          Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+        logger.warn('database unavailable; retrying the file', {
+          attempt,
+          delayMs: Math.round(delay),
+          error,
+        });
         await sleep(delay);
         continue;
       }
@@ -157,7 +172,14 @@ async function attemptIngest(
       }
     }
 
-    await writeLedger(client, { id, pipeline, source, status: 'processing', startedAt, forced: options.force === true });
+    await writeLedger(client, {
+      id,
+      pipeline,
+      source,
+      status: 'processing',
+      startedAt,
+      forced: options.force === true,
+    });
     const copySql = await prepareTarget(client, pipeline);
     decoder = new SourceDecoder(await source.open(), {
       maxDecompressedBytes: pipeline.limits.maxDecompressedBytes,
@@ -195,7 +217,19 @@ async function attemptIngest(
       }
       options.onProgress?.({ bytes: decoder.rawBytes, rows: writer.stats.records, totalBytes: source.size });
     }
-    if (doomed) return await rejectFile(client, options, source, pipeline, id, startedAt, rejects, writer.stats.records, decoder, logger);
+    if (doomed)
+      return await rejectFile(
+        client,
+        options,
+        source,
+        pipeline,
+        id,
+        startedAt,
+        rejects,
+        writer.stats.records,
+        decoder,
+        logger,
+      );
     await loader.pause();
     const sha256 = decoder.sha256;
 
@@ -203,7 +237,10 @@ async function attemptIngest(
       const loaded = await findLoadedByContent(client, pipeline, source.uri, sha256);
       if (loaded !== undefined) {
         await client.query('ROLLBACK');
-        const result = outcome(source, pipeline, 'duplicate', loaded, startedAt, { bytes: decoder.rawBytes, sha256 });
+        const result = outcome(source, pipeline, 'duplicate', loaded, startedAt, {
+          bytes: decoder.rawBytes,
+          sha256,
+        });
         await recordOutcome(options, source, pipeline, id, startedAt, result, [], logger);
         return result;
       }
@@ -213,7 +250,18 @@ async function attemptIngest(
     }
     await insertRejects(client, id, rejects.takePending());
     if (thresholdVerdict(pipeline.rejects, rejects.total, writer.stats.records).rejected) {
-      return await rejectFile(client, options, source, pipeline, id, startedAt, rejects, writer.stats.records, decoder, logger);
+      return await rejectFile(
+        client,
+        options,
+        source,
+        pipeline,
+        id,
+        startedAt,
+        rejects,
+        writer.stats.records,
+        decoder,
+        logger,
+      );
     }
 
     const rowsLoaded = usesStaging(pipeline) ? await mergeStaged(client, pipeline) : writer.stats.good;

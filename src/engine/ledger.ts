@@ -73,7 +73,10 @@ export async function findNewerLoaded(
   );
   let newest: LoadedIngestion | undefined;
   for (const row of result.rows) {
-    if (compareOrder(row.source_order, order) > 0 && (!newest || compareOrder(row.source_order, newest.sourceOrder ?? '') > 0)) {
+    if (
+      compareOrder(row.source_order, order) > 0 &&
+      (!newest || compareOrder(row.source_order, newest.sourceOrder ?? '') > 0)
+    ) {
       newest = { id: row.id, sourceOrder: row.source_order };
     }
   }

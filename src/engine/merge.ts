@@ -36,7 +36,12 @@ export async function rejectDuplicateKeys(
 ): Promise<number> {
   const keys = pipeline.key.map(quoteIdent);
   const keyList = keys.join(', ');
-  const result = await client.query<{ record: string; line: string | null; key: string; lines: (string | null)[] }>(
+  const result = await client.query<{
+    record: string;
+    line: string | null;
+    key: string;
+    lines: (string | null)[];
+  }>(
     `WITH repeated AS (
        SELECT ${keyList}, array_agg(${LINE} ORDER BY ${RECORD}) AS lines
          FROM ${STAGING} GROUP BY ${keyList} HAVING count(*) > 1)
@@ -76,7 +81,9 @@ export async function mergeStaged(client: PoolClient, pipeline: Pipeline): Promi
   }
   const updates = names.filter((_, i) => !pipeline.key.includes(pipeline.columns[i]?.name ?? ''));
   const action =
-    updates.length > 0 ? `DO UPDATE SET ${updates.map((n) => `${n} = EXCLUDED.${n}`).join(', ')}` : 'DO NOTHING';
+    updates.length > 0
+      ? `DO UPDATE SET ${updates.map((n) => `${n} = EXCLUDED.${n}`).join(', ')}`
+      : 'DO NOTHING';
   const result = await client.query(
     `INSERT INTO ${target} AS t (${columns}) ${rows} ON CONFLICT (${keys.join(', ')}) ${action}`,
   );

@@ -18,7 +18,10 @@ export function thresholdVerdict(policy: RejectPolicy, rejected: number, records
   const overRatio = maxRatio !== undefined && rejected > 0 && ratio > maxRatio;
   const early = overCount || (maxRatio === 0 && rejected > 0);
   const limit = overCount ? `rejects.maxRejects: ${policy.maxRejects}` : `rejects.maxRatio: ${maxRatio}`;
-  const counted = early && !overCount ? `${rejected} row${rejected === 1 ? ' was' : 's were'} rejected` : `${rejected} of ${records} rows were rejected (${percent(ratio)})`;
+  const counted =
+    early && !overCount
+      ? `${rejected} row${rejected === 1 ? ' was' : 's were'} rejected`
+      : `${rejected} of ${records} rows were rejected (${percent(ratio)})`;
   return {
     rejected: overCount || overRatio,
     early,

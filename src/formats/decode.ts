@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { FormatError, SourceError } from '../errors.js';
 import { type Compression, detectCompression } from './detect.js';

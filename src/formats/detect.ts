@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
-import { FormatError } from '../errors.js';
 import type { FormatName } from '../engine/contract.js';
+import { FormatError } from '../errors.js';
 
 export type Compression = 'gzip' | 'none';
 export type ConcreteFormat = Exclude<FormatName, 'auto'>;
@@ -54,12 +54,19 @@ const BY_EXTENSION: Record<string, ConcreteFormat> = {
  * against the content so that a PNG declared as CSV is refused as "not a CSV" instead of
  * producing a thousand rejected rows.
  */
-export function detectFormat(head: Uint8Array, name: string, declared: FormatName, source?: string): ConcreteFormat {
+export function detectFormat(
+  head: Uint8Array,
+  name: string,
+  declared: FormatName,
+  source?: string,
+): ConcreteFormat {
   const binary = BINARY_SIGNATURES.find((s) => startsWith(head, s.bytes));
   const wanted = declared === 'auto' ? undefined : declared;
   if (binary) {
-    if ((wanted === 'parquet' || wanted === undefined) && binary.bytes === PARQUET) return unsupported('parquet', source);
-    if ((wanted === 'xlsx' || wanted === undefined) && binary.bytes === ZIP) return unsupported('xlsx', source);
+    if ((wanted === 'parquet' || wanted === undefined) && binary.bytes === PARQUET)
+      return unsupported('parquet', source);
+    if ((wanted === 'xlsx' || wanted === undefined) && binary.bytes === ZIP)
+      return unsupported('xlsx', source);
     throw new FormatError(
       'not_tabular',
       `${wanted ? `Not a ${wanted.toUpperCase()} file` : 'Not a supported file'}: the content is ${binary.what}. ` +

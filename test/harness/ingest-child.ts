@@ -25,7 +25,11 @@ const pipeline = testPipeline({
 const pool = createPool(url, { max: 1, applicationName: 'inlet-fault-child' });
 for (const file of files) {
   const result = await ingest(
-    { uri: pathToFileURL(file).href, name: file, open: async () => createReadStream(file, { highWaterMark: 64 * 1024 }) },
+    {
+      uri: pathToFileURL(file).href,
+      name: file,
+      open: async () => createReadStream(file, { highWaterMark: 64 * 1024 }),
+    },
     pipeline,
     { pool, retry: { attempts: 30, baseDelayMs: 100, maxDelayMs: 1000 } },
   );

@@ -17,7 +17,10 @@ export interface ColumnSpec {
 
 /** A validated pipeline for tests, with the documented defaults; `columns` use SQL type spellings. */
 export function testPipeline(
-  overrides: Omit<Partial<Pipeline>, 'columns' | 'csv'> & { columns: ColumnSpec[]; csv?: Partial<Pipeline['csv']> },
+  overrides: Omit<Partial<Pipeline>, 'columns' | 'csv'> & {
+    columns: ColumnSpec[];
+    csv?: Partial<Pipeline['csv']>;
+  },
 ): Pipeline {
   const { columns, csv, ...rest } = overrides;
   return {

@@ -1,5 +1,5 @@
-import { emptyIsNull } from '../column-type.js';
 import { makeCoercer } from '../coerce/index.js';
+import { emptyIsNull } from '../column-type.js';
 import type { ColumnContract, Pipeline } from '../contract.js';
 import type { Coercer } from '../copy-text.js';
 

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../../errors.js';
 import { CsvScanner } from '../../formats/csv/scanner.js';
-import { TAB } from '../copy-text.js';
 import type { CsvOptions, Pipeline } from '../contract.js';
+import { TAB } from '../copy-text.js';
 import { byteProblem, type RowWriter } from './encoder.js';
 
 const LF = 0x0a;
@@ -29,7 +29,14 @@ export async function* encodeCsv(
   let checkedBuffer: Buffer | undefined;
   let cleanUpTo = 0;
 
-  const onRow = (buf: Buffer, fieldCount: number, line: number, rowStart: number, rowEnd: number, problem?: string) => {
+  const onRow = (
+    buf: Buffer,
+    fieldCount: number,
+    line: number,
+    rowStart: number,
+    rowEnd: number,
+    problem?: string,
+  ) => {
     if (fieldIndex === undefined) {
       const header = readHeader(buf, scanner, fieldCount);
       fieldIndex = mapHeader(header, pipeline, line, source);
@@ -160,7 +167,9 @@ function mapHeader(header: readonly string[], pipeline: Pipeline, line: number, 
       'schema_drift',
       `The header (line ${line}) does not match pipeline "${pipeline.name}": ${problems.join('; ')}. ` +
         `Expected ${list(pipeline.columns.map((c) => c.source))}. Fix the file or update the pipeline's columns` +
-        (extra.length > 0 && pipeline.onDrift === 'reject' ? ' (onDrift: ignoreExtra skips extra columns).' : '.'),
+        (extra.length > 0 && pipeline.onDrift === 'reject'
+          ? ' (onDrift: ignoreExtra skips extra columns).'
+          : '.'),
       { location: { source, line } },
     );
   }

@@ -37,7 +37,8 @@ export class RowWriter {
     const plan = this.plan;
     if (start === end) {
       const fallback = plan.defaults[c];
-      if (fallback !== undefined) return (plan.coercers[c] as (typeof plan.coercers)[number])(fallback, 0, fallback.length, this.out);
+      if (fallback !== undefined)
+        return (plan.coercers[c] as (typeof plan.coercers)[number])(fallback, 0, fallback.length, this.out);
       if (!plan.emptyNull[c]) return undefined;
       if (!plan.nullable[c]) return REQUIRED_REASON;
       this.out.nullValue();
@@ -68,7 +69,13 @@ export class RowWriter {
     this.stats.good++;
   }
 
-  reject(rowStart: number, line: number | undefined, column: number | undefined, value: string | undefined, reason: string): void {
+  reject(
+    rowStart: number,
+    line: number | undefined,
+    column: number | undefined,
+    value: string | undefined,
+    reason: string,
+  ): void {
     this.out.pos = rowStart;
     this.rejects.add({
       line,
@@ -87,7 +94,12 @@ export class RowWriter {
 }
 
 /** Why a field's bytes cannot go to PostgreSQL at all, or undefined when they can. */
-export function byteProblem(src: Buffer, start: number, end: number, latin1Hint: boolean): string | undefined {
+export function byteProblem(
+  src: Buffer,
+  start: number,
+  end: number,
+  latin1Hint: boolean,
+): string | undefined {
   const nul = src.indexOf(0, start);
   if (nul !== -1 && nul < end) return 'contains a NUL byte, which PostgreSQL cannot store in text';
   if (!isUtf8(src.subarray(start, end))) {

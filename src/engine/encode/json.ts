@@ -46,7 +46,8 @@ export async function* encodeJson(
       let text: string | undefined;
       if (plan.jsonb[c]) text = JSON.stringify(field);
       else if (typeof field === 'string') text = field;
-      else if (typeof field === 'number' || typeof field === 'bigint' || typeof field === 'boolean') text = String(field);
+      else if (typeof field === 'number' || typeof field === 'bigint' || typeof field === 'boolean')
+        text = String(field);
       if (text === undefined) {
         const got = Array.isArray(field) ? 'an array' : 'an object';
         writer.reject(start, rowLine, c, JSON.stringify(field), `expected a single value, got ${got}`);

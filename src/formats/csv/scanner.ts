@@ -194,7 +194,7 @@ export class CsvScanner {
   private scanQuoted(buf: Buffer, open: number, field: number, final: boolean): number {
     const len = buf.length;
     const quote = this.quote;
-    const escape = this.escape;
+    const escapeByte = this.escape;
     const contentStart = open + 1;
     let pos = contentStart;
     let escapes = false;
@@ -204,36 +204,36 @@ export class CsvScanner {
         if (!final) return INCOMPLETE;
         this.problem ??= `quoted field ${field + 1} is not closed before the end of the file`;
         this.newlinesInRow += newlines;
-        this.setField(buf, field, contentStart, len, escapes);
+        this.setField(field, contentStart, len, escapes);
         return len;
       }
       const b = buf[pos];
       if (b === LF) {
         newlines++;
-      } else if (b === escape && escape !== quote) {
+      } else if (b === escapeByte && escapeByte !== quote) {
         if (pos + 1 >= len && !final) return INCOMPLETE;
         const next = buf[pos + 1];
-        if (next === quote || next === escape) {
+        if (next === quote || next === escapeByte) {
           escapes = true;
           pos += 2;
           continue;
         }
       } else if (b === quote) {
         if (pos + 1 >= len && !final) return INCOMPLETE;
-        if (buf[pos + 1] === quote && escape === quote) {
+        if (buf[pos + 1] === quote && escapeByte === quote) {
           escapes = true;
           pos += 2;
           continue;
         }
         this.newlinesInRow += newlines;
-        this.setField(buf, field, contentStart, pos, escapes);
+        this.setField(field, contentStart, pos, escapes);
         return pos + 1;
       }
       pos++;
     }
   }
 
-  private setField(buf: Buffer, field: number, start: number, end: number, escapes: boolean): void {
+  private setField(field: number, start: number, end: number, escapes: boolean): void {
     this.starts[field] = start;
     this.ends[field] = end;
     // Unescaping rewrites the buffer, so it waits until the row is known to be complete.
@@ -243,13 +243,13 @@ export class CsvScanner {
   /** Collapses escaped quotes in place (the result is never longer); returns the new end. */
   private unescape(buf: Buffer, start: number, end: number): number {
     const quote = this.quote;
-    const escape = this.escape;
+    const escapeByte = this.escape;
     let write = start;
     for (let read = start; read < end; read++) {
       const b = buf[read] as number;
-      if (b === escape && read + 1 < end) {
+      if (b === escapeByte && read + 1 < end) {
         const next = buf[read + 1] as number;
-        if (next === quote || (next === escape && escape !== quote)) {
+        if (next === quote || (next === escapeByte && escapeByte !== quote)) {
           buf[write++] = next;
           read++;
           continue;
@@ -276,6 +276,7 @@ export class CsvScanner {
 
 function singleByte(value: string, what: string): number {
   const bytes = Buffer.from(value, 'utf8');
-  if (bytes.length !== 1) throw new FormatError('invalid_option', `The CSV ${what} must be one ASCII character, got "${value}".`);
+  if (bytes.length !== 1)
+    throw new FormatError('invalid_option', `The CSV ${what} must be one ASCII character, got "${value}".`);
   return bytes[0] as number;
 }

@@ -59,7 +59,11 @@ describe('faults', () => {
   it('F1: kill -9 mid-COPY, repeatedly, then a clean run: every file exactly once, no leftovers', async () => {
     const db = await createTestDatabase();
     try {
-      const pipeline = testPipeline({ name: 'fault-f1', table: { schema: 'public', name: 'f1' }, columns: COLUMNS });
+      const pipeline = testPipeline({
+        name: 'fault-f1',
+        table: { schema: 'public', name: 'f1' },
+        columns: COLUMNS,
+      });
       await createTargetTable(db.pool, pipeline);
       const files: string[] = [];
       for (let f = 0; f < 4; f++) {
@@ -90,13 +94,17 @@ describe('faults', () => {
       const counts = await db.pool.query(
         'SELECT file_no, count(*)::int AS n, count(DISTINCT row_no)::int AS distinct_rows FROM f1 GROUP BY file_no ORDER BY file_no',
       );
-      expect(counts.rows).toEqual([0, 1, 2, 3].map((f) => ({ file_no: f, n: 60_000, distinct_rows: 60_000 })));
+      expect(counts.rows).toEqual(
+        [0, 1, 2, 3].map((f) => ({ file_no: f, n: 60_000, distinct_rows: 60_000 })),
+      );
       const ledger = await db.pool.query(
         `SELECT source_uri, status FROM inlet.ingestions WHERE pipeline = 'fault-f1' ORDER BY source_uri`,
       );
       expect(ledger.rows.filter((r) => r.status === 'loaded')).toHaveLength(4);
       expect(ledger.rows.filter((r) => r.status === 'processing')).toHaveLength(0);
-      const temp = await db.pool.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname = 'inlet_staging'`);
+      const temp = await db.pool.query(
+        `SELECT count(*)::int AS n FROM pg_class WHERE relname = 'inlet_staging'`,
+      );
       expect(temp.rows[0].n).toBe(0);
     } finally {
       await db.drop();
@@ -122,7 +130,11 @@ describe('faults', () => {
       };
       for (let f = 0; f < 8; f++) for (let n = 1 + Math.floor(random() * 5); n > 0; n--) deliveries.push(f);
       deliveries.sort(() => random() - 0.5);
-      const workers = [createPool(db.url, { max: 2 }), createPool(db.url, { max: 2 }), createPool(db.url, { max: 2 })];
+      const workers = [
+        createPool(db.url, { max: 2 }),
+        createPool(db.url, { max: 2 }),
+        createPool(db.url, { max: 2 }),
+      ];
       try {
         const results = await Promise.all(
           deliveries.map((f, i) =>
@@ -132,13 +144,17 @@ describe('faults', () => {
           ),
         );
         expect(results.filter((r) => r.status === 'loaded')).toHaveLength(8);
-        expect(results.filter((r) => r.status !== 'loaded').every((r) => r.status === 'duplicate')).toBe(true);
+        expect(results.filter((r) => r.status !== 'loaded').every((r) => r.status === 'duplicate')).toBe(
+          true,
+        );
       } finally {
         await Promise.all(workers.map((w) => w.end()));
       }
       const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM f2');
       expect(rows[0].n).toBe(16_000);
-      const ledger = await db.pool.query(`SELECT count(*)::int AS n FROM inlet.ingestions WHERE pipeline = 'fault-f2'`);
+      const ledger = await db.pool.query(
+        `SELECT count(*)::int AS n FROM inlet.ingestions WHERE pipeline = 'fault-f2'`,
+      );
       expect(ledger.rows[0].n).toBe(8);
     } finally {
       await db.drop();
@@ -153,12 +169,20 @@ describe('faults', () => {
     observer.on('error', () => {});
     try {
       await migrate(pool);
-      const pipeline = testPipeline({ name: 'fault-f4', table: { schema: 'public', name: 'f4' }, columns: COLUMNS });
-      await createTargetTable(pool, pipeline);
-      const running = ingest(memorySource('f4.csv', fileContent(1, 200_000), { chunkSize: 256 * 1024, chunkDelayMs: 40 }), pipeline, {
-        pool,
-        retry: { attempts: 40, baseDelayMs: 100, maxDelayMs: 500 },
+      const pipeline = testPipeline({
+        name: 'fault-f4',
+        table: { schema: 'public', name: 'f4' },
+        columns: COLUMNS,
       });
+      await createTargetTable(pool, pipeline);
+      const running = ingest(
+        memorySource('f4.csv', fileContent(1, 200_000), { chunkSize: 256 * 1024, chunkDelayMs: 40 }),
+        pipeline,
+        {
+          pool,
+          retry: { attempts: 40, baseDelayMs: 100, maxDelayMs: 500 },
+        },
+      );
       const copying = await (async () => {
         const deadline = Date.now() + 20_000;
         while (Date.now() < deadline) {
@@ -178,7 +202,9 @@ describe('faults', () => {
       expect(result.status).toBe('loaded');
       const check = createPool(restarted.url, { max: 1 });
       try {
-        const { rows } = await check.query('SELECT count(*)::int AS n, count(DISTINCT row_no)::int AS d FROM f4');
+        const { rows } = await check.query(
+          'SELECT count(*)::int AS n, count(DISTINCT row_no)::int AS d FROM f4',
+        );
         expect(rows[0]).toEqual({ n: 200_000, d: 200_000 });
         const ledger = await check.query(`SELECT status FROM inlet.ingestions WHERE pipeline = 'fault-f4'`);
         expect(ledger.rows).toEqual([{ status: 'loaded' }]);

@@ -15,7 +15,14 @@ function scan(input: string | Buffer, chunkSize = 0, options: Partial<CsvScanner
   const bytes = typeof input === 'string' ? Buffer.from(input) : input;
   const scanner = new CsvScanner({ delimiter: ',', quote: '"', escape: '"', ...options });
   const rows: Row[] = [];
-  const onRow = (buf: Buffer, count: number, line: number, _s: number, _e: number, problem: string | undefined) => {
+  const onRow = (
+    buf: Buffer,
+    count: number,
+    line: number,
+    _s: number,
+    _e: number,
+    problem: string | undefined,
+  ) => {
     const fields: string[] = [];
     for (let i = 0; i < count; i++) fields.push(buf.toString('utf8', scanner.starts[i], scanner.ends[i]));
     rows.push({ fields, line, problem });
@@ -34,7 +41,8 @@ const CHUNK_SIZES = [0, 1, 2, 3, 5, 8, 13];
  * not the one in its CSV (an upstream slip); the CSV is the truth.
  */
 const CORPUS_ERRATA: Record<string, (records: Record<string, string>[]) => Record<string, string>[]> = {
-  'location_coordinates.csv': (records) => records.map((r) => ({ ...r, 'Contact Phone Number': '2095257564' })),
+  'location_coordinates.csv': (records) =>
+    records.map((r) => ({ ...r, 'Contact Phone Number': '2095257564' })),
 };
 
 describe('CsvScanner on the csv-spectrum corpus', () => {
@@ -114,19 +122,26 @@ describe('CsvScanner RFC 4180 corners', () => {
   });
 
   it('refuses a row longer than the limit with the line where it starts', () => {
-    expect(() => scan(`a\n"${'x'.repeat(100)}`, 10, { maxRowBytes: 50 })).toThrow(/line 2 is longer than 50 bytes/);
+    expect(() => scan(`a\n"${'x'.repeat(100)}`, 10, { maxRowBytes: 50 })).toThrow(
+      /line 2 is longer than 50 bytes/,
+    );
   });
 
   it('supports other delimiters, quotes and a backslash escape', () => {
-    expect(fieldsOf(scan("a\t'b\tc'\n", 0, { delimiter: '\t', quote: "'", escape: "'" }))).toEqual([['a', 'b\tc']]);
+    expect(fieldsOf(scan("a\t'b\tc'\n", 0, { delimiter: '\t', quote: "'", escape: "'" }))).toEqual([
+      ['a', 'b\tc'],
+    ]);
     for (const chunk of CHUNK_SIZES) {
-      expect(fieldsOf(scan('"a\\"b","c\\\\d"\n', chunk, { escape: '\\' })), `chunk ${chunk}`).toEqual([['a"b', 'c\\d']]);
+      expect(fieldsOf(scan('"a\\"b","c\\\\d"\n', chunk, { escape: '\\' })), `chunk ${chunk}`).toEqual([
+        ['a"b', 'c\\d'],
+      ]);
     }
   });
 
   it('keeps multi-byte characters split across chunks intact', () => {
     const text = 'naïve,"日本語, text",🙂\n';
-    for (const chunk of CHUNK_SIZES) expect(fieldsOf(scan(text, chunk))).toEqual([['naïve', '日本語, text', '🙂']]);
+    for (const chunk of CHUNK_SIZES)
+      expect(fieldsOf(scan(text, chunk))).toEqual([['naïve', '日本語, text', '🙂']]);
   });
 
   it('agrees with csv-parse on random quoted content at random chunk sizes', () => {
@@ -148,7 +163,9 @@ describe('CsvScanner RFC 4180 corners', () => {
       rows.push(row);
     }
     const text = `${rows
-      .map((row) => row.map((v) => (/[",\r\n]/.test(v) || v === '' ? `"${v.replaceAll('"', '""')}"` : v)).join(','))
+      .map((row) =>
+        row.map((v) => (/[",\r\n]/.test(v) || v === '' ? `"${v.replaceAll('"', '""')}"` : v)).join(','),
+      )
       .join('\r\n')}\r\n`;
     const reference = parse(text, { relax_column_count: true }) as string[][];
     expect(reference).toEqual(rows);
