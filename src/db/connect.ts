@@ -1,0 +1,82 @@
+import path from 'node:path';
+import pg from 'pg';
+import type { Logger } from '../observability/logger.js';
+import { silentLogger } from '../observability/logger.js';
+import { startEmbeddedPostgres } from './embedded.js';
+import { redactSecrets } from './errors.js';
+
+export interface ResolvedDatabase {
+  /** Connection URL, password included: log it only through redactUrl. */
+  url: string;
+  /** Where the URL came from. */
+  source: 'option' | 'env' | 'embedded';
+  /** Stops the embedded server if this call started it; otherwise does nothing. */
+  close(): Promise<void>;
+}
+
+export interface ResolveDatabaseOptions {
+  /** From --database-url; wins over everything. */
+  databaseUrl?: string;
+  /** Inlet's data directory for the embedded server; default INLET_DATA_DIR, else `.inlet` in the working directory. */
+  dataDir?: string;
+  logger?: Logger;
+}
+
+/**
+ * The database to use: --database-url, else DATABASE_URL, else an embedded PostgreSQL under the
+ * data directory, started on demand (or reused if another Inlet process already runs it).
+ */
+export async function resolveDatabaseUrl(options: ResolveDatabaseOptions = {}): Promise<ResolvedDatabase> {
+  const noop = async () => {};
+  if (nonEmpty(options.databaseUrl)) return { url: options.databaseUrl, source: 'option', close: noop };
+  const fromEnv = process.env.DATABASE_URL;
+  if (nonEmpty(fromEnv)) return { url: fromEnv, source: 'env', close: noop };
+
+  const dataDir = path.resolve(
+    options.dataDir ?? (nonEmpty(process.env.INLET_DATA_DIR) ? process.env.INLET_DATA_DIR : '.inlet'),
+  );
+  const server = await startEmbeddedPostgres({
+    dataDir,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  return { url: server.url, source: 'embedded', close: () => server.stop() };
+}
+
+export interface PoolOptions {
+  /** Connections at most; default 4. */
+  max?: number;
+  /** Shown in pg_stat_activity; default 'inlet'. */
+  applicationName?: string;
+  /** Give up opening a connection after this long; default 10 s. */
+  connectionTimeoutMillis?: number;
+  /** Close connections idle this long; default 30 s. */
+  idleTimeoutMillis?: number;
+  logger?: Logger;
+}
+
+export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
+  const logger = options.logger ?? silentLogger;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 4,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000,
+    idleTimeoutMillis: options.idleTimeoutMillis ?? 30_000,
+    application_name: options.applicationName ?? 'inlet',
+    // Lets the OS notice a server that vanished without closing the socket (host crash, network cut).
+    keepAlive: true,
+  });
+  // An idle client whose server connection drops (restart, admin shutdown) emits 'error' on the
+  // pool; unhandled, that would crash the process. The pool discards that client by itself, and
+  // the next query gets a fresh connection or a proper error.
+  pool.on('error', (err) => {
+    logger.warn('an idle PostgreSQL connection was closed; it will be replaced', {
+      error: redactSecrets(err.message),
+      code: (err as { code?: unknown }).code,
+    });
+  });
+  return pool;
+}
+
+function nonEmpty(value: string | undefined): value is string {
+  return value !== undefined && value.trim() !== '';
+}

@@ -1,0 +1,10 @@
+import { sql as ledger } from './001-ledger.js';
+
+export interface Migration {
+  /** Applied in ascending order; never renumber or edit a released migration, add a new one. */
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [{ version: 1, name: 'ledger', sql: ledger }];
