@@ -51,11 +51,14 @@ export async function findLoadedByContent(
   return result.rows[0]?.id;
 }
 
-/** Versions compare as numbers written in any width: pad to equal length, then compare as text. */
+/**
+ * Orders compare as numbers (decimal, or hexadecimal like S3's event sequencer) written in any width:
+ * pad to equal length, then compare as text, as AWS documents for sequencers of one key.
+ */
 export function compareOrder(a: string, b: string): number {
   const width = Math.max(a.length, b.length);
-  const left = a.padStart(width, '0');
-  const right = b.padStart(width, '0');
+  const left = a.toUpperCase().padStart(width, '0');
+  const right = b.toUpperCase().padStart(width, '0');
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
