@@ -1,0 +1,147 @@
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import type { InletConfig } from '../../engine/contract.js';
+import { createTargetTable } from '../../engine/create-table.js';
+import type { Logger } from '../../observability/logger.js';
+import { expandPaths } from '../../storage/file-source.js';
+import type { Action } from '../action.js';
+import { type Database, openDatabase } from '../database.js';
+import { maskDatabaseUrl } from '../format.js';
+import { type FileOutcome, ingestFiles } from '../ingest-files.js';
+import { configOption, databaseUrlOption, examples } from '../options.js';
+import { cliLogger, colourEnabled, note, paint, print } from '../output.js';
+import { resultLines } from '../results.js';
+
+interface DevOptions {
+  config?: string;
+  databaseUrl?: string;
+}
+
+/** Something `inlet dev` started and must stop, last started first stopped. */
+interface Service {
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+// The same relative location from src/cli/commands and dist/cli/commands.
+const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const EXAMPLES_CONFIG = join(EXAMPLES_DIR, 'inlet.config.yaml');
+const EXAMPLES_MARKER = '.examples-loaded';
+
+export function registerDev(program: Command, action: Action): void {
+  program
+    .command('dev')
+    .summary('run Inlet locally (npm start)')
+    .description(
+      'Run Inlet locally (what `npm start` runs): the database (embedded unless DATABASE_URL is set), ' +
+        'its migrations and tables, and the example files on first start; stops on Ctrl+C',
+    )
+    .addOption(configOption('examples/inlet.config.yaml'))
+    .addOption(databaseUrlOption())
+    .addHelpText('after', examples('inlet dev', 'INLET_EXAMPLES=0 inlet dev --config inlet.config.yaml'))
+    .action(action(runDev));
+}
+
+async function runDev(options: DevOptions): Promise<number> {
+  const logger = cliLogger('info');
+  // Listening from the start means a Ctrl+C during startup still stops what was started.
+  const stop = listenForStop();
+  const services: Service[] = [];
+  try {
+    const dataDir = process.env.INLET_DATA_DIR || '.inlet';
+    const config = await loadConfig(options.config ?? process.env.INLET_CONFIG ?? EXAMPLES_CONFIG);
+    const examplesConfig = (await examplesDue(dataDir)) ? await loadConfig(EXAMPLES_CONFIG) : undefined;
+    const db = await openDatabase({ databaseUrl: options.databaseUrl, dataDir, logger, migrate: true });
+    services.push({ name: 'database', stop: db.close });
+    await createTables(db, [config, ...(examplesConfig ? [examplesConfig] : [])]);
+    const loaded = examplesConfig && (await loadExamples(db, examplesConfig, dataDir, logger));
+
+    await print('Inlet is running. Press Ctrl+C to stop.');
+    await print(`  database  ${maskDatabaseUrl(db.url)}`);
+    if (loaded !== undefined) {
+      await print(`  examples  ${loaded.length} file${loaded.length === 1 ? '' : 's'} from examples/data:`);
+      const colours = paint(colourEnabled(process.stdout));
+      for (const outcome of loaded) {
+        for (const line of resultLines(outcome.result, { ...outcome, paint: colours }))
+          await print(`    ${line}`);
+      }
+    }
+    await print('Try:');
+    await print('  npx inlet ingest examples/data/orders.csv');
+    await print('  npx inlet ingestions');
+
+    const signal = await stop.requested;
+    note(`${signal}: stopping (Ctrl+C again to force)`);
+  } finally {
+    stop.dispose();
+    for (const service of services.reverse()) {
+      await service
+        .stop()
+        .catch((error: unknown) => logger.error(`could not stop the ${service.name}`, { error }));
+    }
+  }
+  return 0;
+}
+
+/** Removing the handlers once a signal came gives a second Ctrl+C its default effect: exit now. */
+function listenForStop(): { requested: Promise<NodeJS.Signals>; dispose(): void } {
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const dispose = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  const requested = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = (signal) => {
+      dispose();
+      resolve(signal);
+    };
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { requested, dispose };
+}
+
+async function createTables(db: Database, configs: readonly InletConfig[]): Promise<void> {
+  const seen = new Set<string>();
+  for (const pipeline of configs.flatMap((config) => config.pipelines)) {
+    const table = `${pipeline.table.schema}.${pipeline.table.name}`;
+    if (!pipeline.createTable || seen.has(table)) continue;
+    seen.add(table);
+    await createTargetTable(db.pool, pipeline);
+  }
+}
+
+/**
+ * The examples load on the first start only (a marker in the data directory), so a restart does
+ * not list them again; INLET_EXAMPLES=0 skips them.
+ */
+async function examplesDue(dataDir: string): Promise<boolean> {
+  if (process.env.INLET_EXAMPLES === '0') return false;
+  return access(join(dataDir, EXAMPLES_MARKER)).then(
+    () => false,
+    () => true,
+  );
+}
+
+async function loadExamples(
+  db: Database,
+  config: InletConfig,
+  dataDir: string,
+  logger: Logger,
+): Promise<FileOutcome[]> {
+  const files = await expandPaths([relative(process.cwd(), join(EXAMPLES_DIR, 'data')) || '.']);
+  const outcomes = await ingestFiles(files, {
+    config,
+    logger,
+    database: async () => db,
+    progress: false,
+    onOutcome: async () => undefined,
+  });
+  // Written even when a file failed: the ledger, not the marker, keeps a later manual load exactly-once.
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(join(dataDir, EXAMPLES_MARKER), `${new Date().toISOString()}\n`);
+  return outcomes;
+}

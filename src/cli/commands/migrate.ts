@@ -1,0 +1,61 @@
+import { access } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../../config/load.js';
+import type { InletConfig } from '../../engine/contract.js';
+import { createTargetTable } from '../../engine/create-table.js';
+import type { Action } from '../action.js';
+import { withDatabase } from '../database.js';
+import { configOption, databaseUrlOption, examples } from '../options.js';
+import { cliLogger, print } from '../output.js';
+
+interface MigrateOptions {
+  config?: string;
+  databaseUrl?: string;
+}
+
+export function registerMigrate(program: Command, action: Action): void {
+  program
+    .command('migrate')
+    .summary("create Inlet's schema and the pipelines' tables")
+    .description(
+      "Create or update Inlet's own schema (inlet.*) and the tables of pipelines that set createTable: true",
+    )
+    .addOption(configOption())
+    .addOption(databaseUrlOption())
+    .addHelpText(
+      'after',
+      examples(
+        'inlet migrate',
+        'inlet migrate --config examples/inlet.config.yaml --database-url postgres://…',
+      ),
+    )
+    .action(action(runMigrate));
+}
+
+async function runMigrate(options: MigrateOptions): Promise<number> {
+  const logger = cliLogger();
+  const config = await optionalConfig(options.config);
+  await withDatabase({ databaseUrl: options.databaseUrl, logger, migrate: true }, async (db) => {
+    await print(
+      db.applied.length === 0
+        ? 'schema inlet is up to date'
+        : `applied migration${db.applied.length === 1 ? '' : 's'} ${db.applied.join(', ')}`,
+    );
+    for (const pipeline of config?.pipelines ?? []) {
+      if (!pipeline.createTable) continue;
+      await createTargetTable(db.pool, pipeline);
+      await print(`table ${pipeline.table.schema}.${pipeline.table.name} ready (pipeline ${pipeline.name})`);
+    }
+  });
+  return 0;
+}
+
+/** Tables come from a config when one is named, or when the default file is there; the schema needs none. */
+async function optionalConfig(path: string | undefined): Promise<InletConfig | undefined> {
+  if (path !== undefined || process.env.INLET_CONFIG !== undefined) return loadConfig(path);
+  const present = await access(DEFAULT_CONFIG_PATH).then(
+    () => true,
+    () => false,
+  );
+  return present ? loadConfig(DEFAULT_CONFIG_PATH) : undefined;
+}

@@ -1,0 +1,156 @@
+/**
+ * The loop behind `inlet ingest`, `inlet validate` and the example load of `inlet dev`:
+ * each file is opened, routed and ingested in turn, and every problem with one file becomes that
+ * file's `failed` outcome so the others still run.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { findPipeline, noPipelineMessage } from '../config/route.js';
+import type { InletConfig, Pipeline, TableName } from '../engine/contract.js';
+import { createTargetTable } from '../engine/create-table.js';
+import { ingest } from '../engine/ingest.js';
+import type { IngestResult, ObjectSource } from '../engine/types.js';
+import { ConfigError, InletError, UsageError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { fileSource } from '../storage/file-source.js';
+import type { Database } from './database.js';
+import { debugEnabled } from './output.js';
+import { createProgressBar } from './progress.js';
+
+/** IngestResult, except that a file no pipeline took has none. */
+export type FileResult = Omit<IngestResult, 'pipeline'> & { readonly pipeline: string | null };
+
+export interface FileOutcome {
+  /** The file as the user named it. */
+  readonly display: string;
+  readonly table: TableName | undefined;
+  readonly result: FileResult;
+  /** The contract or the command line was at fault (exit code 2), not the file. */
+  readonly usageProblem: boolean;
+}
+
+export interface IngestFilesOptions {
+  readonly config: InletConfig;
+  readonly pipelineName?: string | undefined;
+  readonly force?: boolean;
+  readonly dryRun?: boolean;
+  /** Opened on first use: a run where no file matches a pipeline never starts a database. */
+  readonly database: () => Promise<Database>;
+  readonly logger: Logger;
+  /** Show a progress bar on stderr for large files. */
+  readonly progress: boolean;
+  readonly onOutcome: (outcome: FileOutcome) => Promise<void>;
+}
+
+const PROGRESS_MIN_BYTES = 8 * 1024 * 1024;
+
+export async function ingestFiles(
+  paths: readonly string[],
+  options: IngestFilesOptions,
+): Promise<FileOutcome[]> {
+  const outcomes: FileOutcome[] = [];
+  const tablesReady = new Set<Pipeline>();
+  for (const path of paths) {
+    const outcome = await ingestOne(path, options, tablesReady);
+    outcomes.push(outcome);
+    await options.onOutcome(outcome);
+  }
+  return outcomes;
+}
+
+/** 2 when the config or command line was wrong anywhere, else 1 when any file did not load, else 0. */
+export function exitCodeFor(outcomes: readonly FileOutcome[]): number {
+  if (outcomes.some((outcome) => outcome.usageProblem)) return 2;
+  return outcomes.some(
+    (outcome) => outcome.result.status === 'rejected' || outcome.result.status === 'failed',
+  )
+    ? 1
+    : 0;
+}
+
+async function ingestOne(
+  path: string,
+  options: IngestFilesOptions,
+  tablesReady: Set<Pipeline>,
+): Promise<FileOutcome> {
+  let source: ObjectSource;
+  try {
+    source = await openSource(path);
+  } catch (error) {
+    return failure(path, uriOf(path), undefined, error, options.logger);
+  }
+  const pipeline = findPipeline(options.config, source.name, options.pipelineName);
+  if (pipeline === undefined) {
+    const error = new InletError('no_pipeline', noPipelineMessage(options.config, source.name));
+    return failure(path, source.uri, undefined, error, options.logger);
+  }
+  const db = await options.database();
+  const bar =
+    options.progress && (source.size ?? 0) > PROGRESS_MIN_BYTES ? createProgressBar(source.name) : undefined;
+  try {
+    // The engine expects its table to exist; createTable: true is the promise that Inlet makes it.
+    if (pipeline.createTable && !tablesReady.has(pipeline)) {
+      await createTargetTable(db.pool, pipeline);
+      tablesReady.add(pipeline);
+    }
+    const result = await ingest(source, pipeline, {
+      pool: db.pool,
+      logger: options.logger,
+      ...(options.force ? { force: true } : {}),
+      ...(options.dryRun ? { dryRun: true } : {}),
+      ...(bar ? { onProgress: (progress) => bar.update(progress) } : {}),
+    });
+    return { display: path, table: pipeline.table, result, usageProblem: false };
+  } catch (error) {
+    return failure(path, source.uri, pipeline, error, options.logger);
+  } finally {
+    bar?.done();
+  }
+}
+
+/** Local paths and file:// URIs; other stores get their adapters later. */
+async function openSource(arg: string): Promise<ObjectSource> {
+  if (arg.startsWith('file://')) return fileSource(fileURLToPath(arg));
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) {
+    throw new UsageError(
+      'unsupported_source',
+      `${arg}: only local files can be ingested by this command so far`,
+    );
+  }
+  return fileSource(arg);
+}
+
+function uriOf(arg: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(arg) ? arg : pathToFileURL(resolve(arg)).href;
+}
+
+function failure(
+  display: string,
+  uri: string,
+  pipeline: Pipeline | undefined,
+  error: unknown,
+  logger: Logger,
+): FileOutcome {
+  const inlet = error instanceof InletError;
+  if (!inlet || debugEnabled())
+    logger.error('ingest failed', { source: uri, error, stack: (error as Error).stack });
+  return {
+    display,
+    table: pipeline?.table,
+    usageProblem: error instanceof ConfigError || error instanceof UsageError,
+    result: {
+      source: uri,
+      pipeline: pipeline?.name ?? null,
+      status: 'failed',
+      ingestionId: null,
+      rowsLoaded: 0,
+      rowsRejected: 0,
+      bytes: 0,
+      durationMs: 0,
+      error: inlet
+        ? { code: error.code, message: error.message }
+        : { code: 'internal_error', message: (error as Error).message ?? String(error) },
+      rejects: [],
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * `inlet`, the command line. main() returns the exit code instead of exiting, so it can be called
+ * from the bin, from tests and from other tools; only the entry points set process.exitCode.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, UsageError } from '../errors.js';
+import type { Action } from './action.js';
+import { registerDev } from './commands/dev.js';
+import { registerIngest } from './commands/ingest.js';
+import { registerIngestions } from './commands/ingestions.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerRejects } from './commands/rejects.js';
+import { registerValidate } from './commands/validate.js';
+import { examples } from './options.js';
+import { debugEnabled } from './output.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const action: Action =
+    (run) =>
+    async (...args) => {
+      exitCode = await run(...args);
+    };
+  try {
+    await buildProgram(action).parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function buildProgram(action: Action): Command {
+  const program = new Command('inlet')
+    .description(
+      'Load the files clients send (CSV, TSV, NDJSON, JSON) into PostgreSQL: validated, exactly once',
+    )
+    .version(packageVersion(), '-V, --version')
+    // Commands inherit these: parse errors throw instead of exiting, and help goes where asked.
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      examples('inlet ingest examples/data/orders.csv', 'inlet ingestions --limit 5', 'inlet help ingest'),
+    );
+  registerIngest(program, action);
+  registerValidate(program, action);
+  registerIngestions(program, action);
+  registerRejects(program, action);
+  registerMigrate(program, action);
+  registerDev(program, action);
+  return program;
+}
+
+/** Usage and config problems exit 2, everything else 1; commander has already printed its own errors. */
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: ${message}\n`);
+  if (debugEnabled()) {
+    for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+      process.stderr.write(`${cause.stack ?? cause.message}\n`);
+    }
+  }
+  return error instanceof ConfigError || error instanceof UsageError ? 2 : 1;
+}
+
+function packageVersion(): string {
+  // The same relative location from src/cli and dist/cli.
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+/** `tsx src/cli/main.ts …` and `node --import tsx src/cli/main.ts …` run the CLI directly. */
+function isEntryModule(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return pathToFileURL(realpathSync(entry)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryModule()) {
+  // `inlet ingestions | head` closes stdout early; that is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  process.exitCode = await main(process.argv);
+}

@@ -1,0 +1,33 @@
+/** Options shared by several commands, spelled and described once. */
+import { InvalidArgumentError, Option } from 'commander';
+
+export function configOption(fallback = 'inlet.config.yaml'): Option {
+  return new Option('--config <file>', `the pipeline config (default: $INLET_CONFIG, else ${fallback})`);
+}
+
+export function databaseUrlOption(): Option {
+  return new Option(
+    '--database-url <url>',
+    'PostgreSQL connection string (default: $DATABASE_URL, else the embedded database in $INLET_DATA_DIR)',
+  );
+}
+
+export function pipelineOption(what: string): Option {
+  return new Option('--pipeline <name>', what);
+}
+
+export function jsonOption(): Option {
+  return new Option('--json', 'print one JSON object per line instead of the summary');
+}
+
+export function parsePositiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new InvalidArgumentError('expected a whole number of 1 or more');
+  }
+  return Number(value);
+}
+
+/** The "Examples:" block every command's --help ends with. */
+export function examples(...commands: string[]): string {
+  return `\nExamples:\n${commands.map((command) => `  $ ${command}`).join('\n')}\n`;
+}

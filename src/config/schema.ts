@@ -1,0 +1,209 @@
+/**
+ * The shape of inlet.config.yaml (see ../shared/INTERFACES.md), as zod schemas whose output is the
+ * validated InletConfig the engine works from. Field-level rules live here; rules that relate
+ * several fields of one pipeline live in pipeline.ts.
+ */
+import { z } from 'zod';
+import { MAX_IDENTIFIER_BYTES } from '../db/sql.js';
+import { parseColumnType } from '../engine/column-type.js';
+import type { InletConfig } from '../engine/contract.js';
+import { buildPipeline } from './pipeline.js';
+import { unknownKeysMessage } from './suggest.js';
+
+/** Objects reject unknown keys, naming the likely intended key, since a misspelt option silently ignored is worse. */
+function strict<T extends z.ZodRawShape>(shape: T) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? unknownKeysMessage(issue.keys, known) : undefined,
+  });
+}
+
+/** YAML users write `match: "*.csv"` as often as `match: ["*.csv"]`; both mean a list. */
+function oneOrMany<T extends z.ZodType>(item: T, what: string) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' ? [value] : value),
+    z.array(item, {
+      error: (issue) => (issue.code === 'invalid_type' ? `expected ${what} or a list of them` : undefined),
+    }),
+  );
+}
+
+const text = z.string().min(1, 'must not be empty');
+
+/** Problems PostgreSQL would not report itself: it silently truncates names past 63 bytes, so two could collide. */
+export function identifierProblem(name: string): string | undefined {
+  if (name.length === 0) return 'must not be empty';
+  if (name.includes('\0')) return 'must not contain a NUL character';
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > MAX_IDENTIFIER_BYTES) {
+    return `"${name}" is ${bytes} bytes long; PostgreSQL names hold at most ${MAX_IDENTIFIER_BYTES} bytes`;
+  }
+  return undefined;
+}
+
+const identifier = z.string().superRefine((name, ctx) => {
+  const problem = identifierProblem(name);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const tableName = z.string().transform((spelled, ctx) => {
+  const parts = spelled.split('.');
+  if (parts.length > 2) {
+    ctx.addIssue({ code: 'custom', message: `expected "schema.name" or "name", got "${spelled}"` });
+    return z.NEVER;
+  }
+  const [schema, name] = parts.length === 2 ? parts : ['public', parts[0]];
+  for (const part of [schema ?? '', name ?? '']) {
+    const problem = identifierProblem(part);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `table "${spelled}": ${problem}` });
+      return z.NEVER;
+    }
+  }
+  return { schema: schema ?? 'public', name: name ?? '' };
+});
+
+const columnType = z.string().transform((spelled, ctx) => {
+  const parsed = parseColumnType(spelled);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+/** One ASCII character: the CSV scanner works on bytes, and a line break would make rows ambiguous. */
+const singleCharacter = z.string().refine((value) => /^[\x00-\x7f]$/.test(value) && !/[\r\n]/.test(value), {
+  error: (issue) =>
+    `must be a single ASCII character other than a line break, got ${JSON.stringify(issue.input)}`,
+});
+
+const ENCODING_ALIASES: Record<string, string> = {
+  'utf-8': 'utf8',
+  'iso-8859-1': 'latin1',
+  'latin-1': 'latin1',
+};
+
+const csvOptions = strict({
+  delimiter: singleCharacter.optional(),
+  quote: singleCharacter.optional(),
+  escape: singleCharacter.optional(),
+  header: z.boolean().optional(),
+  encoding: z
+    .preprocess(
+      (value) =>
+        typeof value === 'string' ? (ENCODING_ALIASES[value.toLowerCase()] ?? value.toLowerCase()) : value,
+      z.enum(['utf8', 'latin1']),
+    )
+    .optional(),
+});
+export type RawCsvOptions = z.output<typeof csvOptions>;
+
+const xlsxOptions = strict({
+  sheet: z.union([text, z.number().int().min(1)]).optional(),
+  headerRow: z.number().int().min(1).optional(),
+});
+
+const column = strict({
+  name: identifier,
+  type: columnType,
+  source: text.optional(),
+  nullable: z.boolean().optional(),
+  // Raw input text, so a YAML number or boolean means its spelling.
+  default: z
+    .union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' })
+    .transform(String)
+    .optional(),
+  format: text.optional(),
+});
+export type RawColumn = z.output<typeof column>;
+
+const rejects = strict({
+  maxRatio: z.number().min(0).max(1).optional(),
+  maxRejects: z.number().int().min(0).optional(),
+});
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const timezone = z.string().refine(isTimeZone, {
+  error: (issue) =>
+    `unknown time zone ${JSON.stringify(issue.input)}; use an IANA name such as UTC or Europe/Paris`,
+});
+
+export const PIPELINE_NAME = /^[a-z0-9_-]+$/;
+
+const rawPipeline = strict({
+  name: z
+    .string()
+    .regex(
+      PIPELINE_NAME,
+      'must use only lowercase letters, digits, "_" and "-" (it is typed on command lines)',
+    ),
+  match: oneOrMany(text, 'a glob').default([]),
+  format: z.enum(['auto', 'csv', 'tsv', 'ndjson', 'json', 'parquet', 'xlsx']).default('auto'),
+  csv: csvOptions.optional(),
+  tsv: csvOptions.optional(),
+  xlsx: xlsxOptions.optional(),
+  table: tableName,
+  createTable: z.boolean().default(false),
+  mode: z.enum(['append', 'upsert', 'replace']).default('append'),
+  key: oneOrMany(text, 'a column name').default([]),
+  columns: z.array(column).min(1, 'must list at least one column').optional(),
+  infer: z.boolean().default(false),
+  rejects: rejects.optional(),
+  duplicateKeys: z.enum(['last', 'reject']).default('last'),
+  timezone: timezone.default('UTC'),
+  onDrift: z.enum(['reject', 'ignoreExtra']).default('reject'),
+  afterLoad: z.enum(['none', 'tag', 'move']).default('none'),
+  limits: strict({ maxDecompressedBytes: z.number().int().positive().optional() }).optional(),
+});
+export type RawPipeline = z.output<typeof rawPipeline>;
+
+const count = z.number().int().min(0);
+
+const snapshots = strict({
+  schedule: z
+    .string()
+    .refine((cron) => cron.trim().split(/\s+/).length === 5, {
+      error: 'expected a cron expression of 5 fields, e.g. "0 * * * *"',
+    })
+    .optional(),
+  retention: strict({
+    last: count.optional(),
+    daily: count.optional(),
+    weekly: count.optional(),
+    monthly: count.optional(),
+  }).optional(),
+});
+
+export const configSchema = strict({
+  pipelines: z.array(rawPipeline.transform(buildPipeline)).min(1, 'must list at least one pipeline'),
+  snapshots: snapshots.optional(),
+})
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.pipelines.forEach((pipeline, index) => {
+      const first = seen.get(pipeline.name);
+      if (first === undefined) seen.set(pipeline.name, index);
+      else {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pipelines', index, 'name'],
+          message: `duplicate pipeline name "${pipeline.name}" (also pipelines[${first}])`,
+        });
+      }
+    });
+  })
+  .transform((config): InletConfig => {
+    // Leave `snapshots` out entirely when absent rather than present-but-undefined.
+    const { snapshots: snapshotConfig, ...rest } = config;
+    return snapshotConfig === undefined ? rest : { ...rest, snapshots: snapshotConfig };
+  });

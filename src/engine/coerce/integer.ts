@@ -1,0 +1,95 @@
+import type { Coercer } from '../copy-text.js';
+import { failure, MINUS, PLUS, skipSpaces, trimEnd, ZERO } from './bytes.js';
+
+export type IntegerKind = 'smallint' | 'integer' | 'bigint';
+
+const NOT_AN_INTEGER = 'not an integer';
+
+interface IntegerRange {
+  /** Most significant digits (leading zeros excluded) a value in range can have. */
+  readonly maxDigits: number;
+  /** Largest magnitude for positive and negative values, as digit strings of length `maxDigits`. */
+  readonly maxPositive: string;
+  readonly maxNegative: string;
+  readonly reason: string;
+}
+
+const RANGES: Record<IntegerKind, IntegerRange> = {
+  smallint: {
+    maxDigits: 5,
+    maxPositive: '32767',
+    maxNegative: '32768',
+    reason: 'out of range for smallint (-32768 to 32767)',
+  },
+  integer: {
+    maxDigits: 10,
+    maxPositive: '2147483647',
+    maxNegative: '2147483648',
+    reason: 'out of range for integer (-2147483648 to 2147483647)',
+  },
+  bigint: {
+    maxDigits: 19,
+    maxPositive: '9223372036854775807',
+    maxNegative: '9223372036854775808',
+    reason: 'out of range for bigint (-9223372036854775808 to 9223372036854775807)',
+  },
+};
+
+/**
+ * Optional sign and decimal digits only. Emits the canonical form (no '+', no leading zeros, no
+ * "-0") so what PostgreSQL stores matches what a person reads in the reject report.
+ */
+export function makeIntegerCoercer(kind: IntegerKind): Coercer {
+  const { maxDigits, maxPositive, maxNegative, reason } = RANGES[kind];
+  return (src, start, end, out) => {
+    let i = skipSpaces(src, start, end);
+    const e = trimEnd(src, i, end);
+    let negative = false;
+    if (i < e) {
+      const first = src[i];
+      if (first === MINUS) {
+        negative = true;
+        i++;
+      } else if (first === PLUS) {
+        i++;
+      }
+    }
+    if (i === e) return failure(src, start, end, NOT_AN_INTEGER);
+    let sig = i;
+    while (sig < e && src[sig] === ZERO) sig++;
+    const digits = e - sig;
+    // Validate while copying: on a reject the caller discards whatever was written.
+    out.ensure(digits + 1);
+    const buf = out.buf;
+    let pos = out.pos;
+    if (digits === 0) {
+      buf[pos++] = ZERO;
+    } else if (negative) {
+      buf[pos++] = MINUS;
+    }
+    for (let k = sig; k < e; k++) {
+      const b = src[k]!;
+      if (b < ZERO || b > ZERO + 9) return failure(src, start, end, NOT_AN_INTEGER);
+      buf[pos++] = b;
+    }
+    // Equal-length digit strings compare like the numbers they spell, with no precision loss.
+    if (
+      digits >= maxDigits &&
+      (digits > maxDigits || !notAbove(src, sig, negative ? maxNegative : maxPositive))
+    ) {
+      return reason;
+    }
+    out.pos = pos;
+    return undefined;
+  };
+}
+
+/** True if the digits at `src[at, at + limit.length)` spell a number no greater than `limit`. */
+function notAbove(src: Uint8Array, at: number, limit: string): boolean {
+  for (let k = 0; k < limit.length; k++) {
+    const a = src[at + k]!;
+    const b = limit.charCodeAt(k);
+    if (a !== b) return a < b;
+  }
+  return true;
+}

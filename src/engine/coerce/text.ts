@@ -1,0 +1,69 @@
+import type { Coercer } from '../copy-text.js';
+import { NUL_REASON } from './bytes.js';
+
+const NUL = 0xff;
+
+/**
+ * For each byte: 0 to copy it as is, NUL for the NUL byte, otherwise the letter that follows a
+ * backslash in its COPY text escape.
+ */
+const ESCAPES = new Uint8Array(256);
+ESCAPES[0x00] = NUL;
+ESCAPES[0x09] = 0x74; // \t
+ESCAPES[0x0a] = 0x6e; // \n
+ESCAPES[0x0d] = 0x72; // \r
+ESCAPES[0x5c] = 0x5c; // \\
+
+/** text and unbounded varchar: spaces are data, so nothing is trimmed. */
+export function makeTextCoercer(): Coercer {
+  return (src, start, end, out) => {
+    out.ensure((end - start) * 2);
+    const buf = out.buf;
+    let pos = out.pos;
+    for (let i = start; i < end; i++) {
+      const b = src[i]!;
+      const letter = ESCAPES[b]!;
+      if (letter === 0) {
+        buf[pos++] = b;
+      } else if (letter === NUL) {
+        return NUL_REASON;
+      } else {
+        buf[pos++] = 0x5c;
+        buf[pos++] = letter;
+      }
+    }
+    out.pos = pos;
+    return undefined;
+  };
+}
+
+/**
+ * varchar(n): like text, and counts characters as PostgreSQL does (code points: every byte that
+ * is not a UTF-8 continuation byte 0x80–0xBF starts one). Longer values are rejected rather than
+ * truncated, even where PostgreSQL would silently drop trailing spaces.
+ */
+export function makeVarcharCoercer(length: number): Coercer {
+  const tooLong = `longer than ${length} characters (varchar(${length}))`;
+  return (src, start, end, out) => {
+    out.ensure((end - start) * 2);
+    const buf = out.buf;
+    let pos = out.pos;
+    let chars = 0;
+    for (let i = start; i < end; i++) {
+      const b = src[i]!;
+      if ((b & 0xc0) !== 0x80) chars++;
+      const letter = ESCAPES[b]!;
+      if (letter === 0) {
+        buf[pos++] = b;
+      } else if (letter === NUL) {
+        return NUL_REASON;
+      } else {
+        buf[pos++] = 0x5c;
+        buf[pos++] = letter;
+      }
+    }
+    if (chars > length) return tooLong;
+    out.pos = pos;
+    return undefined;
+  };
+}

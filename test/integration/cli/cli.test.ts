@@ -1,0 +1,336 @@
+/**
+ * The real `inlet` process, as users and scripts run it: exit codes, stdout lines, stderr messages.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const MAIN = join(ROOT, 'src/cli/main.ts');
+
+let db: TestDatabase;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function inlet(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', MAIN, ...args],
+      { cwd: ROOT, env, timeout: 50_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+const CONFIG = `
+pipelines:
+  - name: cli_orders
+    match: ["*.orders.csv"]
+    format: csv
+    table: public.cli_orders
+    createTable: true
+    mode: upsert
+    key: [order_id]
+    columns:
+      - { name: order_id, type: bigint }
+      - { name: amount, type: "numeric(12,2)" }
+      - { name: note, type: text }
+`;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  dir = await mkdtemp(join(tmpdir(), 'inlet-cli-'));
+  env = { ...process.env, DATABASE_URL: db.url, INLET_DATA_DIR: join(dir, '.inlet'), NO_COLOR: '1' };
+  delete env.INLET_CONFIG;
+  delete env.INLET_LOG_LEVEL;
+  delete env.INLET_EXAMPLES;
+  await writeFile(join(dir, 'inlet.config.yaml'), CONFIG);
+  await writeFile(
+    join(dir, 'good.orders.csv'),
+    'order_id,amount,note\n1,10.50,first\n2,20.00,second\n3,30.25,third\n',
+  );
+  await writeFile(
+    join(dir, 'bad.orders.csv'),
+    'order_id,amount,note\n10,1.00,fine\n11,"=HYPERLINK(""http://x"")",formula\n12,3.00,fine\n',
+  );
+  await writeFile(join(dir, 'notes.txt'), 'hello\n');
+  await writeFile(
+    join(dir, 'broken.yaml'),
+    'pipelines:\n  - name: x\n    table: x\n    columns:\n      - { name: id, type: bigint }\n      - { name: n, type: numbr }\n',
+  );
+});
+
+afterAll(async () => {
+  await db?.drop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const config = () => join(dir, 'inlet.config.yaml');
+
+describe.concurrent('inlet --help', () => {
+  it.each([[[]], [['ingest']], [['validate']], [['ingestions']], [['rejects']], [['migrate']], [['dev']]])(
+    '%j --help exits 0 with a description and an example',
+    async (command) => {
+      const run = await inlet(...command, '--help');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`Usage: inlet${command.length > 0 ? ` ${command[0]}` : ''}`);
+      expect(run.stdout).toContain('Examples:');
+      expect(run.stdout).toContain('$ inlet ');
+      // Every command touches the database, so every one takes --database-url.
+      if (command.length > 0) expect(run.stdout).toContain('--database-url <url>');
+    },
+  );
+});
+
+describe.concurrent('usage and config errors exit 2', () => {
+  it('an unknown pipeline', async () => {
+    const run = await inlet(
+      'ingest',
+      join(dir, 'good.orders.csv'),
+      '--config',
+      config(),
+      '--pipeline',
+      'nope',
+    );
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('error: unknown pipeline "nope"; known pipelines: cli_orders');
+  });
+
+  it('a broken config, naming the key path', async () => {
+    const run = await inlet('ingest', join(dir, 'good.orders.csv'), '--config', join(dir, 'broken.yaml'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('broken.yaml: pipelines[0].columns[1].type: unknown type "numbr"');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a missing config, saying how to make one', async () => {
+    const run = await inlet('ingest', join(dir, 'good.orders.csv'), '--config', join(dir, 'none.yaml'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('examples/inlet.config.yaml');
+  });
+
+  it('an unknown option', async () => {
+    const run = await inlet('ingestions', '--colour');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown option '--colour'");
+  });
+});
+
+describe('ingest', () => {
+  it('loads a good file: exit 0 and one JSON line with status loaded', async () => {
+    const run = await inlet('ingest', join(dir, 'good.orders.csv'), '--config', config(), '--json');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = jsonLines(run.stdout);
+    expect(lines).toHaveLength(1);
+    expect(Object.keys(lines[0] ?? {})).toEqual([
+      'source',
+      'pipeline',
+      'status',
+      'ingestionId',
+      'rowsLoaded',
+      'rowsRejected',
+      'bytes',
+      'durationMs',
+    ]);
+    expect(lines[0]).toMatchObject({
+      pipeline: 'cli_orders',
+      status: 'loaded',
+      rowsLoaded: 3,
+      rowsRejected: 0,
+    });
+    expect(lines[0]?.source).toMatch(/^file:\/\/.*good\.orders\.csv$/);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM public.cli_orders');
+    expect(rows[0].n).toBe(3);
+  });
+
+  it('answers duplicate for the same file again, still exit 0', async () => {
+    const run = await inlet('ingest', join(dir, 'good.orders.csv'), '--config', config(), '--json');
+    expect(run.code).toBe(0);
+    expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'duplicate', rowsLoaded: 0 });
+  });
+
+  it('rejects a file with a bad row under maxRatio 0: exit 1, nothing loaded', async () => {
+    const run = await inlet('ingest', join(dir, 'bad.orders.csv'), '--config', config(), '--json');
+    expect(run.code).toBe(1);
+    const [line] = jsonLines(run.stdout);
+    expect(line).toMatchObject({ status: 'rejected', rowsLoaded: 0, rowsRejected: 1 });
+    expect(line?.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+    const { rows } = await db.pool.query(
+      'SELECT count(*)::int AS n FROM public.cli_orders WHERE order_id >= 10',
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('prints the human summary with the first rejected rows', async () => {
+    const run = await inlet('ingest', join(dir, 'bad.orders.csv'), '--config', config());
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('✗ rejected');
+    expect(run.stdout).toMatch(/line 3, column amount, value "=HYPERLINK\(\\"http:\/\/x\\"\)"/);
+  });
+
+  it('reports a file no pipeline takes as failed with no_pipeline: exit 1', async () => {
+    const run = await inlet('ingest', join(dir, 'notes.txt'), '--config', config(), '--json');
+    expect(run.code).toBe(1);
+    const [line] = jsonLines(run.stdout);
+    expect(line).toMatchObject({ status: 'failed', pipeline: null, error: { code: 'no_pipeline' } });
+    const message = (line?.error as { message?: string } | undefined)?.message;
+    expect(message).toContain('*.orders.csv');
+    expect(message).toContain('--pipeline');
+  });
+
+  it('goes on past a missing file and exits 1', async () => {
+    const run = await inlet(
+      'ingest',
+      join(dir, 'missing.orders.csv'),
+      join(dir, 'good.orders.csv'),
+      '--config',
+      config(),
+      '--json',
+    );
+    expect(run.code).toBe(1);
+    expect(jsonLines(run.stdout).map((line) => line.status)).toEqual(['failed', 'duplicate']);
+  });
+});
+
+describe('validate', () => {
+  it('reports what would load without committing', async () => {
+    await writeFile(join(dir, 'new.orders.csv'), 'order_id,amount,note\n100,1.00,a\n101,2.00,b\n');
+    const run = await inlet('validate', join(dir, 'new.orders.csv'), '--config', config());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('2 rows would load');
+    const { rows } = await db.pool.query(
+      'SELECT count(*)::int AS n FROM public.cli_orders WHERE order_id >= 100',
+    );
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('shows the first rejects of a bad file and exits 1', async () => {
+    const run = await inlet('validate', join(dir, 'bad.orders.csv'), '--config', config(), '--json');
+    expect(run.code).toBe(1);
+    const [line] = jsonLines(run.stdout);
+    expect(line).toMatchObject({ status: 'rejected', dryRun: true });
+    expect(line?.rejects).toEqual([expect.objectContaining({ line: 3, column: 'amount' })]);
+  });
+});
+
+describe('ingestions and rejects', () => {
+  it('lists ingestions newest first as JSON lines', async () => {
+    const run = await inlet('ingestions', '--json', '--pipeline', 'cli_orders');
+    expect(run.code).toBe(0);
+    const lines = jsonLines(run.stdout);
+    expect(lines.map((line) => line.status)).toEqual(expect.arrayContaining(['loaded', 'rejected']));
+    expect(lines.find((line) => line.status === 'loaded')).toMatchObject({
+      rowsLoaded: 3,
+      pipeline: 'cli_orders',
+    });
+    const onlyRejected = jsonLines(
+      (await inlet('ingestions', '--json', '--status', 'rejected', '--limit', '1')).stdout,
+    );
+    expect(onlyRejected).toHaveLength(1);
+    expect(onlyRejected[0]?.status).toBe('rejected');
+  });
+
+  it('prints an aligned table for people', async () => {
+    const run = await inlet('ingestions', '--limit', '3');
+    expect(run.code).toBe(0);
+    const [header, ...rows] = run.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^ID\s+WHEN\s+PIPELINE\s+SOURCE\s+STATUS\s+ROWS\s+REJECTED\s+DURATION$/);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(run.stdout).not.toContain('\x1b[');
+  });
+
+  it('exports rejected rows as CSV with formula cells defused', async () => {
+    const [rejected] = jsonLines(
+      (await inlet('ingestions', '--json', '--status', 'rejected', '--limit', '1')).stdout,
+    );
+    const id = String(rejected?.id);
+    const run = await inlet('rejects', id, '--format', 'csv');
+    expect(run.code).toBe(0);
+    const [header, first, ...rest] = run.stdout.split('\r\n');
+    expect(header).toBe('line,record,column,value,reason');
+    expect(first).toMatch(/^3,2,amount,"'=HYPERLINK\(""http:\/\/x""\)",/);
+    expect(rest).toEqual(['']);
+    const short = await inlet('rejects', id.slice(0, 8), '--format', 'json');
+    expect(jsonLines(short.stdout)).toEqual([
+      expect.objectContaining({ line: 3, record: 2, column: 'amount', value: '=HYPERLINK("http://x")' }),
+    ]);
+  });
+
+  it('refuses a malformed id with exit 2 and an unknown one with exit 1', async () => {
+    const malformed = await inlet('rejects', 'not-an-id');
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('is not an ingestion id');
+    const unknown = await inlet('rejects', '00000000-0000-4000-8000-000000000000');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no ingestion 00000000-0000-4000-8000-000000000000');
+  });
+});
+
+describe('migrate', () => {
+  it('applies migrations and creates the tables of createTable pipelines', async () => {
+    await writeFile(
+      join(dir, 'migrate.yaml'),
+      'pipelines:\n  - { name: m, table: cli_made.things, createTable: true, columns: [{ name: id, type: bigint }] }\n',
+    );
+    const run = await inlet('migrate', '--config', join(dir, 'migrate.yaml'));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('schema inlet is up to date');
+    expect(run.stdout).toContain('table cli_made.things ready');
+    const { rows } = await db.pool.query(`SELECT to_regclass('cli_made.things') IS NOT NULL AS exists`);
+    expect(rows[0].exists).toBe(true);
+  });
+});
+
+describe('dev', () => {
+  it('loads the examples on first start, stays up, and stops cleanly on SIGTERM', async () => {
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dev'], {
+      cwd: ROOT,
+      env: { ...env, INLET_DATA_DIR: join(dir, 'dev-data') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 40_000;
+    while (!stdout.includes('npx inlet ingestions') && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(stdout, stderr).toContain('npx inlet ingest examples/data/orders.csv');
+    expect(stdout).toContain('loaded examples/data/orders.csv → public.orders');
+    expect(stdout).not.toContain(new URL(db.url).password || '\0');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await access(join(dir, 'dev-data', '.examples-loaded'));
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM public.orders');
+    expect(rows[0].n).toBeGreaterThan(0);
+  });
+});
