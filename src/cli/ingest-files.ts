@@ -7,7 +7,6 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { findPipeline, noPipelineMessage } from '../config/route.js';
 import type { InletConfig, Pipeline, TableName } from '../engine/contract.js';
-import { createTargetTable } from '../engine/create-table.js';
 import { ingest } from '../engine/ingest.js';
 import type { IngestResult, ObjectSource } from '../engine/types.js';
 import { ConfigError, InletError, UsageError } from '../errors.js';
@@ -49,9 +48,8 @@ export async function ingestFiles(
   options: IngestFilesOptions,
 ): Promise<FileOutcome[]> {
   const outcomes: FileOutcome[] = [];
-  const tablesReady = new Set<Pipeline>();
   for (const path of paths) {
-    const outcome = await ingestOne(path, options, tablesReady);
+    const outcome = await ingestOne(path, options);
     outcomes.push(outcome);
     await options.onOutcome(outcome);
   }
@@ -68,11 +66,7 @@ export function exitCodeFor(outcomes: readonly FileOutcome[]): number {
     : 0;
 }
 
-async function ingestOne(
-  path: string,
-  options: IngestFilesOptions,
-  tablesReady: Set<Pipeline>,
-): Promise<FileOutcome> {
+async function ingestOne(path: string, options: IngestFilesOptions): Promise<FileOutcome> {
   let source: ObjectSource;
   try {
     source = await openSource(path);
@@ -88,11 +82,6 @@ async function ingestOne(
   const bar =
     options.progress && (source.size ?? 0) > PROGRESS_MIN_BYTES ? createProgressBar(source.name) : undefined;
   try {
-    // The engine expects its table to exist; createTable: true is the promise that Inlet makes it.
-    if (pipeline.createTable && !tablesReady.has(pipeline)) {
-      await createTargetTable(db.pool, pipeline);
-      tablesReady.add(pipeline);
-    }
     const result = await ingest(source, pipeline, {
       pool: db.pool,
       logger: options.logger,

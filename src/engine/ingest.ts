@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import { isRetryable, sqlStateOf, toDatabaseError } from '../db/errors.js';
 import { DatabaseError, describeLocation, FormatError, InletError } from '../errors.js';
@@ -8,6 +9,7 @@ import { detectFormat } from '../formats/detect.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import type { CsvOptions, Pipeline } from './contract.js';
 import { CopyLoader } from './copy-loader.js';
+import { createTargetTable } from './create-table.js';
 import { planColumns } from './encode/columns.js';
 import { encodeCsv } from './encode/csv.js';
 import { RowWriter } from './encode/encoder.js';
@@ -56,6 +58,7 @@ export async function ingest(
   const retry = options.retry ?? DEFAULT_RETRY;
   for (let attempt = 1; ; attempt++) {
     try {
+      if (pipeline.createTable) await ensureTable(options.pool, pipeline);
       const result = await attemptIngest(source, pipeline, options, id, startedAt, logger);
       logger.info('ingestion finished', {
         status: result.status,
@@ -85,6 +88,20 @@ export async function ingest(
       return result;
     }
   }
+}
+
+/** Pipelines whose table is known to exist per pool, so CREATE TABLE IF NOT EXISTS runs once per process. */
+const tablesReady = new WeakMap<pg.Pool, WeakSet<Pipeline>>();
+
+async function ensureTable(pool: pg.Pool, pipeline: Pipeline): Promise<void> {
+  let ready = tablesReady.get(pool);
+  if (ready?.has(pipeline)) return;
+  await createTargetTable(pool, pipeline);
+  if (ready === undefined) {
+    ready = new WeakSet();
+    tablesReady.set(pool, ready);
+  }
+  ready.add(pipeline);
 }
 
 interface OutcomeFields {

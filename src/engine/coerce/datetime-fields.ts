@@ -1,5 +1,5 @@
 import type { CopyTextBuffer } from '../copy-text.js';
-import { COLON, DOT, MINUS, PLUS, put2, put4, SPACE, twoDigits, ZERO } from './bytes.js';
+import { asBuffer, COLON, DOT, MINUS, PLUS, put2, put4, SPACE, twoDigits, ZERO } from './bytes.js';
 import { type CivilDate, dateProblem, daysInMonth, YEAR_RANGE } from './calendar.js';
 
 /** A parsed date or timestamp; one instance per coercer, refilled for every value. */
@@ -42,25 +42,34 @@ export function clearTime(f: DateTimeFields): void {
 
 /**
  * Reads fraction digits at `i` into `f.micro`, where a microsecond is the `places`-th decimal (6
- * for seconds). Longer fractions are rounded half up to the microsecond, PostgreSQL's resolution
- * (PostgreSQL rounds half to even on a double, so an exact tie can differ by one microsecond).
- * Returns the index after the digits, or -1 if there are none.
+ * for seconds, 3 for milliseconds). Returns the index after the digits, or -1 if there are none.
  */
 export function readFraction(src: Uint8Array, i: number, end: number, f: DateTimeFields, places = 6): number {
+  const start = i;
   let micro = 0;
-  let count = 0;
-  let roundUp = false;
   for (; i < end; i++) {
     const d = src[i]! - ZERO;
     if (d < 0 || d > 9) break;
-    if (count < places) micro = micro * 10 + d;
-    else if (count === places) roundUp = d >= 5;
-    count++;
+    if (i - start < places) micro = micro * 10 + d;
   }
+  const count = i - start;
   if (count === 0) return -1;
   for (let k = count; k < places; k++) micro *= 10;
-  f.micro = roundUp ? micro + 1 : micro;
+  f.micro = count > places ? roundedMicro(src, start, i, places) : micro;
   return i;
+}
+
+/**
+ * A fraction longer than microseconds, rounded the way PostgreSQL does it (ParseFractionalSecond:
+ * rint(strtod(fraction) * 1e6)), so the stored value is the one PostgreSQL would have stored.
+ * May return 10^6, which `finishFields` carries into the seconds. Rare, so a string is fine here.
+ */
+function roundedMicro(src: Uint8Array, start: number, end: number, places: number): number {
+  const scaled = Number(`.${asBuffer(src).toString('latin1', start, end)}`) * 10 ** places;
+  const floor = Math.floor(scaled);
+  const rest = scaled - floor;
+  if (rest !== 0.5) return rest < 0.5 ? floor : floor + 1;
+  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 /**

@@ -14,6 +14,12 @@ interface IntegerRange {
   readonly reason: string;
 }
 
+/** The limits as numbers too, for the types where a double holds them exactly. */
+interface CompiledRange extends IntegerRange {
+  readonly maxPositiveValue: number;
+  readonly maxNegativeValue: number;
+}
+
 const RANGES: Record<IntegerKind, IntegerRange> = {
   smallint: {
     maxDigits: 5,
@@ -40,7 +46,12 @@ const RANGES: Record<IntegerKind, IntegerRange> = {
  * "-0") so what PostgreSQL stores matches what a person reads in the reject report.
  */
 export function makeIntegerCoercer(kind: IntegerKind): Coercer {
-  const { maxDigits, maxPositive, maxNegative, reason } = RANGES[kind];
+  const range: CompiledRange = {
+    ...RANGES[kind],
+    maxPositiveValue: Number(RANGES[kind].maxPositive),
+    maxNegativeValue: Number(RANGES[kind].maxNegative),
+  };
+  const { maxDigits, reason } = range;
   return (src, start, end, out) => {
     let i = skipSpaces(src, start, end);
     const e = trimEnd(src, i, end);
@@ -67,26 +78,36 @@ export function makeIntegerCoercer(kind: IntegerKind): Coercer {
     } else if (negative) {
       buf[pos++] = MINUS;
     }
+    let value = 0;
     for (let k = sig; k < e; k++) {
       const b = src[k]!;
       if (b < ZERO || b > ZERO + 9) return failure(src, start, end, NOT_AN_INTEGER);
       buf[pos++] = b;
+      value = value * 10 + b - ZERO;
     }
-    // Equal-length digit strings compare like the numbers they spell, with no precision loss.
-    if (
-      digits >= maxDigits &&
-      (digits > maxDigits || !notAbove(src, sig, negative ? maxNegative : maxPositive))
-    ) {
-      return reason;
-    }
+    if (digits >= maxDigits && !inRange(src, sig, digits, value, negative, range)) return reason;
     out.pos = pos;
     return undefined;
   };
 }
 
-/** True if the digits at `src[at, at + limit.length)` spell a number no greater than `limit`. */
-function notAbove(src: Uint8Array, at: number, limit: string): boolean {
-  for (let k = 0; k < limit.length; k++) {
+/**
+ * Range check for values with at least `maxDigits` significant digits. `value` is exact up to 15
+ * digits, enough for smallint and integer; bigint compares digit strings, which for equal lengths
+ * order like the numbers they spell.
+ */
+function inRange(
+  src: Uint8Array,
+  at: number,
+  digits: number,
+  value: number,
+  negative: boolean,
+  range: CompiledRange,
+): boolean {
+  if (digits > range.maxDigits) return false;
+  if (digits <= 15) return value <= (negative ? range.maxNegativeValue : range.maxPositiveValue);
+  const limit = negative ? range.maxNegative : range.maxPositive;
+  for (let k = 0; k < digits; k++) {
     const a = src[at + k]!;
     const b = limit.charCodeAt(k);
     if (a !== b) return a < b;

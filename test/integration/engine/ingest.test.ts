@@ -492,3 +492,20 @@ describe('ingest: bad inputs (QUALITY.md)', () => {
     expect(result.error?.message).toMatch(/Table public\.nope does not exist.*createTable: true/);
   });
 });
+
+describe('ingest: createTable', () => {
+  it('creates the schema and table on first use when the pipeline says so', async () => {
+    const pipeline = testPipeline({
+      name: 'fresh',
+      table: { schema: 'fresh_schema', name: 'made_by_inlet' },
+      createTable: true,
+      columns: ORDERS_COLUMNS,
+    });
+    expect(await run(memorySource('f.csv', GOOD), pipeline)).toMatchObject({
+      status: 'loaded',
+      rowsLoaded: 3,
+    });
+    const { rows: count } = await pool.query('SELECT count(*)::int AS n FROM fresh_schema.made_by_inlet');
+    expect(count[0].n).toBe(3);
+  });
+});
