@@ -485,6 +485,7 @@ describe('ingest: bad inputs (QUALITY.md)', () => {
     const missing = testPipeline({
       name: 'missing',
       table: { schema: 'public', name: 'nope' },
+      createTable: false,
       columns: ORDERS_COLUMNS,
     });
     const result = await run(memorySource('m.csv', GOOD), missing);
