@@ -69,8 +69,12 @@ async function runDev(options: DevOptions): Promise<number> {
           await print(`    ${line}`);
       }
     }
-    await print('Try:');
-    await print('  npx inlet ingest examples/data/orders.csv');
+    const configPath = options.config ?? process.env.INLET_CONFIG;
+    // In another terminal the CLI has no --config of its own: name the one this stack runs with.
+    const configArg =
+      configPath === undefined ? ' --config examples/inlet.config.yaml' : ` --config ${configPath}`;
+    await print('Try (in another terminal):');
+    await print(`  npx inlet ingest examples/data/orders.csv${configArg}`);
     await print('  npx inlet ingestions');
 
     const signal = await stop.requested;
