@@ -2,8 +2,6 @@ import type { Coercer } from '../copy-text.js';
 import { failure, skipSpaces, trimEnd } from './bytes.js';
 
 const NOT_A_BOOLEAN = 'not a boolean (expected true/false, t/f, yes/no, 1/0)';
-const TRUE = 0x74;
-const FALSE = 0x66;
 
 /** true/false, t/f, yes/no, 1/0 in any case, emitted as PostgreSQL's own `t` / `f`. */
 export function makeBooleanCoercer(): Coercer {
@@ -23,29 +21,30 @@ function readBoolean(src: Uint8Array, i: number, length: number): number {
   const a = src[i]! | 0x20;
   switch (length) {
     case 1: {
+      // t, f, 1, 0
       const b = src[i]!;
-      if (a === TRUE || b === 0x31) return TRUE;
-      if (a === FALSE || b === 0x30) return FALSE;
+      if (a === 0x74 /* t */ || b === 0x31 /* 1 */) return 0x74 /* t */;
+      if (a === 0x66 /* f */ || b === 0x30 /* 0 */) return 0x66 /* f */;
       return 0;
     }
-    case 2:
-      return a === 0x6e && (src[i + 1]! | 0x20) === 0x6f ? FALSE : 0;
-    case 3:
-      return a === 0x79 && (src[i + 1]! | 0x20) === 0x65 && (src[i + 2]! | 0x20) === 0x73 ? TRUE : 0;
-    case 4:
-      return a === TRUE &&
+    case 2: // no
+      return a === 0x6e && (src[i + 1]! | 0x20) === 0x6f ? 0x66 /* f */ : 0;
+    case 3: // yes
+      return a === 0x79 && (src[i + 1]! | 0x20) === 0x65 && (src[i + 2]! | 0x20) === 0x73 ? 0x74 /* t */ : 0;
+    case 4: // true
+      return a === 0x74 /* t */ &&
         (src[i + 1]! | 0x20) === 0x72 &&
         (src[i + 2]! | 0x20) === 0x75 &&
         (src[i + 3]! | 0x20) === 0x65
-        ? TRUE
+        ? 0x74 /* t */
         : 0;
-    case 5:
-      return a === FALSE &&
+    case 5: // false
+      return a === 0x66 /* f */ &&
         (src[i + 1]! | 0x20) === 0x61 &&
         (src[i + 2]! | 0x20) === 0x6c &&
         (src[i + 3]! | 0x20) === 0x73 &&
         (src[i + 4]! | 0x20) === 0x65
-        ? FALSE
+        ? 0x66 /* f */
         : 0;
     default:
       return 0;

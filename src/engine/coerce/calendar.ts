@@ -15,7 +15,7 @@ const MONTH_NAMES = [
 
 export const YEAR_RANGE = 'out of range (years 0001 to 9999)';
 
-export function isLeapYear(year: number): boolean {
+function isLeapYear(year: number): boolean {
   return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
 }
 

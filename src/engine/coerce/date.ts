@@ -1,5 +1,5 @@
 import type { Coercer } from '../copy-text.js';
-import { copyBytes, failure, fourDigits, MINUS, skipSpaces, trimEnd, twoDigits } from './bytes.js';
+import { copyBytes, failure, fourDigits, skipSpaces, trimEnd, twoDigits } from './bytes.js';
 import { dateProblem } from './calendar.js';
 import { newFields, writeDate } from './datetime-fields.js';
 import { type DateTimePattern, matchDateTimePattern } from './datetime-pattern.js';
@@ -11,7 +11,7 @@ export function makeIsoDateCoercer(): Coercer {
   return (src, start, end, out) => {
     const i = skipSpaces(src, start, end);
     const e = trimEnd(src, i, end);
-    if (e - i !== 10 || src[i + 4] !== MINUS || src[i + 7] !== MINUS) {
+    if (e - i !== 10 || src[i + 4] !== 0x2d /* - */ || src[i + 7] !== 0x2d /* - */) {
       return failure(src, start, end, NOT_ISO_DATE);
     }
     const year = fourDigits(src, i);

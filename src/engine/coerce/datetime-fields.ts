@@ -1,5 +1,5 @@
 import type { CopyTextBuffer } from '../copy-text.js';
-import { asBuffer, COLON, DOT, MINUS, PLUS, put2, put4, SPACE, twoDigits, ZERO } from './bytes.js';
+import { asBuffer, put2, put4, twoDigits } from './bytes.js';
 import { type CivilDate, dateProblem, daysInMonth, YEAR_RANGE } from './calendar.js';
 
 /** A parsed date or timestamp; one instance per coercer, refilled for every value. */
@@ -48,7 +48,7 @@ export function readFraction(src: Uint8Array, i: number, end: number, f: DateTim
   const start = i;
   let micro = 0;
   for (; i < end; i++) {
-    const d = src[i]! - ZERO;
+    const d = src[i]! - 0x30 /* 0 */;
     if (d < 0 || d > 9) break;
     if (i - start < places) micro = micro * 10 + d;
   }
@@ -84,15 +84,15 @@ export function readOffset(src: Uint8Array, i: number, end: number, f: DateTimeF
   f.offsetHours = 0;
   f.offsetMinutes = 0;
   if (first === 0x5a || first === 0x7a) return i + 1;
-  if (first !== PLUS && first !== MINUS) return -1;
-  if (first === MINUS) f.offsetSign = -1;
+  if (first !== 0x2b /* + */ && first !== 0x2d /* - */) return -1;
+  if (first === 0x2d /* - */) f.offsetSign = -1;
   if (end - i < 3) return -1;
   const hours = twoDigits(src, i + 1);
   if (hours < 0) return -1;
   f.offsetHours = hours;
   i += 3;
-  if (i < end && src[i] === COLON) i++;
-  else if (i === end || src[i]! < ZERO || src[i]! > ZERO + 9) return i;
+  if (i < end && src[i] === 0x3a /* : */) i++;
+  else if (i === end || src[i]! < 0x30 /* 0 */ || src[i]! > 0x39 /* 9 */) return i;
   if (end - i < 2) return -1;
   const minutes = twoDigits(src, i);
   if (minutes < 0) return -1;
@@ -142,9 +142,9 @@ export function writeDate(out: CopyTextBuffer, f: CivilDate): void {
   const buf = out.buf;
   const pos = out.pos;
   put4(buf, pos, f.year);
-  buf[pos + 4] = MINUS;
+  buf[pos + 4] = 0x2d /* - */;
   put2(buf, pos + 5, f.month);
-  buf[pos + 7] = MINUS;
+  buf[pos + 7] = 0x2d /* - */;
   put2(buf, pos + 8, f.day);
   out.pos = pos + 10;
 }
@@ -158,19 +158,19 @@ export function writeTimestamp(out: CopyTextBuffer, f: DateTimeFields, withOffse
   const buf = out.buf;
   let pos = out.pos;
   put4(buf, pos, f.year);
-  buf[pos + 4] = MINUS;
+  buf[pos + 4] = 0x2d /* - */;
   put2(buf, pos + 5, f.month);
-  buf[pos + 7] = MINUS;
+  buf[pos + 7] = 0x2d /* - */;
   put2(buf, pos + 8, f.day);
-  buf[pos + 10] = SPACE;
+  buf[pos + 10] = 0x20 /* ' ' */;
   put2(buf, pos + 11, f.hour);
-  buf[pos + 13] = COLON;
+  buf[pos + 13] = 0x3a /* : */;
   put2(buf, pos + 14, f.minute);
-  buf[pos + 16] = COLON;
+  buf[pos + 16] = 0x3a /* : */;
   put2(buf, pos + 17, f.second);
   pos += 19;
   if (f.micro !== 0) {
-    buf[pos] = DOT;
+    buf[pos] = 0x2e /* . */;
     const hi = (f.micro / 10_000) | 0;
     put2(buf, pos + 1, hi);
     put4(buf, pos + 3, f.micro - hi * 10_000);
@@ -178,9 +178,9 @@ export function writeTimestamp(out: CopyTextBuffer, f: DateTimeFields, withOffse
   }
   if (withOffset) {
     const zero = f.offsetHours === 0 && f.offsetMinutes === 0;
-    buf[pos] = f.offsetSign < 0 && !zero ? MINUS : PLUS;
+    buf[pos] = f.offsetSign < 0 && !zero ? 0x2d /* - */ : 0x2b /* + */;
     put2(buf, pos + 1, f.offsetHours);
-    buf[pos + 3] = COLON;
+    buf[pos + 3] = 0x3a /* : */;
     put2(buf, pos + 4, f.offsetMinutes);
     pos += 6;
   }

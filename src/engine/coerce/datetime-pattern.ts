@@ -4,7 +4,7 @@ import { type DateTimeFields, readFraction, readOffset } from './datetime-fields
 const TOKENS = ['YYYY', 'MM', 'M', 'DD', 'D', 'HH', 'H', 'mm', 'ss', 'SSS', 'Z'] as const;
 type TokenName = (typeof TOKENS)[number];
 
-export const SUPPORTED_TOKENS = TOKENS.join(' ');
+const SUPPORTED_TOKENS = TOKENS.join(' ');
 
 /** One step of a compiled pattern: a field to read, or literal bytes to match. */
 type Step =

@@ -1,4 +1,4 @@
-import { DOT, equalsIgnoreCase, MINUS, PLUS, ZERO } from './bytes.js';
+import { equalsIgnoreCase, isSign } from './bytes.js';
 
 /**
  * Where the parts of a decimal literal (`-12.50e3`) lie in the input. One instance per coercer is
@@ -29,17 +29,17 @@ export function scanDecimal(src: Uint8Array, i: number, end: number, parts: Deci
   parts.negative = false;
   if (i < end) {
     const first = src[i];
-    if (first === MINUS) {
+    if (first === 0x2d /* - */) {
       parts.negative = true;
       i++;
-    } else if (first === PLUS) {
+    } else if (first === 0x2b /* + */) {
       i++;
     }
   }
   parts.intStart = i;
   while (i < end && isDigit(src[i]!)) i++;
   parts.intEnd = i;
-  if (i < end && src[i] === DOT) {
+  if (i < end && src[i] === 0x2e /* . */) {
     i++;
     parts.fracStart = i;
     while (i < end && isDigit(src[i]!)) i++;
@@ -52,14 +52,14 @@ export function scanDecimal(src: Uint8Array, i: number, end: number, parts: Deci
   if (i < end && (src[i]! | 0x20) === 0x65) {
     let k = i + 1;
     let negative = false;
-    if (k < end && (src[k] === PLUS || src[k] === MINUS)) {
-      negative = src[k] === MINUS;
+    if (k < end && isSign(src[k])) {
+      negative = src[k] === 0x2d /* - */;
       k++;
     }
     const digitsStart = k;
     let exponent = 0;
     while (k < end && isDigit(src[k]!)) {
-      if (exponent < EXPONENT_CLAMP) exponent = exponent * 10 + src[k]! - ZERO;
+      if (exponent < EXPONENT_CLAMP) exponent = exponent * 10 + src[k]! - 0x30 /* 0 */;
       k++;
     }
     if (k === digitsStart) return -1;
@@ -70,11 +70,11 @@ export function scanDecimal(src: Uint8Array, i: number, end: number, parts: Deci
 }
 
 export function isDigit(b: number): boolean {
-  return b >= ZERO && b <= ZERO + 9;
+  return b >= 0x30 /* 0 */ && b <= 0x39 /* 9 */;
 }
 
 /** Number of mantissa digits (integer and fraction parts together). */
-export function mantissaLength(parts: DecimalParts): number {
+function mantissaLength(parts: DecimalParts): number {
   return parts.intEnd - parts.intStart + parts.fracEnd - parts.fracStart;
 }
 
@@ -82,9 +82,9 @@ export function mantissaLength(parts: DecimalParts): number {
 export function mantissaDigit(src: Uint8Array, parts: DecimalParts, k: number): number {
   const intLen = parts.intEnd - parts.intStart;
   if (k < 0) return 0;
-  if (k < intLen) return src[parts.intStart + k]! - ZERO;
+  if (k < intLen) return src[parts.intStart + k]! - 0x30 /* 0 */;
   const f = parts.fracStart + k - intLen;
-  return f < parts.fracEnd ? src[f]! - ZERO : 0;
+  return f < parts.fracEnd ? src[f]! - 0x30 /* 0 */ : 0;
 }
 
 /** Index of the first nonzero mantissa digit, or the mantissa length when the value is zero. */
@@ -99,7 +99,7 @@ export function firstSignificant(src: Uint8Array, parts: DecimalParts): number {
  * PostgreSQL numeric storage limits. PostgreSQL 15 rejects exponents beyond ±1000 outright (later
  * versions only the resulting size), so the stricter rule keeps every supported server happy.
  */
-const MAX_EXPONENT = 1000;
+export const MAX_EXPONENT = 1000;
 const MAX_INTEGER_DIGITS = 131_072;
 const MAX_SCALE = 16_383;
 
@@ -121,8 +121,8 @@ export type SpecialValue = 'NaN' | 'Infinity' | '-Infinity';
 export function matchSpecial(src: Uint8Array, i: number, end: number): SpecialValue | undefined {
   if (equalsIgnoreCase(src, i, end, 'nan')) return 'NaN';
   let negative = false;
-  if (i < end && (src[i] === PLUS || src[i] === MINUS)) {
-    negative = src[i] === MINUS;
+  if (i < end && isSign(src[i])) {
+    negative = src[i] === 0x2d /* - */;
     i++;
   }
   if (equalsIgnoreCase(src, i, end, 'infinity') || equalsIgnoreCase(src, i, end, 'inf')) {

@@ -1,4 +1,4 @@
-import { DOT, MINUS, PLUS, ZERO } from './bytes.js';
+import { isSign } from './bytes.js';
 import { civilFromDays, YEAR_RANGE } from './calendar.js';
 import { type DateTimeFields, readFraction } from './datetime-fields.js';
 import { isDigit } from './decimal.js';
@@ -24,15 +24,15 @@ export function readEpoch(
   const shape =
     format === 'epoch' ? 'not a Unix timestamp in seconds' : 'not a Unix timestamp in milliseconds';
   let negative = false;
-  if (i < end && (src[i] === MINUS || src[i] === PLUS)) {
-    negative = src[i] === MINUS;
+  if (i < end && isSign(src[i])) {
+    negative = src[i] === 0x2d /* - */;
     i++;
   }
-  while (i + 1 < end && src[i] === ZERO && isDigit(src[i + 1]!)) i++;
+  while (i + 1 < end && src[i] === 0x30 /* 0 */ && isDigit(src[i + 1]!)) i++;
   const digitsStart = i;
   let whole = 0;
   for (; i < end; i++) {
-    const d = src[i]! - ZERO;
+    const d = src[i]! - 0x30 /* 0 */;
     if (d < 0 || d > 9) break;
     whole = whole * 10 + d;
   }
@@ -40,7 +40,7 @@ export function readEpoch(
   if (i - digitsStart > MAX_DIGITS) return YEAR_RANGE;
   f.micro = 0;
   if (i < end) {
-    if (src[i] !== DOT) return shape;
+    if (src[i] !== 0x2e /* . */) return shape;
     // Microseconds are the 6th decimal of a second but the 3rd of a millisecond.
     const after = readFraction(src, i + 1, end, f, format === 'epoch' ? 6 : 3);
     if (after !== end) return shape;

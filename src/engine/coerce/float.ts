@@ -1,5 +1,5 @@
 import type { Coercer } from '../copy-text.js';
-import { asBuffer, copyBytes, failure, skipSpaces, trimEnd, ZERO } from './bytes.js';
+import { asBuffer, copyBytes, failure, skipSpaces, trimEnd } from './bytes.js';
 import { type DecimalParts, matchSpecial, newDecimalParts, scanDecimal } from './decimal.js';
 import { NOT_A_NUMBER } from './numeric.js';
 
@@ -57,10 +57,10 @@ export function makeFloatCoercer(kind: FloatKind): Coercer {
 /** m such that the value lies in [10^(m-1), 10^m), or undefined for zero. */
 function decimalMagnitude(src: Uint8Array, parts: DecimalParts): number | undefined {
   let k = parts.intStart;
-  while (k < parts.intEnd && src[k] === ZERO) k++;
+  while (k < parts.intEnd && src[k] === 0x30 /* 0 */) k++;
   if (k < parts.intEnd) return parts.intEnd - k + parts.exponent;
   let f = parts.fracStart;
-  while (f < parts.fracEnd && src[f] === ZERO) f++;
+  while (f < parts.fracEnd && src[f] === 0x30 /* 0 */) f++;
   if (f === parts.fracEnd) return undefined;
   return parts.fracStart - f + parts.exponent;
 }

@@ -1,5 +1,5 @@
 import type { Coercer } from '../copy-text.js';
-import { failure, MINUS, PLUS, skipSpaces, trimEnd, ZERO } from './bytes.js';
+import { failure, skipSpaces, trimEnd } from './bytes.js';
 
 export type IntegerKind = 'smallint' | 'integer' | 'bigint';
 
@@ -58,32 +58,32 @@ export function makeIntegerCoercer(kind: IntegerKind): Coercer {
     let negative = false;
     if (i < e) {
       const first = src[i];
-      if (first === MINUS) {
+      if (first === 0x2d /* - */) {
         negative = true;
         i++;
-      } else if (first === PLUS) {
+      } else if (first === 0x2b /* + */) {
         i++;
       }
     }
     if (i === e) return failure(src, start, end, NOT_AN_INTEGER);
     let sig = i;
-    while (sig < e && src[sig] === ZERO) sig++;
+    while (sig < e && src[sig] === 0x30 /* 0 */) sig++;
     const digits = e - sig;
     // Validate while copying: on a reject the caller discards whatever was written.
     out.ensure(digits + 1);
     const buf = out.buf;
     let pos = out.pos;
     if (digits === 0) {
-      buf[pos++] = ZERO;
+      buf[pos++] = 0x30 /* 0 */;
     } else if (negative) {
-      buf[pos++] = MINUS;
+      buf[pos++] = 0x2d /* - */;
     }
     let value = 0;
     for (let k = sig; k < e; k++) {
       const b = src[k]!;
-      if (b < ZERO || b > ZERO + 9) return failure(src, start, end, NOT_AN_INTEGER);
+      if (b < 0x30 /* 0 */ || b > 0x39 /* 9 */) return failure(src, start, end, NOT_AN_INTEGER);
       buf[pos++] = b;
-      value = value * 10 + b - ZERO;
+      value = value * 10 + b - 0x30 /* 0 */;
     }
     if (digits >= maxDigits && !inRange(src, sig, digits, value, negative, range)) return reason;
     out.pos = pos;

@@ -1,7 +1,7 @@
 import { beyondNumericLimits, newDecimalParts, scanDecimal } from './decimal.js';
 
 /** Deeper nesting risks PostgreSQL's stack depth limit, which would abort the whole COPY. */
-export const MAX_JSON_DEPTH = 1000;
+const MAX_JSON_DEPTH = 1000;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -1,5 +1,5 @@
-import type { Coercer } from '../copy-text.js';
-import { DOT, failure, MINUS, PLUS, skipSpaces, trimEnd } from './bytes.js';
+import { type Coercer, CopyTextBuffer } from '../copy-text.js';
+import { failure, isSign, skipSpaces, trimEnd } from './bytes.js';
 import { isDigit } from './decimal.js';
 
 /** A number layout such as `1.234,56`: one decimal mark and an optional thousands separator. */
@@ -16,16 +16,16 @@ export interface NumberFormat {
  * decimal mark, any earlier ones must all be the same thousands separator.
  */
 export function parseNumberFormat(format: string): NumberFormat | string {
-  const example = 'e.g. 1.234,56 or 1,234.56';
+  const hint = 'e.g. 1.234,56 or 1,234.56';
   const separators: string[] = [];
   for (const ch of format.replace(/^[+-]/, '')) {
     if (ch >= '0' && ch <= '9') continue;
     if (/[\p{L}+\-\p{Cc}]/u.test(ch))
-      return `number format "${format}" may only contain digits and separators (${example})`;
+      return `number format "${format}" may only contain digits and separators (${hint})`;
     separators.push(ch);
   }
   const decimal = separators.pop();
-  if (decimal === undefined) return `number format "${format}" has no decimal mark (${example})`;
+  if (decimal === undefined) return `number format "${format}" has no decimal mark (${hint})`;
   if (decimal.length !== 1 || decimal.charCodeAt(0) > 0x7e || decimal === ' ') {
     return `number format "${format}" must use an ASCII character such as "." or "," as its decimal mark`;
   }
@@ -35,11 +35,22 @@ export function parseNumberFormat(format: string): NumberFormat | string {
   }
   if (group === decimal)
     return `number format "${format}" uses "${decimal}" both as decimal mark and thousands separator`;
-  return {
+  const parsed: NumberFormat = {
     source: format,
     decimal: decimal.charCodeAt(0),
     group: group === undefined ? undefined : Buffer.from(group, 'utf8'),
   };
+  // The example must read as a number in its own layout (this catches e.g. `1,,234.5`).
+  const example = Buffer.from(format, 'utf8');
+  const readsItself = withNumberFormat(parsed, () => undefined)(
+    example,
+    0,
+    example.length,
+    new CopyTextBuffer(16),
+  );
+  if (readsItself !== undefined)
+    return `number format "${format}" does not read as a number in its own layout`;
+  return parsed;
 }
 
 /**
@@ -56,7 +67,7 @@ export function withNumberFormat(format: NumberFormat, inner: Coercer): Coercer 
     const e = trimEnd(src, i, end);
     if (e - i > scratch.length) scratch = new Uint8Array(2 * (e - i));
     let n = 0;
-    if (i < e && (src[i] === PLUS || src[i] === MINUS)) scratch[n++] = src[i++]!;
+    if (i < e && isSign(src[i])) scratch[n++] = src[i++]!;
     let run = 0;
     let grouped = false;
     while (i < e) {
@@ -76,15 +87,14 @@ export function withNumberFormat(format: NumberFormat, inner: Coercer): Coercer 
     }
     if (grouped && run !== 3) return failure(src, start, end, reason);
     if (i < e && src[i] === decimal) {
-      scratch[n++] = DOT;
+      scratch[n++] = 0x2e /* . */;
       i++;
     }
     // The rest (fraction digits, an exponent, or letters such as NaN) is for `inner` to judge;
     // only another separator is this format's business.
     while (i < e) {
       const b = src[i]!;
-      if (!isDigit(b) && !isAsciiLetter(b) && b !== PLUS && b !== MINUS)
-        return failure(src, start, end, reason);
+      if (!isDigit(b) && !isAsciiLetter(b) && !isSign(b)) return failure(src, start, end, reason);
       scratch[n++] = b;
       i++;
     }

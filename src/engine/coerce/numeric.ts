@@ -1,9 +1,10 @@
 import type { Coercer, CopyTextBuffer } from '../copy-text.js';
-import { copyBytes, DOT, failure, MINUS, skipSpaces, trimEnd, ZERO } from './bytes.js';
+import { copyBytes, failure, skipSpaces, trimEnd } from './bytes.js';
 import {
   beyondNumericLimits,
   type DecimalParts,
   firstSignificant,
+  MAX_EXPONENT,
   mantissaDigit,
   matchSpecial,
   newDecimalParts,
@@ -55,10 +56,10 @@ export function makeScaledNumericCoercer(precision: number, scale: number): Coer
     if (scanDecimal(src, i, e, parts) !== e) {
       return matchSpecial(src, i, e) === undefined ? failure(src, start, end, NOT_A_NUMBER) : specialReason;
     }
-    if (parts.exponent > 1000 || parts.exponent < -1000) return OUT_OF_RANGE;
+    if (parts.exponent > MAX_EXPONENT || parts.exponent < -MAX_EXPONENT) return OUT_OF_RANGE;
     if (parts.exponent === 0 && parts.fracEnd - parts.fracStart <= scale) {
       let sig = parts.intStart;
-      while (sig < parts.intEnd && src[sig] === ZERO) sig++;
+      while (sig < parts.intEnd && src[sig] === 0x30 /* 0 */) sig++;
       if (parts.intEnd - sig > maxIntegerDigits) return overflow;
       copyBytes(src, i, e, out);
       return undefined;
@@ -113,13 +114,13 @@ function writeRounded(
   out.ensure(n + 3);
   const buf = out.buf;
   let pos = out.pos;
-  if (parts.negative) buf[pos++] = MINUS;
-  if (carry === 1) buf[pos++] = ZERO + 1;
-  else if (integerDigits === 0) buf[pos++] = ZERO;
-  for (let j = 0; j < integerDigits; j++) buf[pos++] = ZERO + digits[j]!;
+  if (parts.negative) buf[pos++] = 0x2d /* - */;
+  if (carry === 1) buf[pos++] = 0x31 /* 1 */;
+  else if (integerDigits === 0) buf[pos++] = 0x30 /* 0 */;
+  for (let j = 0; j < integerDigits; j++) buf[pos++] = 0x30 /* 0 */ + digits[j]!;
   if (scale > 0) {
-    buf[pos++] = DOT;
-    for (let j = integerDigits; j < n; j++) buf[pos++] = ZERO + digits[j]!;
+    buf[pos++] = 0x2e /* . */;
+    for (let j = integerDigits; j < n; j++) buf[pos++] = 0x30 /* 0 */ + digits[j]!;
   }
   out.pos = pos;
   return true;
@@ -130,10 +131,10 @@ function writeZero(scale: number, out: CopyTextBuffer): void {
   out.ensure(scale + 2);
   const buf = out.buf;
   let pos = out.pos;
-  buf[pos++] = ZERO;
+  buf[pos++] = 0x30 /* 0 */;
   if (scale > 0) {
-    buf[pos++] = DOT;
-    for (let j = 0; j < scale; j++) buf[pos++] = ZERO;
+    buf[pos++] = 0x2e /* . */;
+    for (let j = 0; j < scale; j++) buf[pos++] = 0x30 /* 0 */;
   }
   out.pos = pos;
 }

@@ -1,14 +1,12 @@
 import type { Coercer } from '../copy-text.js';
 import { NUL_REASON } from './bytes.js';
 
-const NUL = 0xff;
-
 /**
- * For each byte: 0 to copy it as is, NUL for the NUL byte, otherwise the letter that follows a
+ * For each byte: 0 to copy it as is, 0xff for the NUL byte, otherwise the letter that follows a
  * backslash in its COPY text escape.
  */
 const ESCAPES = new Uint8Array(256);
-ESCAPES[0x00] = NUL;
+ESCAPES[0x00] = 0xff;
 ESCAPES[0x09] = 0x74; // \t
 ESCAPES[0x0a] = 0x6e; // \n
 ESCAPES[0x0d] = 0x72; // \r
@@ -25,10 +23,10 @@ export function makeTextCoercer(): Coercer {
       const letter = ESCAPES[b]!;
       if (letter === 0) {
         buf[pos++] = b;
-      } else if (letter === NUL) {
+      } else if (letter === 0xff /* NUL */) {
         return NUL_REASON;
       } else {
-        buf[pos++] = 0x5c;
+        buf[pos++] = 0x5c /* \\ */;
         buf[pos++] = letter;
       }
     }
@@ -55,10 +53,10 @@ export function makeVarcharCoercer(length: number): Coercer {
       const letter = ESCAPES[b]!;
       if (letter === 0) {
         buf[pos++] = b;
-      } else if (letter === NUL) {
+      } else if (letter === 0xff /* NUL */) {
         return NUL_REASON;
       } else {
-        buf[pos++] = 0x5c;
+        buf[pos++] = 0x5c /* \\ */;
         buf[pos++] = letter;
       }
     }

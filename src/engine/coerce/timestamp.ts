@@ -1,5 +1,5 @@
 import type { Coercer } from '../copy-text.js';
-import { COLON, DOT, failure, fourDigits, MINUS, SPACE, skipSpaces, trimEnd, twoDigits } from './bytes.js';
+import { failure, fourDigits, skipSpaces, trimEnd, twoDigits } from './bytes.js';
 import {
   clearTime,
   type DateTimeFields,
@@ -73,7 +73,7 @@ function fieldReader(source: TimestampSource, f: DateTimeFields): FieldReader {
  * (`Z`, `±HH`, `±HHMM`, `±HH:MM`). A date alone means midnight. Only the shape is checked here.
  */
 function readIsoTimestamp(src: Uint8Array, i: number, end: number, f: DateTimeFields): boolean {
-  if (end - i < 10 || src[i + 4] !== MINUS || src[i + 7] !== MINUS) return false;
+  if (end - i < 10 || src[i + 4] !== 0x2d /* - */ || src[i + 7] !== 0x2d /* - */) return false;
   f.year = fourDigits(src, i);
   f.month = twoDigits(src, i + 5);
   f.day = twoDigits(src, i + 8);
@@ -82,17 +82,18 @@ function readIsoTimestamp(src: Uint8Array, i: number, end: number, f: DateTimeFi
   i += 10;
   if (i === end) return true;
   const separator = src[i]! | 0x20;
-  if ((separator !== 0x74 && src[i] !== SPACE) || end - i < 6 || src[i + 3] !== COLON) return false;
+  if ((separator !== 0x74 && src[i] !== 0x20) /* ' ' */ || end - i < 6 || src[i + 3] !== 0x3a /* : */)
+    return false;
   f.hour = twoDigits(src, i + 1);
   f.minute = twoDigits(src, i + 4);
   if (f.hour < 0 || f.minute < 0) return false;
   i += 6;
-  if (i < end && src[i] === COLON) {
+  if (i < end && src[i] === 0x3a /* : */) {
     if (end - i < 3) return false;
     f.second = twoDigits(src, i + 1);
     if (f.second < 0) return false;
     i += 3;
-    if (i < end && src[i] === DOT) {
+    if (i < end && src[i] === 0x2e /* . */) {
       i = readFraction(src, i + 1, end, f);
       if (i < 0) return false;
     }

@@ -1,5 +1,5 @@
 import type { Coercer } from '../copy-text.js';
-import { failure, MINUS, skipSpaces, trimEnd } from './bytes.js';
+import { failure, skipSpaces, trimEnd } from './bytes.js';
 
 const NOT_A_UUID = 'not a valid UUID';
 const LOWER_HEX = Buffer.from('0123456789abcdef', 'latin1');
@@ -22,7 +22,7 @@ export function makeUuidCoercer(): Coercer {
   return (src, start, end, out) => {
     let i = skipSpaces(src, start, end);
     let e = trimEnd(src, i, end);
-    if (e - i > 2 && src[i] === 0x7b && src[e - 1] === 0x7d) {
+    if (e - i > 2 && src[i] === 0x7b /* { */ && src[e - 1] === 0x7d /* } */) {
       i++;
       e--;
     }
@@ -34,10 +34,10 @@ export function makeUuidCoercer(): Coercer {
     let hyphen = 0;
     for (let k = 0; i < e; k++, i++) {
       if (k === HYPHENS[hyphen]) {
-        buf[pos++] = MINUS;
+        buf[pos++] = 0x2d /* - */;
         hyphen++;
         if (hyphenated) {
-          if (src[i] !== MINUS) return failure(src, start, end, NOT_A_UUID);
+          if (src[i] !== 0x2d /* - */) return failure(src, start, end, NOT_A_UUID);
           continue;
         }
         k++;

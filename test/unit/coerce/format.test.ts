@@ -40,6 +40,8 @@ describe('validateFormat', () => {
       'number format "1.234.567" uses "." both as decimal mark and thousands separator',
     ],
     ['numeric', '1,234 567.8', 'number format "1,234 567.8" mixes different thousands separators'],
+    ['numeric', '1,,234.5', 'number format "1,,234.5" does not read as a number in its own layout'],
+    ['numeric', '1.2345,6', 'number format "1.2345,6" does not read as a number in its own layout'],
     [
       'numeric',
       '1.234,56 EUR',
