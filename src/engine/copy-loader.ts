@@ -9,14 +9,24 @@ import { from as copyFrom } from 'pg-copy-streams';
  * that other statements (writing rejects) can run in the same transaction; the next `write` starts
  * a new COPY.
  */
+/** The binary COPY signature, flags and header extension length. */
+const BINARY_HEADER = Buffer.from([
+  0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
+]);
+const BINARY_TRAILER = Buffer.from([0xff, 0xff]);
+
 export class CopyLoader {
   private stream: ReturnType<typeof copyFrom> | undefined;
   private failure: unknown;
+  private readonly sql: string;
 
   constructor(
     private readonly client: PoolClient,
-    private readonly sql: string,
-  ) {}
+    sql: string,
+    private readonly format: 'text' | 'binary' = 'text',
+  ) {
+    this.sql = format === 'binary' ? `${sql} (FORMAT binary)` : sql;
+  }
 
   async write(chunk: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
@@ -26,6 +36,7 @@ export class CopyLoader {
         this.failure ??= error;
       });
       this.stream = stream;
+      if (this.format === 'binary') stream.write(BINARY_HEADER);
     }
     if (!this.stream.write(chunk)) await once(this.stream, 'drain');
   }
@@ -36,7 +47,7 @@ export class CopyLoader {
     this.stream = undefined;
     if (this.failure !== undefined) throw this.failure;
     if (stream === undefined) return;
-    stream.end();
+    stream.end(this.format === 'binary' ? BINARY_TRAILER : undefined);
     await finished(stream);
     if (this.failure !== undefined) throw this.failure;
   }

@@ -5,6 +5,8 @@ import type { Coercer } from '../copy-text.js';
 
 /** Everything the row encoders need per column, precomputed once per file. */
 export interface ColumnPlan {
+  /** COPY format: binary saves PostgreSQL most of its parsing, text is the fallback for every type. */
+  readonly format: 'text' | 'binary';
   readonly names: readonly string[];
   readonly sources: readonly string[];
   readonly coercers: readonly Coercer[];
@@ -17,9 +19,10 @@ export interface ColumnPlan {
   readonly columns: readonly ColumnContract[];
 }
 
-export function planColumns(pipeline: Pipeline): ColumnPlan {
+export function planColumns(pipeline: Pipeline, format: 'text' | 'binary' = 'text'): ColumnPlan {
   const columns = pipeline.columns;
   return {
+    format,
     names: columns.map((c) => c.name),
     sources: columns.map((c) => c.source),
     coercers: columns.map((c) => makeCoercer(c)),

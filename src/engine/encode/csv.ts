@@ -2,7 +2,6 @@ import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../../errors.js';
 import { CsvScanner } from '../../formats/csv/scanner.js';
 import type { CsvOptions, Pipeline } from '../contract.js';
-import { TAB } from '../copy-text.js';
 import { byteProblem, type RowWriter } from './encoder.js';
 
 const LF = 0x0a;
@@ -45,16 +44,15 @@ export async function* encodeCsv(
       return;
     }
     writer.stats.records++;
-    const start = out.pos;
     if (problem !== undefined) {
-      writer.reject(start, line, undefined, buf.toString('utf8', rowStart, rowEnd), problem);
+      writer.reject(out.pos, line, undefined, buf.toString('utf8', rowStart, rowEnd), problem);
       return;
     }
     if (fieldCount !== expectedFields) {
       const reason = `has ${fieldCount} field${fieldCount === 1 ? '' : 's'}, expected ${expectedFields}${
         csv.header ? ' (as in the header)' : ''
       }`;
-      writer.reject(start, line, undefined, buf.toString('utf8', rowStart, rowEnd), reason);
+      writer.reject(out.pos, line, undefined, buf.toString('utf8', rowStart, rowEnd), reason);
       return;
     }
     if (buf !== checkedBuffer) {
@@ -65,8 +63,8 @@ export async function* encodeCsv(
     const starts = scanner.starts;
     const ends = scanner.ends;
     const careful = rowEnd >= cleanUpTo;
+    const start = writer.startRow();
     for (let c = 0; c < columnCount; c++) {
-      if (c > 0) out.byte(TAB);
       const f = mapping[c] as number;
       let reason: string | undefined;
       if (f < 0) {

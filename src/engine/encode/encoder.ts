@@ -1,10 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import { CopyTextBuffer, NEWLINE, TAB } from '../copy-text.js';
+import { type Coercer, CopyTextBuffer, NEWLINE, TAB } from '../copy-text.js';
 import type { RejectCollector } from '../rejects.js';
 import { truncateValue } from '../rejects.js';
 import { type ColumnPlan, REQUIRED_REASON } from './columns.js';
 
-/** COPY text is handed to PostgreSQL in pieces of about this size. */
+/** COPY data is handed to PostgreSQL in pieces of about this size. */
 export const FLUSH_BYTES = 256 * 1024;
 
 export interface EncodeStats {
@@ -22,50 +22,104 @@ export interface EncodeStats {
 export class RowWriter {
   readonly out = new CopyTextBuffer(FLUSH_BYTES * 2);
   readonly stats: EncodeStats = { records: 0, good: 0 };
+  private readonly binary: boolean;
+  private readonly fieldCount: number;
 
   constructor(
     readonly plan: ColumnPlan,
     readonly rejects: RejectCollector,
     readonly withLineNumbers: boolean,
-  ) {}
+  ) {
+    this.binary = plan.format === 'binary';
+    this.fieldCount = plan.names.length + (withLineNumbers ? 2 : 0);
+  }
+
+  /** Starts a row; returns its start offset, which `reject` rewinds to. */
+  startRow(): number {
+    const out = this.out;
+    const start = out.pos;
+    if (this.binary) {
+      out.ensure(2);
+      out.buf[out.pos++] = this.fieldCount >> 8;
+      out.buf[out.pos++] = this.fieldCount & 0xff;
+    }
+    return start;
+  }
 
   /**
-   * Writes one value for column `c` from `src[start, end)`; returns a reason when it is refused.
-   * The caller has already written the separator.
+   * Writes column `c`'s value from `src[start, end)`, with its separator (text) or length prefix
+   * (binary); returns a reason when the value is refused. Columns must come in order.
    */
   value(c: number, src: Uint8Array, start: number, end: number): string | undefined {
     const plan = this.plan;
-    if (start === end) {
-      const fallback = plan.defaults[c];
-      if (fallback !== undefined)
-        return (plan.coercers[c] as (typeof plan.coercers)[number])(fallback, 0, fallback.length, this.out);
-      if (!plan.emptyNull[c]) return undefined;
-      if (!plan.nullable[c]) return REQUIRED_REASON;
-      this.out.nullValue();
-      return undefined;
+    const out = this.out;
+    let lengthAt = -1;
+    if (this.binary) {
+      out.ensure(4);
+      lengthAt = out.pos;
+      out.pos += 4;
+    } else if (c > 0) {
+      out.byte(TAB);
     }
-    return (plan.coercers[c] as (typeof plan.coercers)[number])(src, start, end, this.out);
+    let reason: string | undefined;
+    if (start !== end) {
+      reason = (plan.coercers[c] as Coercer)(src, start, end, out);
+    } else {
+      const fallback = plan.defaults[c];
+      if (fallback !== undefined) reason = (plan.coercers[c] as Coercer)(fallback, 0, fallback.length, out);
+      else if (plan.emptyNull[c]) return this.nullValue(c, lengthAt);
+    }
+    if (lengthAt >= 0 && reason === undefined) out.buf.writeInt32BE(out.pos - lengthAt - 4, lengthAt);
+    return reason;
   }
 
   /** An absent value (a JSON null or missing field): the default, else NULL, whatever the type. */
   absent(c: number): string | undefined {
     const fallback = this.plan.defaults[c];
     if (fallback !== undefined) return this.value(c, fallback, 0, fallback.length);
+    let lengthAt = -1;
+    if (this.binary) {
+      this.out.ensure(4);
+      lengthAt = this.out.pos;
+      this.out.pos += 4;
+    } else if (c > 0) {
+      this.out.byte(TAB);
+    }
+    return this.nullValue(c, lengthAt);
+  }
+
+  private nullValue(c: number, lengthAt: number): string | undefined {
     if (!this.plan.nullable[c]) return REQUIRED_REASON;
-    this.out.nullValue();
+    if (lengthAt >= 0) this.out.buf.writeInt32BE(-1, lengthAt);
+    else this.out.nullValue();
     return undefined;
   }
 
   endRow(line: number | undefined): void {
     const out = this.out;
     if (this.withLineNumbers) {
-      out.byte(TAB);
-      out.ascii(String(this.stats.records));
-      out.byte(TAB);
-      if (line === undefined) out.nullValue();
-      else out.ascii(String(line));
+      if (this.binary) {
+        out.ensure(24);
+        out.buf.writeInt32BE(8, out.pos);
+        out.buf.writeBigInt64BE(BigInt(this.stats.records), out.pos + 4);
+        out.pos += 12;
+        if (line === undefined) {
+          out.buf.writeInt32BE(-1, out.pos);
+          out.pos += 4;
+        } else {
+          out.buf.writeInt32BE(8, out.pos);
+          out.buf.writeBigInt64BE(BigInt(line), out.pos + 4);
+          out.pos += 12;
+        }
+      } else {
+        out.byte(TAB);
+        out.ascii(String(this.stats.records));
+        out.byte(TAB);
+        if (line === undefined) out.nullValue();
+        else out.ascii(String(line));
+      }
     }
-    out.byte(NEWLINE);
+    if (!this.binary) out.byte(NEWLINE);
     this.stats.good++;
   }
 

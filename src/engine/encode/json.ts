@@ -1,5 +1,4 @@
 import { type JsonRecord, JsonSyntaxIssue, readJsonArray, readNdjson } from '../../formats/json/index.js';
-import { TAB } from '../copy-text.js';
 import type { RowWriter } from './encoder.js';
 
 /**
@@ -21,19 +20,18 @@ export async function* encodeJson(
 
   const encode = ({ value, line: rowLine }: JsonRecord) => {
     writer.stats.records++;
-    const start = out.pos;
     if (value instanceof JsonSyntaxIssue) {
-      writer.reject(start, rowLine, undefined, value.raw, value.reason);
+      writer.reject(out.pos, rowLine, undefined, value.raw, value.reason);
       return;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-      writer.reject(start, rowLine, undefined, JSON.stringify(value), `expected a JSON object, got ${got}`);
+      writer.reject(out.pos, rowLine, undefined, JSON.stringify(value), `expected a JSON object, got ${got}`);
       return;
     }
     const object = value as Record<string, unknown>;
+    const start = writer.startRow();
     for (let c = 0; c < columnCount; c++) {
-      if (c > 0) out.byte(TAB);
       const field = object[plan.sources[c] as string];
       if (field === undefined || field === null) {
         const reason = writer.absent(c);
