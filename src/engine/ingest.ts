@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { PoolClient } from 'pg';
@@ -18,6 +18,7 @@ import {
   findLoadedByContent,
   findLoadedByVersion,
   findNewerLoaded,
+  hasLoadedOfSize,
   lockObject,
   writeLedger,
 } from './ledger.js';
@@ -166,7 +167,9 @@ async function attemptIngest(
     await lockObject(client, pipeline, source.uri);
 
     if (!options.force) {
-      const loaded = await findLoadedByVersion(client, pipeline, source);
+      const loaded =
+        (await findLoadedByVersion(client, pipeline, source)) ??
+        (await findLoadedBySameBytes(client, pipeline, source));
       if (loaded !== undefined) {
         await client.query('ROLLBACK');
         const result = outcome(source, pipeline, 'duplicate', loaded, startedAt);
@@ -325,6 +328,23 @@ async function attemptIngest(
     client.off('error', onConnectionError);
     client.release(broken);
   }
+}
+
+/**
+ * When a loaded ingestion of this URI had exactly this size, hashing the object first (a read at
+ * disk or network speed) settles whether it is a duplicate before any row is parsed or copied:
+ * re-running `inlet ingest` over a folder of loaded files costs a read, not a load.
+ */
+async function findLoadedBySameBytes(
+  client: PoolClient,
+  pipeline: Pipeline,
+  source: ObjectSource,
+): Promise<string | undefined> {
+  if (source.size === undefined || !(await hasLoadedOfSize(client, pipeline, source.uri, source.size)))
+    return undefined;
+  const hash = createHash('sha256');
+  for await (const chunk of await source.open()) hash.update(chunk as Buffer);
+  return findLoadedByContent(client, pipeline, source.uri, hash.digest('hex'));
 }
 
 /** For a TSV detected by extension while the pipeline kept the CSV default delimiter. */

@@ -36,6 +36,20 @@ export async function findLoadedByVersion(
   return result.rows[0]?.id;
 }
 
+export async function hasLoadedOfSize(
+  client: PoolClient,
+  pipeline: Pipeline,
+  uri: string,
+  bytes: number,
+): Promise<boolean> {
+  const result = await client.query(
+    `SELECT 1 FROM inlet.ingestions
+      WHERE pipeline = $1 AND source_uri = $2 AND bytes = $3 AND status = 'loaded' LIMIT 1`,
+    [pipeline.name, uri, bytes],
+  );
+  return result.rowCount !== 0;
+}
+
 export async function findLoadedByContent(
   client: PoolClient,
   pipeline: Pipeline,

@@ -63,3 +63,13 @@ export function civilFromDays(days: number, into: CivilDate): void {
   into.month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
   into.year = yearOfEra + era * 400 + (into.month <= 2 ? 1 : 0);
 }
+
+/** The inverse of `civilFromDays`: days since 1970-01-01 (Hinnant's `days_from_civil`). */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}

@@ -1,4 +1,4 @@
-import type { Coercer } from '../copy-text.js';
+import type { Coercer, CopyTextBuffer } from '../copy-text.js';
 import { asBuffer, failure, skipSpaces, trimEnd } from './bytes.js';
 import { postgresJsonProblem } from './json-postgres.js';
 
@@ -6,7 +6,7 @@ import { postgresJsonProblem } from './json-postgres.js';
  * Valid JSON that PostgreSQL jsonb can store, emitted as the input text (COPY-escaped), not
  * re-serialized: PostgreSQL normalizes it, and re-serializing would lose number precision.
  */
-export function makeJsonbCoercer(): Coercer {
+export function makeJsonbCoercer(write: JsonWriter = writeEscaped): Coercer {
   return (src, start, end, out) => {
     const i = skipSpaces(src, start, end);
     const e = trimEnd(src, i, end);
@@ -18,9 +18,16 @@ export function makeJsonbCoercer(): Coercer {
     }
     const problem = postgresJsonProblem(src, i, e);
     if (problem !== undefined) return problem;
-    out.escaped(src, i, e);
+    write(src, i, e, out);
     return undefined;
   };
+}
+
+/** Appends the validated JSON text `src[start, end)` in the COPY format being written. */
+export type JsonWriter = (src: Uint8Array, start: number, end: number, out: CopyTextBuffer) => void;
+
+function writeEscaped(src: Uint8Array, start: number, end: number, out: CopyTextBuffer): void {
+  out.escaped(src, start, end);
 }
 
 /**

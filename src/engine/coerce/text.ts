@@ -12,15 +12,22 @@ ESCAPES[0x0a] = 0x6e; // \n
 ESCAPES[0x0d] = 0x72; // \r
 ESCAPES[0x5c] = 0x5c; // \\
 
+/**
+ * The table for binary COPY, where a field is length-prefixed and its bytes go as they are; NUL
+ * is still refused because PostgreSQL's text types cannot hold it in either format.
+ */
+export const NO_ESCAPES = new Uint8Array(256);
+NO_ESCAPES[0x00] = 0xff;
+
 /** text and unbounded varchar: spaces are data, so nothing is trimmed. */
-export function makeTextCoercer(): Coercer {
+export function makeTextCoercer(escapes: Uint8Array = ESCAPES): Coercer {
   return (src, start, end, out) => {
     out.ensure((end - start) * 2);
     const buf = out.buf;
     let pos = out.pos;
     for (let i = start; i < end; i++) {
       const b = src[i]!;
-      const letter = ESCAPES[b]!;
+      const letter = escapes[b]!;
       if (letter === 0) {
         buf[pos++] = b;
       } else if (letter === 0xff /* NUL */) {
@@ -40,7 +47,7 @@ export function makeTextCoercer(): Coercer {
  * is not a UTF-8 continuation byte 0x80–0xBF starts one). Longer values are rejected rather than
  * truncated, even where PostgreSQL would silently drop trailing spaces.
  */
-export function makeVarcharCoercer(length: number): Coercer {
+export function makeVarcharCoercer(length: number, escapes: Uint8Array = ESCAPES): Coercer {
   const tooLong = `longer than ${length} characters (varchar(${length}))`;
   return (src, start, end, out) => {
     out.ensure((end - start) * 2);
@@ -50,7 +57,7 @@ export function makeVarcharCoercer(length: number): Coercer {
     for (let i = start; i < end; i++) {
       const b = src[i]!;
       if ((b & 0xc0) !== 0x80) chars++;
-      const letter = ESCAPES[b]!;
+      const letter = escapes[b]!;
       if (letter === 0) {
         buf[pos++] = b;
       } else if (letter === 0xff /* NUL */) {

@@ -1,4 +1,4 @@
-import type { Coercer } from '../copy-text.js';
+import type { Coercer, CopyTextBuffer } from '../copy-text.js';
 import { failure, fourDigits, skipSpaces, trimEnd, twoDigits } from './bytes.js';
 import {
   clearTime,
@@ -34,7 +34,11 @@ export type TimestampSource =
  * timestamp (without time zone) refuses values with an offset instead of silently dropping it;
  * epoch values are the only exception and are emitted as UTC wall time.
  */
-export function makeTimestampCoercer(kind: TimestampKind, source: TimestampSource): Coercer {
+export function makeTimestampCoercer(
+  kind: TimestampKind,
+  source: TimestampSource,
+  write: TimestampWriter = writeTimestamp,
+): Coercer {
   const withZone = kind === 'timestamptz';
   const f = newFields();
   const read = fieldReader(source, f);
@@ -45,10 +49,17 @@ export function makeTimestampCoercer(kind: TimestampKind, source: TimestampSourc
     const problem = read(src, i, e);
     if (problem !== undefined) return failure(src, start, end, problem);
     if (f.hasOffset && !withZone && !epoch) return OFFSET_ON_LOCAL;
-    writeTimestamp(out, f, withZone && f.hasOffset);
+    write(out, f, withZone && f.hasOffset);
     return undefined;
   };
 }
+
+/**
+ * Appends validated fields in the COPY format being written. `withOffset` is true only for
+ * timestamptz values that carry an offset (epoch values count as +00:00); otherwise the fields are
+ * the wall-clock time.
+ */
+export type TimestampWriter = (out: CopyTextBuffer, f: DateTimeFields, withOffset: boolean) => void;
 
 type FieldReader = (src: Uint8Array, i: number, end: number) => string | undefined;
 

@@ -510,3 +510,37 @@ describe('ingest: createTable', () => {
     expect(count[0].n).toBe(3);
   });
 });
+
+describe('ingest: cheap duplicates', () => {
+  it('settles a re-sent file of a loaded size by its hash, before any row is copied', async () => {
+    const pipeline = await freshPipeline();
+    await run(memorySource('same-size.csv', GOOD), pipeline);
+    const statements: string[] = [];
+    const spied = new Proxy(pool, {
+      get(target, property, receiver) {
+        if (property !== 'connect') return Reflect.get(target, property, receiver);
+        return async () => {
+          const client = await target.connect();
+          return new Proxy(client, {
+            get(inner, key, innerReceiver) {
+              if (key !== 'query') return Reflect.get(inner, key, innerReceiver);
+              return (query: unknown, ...rest: unknown[]) => {
+                const text = typeof query === 'string' ? query : (query as { text?: string }).text;
+                statements.push(String(text));
+                return (inner.query as (...args: unknown[]) => unknown).call(inner, query, ...rest);
+              };
+            },
+          });
+        };
+      },
+    });
+    const result = await run(memorySource('same-size.csv', GOOD), pipeline, { pool: spied });
+    expect(result.status).toBe('duplicate');
+    expect(statements.some((s) => s.startsWith('COPY'))).toBe(false);
+    const changed = GOOD.replace('Hopper', 'Hoppex');
+    expect((await run(memorySource('same-size.csv', changed), pipeline, { pool: spied })).status).toBe(
+      'loaded',
+    );
+    expect(statements.some((s) => s.startsWith('COPY'))).toBe(true);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * Binary COPY (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4) field
+ * payloads. Every coercer here validates through the text coercer of the same column, so what is
+ * accepted and every reason given are the text path's by construction; only the bytes differ.
+ *
+ * Two ways of sharing that: types whose text writer is a separate step (text, varchar, jsonb,
+ * timestamps) are built with a binary writer in its place; the others run the text coercer into a
+ * scratch buffer and transcode its canonical output, which is short and already validated, so the
+ * text hot paths keep their fused validate-and-copy loops untouched.
+ */
+import type { ColumnContract } from '../contract.js';
+import { type Coercer, CopyTextBuffer } from '../copy-text.js';
+import { copyBytes, fourDigits, twoDigits } from './bytes.js';
+import { daysFromCivil } from './calendar.js';
+import type { DateTimeFields } from './datetime-fields.js';
+import { encodeFloat4, encodeFloat8 } from './binary-float.js';
+import { putInt64, putInt64Exact } from './binary-int.js';
+import { encodeNumeric } from './binary-numeric.js';
+import { makeCoercer, timestampSource } from './index.js';
+import { makeJsonbCoercer } from './jsonb.js';
+import { makeTextCoercer, makeVarcharCoercer, NO_ESCAPES } from './text.js';
+import { makeTimestampCoercer } from './timestamp.js';
+
+/**
+ * Turns the canonical COPY text `text[0, length)` that a text coercer produced into the binary
+ * payload appended to `out`.
+ */
+type Transcoder = (text: Buffer, length: number, out: CopyTextBuffer) => void;
+
+const UTC_NAMES: ReadonlySet<string> = new Set(['utc', 'etc/utc', 'gmt', 'etc/gmt', 'z']);
+
+/** 2000-01-01, PostgreSQL's epoch for date and timestamp values, in days since 1970-01-01. */
+const POSTGRES_EPOCH_DAYS = 10_957;
+
+/**
+ * Builds a coercer that validates exactly like `makeCoercer(column)` and appends the binary COPY
+ * payload of the value (without the length prefix). Returns undefined when the column cannot be
+ * loaded in binary, so the engine uses text COPY for the file: timestamptz outside UTC, because
+ * offset-less values then need the zone rules that the text path leaves to PostgreSQL.
+ * Throws like makeCoercer when `column.format` is unusable.
+ */
+export function makeBinaryCoercer(column: ColumnContract, options: { timezone: string }): Coercer | undefined {
+  const text = makeCoercer(column);
+  const type = column.type;
+  switch (type.kind) {
+    case 'smallint':
+      return transcoded(text, (t, n, out) => put(out, 2).writeInt16BE(parseSmallInteger(t, n), out.pos - 2));
+    case 'integer':
+      return transcoded(text, (t, n, out) => put(out, 4).writeInt32BE(parseSmallInteger(t, n), out.pos - 4));
+    case 'bigint':
+      return transcoded(text, transcodeBigint);
+    case 'numeric':
+      return transcoded(text, (t, n, out) => encodeNumeric(t, n, type.precision === undefined, type.scale, out));
+    case 'real':
+      return transcoded(text, encodeFloat4);
+    case 'double precision':
+      return transcoded(text, encodeFloat8);
+    case 'boolean':
+      // The text form is PostgreSQL's own `t` or `f`.
+      return transcoded(text, (t, _n, out) => out.byte(t[0] === 0x74 /* t */ ? 1 : 0));
+    case 'text':
+      return makeTextCoercer(NO_ESCAPES);
+    case 'varchar':
+      return type.length === undefined
+        ? makeTextCoercer(NO_ESCAPES)
+        : makeVarcharCoercer(type.length, NO_ESCAPES);
+    case 'date':
+      return transcoded(text, transcodeDate);
+    case 'timestamp':
+      return makeTimestampCoercer(type.kind, timestampSource(column.format, type.kind), writeTimestampBinary);
+    case 'timestamptz':
+      if (!UTC_NAMES.has(options.timezone.toLowerCase())) return undefined;
+      return makeTimestampCoercer(type.kind, timestampSource(column.format, type.kind), writeTimestampBinary);
+    case 'uuid':
+      return transcoded(text, transcodeUuid);
+    case 'jsonb':
+      return makeJsonbCoercer((src, start, end, out) => {
+        out.byte(1); // jsonb's binary format version
+        copyBytes(src, start, end, out);
+      });
+  }
+}
+
+function transcoded(text: Coercer, transcode: Transcoder): Coercer {
+  const scratch = new CopyTextBuffer(64);
+  return (src, start, end, out) => {
+    scratch.pos = 0;
+    const problem = text(src, start, end, scratch);
+    if (problem !== undefined) return problem;
+    transcode(scratch.buf, scratch.pos, out);
+    return undefined;
+  };
+}
+
+/** Reserves `n` bytes at the end of `out` and returns its buffer, for the Buffer write methods. */
+function put(out: CopyTextBuffer, n: number): Buffer {
+  out.ensure(n);
+  out.pos += n;
+  return out.buf;
+}
+
+/** A canonical `-?digits` integer of at most 15 digits (exact in a double). */
+function parseSmallInteger(text: Buffer, length: number): number {
+  const negative = text[0] === 0x2d; /* - */
+  let value = 0;
+  for (let k = negative ? 1 : 0; k < length; k++) value = value * 10 + text[k]! - 0x30; /* 0 */
+  return negative ? -value : value;
+}
+
+function transcodeBigint(text: Buffer, length: number, out: CopyTextBuffer): void {
+  out.ensure(8);
+  // Up to 15 digits a double is exact; beyond, BigInt keeps every digit.
+  if (length <= 15) putInt64(out.buf, out.pos, parseSmallInteger(text, length));
+  else out.buf.writeBigInt64BE(BigInt(text.toString('latin1', 0, length)), out.pos);
+  out.pos += 8;
+}
+
+/** `YYYY-MM-DD`, as both date coercers write it. */
+function transcodeDate(text: Buffer, _length: number, out: CopyTextBuffer): void {
+  const days = daysFromCivil(fourDigits(text, 0), twoDigits(text, 5), twoDigits(text, 8));
+  put(out, 4).writeInt32BE(days - POSTGRES_EPOCH_DAYS, out.pos - 4);
+}
+
+/** The lowercase hyphenated form the text coercer writes. */
+function transcodeUuid(text: Buffer, length: number, out: CopyTextBuffer): void {
+  out.ensure(16);
+  const buf = out.buf;
+  let pos = out.pos;
+  for (let k = 0; k < length; k++) {
+    const hi = text[k]!;
+    if (hi === 0x2d /* - */) continue;
+    buf[pos++] = (hexValue(hi) << 4) | hexValue(text[++k]!);
+  }
+  out.pos = pos;
+}
+
+function hexValue(lowerHex: number): number {
+  return lowerHex <= 0x39 /* 9 */ ? lowerHex - 0x30 /* 0 */ : lowerHex - 0x57 /* 'a' - 10 */;
+}
+
+/**
+ * int64 microseconds since 2000-01-01 00:00:00: of the wall-clock time, or of UTC once an offset
+ * is subtracted (only timestamptz values that carry one get `withOffset`).
+ */
+function writeTimestampBinary(out: CopyTextBuffer, f: DateTimeFields, withOffset: boolean): void {
+  const days = daysFromCivil(f.year, f.month, f.day) - POSTGRES_EPOCH_DAYS;
+  let seconds = days * 86_400 + f.hour * 3600 + f.minute * 60 + f.second;
+  if (withOffset) seconds -= f.offsetSign * (f.offsetHours * 3600 + f.offsetMinutes * 60);
+  out.ensure(8);
+  putInt64Exact(out.buf, out.pos, seconds, 1_000_000, f.micro);
+  out.pos += 8;
+}
