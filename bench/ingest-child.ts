@@ -1,7 +1,7 @@
 /**
  * Runs one ingestion in its own process so the parent can read its peak RSS and wall time
  * without the benchmark's own memory in the figure. Prints one JSON line.
- * Usage: tsx bench/ingest-child.ts <databaseUrl> <file> <table>
+ * Usage: tsx bench/ingest-child.ts <databaseUrl> <file> <table> [auto|text]
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { DEFAULT_CSV, DEFAULT_MAX_DECOMPRESSED_BYTES, type Pipeline } from '../s
 import { ingest } from '../src/engine/ingest.js';
 import { ORDERS_COLUMNS } from './orders-data.js';
 
-const [url, file, table] = process.argv.slice(2);
+const [url, file, table, copyFormat = 'auto'] = process.argv.slice(2);
 if (!url || !file || !table) throw new Error('usage: ingest-child <databaseUrl> <file> <table>');
 
 const pipeline: Pipeline = {
@@ -48,7 +48,7 @@ const result = await ingest(
     open: async () => createReadStream(file, { highWaterMark: 1 << 20 }),
   },
   pipeline,
-  { pool, force: true },
+  { pool, force: true, copyFormat: copyFormat === 'text' ? 'text' : 'auto' },
 );
 const seconds = (performance.now() - started) / 1000;
 await pool.end();

@@ -87,10 +87,14 @@ interface ChildResult {
   maxRssMb: number;
 }
 
-async function inlet(file: string, table: string): Promise<ChildResult> {
+async function inlet(
+  file: string,
+  table: string,
+  copyFormat: 'auto' | 'text' = 'auto',
+): Promise<ChildResult> {
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'ingest-child.ts'), url, file, table],
+    ['--import', 'tsx', join(import.meta.dirname, 'ingest-child.ts'), url, file, table, copyFormat],
     { maxBuffer: 1 << 20, env: { ...process.env, INLET_LOG_LEVEL: 'warn' } },
   );
   return JSON.parse(stdout.trim().split('\n').at(-1) as string) as ChildResult;
@@ -113,6 +117,7 @@ try {
   const psqlTimes: number[] = [];
   const rawTimes: number[] = [];
   const inletRuns: ChildResult[] = [];
+  const textRuns: ChildResult[] = [];
   for (let i = 0; i < REPEATS; i++) {
     await freshTable('bench_psql');
     const p = await psqlCopy(file, 'bench_psql');
@@ -121,6 +126,8 @@ try {
     rawTimes.push(await rawCopy(file, 'bench_raw'));
     await freshTable('bench_inlet');
     inletRuns.push(await inlet(file, 'bench_inlet'));
+    await freshTable('bench_inlet');
+    textRuns.push(await inlet(file, 'bench_inlet', 'text'));
   }
   const inletSeconds = median(inletRuns.map((r) => r.seconds));
   const rowsPerSecond = (seconds: number) => `${fmt(ROWS / seconds / 1e6)} M rows/s`;
@@ -135,6 +142,13 @@ try {
   } else {
     line('throughput vs psql \\copy', rowsPerSecond(inletSeconds), 'psql not installed', '-');
   }
+  const textSeconds = median(textRuns.map((r) => r.seconds));
+  line(
+    'binary COPY vs Inlet with text COPY',
+    rowsPerSecond(inletSeconds),
+    rowsPerSecond(textSeconds),
+    `${fmt(textSeconds / inletSeconds)}x`,
+  );
   const raw = median(rawTimes);
   line(
     'throughput vs raw COPY csv from Node',

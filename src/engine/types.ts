@@ -27,7 +27,7 @@ export interface ObjectSource {
 export type IngestStatus = 'loaded' | 'duplicate' | 'superseded' | 'rejected' | 'failed';
 
 export interface RejectRecord {
-  /** 1-based physical line where the row starts (CSV, NDJSON); undefined for JSON arrays. */
+  /** 1-based physical line where the row or JSON element starts. */
   readonly line: number | undefined;
   /** 1-based data record number (header excluded). */
   readonly record: number;
@@ -72,4 +72,9 @@ export interface IngestOptions {
   readonly logger?: Logger;
   readonly onProgress?: (progress: IngestProgress) => void;
   readonly signal?: AbortSignal;
+  /**
+   * COPY format: `auto` (default) uses binary, which saves PostgreSQL most of its parsing, whenever
+   * every column can be encoded in it; `text` forces the text format (for comparison and debugging).
+   */
+  readonly copyFormat?: 'auto' | 'text';
 }

@@ -4,6 +4,8 @@ import { FormatError } from '../errors.js';
 
 export type Compression = 'gzip' | 'none';
 export type ConcreteFormat = Exclude<FormatName, 'auto'>;
+/** The formats this version reads; the others are refused with a clear message. */
+export type ReadableFormat = Exclude<ConcreteFormat, 'parquet' | 'xlsx'>;
 
 const GZIP = [0x1f, 0x8b];
 const ZIP = [0x50, 0x4b, 0x03, 0x04];
@@ -59,7 +61,7 @@ export function detectFormat(
   name: string,
   declared: FormatName,
   source?: string,
-): ConcreteFormat {
+): ReadableFormat {
   const binary = BINARY_SIGNATURES.find((s) => startsWith(head, s.bytes));
   const wanted = declared === 'auto' ? undefined : declared;
   if (binary) {

@@ -10,12 +10,12 @@
  */
 import type { ColumnContract } from '../contract.js';
 import { type Coercer, CopyTextBuffer } from '../copy-text.js';
-import { copyBytes, fourDigits, twoDigits } from './bytes.js';
-import { daysFromCivil } from './calendar.js';
-import type { DateTimeFields } from './datetime-fields.js';
 import { encodeFloat4, encodeFloat8 } from './binary-float.js';
 import { putInt64, putInt64Exact } from './binary-int.js';
 import { encodeNumeric } from './binary-numeric.js';
+import { copyBytes, fourDigits, twoDigits } from './bytes.js';
+import { daysFromCivil } from './calendar.js';
+import type { DateTimeFields } from './datetime-fields.js';
 import { makeCoercer, timestampSource } from './index.js';
 import { makeJsonbCoercer } from './jsonb.js';
 import { makeTextCoercer, makeVarcharCoercer, NO_ESCAPES } from './text.js';
@@ -39,18 +39,23 @@ const POSTGRES_EPOCH_DAYS = 10_957;
  * offset-less values then need the zone rules that the text path leaves to PostgreSQL.
  * Throws like makeCoercer when `column.format` is unusable.
  */
-export function makeBinaryCoercer(column: ColumnContract, options: { timezone: string }): Coercer | undefined {
+export function makeBinaryCoercer(
+  column: ColumnContract,
+  options: { timezone: string },
+): Coercer | undefined {
   const text = makeCoercer(column);
   const type = column.type;
   switch (type.kind) {
     case 'smallint':
-      return transcoded(text, (t, n, out) => put(out, 2).writeInt16BE(parseSmallInteger(t, n), out.pos - 2));
+      return transcoded(text, (t, n, out) => putInt16(out, parseSmallInteger(t, n)));
     case 'integer':
-      return transcoded(text, (t, n, out) => put(out, 4).writeInt32BE(parseSmallInteger(t, n), out.pos - 4));
+      return transcoded(text, (t, n, out) => putInt32(out, parseSmallInteger(t, n)));
     case 'bigint':
       return transcoded(text, transcodeBigint);
     case 'numeric':
-      return transcoded(text, (t, n, out) => encodeNumeric(t, n, type.precision === undefined, type.scale, out));
+      return transcoded(text, (t, n, out) =>
+        encodeNumeric(t, n, type.precision === undefined, type.scale, out),
+      );
     case 'real':
       return transcoded(text, encodeFloat4);
     case 'double precision':
@@ -92,11 +97,14 @@ function transcoded(text: Coercer, transcode: Transcoder): Coercer {
   };
 }
 
-/** Reserves `n` bytes at the end of `out` and returns its buffer, for the Buffer write methods. */
-function put(out: CopyTextBuffer, n: number): Buffer {
-  out.ensure(n);
-  out.pos += n;
-  return out.buf;
+function putInt16(out: CopyTextBuffer, value: number): void {
+  out.ensure(2);
+  out.pos = out.buf.writeInt16BE(value, out.pos);
+}
+
+function putInt32(out: CopyTextBuffer, value: number): void {
+  out.ensure(4);
+  out.pos = out.buf.writeInt32BE(value, out.pos);
 }
 
 /** A canonical `-?digits` integer of at most 15 digits (exact in a double). */
@@ -118,7 +126,7 @@ function transcodeBigint(text: Buffer, length: number, out: CopyTextBuffer): voi
 /** `YYYY-MM-DD`, as both date coercers write it. */
 function transcodeDate(text: Buffer, _length: number, out: CopyTextBuffer): void {
   const days = daysFromCivil(fourDigits(text, 0), twoDigits(text, 5), twoDigits(text, 8));
-  put(out, 4).writeInt32BE(days - POSTGRES_EPOCH_DAYS, out.pos - 4);
+  putInt32(out, days - POSTGRES_EPOCH_DAYS);
 }
 
 /** The lowercase hyphenated form the text coercer writes. */

@@ -92,7 +92,10 @@ function withFormat(format: string | undefined, inner: Coercer): Coercer {
   return format === undefined ? inner : withNumberFormat(compiled(parseNumberFormat(format)), inner);
 }
 
-export function timestampSource(format: string | undefined, kind: 'timestamp' | 'timestamptz'): TimestampSource {
+export function timestampSource(
+  format: string | undefined,
+  kind: 'timestamp' | 'timestamptz',
+): TimestampSource {
   if (format === undefined) return { kind: 'iso' };
   if (EPOCH_FORMATS.has(format)) return { kind: 'epoch', format: format as EpochFormat };
   return { kind: 'pattern', pattern: compiled(compileDateTimePattern(format, kind)) };

@@ -1,3 +1,4 @@
+import { makeBinaryCoercer } from '../coerce/binary.js';
 import { makeCoercer } from '../coerce/index.js';
 import { emptyIsNull } from '../column-type.js';
 import type { ColumnContract, Pipeline } from '../contract.js';
@@ -19,13 +20,17 @@ export interface ColumnPlan {
   readonly columns: readonly ColumnContract[];
 }
 
-export function planColumns(pipeline: Pipeline, format: 'text' | 'binary' = 'text'): ColumnPlan {
+/** Binary COPY when every column can be written in it (and text was not asked for), else text. */
+export function planColumns(pipeline: Pipeline, copyFormat: 'auto' | 'text' = 'auto'): ColumnPlan {
   const columns = pipeline.columns;
+  const binary =
+    copyFormat === 'auto' ? columns.map((c) => makeBinaryCoercer(c, { timezone: pipeline.timezone })) : [];
+  const useBinary = copyFormat === 'auto' && binary.every((coercer) => coercer !== undefined);
   return {
-    format,
+    format: useBinary ? 'binary' : 'text',
     names: columns.map((c) => c.name),
     sources: columns.map((c) => c.source),
-    coercers: columns.map((c) => makeCoercer(c)),
+    coercers: useBinary ? (binary as Coercer[]) : columns.map((c) => makeCoercer(c)),
     emptyNull: columns.map((c) => emptyIsNull(c.type)),
     nullable: columns.map((c) => c.nullable),
     defaults: columns.map((c) => (c.default === undefined ? undefined : Buffer.from(c.default, 'utf8'))),

@@ -42,9 +42,13 @@ async function freshPipeline(overrides: Partial<Parameters<typeof testPipeline>[
   return pipeline;
 }
 
+/** Every behaviour below is checked with binary COPY (the default) and with the text fallback. */
+let copyFormat: 'auto' | 'text' = 'auto';
+
 async function run(source: ObjectSource, pipeline: Pipeline, options: Partial<IngestOptions> = {}) {
   return ingest(source, pipeline, {
     pool,
+    copyFormat,
     retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
     ...options,
   });
@@ -68,479 +72,494 @@ async function ledger(pipeline: Pipeline) {
 const HEADER = 'order_id,placed_at,Customer Name,amount,paid\n';
 const GOOD = `${HEADER}1,2024-01-02T03:04:05Z,"Lovelace, Ada",12.50,true\n2,2024-01-03 10:00:00+02:00,Hopper,7,f\n3,,,,\n`;
 
-describe('ingest: append', () => {
-  it('loads typed rows and writes one ledger row in the same transaction', async () => {
-    const pipeline = await freshPipeline();
-    const result = await run(memorySource('orders.csv', GOOD, { chunkSize: 7 }), pipeline);
-    expect(result).toMatchObject({
-      status: 'loaded',
-      rowsLoaded: 3,
-      rowsRejected: 0,
-      bytes: Buffer.byteLength(GOOD),
+describe.each([
+  ['binary COPY', 'auto'],
+  ['text COPY', 'text'],
+] as const)('%s', (_label, format) => {
+  beforeAll(() => {
+    copyFormat = format;
+  });
+
+  describe('ingest: append', () => {
+    it('loads typed rows and writes one ledger row in the same transaction', async () => {
+      const pipeline = await freshPipeline();
+      const result = await run(memorySource('orders.csv', GOOD, { chunkSize: 7 }), pipeline);
+      expect(result).toMatchObject({
+        status: 'loaded',
+        rowsLoaded: 3,
+        rowsRejected: 0,
+        bytes: Buffer.byteLength(GOOD),
+      });
+      const loaded = await rows(pipeline);
+      expect(loaded.map((r) => [r.order_id, r.customer, r.amount, r.paid])).toEqual([
+        ['1', 'Lovelace, Ada', '12.50', true],
+        ['2', 'Hopper', '7.00', false],
+        ['3', '', null, null],
+      ]);
+      expect((loaded[0]?.placed_at as Date | undefined)?.toISOString()).toBe('2024-01-02T03:04:05.000Z');
+      expect((loaded[1]?.placed_at as Date | undefined)?.toISOString()).toBe('2024-01-03T08:00:00.000Z');
+      expect(await ledger(pipeline)).toMatchObject([
+        { id: result.ingestionId, status: 'loaded', rows_loaded: '3' },
+      ]);
+      const details = await pool.query('SELECT details FROM inlet.ingestions WHERE id = $1', [
+        result.ingestionId,
+      ]);
+      expect(details.rows[0].details.copyFormat).toBe(format === 'auto' ? 'binary' : 'text');
     });
-    const loaded = await rows(pipeline);
-    expect(loaded.map((r) => [r.order_id, r.customer, r.amount, r.paid])).toEqual([
-      ['1', 'Lovelace, Ada', '12.50', true],
-      ['2', 'Hopper', '7.00', false],
-      ['3', '', null, null],
-    ]);
-    expect((loaded[0]?.placed_at as Date | undefined)?.toISOString()).toBe('2024-01-02T03:04:05.000Z');
-    expect((loaded[1]?.placed_at as Date | undefined)?.toISOString()).toBe('2024-01-03T08:00:00.000Z');
-    expect(await ledger(pipeline)).toMatchObject([
-      { id: result.ingestionId, status: 'loaded', rows_loaded: '3' },
-    ]);
-  });
 
-  it('reads offset-less timestamps in the pipeline time zone', async () => {
-    const pipeline = await freshPipeline({ timezone: 'Europe/Berlin' });
-    await run(memorySource('tz.csv', `${HEADER}1,2024-07-01 12:00:00,x,1,t\n`), pipeline);
-    const [row] = await rows(pipeline);
-    expect((row?.placed_at as Date | undefined)?.toISOString()).toBe('2024-07-01T10:00:00.000Z');
-  });
-
-  it('records each bad row with line, column, value and reason, and loads the good ones', async () => {
-    const pipeline = await freshPipeline({ rejects: { maxRatio: 0.5 } });
-    const csv = `${HEADER}1,2024-01-01,a,1.00,true\n2,yesterday,b,1,true\nx,2024-01-01,c,1,true\n4,2024-01-01,"multi\nline",abc,true\n5,2024-01-01,e,2,maybe\n6,2024-01-01,f,3,false\n7,2024-01-01,g,4,true\n8,2024-01-01,h,5,true\n9,2024-01-01,i,6,true\n10,2024-01-01,j,7,true\n`;
-    const result = await run(memorySource('bad.csv', csv), pipeline);
-    expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 6, rowsRejected: 4 });
-    const rejects = await pool.query(
-      'SELECT line, record, column_name, raw_value, reason FROM inlet.rejects WHERE ingestion_id = $1 ORDER BY record',
-      [result.ingestionId],
-    );
-    expect(rejects.rows.map((r) => [r.line, r.record, r.column_name, r.raw_value])).toEqual([
-      ['3', '2', 'placed_at', 'yesterday'],
-      ['4', '3', 'order_id', 'x'],
-      ['5', '4', 'amount', 'abc'],
-      ['7', '5', 'paid', 'maybe'],
-    ]);
-    for (const row of rejects.rows) expect(row.reason).toMatch(/\w{4,}/);
-    expect((await rows(pipeline)).map((r) => r.order_id)).toEqual(['1', '6', '7', '8', '9', '10']);
-  });
-
-  it('rejects the whole file past the threshold, loads nothing and keeps the first rejects', async () => {
-    const pipeline = await freshPipeline({ rejects: { maxRatio: 0.1 } });
-    const csv = `${HEADER}1,2024-01-01,a,1,t\n2,2024-01-01,b,NaN?,t\n3,2024-01-01,c,1,t\n`;
-    const result = await run(memorySource('mostly-bad.csv', csv), pipeline);
-    expect(result.status).toBe('rejected');
-    expect(result.error?.code).toBe('too_many_rejects');
-    expect(result.error?.message).toMatch(
-      /1 of 3 rows were rejected \(33\.3%\).*maxRatio: 0\.1.*line 3, column "amount"/,
-    );
-    expect(await rows(pipeline)).toEqual([]);
-    expect(await ledger(pipeline)).toMatchObject([
-      { status: 'rejected', rows_loaded: '0', rows_rejected: '1' },
-    ]);
-    const stored = await pool.query('SELECT line, column_name FROM inlet.rejects WHERE ingestion_id = $1', [
-      result.ingestionId,
-    ]);
-    expect(stored.rows).toEqual([{ line: '3', column_name: 'amount' }]);
-  });
-
-  it('stops early under the default policy (any bad row rejects the file) and still shows the problems', async () => {
-    const pipeline = await freshPipeline();
-    const body = Array.from(
-      { length: 50_000 },
-      (_, i) => `${i},2024-01-01,c,${i % 1000 === 7 ? 'bad' : '1'},t\n`,
-    ).join('');
-    const result = await run(memorySource('big-bad.csv', HEADER + body), pipeline);
-    expect(result.status).toBe('rejected');
-    expect(result.rejects.length).toBeGreaterThanOrEqual(20);
-    expect(result.rejects[0]).toMatchObject({ line: 9, column: 'amount', value: 'bad' });
-    expect(await rows(pipeline)).toEqual([]);
-  });
-
-  it('honours maxRejects', async () => {
-    const pipeline = await freshPipeline({ rejects: { maxRejects: 1 } });
-    const one = `${HEADER}1,2024-01-01,a,x,t\n2,2024-01-01,b,1,t\n`;
-    expect((await run(memorySource('one.csv', one), pipeline)).status).toBe('loaded');
-    const two = `${HEADER}1,2024-01-01,a,x,t\n2,2024-01-01,b,y,t\n`;
-    expect((await run(memorySource('two.csv', two), pipeline)).status).toBe('rejected');
-  });
-
-  it('enforces NOT NULL and uses defaults for empty fields', async () => {
-    const pipeline = await freshPipeline({
-      rejects: { maxRatio: 1 },
-      columns: [
-        { name: 'order_id', type: 'bigint', nullable: false },
-        { name: 'placed_at', type: 'timestamptz' },
-        { name: 'customer', type: 'text', source: 'Customer Name' },
-        { name: 'amount', type: 'numeric(12,2)', default: '0' },
-        { name: 'paid', type: 'boolean', nullable: false },
-      ],
+    it('reads offset-less timestamps in the pipeline time zone', async () => {
+      const pipeline = await freshPipeline({ timezone: 'Europe/Berlin' });
+      await run(memorySource('tz.csv', `${HEADER}1,2024-07-01 12:00:00,x,1,t\n`), pipeline);
+      const [row] = await rows(pipeline);
+      expect((row?.placed_at as Date | undefined)?.toISOString()).toBe('2024-07-01T10:00:00.000Z');
     });
-    const result = await run(memorySource('nn.csv', `${HEADER}1,,a,,t\n,,b,1,t\n3,,c,1,\n`), pipeline);
-    expect(result).toMatchObject({ rowsLoaded: 1, rowsRejected: 2 });
-    expect(result.rejects.map((r) => [r.line, r.column, r.reason])).toEqual([
-      [3, 'order_id', 'is required (NOT NULL) but empty'],
-      [4, 'paid', 'is required (NOT NULL) but empty'],
-    ]);
-    expect((await rows(pipeline))[0]).toMatchObject({ order_id: '1', amount: '0.00' });
-  });
-});
 
-describe('ingest: exactly once', () => {
-  it('reports a second delivery of the same file as a duplicate and writes nothing', async () => {
-    const pipeline = await freshPipeline();
-    const first = await run(memorySource('orders.csv', GOOD), pipeline);
-    const second = await run(memorySource('orders.csv', GOOD, { chunkSize: 3 }), pipeline);
-    expect(second).toMatchObject({ status: 'duplicate', ingestionId: first.ingestionId, rowsLoaded: 0 });
-    expect(await rows(pipeline)).toHaveLength(3);
-    expect(await ledger(pipeline)).toHaveLength(1);
-  });
-
-  it('skips by version id before reading the object', async () => {
-    const pipeline = await freshPipeline();
-    await run(memorySource('v.csv', GOOD, { versionId: 'v1' }), pipeline);
-    let opened = false;
-    const again = {
-      ...memorySource('v.csv', GOOD, { versionId: 'v1' }),
-      open: async () => {
-        opened = true;
-        throw new Error('must not be read');
-      },
-    };
-    expect((await run(again, pipeline)).status).toBe('duplicate');
-    expect(opened).toBe(false);
-  });
-
-  it('loads changed content under the same name, and the same content again with force', async () => {
-    const pipeline = await freshPipeline();
-    await run(memorySource('orders.csv', GOOD), pipeline);
-    const changed = `${HEADER}4,,d,1,t\n`;
-    expect((await run(memorySource('orders.csv', changed), pipeline)).status).toBe('loaded');
-    const forced = await run(memorySource('orders.csv', GOOD), pipeline, { force: true });
-    expect(forced.status).toBe('loaded');
-    expect(await rows(pipeline)).toHaveLength(7);
-    expect((await ledger(pipeline)).map((r) => r.status)).toEqual(['loaded', 'loaded', 'loaded']);
-  });
-
-  it('serialises concurrent deliveries of one file: one loads, the others are duplicates', async () => {
-    const pipeline = await freshPipeline();
-    const body = HEADER + Array.from({ length: 20_000 }, (_, i) => `${i},2024-01-01,c,1,t\n`).join('');
-    const results = await Promise.all(
-      [1, 2, 3, 4].map(() => run(memorySource('same.csv', body, { chunkSize: 4096 }), pipeline)),
-    );
-    expect(results.map((r) => r.status).sort()).toEqual(['duplicate', 'duplicate', 'duplicate', 'loaded']);
-    expect(
-      (await pool.query(`SELECT count(*)::int AS n FROM "public"."${pipeline.table.name}"`)).rows[0].n,
-    ).toBe(20_000);
-    expect(await ledger(pipeline)).toHaveLength(1);
-  });
-
-  it('validates without committing in a dry run', async () => {
-    const pipeline = await freshPipeline();
-    const result = await run(memorySource('dry.csv', GOOD), pipeline, { dryRun: true });
-    expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 3 });
-    expect(await rows(pipeline)).toEqual([]);
-    expect(await ledger(pipeline)).toEqual([]);
-  });
-});
-
-describe('ingest: upsert and replace', () => {
-  const keyed = { mode: 'upsert' as const, key: ['order_id'] };
-
-  it('upserts by key; the last row of a key in a file wins', async () => {
-    const pipeline = await freshPipeline(keyed);
-    await run(memorySource('a.csv', `${HEADER}1,,first,1,t\n2,,second,2,t\n`), pipeline);
-    const result = await run(
-      memorySource('b.csv', `${HEADER}2,,updated,20,f\n3,,new,3,t\n3,,newer,4,t\n`),
-      pipeline,
-    );
-    expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
-    expect((await rows(pipeline)).map((r) => [r.order_id, r.customer, r.amount])).toEqual([
-      ['1', 'first', '1.00'],
-      ['2', 'updated', '20.00'],
-      ['3', 'newer', '4.00'],
-    ]);
-  });
-
-  it('rejects every row of a repeated key with duplicateKeys: reject, naming the other lines', async () => {
-    const pipeline = await freshPipeline({ ...keyed, duplicateKeys: 'reject', rejects: { maxRatio: 1 } });
-    const result = await run(memorySource('d.csv', `${HEADER}1,,a,1,t\n2,,b,1,t\n1,,c,1,t\n`), pipeline);
-    expect(result).toMatchObject({ rowsLoaded: 1, rowsRejected: 2 });
-    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
-      [2, 'duplicate key (order_id)=(1) also on line 4 (duplicateKeys: reject)'],
-      [4, 'duplicate key (order_id)=(1) also on line 2 (duplicateKeys: reject)'],
-    ]);
-  });
-
-  it('replaces the whole table content atomically', async () => {
-    const pipeline = await freshPipeline({ mode: 'replace', key: ['order_id'] });
-    await run(memorySource('r1.csv', `${HEADER}1,,a,1,t\n2,,b,1,t\n`), pipeline);
-    await run(memorySource('r2.csv', `${HEADER}3,,c,1,t\n`), pipeline);
-    expect((await rows(pipeline)).map((r) => r.order_id)).toEqual(['3']);
-  });
-
-  it('keeps a rejected replacement from touching the table', async () => {
-    const pipeline = await freshPipeline({ mode: 'replace', key: ['order_id'] });
-    await run(memorySource('r1.csv', `${HEADER}1,,a,1,t\n`), pipeline);
-    expect((await run(memorySource('r2.csv', `${HEADER}x,,c,1,t\n`), pipeline)).status).toBe('rejected');
-    expect((await rows(pipeline)).map((r) => r.order_id)).toEqual(['1']);
-  });
-
-  it('never lets an older version of an object overwrite a newer one (F3)', async () => {
-    const pipeline = await freshPipeline(keyed);
-    const v2 = memorySource('o.csv', `${HEADER}1,,version two,2,t\n`, {
-      uri: 's3://b/o.csv',
-      order: '0000000002',
+    it('records each bad row with line, column, value and reason, and loads the good ones', async () => {
+      const pipeline = await freshPipeline({ rejects: { maxRatio: 0.5 } });
+      const csv = `${HEADER}1,2024-01-01,a,1.00,true\n2,yesterday,b,1,true\nx,2024-01-01,c,1,true\n4,2024-01-01,"multi\nline",abc,true\n5,2024-01-01,e,2,maybe\n6,2024-01-01,f,3,false\n7,2024-01-01,g,4,true\n8,2024-01-01,h,5,true\n9,2024-01-01,i,6,true\n10,2024-01-01,j,7,true\n`;
+      const result = await run(memorySource('bad.csv', csv), pipeline);
+      expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 6, rowsRejected: 4 });
+      const rejects = await pool.query(
+        'SELECT line, record, column_name, raw_value, reason FROM inlet.rejects WHERE ingestion_id = $1 ORDER BY record',
+        [result.ingestionId],
+      );
+      expect(rejects.rows.map((r) => [r.line, r.record, r.column_name, r.raw_value])).toEqual([
+        ['3', '2', 'placed_at', 'yesterday'],
+        ['4', '3', 'order_id', 'x'],
+        ['5', '4', 'amount', 'abc'],
+        ['7', '5', 'paid', 'maybe'],
+      ]);
+      for (const row of rejects.rows) expect(row.reason).toMatch(/\w{4,}/);
+      expect((await rows(pipeline)).map((r) => r.order_id)).toEqual(['1', '6', '7', '8', '9', '10']);
     });
-    const v1 = memorySource('o.csv', `${HEADER}1,,version one,1,t\n`, { uri: 's3://b/o.csv', order: '01' });
-    expect((await run(v2, pipeline)).status).toBe('loaded');
-    expect((await run(v1, pipeline)).status).toBe('superseded');
-    expect((await rows(pipeline)).map((r) => r.customer)).toEqual(['version two']);
-  });
-});
 
-describe('ingest: formats', () => {
-  it('loads gzip-compressed CSV detected by magic bytes, whatever the name', async () => {
-    const pipeline = await freshPipeline();
-    const result = await run(memorySource('orders.csv', gzipSync(GOOD), { chunkSize: 5 }), pipeline);
-    expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 3 });
-  });
+    it('rejects the whole file past the threshold, loads nothing and keeps the first rejects', async () => {
+      const pipeline = await freshPipeline({ rejects: { maxRatio: 0.1 } });
+      const csv = `${HEADER}1,2024-01-01,a,1,t\n2,2024-01-01,b,NaN?,t\n3,2024-01-01,c,1,t\n`;
+      const result = await run(memorySource('mostly-bad.csv', csv), pipeline);
+      expect(result.status).toBe('rejected');
+      expect(result.error?.code).toBe('too_many_rejects');
+      expect(result.error?.message).toMatch(
+        /1 of 3 rows were rejected \(33\.3%\).*maxRatio: 0\.1.*line 3, column "amount"/,
+      );
+      expect(await rows(pipeline)).toEqual([]);
+      expect(await ledger(pipeline)).toMatchObject([
+        { status: 'rejected', rows_loaded: '0', rows_rejected: '1' },
+      ]);
+      const stored = await pool.query('SELECT line, column_name FROM inlet.rejects WHERE ingestion_id = $1', [
+        result.ingestionId,
+      ]);
+      expect(stored.rows).toEqual([{ line: '3', column_name: 'amount' }]);
+    });
 
-  it('rejects a truncated gzip file with a clear error and loads nothing (B15)', async () => {
-    const pipeline = await freshPipeline();
-    const zipped = gzipSync(HEADER + '1,,a,1,t\n'.repeat(5000));
-    const result = await run(memorySource('cut.csv.gz', zipped.subarray(0, zipped.length - 40)), pipeline);
-    expect(result.status).toBe('rejected');
-    expect(result.error?.code).toBe('corrupt_gzip');
-    expect(result.error?.message).toMatch(/truncated/);
-    expect(await rows(pipeline)).toEqual([]);
-  });
+    it('stops early under the default policy (any bad row rejects the file) and still shows the problems', async () => {
+      const pipeline = await freshPipeline();
+      const body = Array.from(
+        { length: 50_000 },
+        (_, i) => `${i},2024-01-01,c,${i % 1000 === 7 ? 'bad' : '1'},t\n`,
+      ).join('');
+      const result = await run(memorySource('big-bad.csv', HEADER + body), pipeline);
+      expect(result.status).toBe('rejected');
+      expect(result.rejects.length).toBeGreaterThanOrEqual(20);
+      expect(result.rejects[0]).toMatchObject({ line: 9, column: 'amount', value: 'bad' });
+      expect(await rows(pipeline)).toEqual([]);
+    });
 
-  it('stops a gzip bomb at the decompressed-size cap (B4)', async () => {
-    const pipeline = await freshPipeline({ limits: { maxDecompressedBytes: 1_000_000 } });
-    const bomb = gzipSync(Buffer.alloc(50_000_000, 0x41));
-    expect(bomb.length).toBeLessThan(100_000);
-    const result = await run(memorySource('bomb.csv.gz', bomb), pipeline);
-    expect(result).toMatchObject({ status: 'rejected', error: { code: 'decompressed_too_large' } });
-  });
+    it('honours maxRejects', async () => {
+      const pipeline = await freshPipeline({ rejects: { maxRejects: 1 } });
+      const one = `${HEADER}1,2024-01-01,a,x,t\n2,2024-01-01,b,1,t\n`;
+      expect((await run(memorySource('one.csv', one), pipeline)).status).toBe('loaded');
+      const two = `${HEADER}1,2024-01-01,a,x,t\n2,2024-01-01,b,y,t\n`;
+      expect((await run(memorySource('two.csv', two), pipeline)).status).toBe('rejected');
+    });
 
-  it('loads TSV, NDJSON and JSON arrays', async () => {
-    const pipeline = await freshPipeline();
-    const tsv = 'order_id\tplaced_at\tCustomer Name\tamount\tpaid\n1\t\ttab\t1\tt\n';
-    const ndjson =
-      '{"order_id": 2, "Customer Name": "nd", "amount": 2.5, "paid": true}\n\n{"order_id": "3", "paid": null}\n';
-    const json = '[{"order_id": 4, "Customer Name": "arr", "amount": "4.25", "paid": false}]';
-    expect((await run(memorySource('x.tsv', tsv), pipeline)).status).toBe('loaded');
-    expect((await run(memorySource('x.ndjson', ndjson), pipeline)).status).toBe('loaded');
-    expect((await run(memorySource('x.json', json), pipeline)).status).toBe('loaded');
-    expect((await rows(pipeline)).map((r) => [r.order_id, r.customer, r.amount, r.paid])).toEqual([
-      ['1', 'tab', '1.00', true],
-      ['2', 'nd', '2.50', true],
-      ['3', null, null, null],
-      ['4', 'arr', '4.25', false],
-    ]);
-  });
-
-  it('rejects a JSON record that is not an object, or a field that is not a single value', async () => {
-    const pipeline = await freshPipeline({ rejects: { maxRatio: 1 } });
-    const result = await run(
-      memorySource('x.ndjson', '[1]\n{"order_id": {"a": 1}}\n{"order_id": 9}\nnot json\n'),
-      pipeline,
-    );
-    expect(result.rowsLoaded).toBe(1);
-    expect(result.rejects.map((r) => [r.line, r.column, r.reason.slice(0, 24)])).toEqual([
-      [1, undefined, 'expected a JSON object, '],
-      [2, 'order_id', 'expected a single value,'],
-      [4, undefined, expect.any(String)],
-    ]);
-  });
-
-  it('reads Latin-1 when the pipeline says so', async () => {
-    const pipeline = await freshPipeline({ csv: { encoding: 'latin1' } });
-    const bytes = Buffer.from(`${HEADER}1,,Müller Café,1,t\n`, 'latin1');
-    expect((await run(memorySource('l1.csv', bytes), pipeline)).status).toBe('loaded');
-    expect((await rows(pipeline))[0]?.customer).toBe('Müller Café');
-  });
-
-  it('handles a header-only file as loaded with no rows', async () => {
-    const pipeline = await freshPipeline();
-    expect(await run(memorySource('h.csv', HEADER), pipeline)).toMatchObject({
-      status: 'loaded',
-      rowsLoaded: 0,
+    it('enforces NOT NULL and uses defaults for empty fields', async () => {
+      const pipeline = await freshPipeline({
+        rejects: { maxRatio: 1 },
+        columns: [
+          { name: 'order_id', type: 'bigint', nullable: false },
+          { name: 'placed_at', type: 'timestamptz' },
+          { name: 'customer', type: 'text', source: 'Customer Name' },
+          { name: 'amount', type: 'numeric(12,2)', default: '0' },
+          { name: 'paid', type: 'boolean', nullable: false },
+        ],
+      });
+      const result = await run(memorySource('nn.csv', `${HEADER}1,,a,,t\n,,b,1,t\n3,,c,1,\n`), pipeline);
+      expect(result).toMatchObject({ rowsLoaded: 1, rowsRejected: 2 });
+      expect(result.rejects.map((r) => [r.line, r.column, r.reason])).toEqual([
+        [3, 'order_id', 'is required (NOT NULL) but empty'],
+        [4, 'paid', 'is required (NOT NULL) but empty'],
+      ]);
+      expect((await rows(pipeline))[0]).toMatchObject({ order_id: '1', amount: '0.00' });
     });
   });
 
-  it('creates the table from the contract with the key as primary key', async () => {
-    const pipeline = await freshPipeline({ mode: 'upsert', key: ['order_id'] });
-    const pk = await pool.query(
-      `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-        WHERE i.indrelid = $1::regclass AND i.indisprimary`,
-      [`public.${pipeline.table.name}`],
-    );
-    expect(pk.rows).toEqual([{ attname: 'order_id' }]);
-  });
-});
-
-describe('ingest: bad inputs (QUALITY.md)', () => {
-  let pipeline: Pipeline;
-  beforeEach(async () => {
-    pipeline = await freshPipeline({ rejects: { maxRatio: 1 } });
-  });
-
-  it('B1: an empty file is rejected clearly', async () => {
-    const result = await run(memorySource('empty.csv', ''), pipeline);
-    expect(result).toMatchObject({ status: 'rejected', error: { code: 'empty_file' } });
-    expect(await ledger(pipeline)).toMatchObject([{ status: 'rejected', error_code: 'empty_file' }]);
-  });
-
-  it('B13: a BOM-only file has no header: rejected as empty', async () => {
-    const result = await run(memorySource('bom.csv', Buffer.from([0xef, 0xbb, 0xbf])), pipeline);
-    expect(result).toMatchObject({ status: 'rejected', error: { code: 'empty_file' } });
-  });
-
-  it('B13: BOM, mixed CRLF/LF, embedded newlines and doubled quotes parse as RFC 4180 says', async () => {
-    const csv = `\ufeff${HEADER.trimEnd()}\r\n1,,"say ""hi""\r\nthere",1,t\n2,,plain,2,f\r\n`;
-    expect(await run(memorySource('rfc.csv', csv), pipeline)).toMatchObject({
-      status: 'loaded',
-      rowsLoaded: 2,
+  describe('ingest: exactly once', () => {
+    it('reports a second delivery of the same file as a duplicate and writes nothing', async () => {
+      const pipeline = await freshPipeline();
+      const first = await run(memorySource('orders.csv', GOOD), pipeline);
+      const second = await run(memorySource('orders.csv', GOOD, { chunkSize: 3 }), pipeline);
+      expect(second).toMatchObject({ status: 'duplicate', ingestionId: first.ingestionId, rowsLoaded: 0 });
+      expect(await rows(pipeline)).toHaveLength(3);
+      expect(await ledger(pipeline)).toHaveLength(1);
     });
-    expect((await rows(pipeline)).map((r) => r.customer)).toEqual(['say "hi"\r\nthere', 'plain']);
-  });
 
-  it('B6: a PNG declared as CSV is refused as not a CSV', async () => {
-    const png = Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      Buffer.alloc(100),
-    ]);
-    const csvPipeline = await freshPipeline({ format: 'csv' });
-    const result = await run(memorySource('image.csv', png), csvPipeline);
-    expect(result).toMatchObject({ status: 'rejected', error: { code: 'not_tabular' } });
-    expect(result.error?.message).toMatch(/Not a CSV file: the content is a PNG image/);
-  });
+    it('skips by version id before reading the object', async () => {
+      const pipeline = await freshPipeline();
+      await run(memorySource('v.csv', GOOD, { versionId: 'v1' }), pipeline);
+      let opened = false;
+      const again = {
+        ...memorySource('v.csv', GOOD, { versionId: 'v1' }),
+        open: async () => {
+          opened = true;
+          throw new Error('must not be read');
+        },
+      };
+      expect((await run(again, pipeline)).status).toBe('duplicate');
+      expect(opened).toBe(false);
+    });
 
-  it('B6: random bytes are refused as binary', async () => {
-    const random = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251));
-    const result = await run(memorySource('noise.csv', random), pipeline);
-    expect(result).toMatchObject({ status: 'rejected', error: { code: 'not_tabular' } });
-  });
+    it('loads changed content under the same name, and the same content again with force', async () => {
+      const pipeline = await freshPipeline();
+      await run(memorySource('orders.csv', GOOD), pipeline);
+      const changed = `${HEADER}4,,d,1,t\n`;
+      expect((await run(memorySource('orders.csv', changed), pipeline)).status).toBe('loaded');
+      const forced = await run(memorySource('orders.csv', GOOD), pipeline, { force: true });
+      expect(forced.status).toBe('loaded');
+      expect(await rows(pipeline)).toHaveLength(7);
+      expect((await ledger(pipeline)).map((r) => r.status)).toEqual(['loaded', 'loaded', 'loaded']);
+    });
 
-  it('B11: a NUL byte or invalid UTF-8 rejects that row with line and reason, never a half-loaded file', async () => {
-    const csv = Buffer.concat([
-      Buffer.from(`${HEADER}1,,ok,1,t\n2,,nul`),
-      Buffer.from([0x00]),
-      Buffer.from('here,1,t\n3,,bad'),
-      Buffer.from([0xc3, 0x28]),
-      Buffer.from(',1,t\n4,,fine,1,t\n'),
-    ]);
-    const result = await run(memorySource('b11.csv', csv), pipeline);
-    expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsRejected: 2 });
-    expect(result.rejects.map((r) => [r.line, r.column, r.reason])).toEqual([
-      [3, 'customer', 'contains a NUL byte, which PostgreSQL cannot store in text'],
-      [4, 'customer', expect.stringMatching(/^is not valid UTF-8/)],
-    ]);
-    const strict = await freshPipeline();
-    expect((await run(memorySource('b11.csv', csv), strict)).status).toBe('rejected');
-    expect(await rows(strict)).toEqual([]);
-  });
+    it('serialises concurrent deliveries of one file: one loads, the others are duplicates', async () => {
+      const pipeline = await freshPipeline();
+      const body = HEADER + Array.from({ length: 20_000 }, (_, i) => `${i},2024-01-01,c,1,t\n`).join('');
+      const results = await Promise.all(
+        [1, 2, 3, 4].map(() => run(memorySource('same.csv', body, { chunkSize: 4096 }), pipeline)),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual(['duplicate', 'duplicate', 'duplicate', 'loaded']);
+      expect(
+        (await pool.query(`SELECT count(*)::int AS n FROM "public"."${pipeline.table.name}"`)).rows[0].n,
+      ).toBe(20_000);
+      expect(await ledger(pipeline)).toHaveLength(1);
+    });
 
-  it('B12: missing and extra columns name the columns and the line', async () => {
-    const result = await run(
-      memorySource('drift.csv', 'order_id,placed_at,amount,paid,extra\n1,,1,t,x\n'),
-      pipeline,
-    );
-    expect(result).toMatchObject({ status: 'rejected', error: { code: 'schema_drift' } });
-    expect(result.error?.message).toMatch(
-      /line 1.*missing column "Customer Name"; unexpected column "extra"/,
-    );
-  });
-
-  it('B12: ragged rows are rejected with their field count', async () => {
-    const result = await run(
-      memorySource('ragged.csv', `${HEADER}1,,a,1\n2,,b,1,t,extra\n3,,c,1,t\n`),
-      pipeline,
-    );
-    expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
-      [2, 'has 4 fields, expected 5 (as in the header)'],
-      [3, 'has 6 fields, expected 5 (as in the header)'],
-    ]);
-    expect(result.rowsLoaded).toBe(1);
-  });
-
-  it('B12: extra columns are skipped with onDrift: ignoreExtra', async () => {
-    const lenient = await freshPipeline({ onDrift: 'ignoreExtra' });
-    const csv = 'extra,order_id,placed_at,Customer Name,amount,paid\nx,1,,a,1,t\n';
-    expect(await run(memorySource('extra.csv', csv), lenient)).toMatchObject({
-      status: 'loaded',
-      rowsLoaded: 1,
+    it('validates without committing in a dry run', async () => {
+      const pipeline = await freshPipeline();
+      const result = await run(memorySource('dry.csv', GOOD), pipeline, { dryRun: true });
+      expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 3 });
+      expect(await rows(pipeline)).toEqual([]);
+      expect(await ledger(pipeline)).toEqual([]);
     });
   });
 
-  it('B9: a hostile or over-long header never becomes SQL', async () => {
-    const hostile = `order_id,placed_at,Customer Name,amount,paid,"x""; DROP TABLE ${pipeline.table.name}; --",${'y'.repeat(70)}\n1,,a,1,t,1,2\n`;
-    const result = await run(memorySource('hostile.csv', hostile), pipeline);
-    expect(result).toMatchObject({ status: 'rejected', error: { code: 'schema_drift' } });
-    expect(result.error?.message).toContain('unexpected columns "x\\"; DROP TABLE');
-    expect(await rows(pipeline)).toEqual([]);
+  describe('ingest: upsert and replace', () => {
+    const keyed = { mode: 'upsert' as const, key: ['order_id'] };
+
+    it('upserts by key; the last row of a key in a file wins', async () => {
+      const pipeline = await freshPipeline(keyed);
+      await run(memorySource('a.csv', `${HEADER}1,,first,1,t\n2,,second,2,t\n`), pipeline);
+      const result = await run(
+        memorySource('b.csv', `${HEADER}2,,updated,20,f\n3,,new,3,t\n3,,newer,4,t\n`),
+        pipeline,
+      );
+      expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
+      expect((await rows(pipeline)).map((r) => [r.order_id, r.customer, r.amount])).toEqual([
+        ['1', 'first', '1.00'],
+        ['2', 'updated', '20.00'],
+        ['3', 'newer', '4.00'],
+      ]);
+    });
+
+    it('rejects every row of a repeated key with duplicateKeys: reject, naming the other lines', async () => {
+      const pipeline = await freshPipeline({ ...keyed, duplicateKeys: 'reject', rejects: { maxRatio: 1 } });
+      const result = await run(memorySource('d.csv', `${HEADER}1,,a,1,t\n2,,b,1,t\n1,,c,1,t\n`), pipeline);
+      expect(result).toMatchObject({ rowsLoaded: 1, rowsRejected: 2 });
+      expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
+        [2, 'duplicate key (order_id)=(1) also on line 4 (duplicateKeys: reject)'],
+        [4, 'duplicate key (order_id)=(1) also on line 2 (duplicateKeys: reject)'],
+      ]);
+    });
+
+    it('replaces the whole table content atomically', async () => {
+      const pipeline = await freshPipeline({ mode: 'replace', key: ['order_id'] });
+      await run(memorySource('r1.csv', `${HEADER}1,,a,1,t\n2,,b,1,t\n`), pipeline);
+      await run(memorySource('r2.csv', `${HEADER}3,,c,1,t\n`), pipeline);
+      expect((await rows(pipeline)).map((r) => r.order_id)).toEqual(['3']);
+    });
+
+    it('keeps a rejected replacement from touching the table', async () => {
+      const pipeline = await freshPipeline({ mode: 'replace', key: ['order_id'] });
+      await run(memorySource('r1.csv', `${HEADER}1,,a,1,t\n`), pipeline);
+      expect((await run(memorySource('r2.csv', `${HEADER}x,,c,1,t\n`), pipeline)).status).toBe('rejected');
+      expect((await rows(pipeline)).map((r) => r.order_id)).toEqual(['1']);
+    });
+
+    it('never lets an older version of an object overwrite a newer one (F3)', async () => {
+      const pipeline = await freshPipeline(keyed);
+      const v2 = memorySource('o.csv', `${HEADER}1,,version two,2,t\n`, {
+        uri: 's3://b/o.csv',
+        order: '0000000002',
+      });
+      const v1 = memorySource('o.csv', `${HEADER}1,,version one,1,t\n`, { uri: 's3://b/o.csv', order: '01' });
+      expect((await run(v2, pipeline)).status).toBe('loaded');
+      expect((await run(v1, pipeline)).status).toBe('superseded');
+      expect((await rows(pipeline)).map((r) => r.customer)).toEqual(['version two']);
+    });
   });
 
-  it('B10: a formula-looking cell is stored as is', async () => {
-    const csv = `${HEADER}1,,"=HYPERLINK(""http://x"")",1,t\n`;
-    await run(memorySource('formula.csv', csv), pipeline);
-    expect((await rows(pipeline))[0]?.customer).toBe('=HYPERLINK("http://x")');
+  describe('ingest: formats', () => {
+    it('loads gzip-compressed CSV detected by magic bytes, whatever the name', async () => {
+      const pipeline = await freshPipeline();
+      const result = await run(memorySource('orders.csv', gzipSync(GOOD), { chunkSize: 5 }), pipeline);
+      expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 3 });
+    });
+
+    it('rejects a truncated gzip file with a clear error and loads nothing (B15)', async () => {
+      const pipeline = await freshPipeline();
+      const zipped = gzipSync(HEADER + '1,,a,1,t\n'.repeat(5000));
+      const result = await run(memorySource('cut.csv.gz', zipped.subarray(0, zipped.length - 40)), pipeline);
+      expect(result.status).toBe('rejected');
+      expect(result.error?.code).toBe('corrupt_gzip');
+      expect(result.error?.message).toMatch(/truncated/);
+      expect(await rows(pipeline)).toEqual([]);
+    });
+
+    it('stops a gzip bomb at the decompressed-size cap (B4)', async () => {
+      const pipeline = await freshPipeline({ limits: { maxDecompressedBytes: 1_000_000 } });
+      const bomb = gzipSync(Buffer.alloc(50_000_000, 0x41));
+      expect(bomb.length).toBeLessThan(100_000);
+      const result = await run(memorySource('bomb.csv.gz', bomb), pipeline);
+      expect(result).toMatchObject({ status: 'rejected', error: { code: 'decompressed_too_large' } });
+    });
+
+    it('loads TSV, NDJSON and JSON arrays', async () => {
+      const pipeline = await freshPipeline();
+      const tsv = 'order_id\tplaced_at\tCustomer Name\tamount\tpaid\n1\t\ttab\t1\tt\n';
+      const ndjson =
+        '{"order_id": 2, "Customer Name": "nd", "amount": 2.5, "paid": true}\n\n{"order_id": "3", "paid": null}\n';
+      const json = '[{"order_id": 4, "Customer Name": "arr", "amount": "4.25", "paid": false}]';
+      expect((await run(memorySource('x.tsv', tsv), pipeline)).status).toBe('loaded');
+      expect((await run(memorySource('x.ndjson', ndjson), pipeline)).status).toBe('loaded');
+      expect((await run(memorySource('x.json', json), pipeline)).status).toBe('loaded');
+      expect((await rows(pipeline)).map((r) => [r.order_id, r.customer, r.amount, r.paid])).toEqual([
+        ['1', 'tab', '1.00', true],
+        ['2', 'nd', '2.50', true],
+        ['3', null, null, null],
+        ['4', 'arr', '4.25', false],
+      ]);
+    });
+
+    it('rejects a JSON record that is not an object, or a field that is not a single value', async () => {
+      const pipeline = await freshPipeline({ rejects: { maxRatio: 1 } });
+      const result = await run(
+        memorySource('x.ndjson', '[1]\n{"order_id": {"a": 1}}\n{"order_id": 9}\nnot json\n'),
+        pipeline,
+      );
+      expect(result.rowsLoaded).toBe(1);
+      expect(result.rejects.map((r) => [r.line, r.column, r.reason.slice(0, 24)])).toEqual([
+        [1, undefined, 'expected a JSON object, '],
+        [2, 'order_id', 'expected a single value,'],
+        [4, undefined, expect.any(String)],
+      ]);
+    });
+
+    it('reads Latin-1 when the pipeline says so', async () => {
+      const pipeline = await freshPipeline({ csv: { encoding: 'latin1' } });
+      const bytes = Buffer.from(`${HEADER}1,,Müller Café,1,t\n`, 'latin1');
+      expect((await run(memorySource('l1.csv', bytes), pipeline)).status).toBe('loaded');
+      expect((await rows(pipeline))[0]?.customer).toBe('Müller Café');
+    });
+
+    it('handles a header-only file as loaded with no rows', async () => {
+      const pipeline = await freshPipeline();
+      expect(await run(memorySource('h.csv', HEADER), pipeline)).toMatchObject({
+        status: 'loaded',
+        rowsLoaded: 0,
+      });
+    });
+
+    it('creates the table from the contract with the key as primary key', async () => {
+      const pipeline = await freshPipeline({ mode: 'upsert', key: ['order_id'] });
+      const pk = await pool.query(
+        `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+          WHERE i.indrelid = $1::regclass AND i.indisprimary`,
+        [`public.${pipeline.table.name}`],
+      );
+      expect(pk.rows).toEqual([{ attname: 'order_id' }]);
+    });
   });
 
-  it('reports a missing table with what to do', async () => {
-    const missing = testPipeline({
-      name: 'missing',
-      table: { schema: 'public', name: 'nope' },
-      createTable: false,
-      columns: ORDERS_COLUMNS,
+  describe('ingest: bad inputs (QUALITY.md)', () => {
+    let pipeline: Pipeline;
+    beforeEach(async () => {
+      pipeline = await freshPipeline({ rejects: { maxRatio: 1 } });
     });
-    const result = await run(memorySource('m.csv', GOOD), missing);
-    expect(result.status).toBe('failed');
-    expect(result.error?.message).toMatch(/Table public\.nope does not exist.*createTable: true/);
-  });
-});
 
-describe('ingest: createTable', () => {
-  it('creates the schema and table on first use when the pipeline says so', async () => {
-    const pipeline = testPipeline({
-      name: 'fresh',
-      table: { schema: 'fresh_schema', name: 'made_by_inlet' },
-      createTable: true,
-      columns: ORDERS_COLUMNS,
+    it('B1: an empty file is rejected clearly', async () => {
+      const result = await run(memorySource('empty.csv', ''), pipeline);
+      expect(result).toMatchObject({ status: 'rejected', error: { code: 'empty_file' } });
+      expect(await ledger(pipeline)).toMatchObject([{ status: 'rejected', error_code: 'empty_file' }]);
     });
-    expect(await run(memorySource('f.csv', GOOD), pipeline)).toMatchObject({
-      status: 'loaded',
-      rowsLoaded: 3,
-    });
-    const { rows: count } = await pool.query('SELECT count(*)::int AS n FROM fresh_schema.made_by_inlet');
-    expect(count[0].n).toBe(3);
-  });
-});
 
-describe('ingest: cheap duplicates', () => {
-  it('settles a re-sent file of a loaded size by its hash, before any row is copied', async () => {
-    const pipeline = await freshPipeline();
-    await run(memorySource('same-size.csv', GOOD), pipeline);
-    const statements: string[] = [];
-    const spied = new Proxy(pool, {
-      get(target, property, receiver) {
-        if (property !== 'connect') return Reflect.get(target, property, receiver);
-        return async () => {
-          const client = await target.connect();
-          return new Proxy(client, {
-            get(inner, key, innerReceiver) {
-              if (key !== 'query') return Reflect.get(inner, key, innerReceiver);
-              return (query: unknown, ...rest: unknown[]) => {
-                const text = typeof query === 'string' ? query : (query as { text?: string }).text;
-                statements.push(String(text));
-                return (inner.query as (...args: unknown[]) => unknown).call(inner, query, ...rest);
-              };
-            },
-          });
-        };
-      },
+    it('B13: a BOM-only file has no header: rejected as empty', async () => {
+      const result = await run(memorySource('bom.csv', Buffer.from([0xef, 0xbb, 0xbf])), pipeline);
+      expect(result).toMatchObject({ status: 'rejected', error: { code: 'empty_file' } });
     });
-    const result = await run(memorySource('same-size.csv', GOOD), pipeline, { pool: spied });
-    expect(result.status).toBe('duplicate');
-    expect(statements.some((s) => s.startsWith('COPY'))).toBe(false);
-    const changed = GOOD.replace('Hopper', 'Hoppex');
-    expect((await run(memorySource('same-size.csv', changed), pipeline, { pool: spied })).status).toBe(
-      'loaded',
-    );
-    expect(statements.some((s) => s.startsWith('COPY'))).toBe(true);
+
+    it('B13: BOM, mixed CRLF/LF, embedded newlines and doubled quotes parse as RFC 4180 says', async () => {
+      const csv = `\ufeff${HEADER.trimEnd()}\r\n1,,"say ""hi""\r\nthere",1,t\n2,,plain,2,f\r\n`;
+      expect(await run(memorySource('rfc.csv', csv), pipeline)).toMatchObject({
+        status: 'loaded',
+        rowsLoaded: 2,
+      });
+      expect((await rows(pipeline)).map((r) => r.customer)).toEqual(['say "hi"\r\nthere', 'plain']);
+    });
+
+    it('B6: a PNG declared as CSV is refused as not a CSV', async () => {
+      const png = Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        Buffer.alloc(100),
+      ]);
+      const csvPipeline = await freshPipeline({ format: 'csv' });
+      const result = await run(memorySource('image.csv', png), csvPipeline);
+      expect(result).toMatchObject({ status: 'rejected', error: { code: 'not_tabular' } });
+      expect(result.error?.message).toMatch(/Not a CSV file: the content is a PNG image/);
+    });
+
+    it('B6: random bytes are refused as binary', async () => {
+      const random = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251));
+      const result = await run(memorySource('noise.csv', random), pipeline);
+      expect(result).toMatchObject({ status: 'rejected', error: { code: 'not_tabular' } });
+    });
+
+    it('B11: a NUL byte or invalid UTF-8 rejects that row with line and reason, never a half-loaded file', async () => {
+      const csv = Buffer.concat([
+        Buffer.from(`${HEADER}1,,ok,1,t\n2,,nul`),
+        Buffer.from([0x00]),
+        Buffer.from('here,1,t\n3,,bad'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from(',1,t\n4,,fine,1,t\n'),
+      ]);
+      const result = await run(memorySource('b11.csv', csv), pipeline);
+      expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsRejected: 2 });
+      expect(result.rejects.map((r) => [r.line, r.column, r.reason])).toEqual([
+        [3, 'customer', 'contains a NUL byte, which PostgreSQL cannot store in text'],
+        [4, 'customer', expect.stringMatching(/^is not valid UTF-8/)],
+      ]);
+      const strict = await freshPipeline();
+      expect((await run(memorySource('b11.csv', csv), strict)).status).toBe('rejected');
+      expect(await rows(strict)).toEqual([]);
+    });
+
+    it('B12: missing and extra columns name the columns and the line', async () => {
+      const result = await run(
+        memorySource('drift.csv', 'order_id,placed_at,amount,paid,extra\n1,,1,t,x\n'),
+        pipeline,
+      );
+      expect(result).toMatchObject({ status: 'rejected', error: { code: 'schema_drift' } });
+      expect(result.error?.message).toMatch(
+        /line 1.*missing column "Customer Name"; unexpected column "extra"/,
+      );
+    });
+
+    it('B12: ragged rows are rejected with their field count', async () => {
+      const result = await run(
+        memorySource('ragged.csv', `${HEADER}1,,a,1\n2,,b,1,t,extra\n3,,c,1,t\n`),
+        pipeline,
+      );
+      expect(result.rejects.map((r) => [r.line, r.reason])).toEqual([
+        [2, 'has 4 fields, expected 5 (as in the header)'],
+        [3, 'has 6 fields, expected 5 (as in the header)'],
+      ]);
+      expect(result.rowsLoaded).toBe(1);
+    });
+
+    it('B12: extra columns are skipped with onDrift: ignoreExtra', async () => {
+      const lenient = await freshPipeline({ onDrift: 'ignoreExtra' });
+      const csv = 'extra,order_id,placed_at,Customer Name,amount,paid\nx,1,,a,1,t\n';
+      expect(await run(memorySource('extra.csv', csv), lenient)).toMatchObject({
+        status: 'loaded',
+        rowsLoaded: 1,
+      });
+    });
+
+    it('B9: a hostile or over-long header never becomes SQL', async () => {
+      const hostile = `order_id,placed_at,Customer Name,amount,paid,"x""; DROP TABLE ${pipeline.table.name}; --",${'y'.repeat(70)}\n1,,a,1,t,1,2\n`;
+      const result = await run(memorySource('hostile.csv', hostile), pipeline);
+      expect(result).toMatchObject({ status: 'rejected', error: { code: 'schema_drift' } });
+      expect(result.error?.message).toContain('unexpected columns "x\\"; DROP TABLE');
+      expect(await rows(pipeline)).toEqual([]);
+    });
+
+    it('B10: a formula-looking cell is stored as is', async () => {
+      const csv = `${HEADER}1,,"=HYPERLINK(""http://x"")",1,t\n`;
+      await run(memorySource('formula.csv', csv), pipeline);
+      expect((await rows(pipeline))[0]?.customer).toBe('=HYPERLINK("http://x")');
+    });
+
+    it('reports a missing table with what to do', async () => {
+      const missing = testPipeline({
+        name: 'missing',
+        table: { schema: 'public', name: 'nope' },
+        createTable: false,
+        columns: ORDERS_COLUMNS,
+      });
+      const result = await run(memorySource('m.csv', GOOD), missing);
+      expect(result.status).toBe('failed');
+      expect(result.error?.message).toMatch(/Table public\.nope does not exist.*createTable: true/);
+    });
+  });
+
+  describe('ingest: createTable', () => {
+    it('creates the schema and table on first use when the pipeline says so', async () => {
+      const pipeline = testPipeline({
+        name: `fresh_${format}`,
+        table: { schema: 'fresh_schema', name: `made_by_inlet_${format}` },
+        createTable: true,
+        columns: ORDERS_COLUMNS,
+      });
+      expect(await run(memorySource('f.csv', GOOD), pipeline)).toMatchObject({
+        status: 'loaded',
+        rowsLoaded: 3,
+      });
+      const { rows: count } = await pool.query(
+        `SELECT count(*)::int AS n FROM fresh_schema.made_by_inlet_${format}`,
+      );
+      expect(count[0].n).toBe(3);
+    });
+  });
+
+  describe('ingest: cheap duplicates', () => {
+    it('settles a re-sent file of a loaded size by its hash, before any row is copied', async () => {
+      const pipeline = await freshPipeline();
+      await run(memorySource('same-size.csv', GOOD), pipeline);
+      const statements: string[] = [];
+      const spied = new Proxy(pool, {
+        get(target, property, receiver) {
+          if (property !== 'connect') return Reflect.get(target, property, receiver);
+          return async () => {
+            const client = await target.connect();
+            return new Proxy(client, {
+              get(inner, key, innerReceiver) {
+                if (key !== 'query') return Reflect.get(inner, key, innerReceiver);
+                return (query: unknown, ...rest: unknown[]) => {
+                  const text = typeof query === 'string' ? query : (query as { text?: string }).text;
+                  statements.push(String(text));
+                  return (inner.query as (...args: unknown[]) => unknown).call(inner, query, ...rest);
+                };
+              },
+            });
+          };
+        },
+      });
+      const result = await run(memorySource('same-size.csv', GOOD), pipeline, { pool: spied });
+      expect(result.status).toBe('duplicate');
+      expect(statements.some((s) => s.startsWith('COPY'))).toBe(false);
+      const changed = GOOD.replace('Hopper', 'Hoppex');
+      expect((await run(memorySource('same-size.csv', changed), pipeline, { pool: spied })).status).toBe(
+        'loaded',
+      );
+      expect(statements.some((s) => s.startsWith('COPY'))).toBe(true);
+    });
   });
 });

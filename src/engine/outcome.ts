@@ -1,0 +1,122 @@
+import type { PoolClient } from 'pg';
+import { isRetryable, sqlStateOf } from '../db/errors.js';
+import { DatabaseError, describeLocation, InletError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Pipeline } from './contract.js';
+import { writeLedger } from './ledger.js';
+import { insertRejects } from './rejects.js';
+import type { IngestOptions, IngestResult, IngestStatus, ObjectSource, RejectRecord } from './types.js';
+
+/** What one ingestion is about; shared by the steps that report on it. */
+export interface IngestionContext {
+  readonly id: string;
+  readonly source: ObjectSource;
+  readonly pipeline: Pipeline;
+  readonly options: IngestOptions;
+  readonly startedAt: Date;
+  readonly logger: Logger;
+}
+
+export interface OutcomeFields {
+  readonly ingestionId?: string;
+  readonly rowsLoaded?: number;
+  readonly rowsRejected?: number;
+  readonly bytes?: number;
+  readonly sha256?: string;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly rejects?: readonly RejectRecord[];
+}
+
+export function outcome(
+  context: IngestionContext,
+  status: IngestStatus,
+  fields: OutcomeFields = {},
+): IngestResult {
+  return {
+    source: context.source.uri,
+    pipeline: context.pipeline.name,
+    status,
+    ingestionId: fields.ingestionId ?? context.id,
+    rowsLoaded: fields.rowsLoaded ?? 0,
+    rowsRejected: fields.rowsRejected ?? 0,
+    bytes: fields.bytes ?? 0,
+    durationMs: Date.now() - context.startedAt.getTime(),
+    ...(fields.sha256 === undefined ? {} : { contentSha256: fields.sha256 }),
+    ...(fields.error === undefined ? {} : { error: fields.error }),
+    rejects: fields.rejects ?? [],
+  };
+}
+
+/**
+ * Writes the ledger row of a file that did not load (rejected, failed, superseded, or a duplicate
+ * a front door had already given an id), outside the rolled-back transaction, so that the outcome
+ * and its first rejects can be looked up. A duplicate without a front-door id writes nothing: the
+ * ledger already holds the ingestion that loaded those bytes.
+ */
+export async function recordOutcome(context: IngestionContext, result: IngestResult): Promise<void> {
+  const { id, options, pipeline, source } = context;
+  if (options.dryRun) return;
+  if (result.status === 'duplicate' && options.ingestionId === undefined) return;
+  let client: PoolClient | undefined;
+  try {
+    client = await options.pool.connect();
+    await client.query('BEGIN');
+    await writeLedger(client, {
+      id,
+      pipeline,
+      source,
+      status: result.status,
+      ...(result.status === 'duplicate' && result.ingestionId ? { duplicateOf: result.ingestionId } : {}),
+      ...(result.contentSha256 === undefined ? {} : { sha256: result.contentSha256 }),
+      bytes: result.bytes,
+      rowsRejected: result.rowsRejected,
+      startedAt: context.startedAt,
+      finishedAt: new Date(),
+      ...(result.error === undefined ? {} : { error: result.error }),
+    });
+    await client.query('DELETE FROM inlet.rejects WHERE ingestion_id = $1', [id]);
+    await insertRejects(client, id, result.rejects);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client?.query('ROLLBACK').catch(() => {});
+    context.logger.warn('could not record the outcome in the ledger', { status: result.status, error });
+  } finally {
+    client?.release();
+  }
+}
+
+/** An InletError's message with its line/record/column appended when the message does not say them. */
+export function withLocation(error: InletError): string {
+  const where = error.location ? describeLocation({ ...error.location, source: undefined }) : '';
+  return where && !error.message.includes(where) ? `${error.message} (${where})` : error.message;
+}
+
+/** "line 3, column "amount": not a number" for the first reject, to put in a rejected file's message. */
+export function describeReject(reject: RejectRecord): string {
+  const where = describeLocation({
+    line: reject.line,
+    record: reject.line === undefined ? reject.record : undefined,
+    column: reject.column,
+  });
+  return `${where}: ${reject.reason}`;
+}
+
+/** PostgreSQL refusing the rows (a constraint, a missing table) is the contract's or the table's problem: say which. */
+export function refusal(error: unknown, pipeline: Pipeline): unknown {
+  if (error instanceof InletError || isRetryable(error)) return error;
+  const state = sqlStateOf(error);
+  const table = `${pipeline.table.schema}.${pipeline.table.name}`;
+  const detail = (error as { detail?: string }).detail;
+  const base = `${(error as Error).message}${detail ? ` (${detail})` : ''}`;
+  const advice =
+    state === '42P01'
+      ? `Table ${table} does not exist: create it, or set createTable: true in pipeline "${pipeline.name}".`
+      : state === '42703'
+        ? `A contract column is missing from ${table}: add it to the table or fix the pipeline's columns.`
+        : state === '42P10'
+          ? `Upsert needs a primary key or unique index on (${pipeline.key.join(', ')}) in ${table}.`
+          : state?.startsWith('23')
+            ? `PostgreSQL refused the rows of this file for ${table}; nothing was loaded. Fix the data or the table's constraints.`
+            : `Nothing was loaded.`;
+  return new DatabaseError('database_refused', `${base}. ${advice}`, { cause: error, sqlState: state ?? '' });
+}
