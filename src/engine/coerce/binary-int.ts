@@ -4,8 +4,16 @@ const TWO_32 = 4_294_967_296;
 /** Writes a safe integer (|value| ≤ 2^53 − 1) as a big-endian int64 without going through BigInt. */
 export function putInt64(buf: Buffer, pos: number, value: number): void {
   const high = Math.floor(value / TWO_32);
-  buf.writeInt32BE(high, pos);
-  buf.writeUInt32BE(value - high * TWO_32, pos + 4);
+  put32(buf, pos, high);
+  put32(buf, pos + 4, value - high * TWO_32);
+}
+
+/** The low 32 bits of an integer, big-endian (signed and unsigned alike). */
+export function put32(buf: Uint8Array, pos: number, value: number): void {
+  buf[pos] = (value >>> 24) & 0xff;
+  buf[pos + 1] = (value >>> 16) & 0xff;
+  buf[pos + 2] = (value >>> 8) & 0xff;
+  buf[pos + 3] = value & 0xff;
 }
 
 /**

@@ -49,8 +49,9 @@ export function encodeNumeric(
   out.ensure(2 * ndigits);
   const buf = out.buf;
   let pos = out.pos;
-  for (let g = weight; g >= lowest; g--) {
-    const k = point - 1 - 4 * g - 3;
+  // k is the mantissa position of each group's most significant place, 4g+3.
+  let k = point - 1 - 4 * weight - 3;
+  for (let g = 0; g < ndigits; g++, k += 4) {
     const group =
       mantissaDigit(text, parts, k) * 1000 +
       mantissaDigit(text, parts, k + 1) * 100 +
@@ -71,9 +72,14 @@ function writeHeader(
 ): void {
   out.ensure(8);
   const buf = out.buf;
-  let pos = out.pos;
-  pos = buf.writeUInt16BE(ndigits, pos);
-  pos = buf.writeInt16BE(weight, pos);
-  pos = buf.writeUInt16BE(sign, pos);
-  out.pos = buf.writeUInt16BE(dscale, pos);
+  const pos = out.pos;
+  buf[pos] = ndigits >> 8;
+  buf[pos + 1] = ndigits & 0xff;
+  buf[pos + 2] = (weight >> 8) & 0xff;
+  buf[pos + 3] = weight & 0xff;
+  buf[pos + 4] = sign >> 8;
+  buf[pos + 5] = 0;
+  buf[pos + 6] = dscale >> 8;
+  buf[pos + 7] = dscale & 0xff;
+  out.pos = pos + 8;
 }

@@ -11,7 +11,7 @@
 import type { ColumnContract } from '../contract.js';
 import { type Coercer, CopyTextBuffer } from '../copy-text.js';
 import { encodeFloat4, encodeFloat8 } from './binary-float.js';
-import { putInt64, putInt64Exact } from './binary-int.js';
+import { put32, putInt64, putInt64Exact } from './binary-int.js';
 import { encodeNumeric } from './binary-numeric.js';
 import { copyBytes, fourDigits, twoDigits } from './bytes.js';
 import { daysFromCivil } from './calendar.js';
@@ -97,14 +97,20 @@ function transcoded(text: Coercer, transcode: Transcoder): Coercer {
   };
 }
 
+// Plain byte stores: Buffer's write methods check their arguments on every call.
 function putInt16(out: CopyTextBuffer, value: number): void {
   out.ensure(2);
-  out.pos = out.buf.writeInt16BE(value, out.pos);
+  const buf = out.buf;
+  const pos = out.pos;
+  buf[pos] = (value >> 8) & 0xff;
+  buf[pos + 1] = value & 0xff;
+  out.pos = pos + 2;
 }
 
 function putInt32(out: CopyTextBuffer, value: number): void {
   out.ensure(4);
-  out.pos = out.buf.writeInt32BE(value, out.pos);
+  put32(out.buf, out.pos, value);
+  out.pos += 4;
 }
 
 /** A canonical `-?digits` integer of at most 15 digits (exact in a double). */
