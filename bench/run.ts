@@ -156,7 +156,7 @@ try {
     rowsPerSecond(raw),
     `${fmt(raw / inletSeconds)}x`,
   );
-  line('JS-side MB/s (validated, typed)', `${fmt(bytes / 1e6 / inletSeconds, 0)} MB/s`);
+  line('end-to-end MB/s (validated, typed, committed)', `${fmt(bytes / 1e6 / inletSeconds, 0)} MB/s`);
 
   const bigFile = join(work, 'orders-10x.csv');
   await writeOrdersCsv(bigFile, ROWS * 10);

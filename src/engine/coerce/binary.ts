@@ -18,7 +18,7 @@ import { daysFromCivil } from './calendar.js';
 import type { DateTimeFields } from './datetime-fields.js';
 import { makeCoercer, timestampSource } from './index.js';
 import { makeJsonbCoercer } from './jsonb.js';
-import { makeTextCoercer, makeVarcharCoercer, NO_ESCAPES } from './text.js';
+import { makeRawTextCoercer, makeVarcharCoercer, NO_ESCAPES } from './text.js';
 import { makeTimestampCoercer } from './timestamp.js';
 
 /**
@@ -64,11 +64,9 @@ export function makeBinaryCoercer(
       // The text form is PostgreSQL's own `t` or `f`.
       return transcoded(text, (t, _n, out) => out.byte(t[0] === 0x74 /* t */ ? 1 : 0));
     case 'text':
-      return makeTextCoercer(NO_ESCAPES);
+      return makeRawTextCoercer();
     case 'varchar':
-      return type.length === undefined
-        ? makeTextCoercer(NO_ESCAPES)
-        : makeVarcharCoercer(type.length, NO_ESCAPES);
+      return type.length === undefined ? makeRawTextCoercer() : makeVarcharCoercer(type.length, NO_ESCAPES);
     case 'date':
       return transcoded(text, transcodeDate);
     case 'timestamp':
