@@ -5,37 +5,21 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { parseConfig } from '../src/config/load.js';
 import { createPool } from '../src/db/connect.js';
-import { parseColumnType } from '../src/engine/column-type.js';
-import { DEFAULT_CSV, DEFAULT_MAX_DECOMPRESSED_BYTES, type Pipeline } from '../src/engine/contract.js';
+import type { Pipeline } from '../src/engine/contract.js';
 import { ingest } from '../src/engine/ingest.js';
 import { ORDERS_COLUMNS } from './orders-data.js';
 
 const [url, file, table, copyFormat = 'auto'] = process.argv.slice(2);
 if (!url || !file || !table) throw new Error('usage: ingest-child <databaseUrl> <file> <table>');
 
-const pipeline: Pipeline = {
-  name: 'bench',
-  match: ['**'],
-  format: 'csv',
-  csv: DEFAULT_CSV,
-  table: { schema: 'public', name: table },
-  createTable: false,
-  mode: 'append',
-  key: [],
-  columns: ORDERS_COLUMNS.map((c) => {
-    const type = parseColumnType(c.type);
-    if (typeof type === 'string') throw new Error(type);
-    return { name: c.name, type, source: c.name, nullable: !('nullable' in c) };
+const pipeline = parseConfig(
+  JSON.stringify({
+    pipelines: [{ name: 'bench', format: 'csv', table: `public.${table}`, columns: ORDERS_COLUMNS }],
   }),
-  rejects: { maxRatio: 0 },
-  duplicateKeys: 'last',
-  timezone: 'UTC',
-  onDrift: 'reject',
-  afterLoad: 'none',
-  infer: false,
-  limits: { maxDecompressedBytes: DEFAULT_MAX_DECOMPRESSED_BYTES },
-};
+  'bench pipeline',
+).pipelines[0] as Pipeline;
 
 const pool = createPool(url, { max: 2 });
 const size = (await stat(file)).size;
