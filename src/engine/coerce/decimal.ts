@@ -1,4 +1,5 @@
-import { equalsIgnoreCase, isSign } from './bytes.js';
+import type { Coercer, CopyTextBuffer } from '../copy-text.js';
+import { equalsIgnoreCase, failure, isSign, skipSpaces, trimEnd } from './bytes.js';
 
 /**
  * Where the parts of a decimal literal (`-12.50e3`) lie in the input. One instance per coercer is
@@ -129,4 +130,27 @@ export function matchSpecial(src: Uint8Array, i: number, end: number): SpecialVa
     return negative ? '-Infinity' : 'Infinity';
   }
   return undefined;
+}
+
+export const NOT_A_NUMBER = 'not a number';
+
+/**
+ * What every unconstrained number coercer does first: trim, then scan a decimal literal into
+ * `parts` and hand its trimmed bounds to `finish`, or write a NaN/Infinity spelling as is.
+ */
+export function decimalLiteralCoercer(
+  parts: DecimalParts,
+  finish: (src: Uint8Array, i: number, e: number, out: CopyTextBuffer) => string | undefined,
+): Coercer {
+  return (src, start, end, out) => {
+    const i = skipSpaces(src, start, end);
+    const e = trimEnd(src, i, end);
+    if (scanDecimal(src, i, e, parts) !== e) {
+      const special = matchSpecial(src, i, e);
+      if (special === undefined) return failure(src, start, end, NOT_A_NUMBER);
+      out.ascii(special);
+      return undefined;
+    }
+    return finish(src, i, e, out);
+  };
 }

@@ -1,7 +1,6 @@
 import type { Coercer } from '../copy-text.js';
-import { asBuffer, copyBytes, failure, skipSpaces, trimEnd } from './bytes.js';
-import { type DecimalParts, matchSpecial, newDecimalParts, scanDecimal } from './decimal.js';
-import { NOT_A_NUMBER } from './numeric.js';
+import { asBuffer, copyBytes } from './bytes.js';
+import { type DecimalParts, decimalLiteralCoercer, newDecimalParts } from './decimal.js';
 
 export type FloatKind = 'real' | 'double precision';
 
@@ -35,15 +34,7 @@ const RANGES: Record<FloatKind, FloatRange> = {
 export function makeFloatCoercer(kind: FloatKind): Coercer {
   const { safeMin, safeMax, reason, round } = RANGES[kind];
   const parts = newDecimalParts();
-  return (src, start, end, out) => {
-    const i = skipSpaces(src, start, end);
-    const e = trimEnd(src, i, end);
-    if (scanDecimal(src, i, e, parts) !== e) {
-      const special = matchSpecial(src, i, e);
-      if (special === undefined) return failure(src, start, end, NOT_A_NUMBER);
-      out.ascii(special);
-      return undefined;
-    }
+  return decimalLiteralCoercer(parts, (src, i, e, out) => {
     const magnitude = decimalMagnitude(src, parts);
     if (magnitude !== undefined && (magnitude < safeMin || magnitude > safeMax)) {
       const value = round(Number(asBuffer(src).toString('latin1', i, e)));
@@ -51,7 +42,7 @@ export function makeFloatCoercer(kind: FloatKind): Coercer {
     }
     copyBytes(src, i, e, out);
     return undefined;
-  };
+  });
 }
 
 /** m such that the value lies in [10^(m-1), 10^m), or undefined for zero. */

@@ -3,34 +3,29 @@ import { copyBytes, failure, skipSpaces, trimEnd } from './bytes.js';
 import {
   beyondNumericLimits,
   type DecimalParts,
+  decimalLiteralCoercer,
   firstSignificant,
   MAX_EXPONENT,
   mantissaDigit,
   matchSpecial,
+  NOT_A_NUMBER,
   newDecimalParts,
   scanDecimal,
 } from './decimal.js';
 
-export const NOT_A_NUMBER = 'not a number';
+export { NOT_A_NUMBER } from './decimal.js';
+
 const OUT_OF_RANGE = 'out of range for numeric';
 
 /** numeric without (p,s): any literal within PostgreSQL's limits, plus NaN and ±Infinity. */
 export function makeNumericCoercer(): Coercer {
   const parts = newDecimalParts();
-  return (src, start, end, out) => {
-    const i = skipSpaces(src, start, end);
-    const e = trimEnd(src, i, end);
-    if (scanDecimal(src, i, e, parts) !== e) {
-      const special = matchSpecial(src, i, e);
-      if (special === undefined) return failure(src, start, end, NOT_A_NUMBER);
-      out.ascii(special);
-      return undefined;
-    }
+  return decimalLiteralCoercer(parts, (src, i, e, out) => {
     if (beyondNumericLimits(src, parts)) return OUT_OF_RANGE;
     // PostgreSQL reads every form scanDecimal accepts (`+.5`, `5.`, `1e3`), so copy as is.
     copyBytes(src, i, e, out);
     return undefined;
-  };
+  });
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   type JsonRecord,
   NEWLINE,
   parseErrorMessage,
+  readBatches,
   SPACE,
   TAB,
   tooLarge,
@@ -224,7 +225,7 @@ class JsonArrayReader {
     }
   }
 
-  end(): void {
+  end(_out: JsonRecord[]): void {
     const where = { source: this.source, line: this.elementLine, record: this.elementRecord };
     switch (this.state) {
       case BEFORE:
@@ -362,21 +363,9 @@ class JsonArrayReader {
  * or a truncated document; `invalid_utf8` for an element that is not UTF-8; `record_too_large` for an
  * element over `maxRecordBytes`. Elements before the fault are yielded first.
  */
-export async function* readJsonArray(
+export function readJsonArray(
   chunks: AsyncIterable<Buffer>,
   options: JsonReaderOptions = {},
 ): AsyncGenerator<JsonRecord[]> {
-  const reader = new JsonArrayReader(options);
-  for await (const chunk of chunks) {
-    const out: JsonRecord[] = [];
-    try {
-      reader.push(chunk, out);
-    } catch (error) {
-      // The records before the fault are still the caller's to count, load or reject.
-      if (out.length > 0) yield out;
-      throw error;
-    }
-    if (out.length > 0) yield out;
-  }
-  reader.end();
+  return readBatches(chunks, new JsonArrayReader(options));
 }

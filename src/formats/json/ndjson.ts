@@ -212,11 +212,24 @@ class NdjsonReader {
  * the start is ignored. A line that is not JSON, or not UTF-8, does not stop the read: its record's
  * value is a JsonSyntaxIssue. Throws FormatError `record_too_large` for a line over `maxRecordBytes`.
  */
-export async function* readNdjson(
+export function readNdjson(
   chunks: AsyncIterable<Buffer>,
   options: JsonReaderOptions = {},
 ): AsyncGenerator<JsonRecord[]> {
-  const reader = new NdjsonReader(options);
+  return readBatches(chunks, new NdjsonReader(options));
+}
+
+/** A reader that appends the records complete in each chunk to `out`, and the last ones at `end`. */
+export interface RecordReader {
+  push(chunk: Buffer, out: JsonRecord[]): void;
+  end(out: JsonRecord[]): void;
+}
+
+/** Drives a RecordReader over the chunks, one batch of records per chunk. */
+export async function* readBatches(
+  chunks: AsyncIterable<Buffer>,
+  reader: RecordReader,
+): AsyncGenerator<JsonRecord[]> {
   for await (const chunk of chunks) {
     const out: JsonRecord[] = [];
     try {
