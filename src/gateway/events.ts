@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import type { S3EventRecord } from 'aws-lambda';
+import type { Logger } from '../observability/logger.js';
+import type { CreatedHow, ObjectMeta } from './storage.js';
+
+/** One record of an S3 event notification, as AWS delivers it to Lambda or SQS. */
+export type S3EventRecordLike = S3EventRecord;
+
+/**
+ * Encodes a key the way S3 writes it into event notifications: form-style, so a space becomes `+` and a real
+ * `+` becomes `%2B`; `/` and the unreserved characters stay as they are.
+ */
+export function encodeEventKey(key: string): string {
+  let out = '';
+  for (const byte of Buffer.from(key, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    if (/[A-Za-z0-9._\-*/]/.test(c)) out += c;
+    else if (c === ' ') out += '+';
+    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * Sequencers only grow, also across restarts (they start from the clock), and have a fixed width so that, as in
+ * S3, comparing them as strings orders the events of one key.
+ */
+export class Sequencer {
+  private last = 0n;
+
+  next(): string {
+    const fromClock = BigInt(Date.now()) << 20n;
+    this.last = fromClock > this.last ? fromClock : this.last + 1n;
+    return this.last.toString(16).toUpperCase().padStart(18, '0');
+  }
+}
+
+export function buildEventRecord(input: {
+  bucket: string;
+  meta: ObjectMeta;
+  how: CreatedHow;
+  region: string;
+  principalId: string;
+  sourceIp: string;
+  requestId: string;
+  sequencer: string;
+}): S3EventRecordLike {
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: input.region,
+    eventTime: input.meta.lastModified,
+    eventName: `ObjectCreated:${input.how}`,
+    userIdentity: { principalId: input.principalId },
+    requestParameters: { sourceIPAddress: input.sourceIp },
+    responseElements: {
+      'x-amz-request-id': input.requestId,
+      'x-amz-id-2': randomBytes(48).toString('base64'),
+    },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'inlet-local-gateway',
+      bucket: {
+        name: input.bucket,
+        ownerIdentity: { principalId: input.principalId },
+        arn: `arn:aws:s3:::${input.bucket}`,
+      },
+      object: {
+        key: encodeEventKey(input.meta.key),
+        size: input.meta.size,
+        eTag: input.meta.etag,
+        sequencer: input.sequencer,
+      },
+    },
+  };
+}
+
+export interface RetryPolicy {
+  /** Attempts per record, the first included. @default 5 */
+  attempts: number;
+  /** Delay before the first retry, doubled each time. @default 200 */
+  baseDelayMs: number;
+  /** Give up on a record once this much time has passed since its first attempt. @default 30000 */
+  maxElapsedMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxElapsedMs: 30_000 };
+
+/**
+ * Delivers records to the handler one at a time, in the order the objects were created, off the request path.
+ * A rejecting handler is retried with exponential backoff (at-least-once); after the bound the record is logged
+ * as dropped, as S3 would after its own retries.
+ */
+export class EventDispatcher {
+  private readonly queue: Array<{ record: S3EventRecordLike; durable: Promise<void> }> = [];
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly handler: (record: S3EventRecordLike) => Promise<void>,
+    private readonly logger: Logger,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {}
+
+  /** `durable` settles once the object is on disk; the record is not delivered before. */
+  enqueue(record: S3EventRecordLike, durable: Promise<void> = Promise.resolve()): void {
+    this.queue.push({ record, durable });
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Resolves once every queued record has been delivered or given up on. */
+  async idle(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+      try {
+        await next.durable;
+      } catch (err) {
+        this.logger.error('object was not made durable; event dropped', {
+          key: next.record.s3.object.key,
+          err,
+        });
+        continue;
+      }
+      await this.deliver(next.record);
+    }
+  }
+
+  private async deliver(record: S3EventRecordLike): Promise<void> {
+    const started = Date.now();
+    const fields = {
+      bucket: record.s3.bucket.name,
+      key: record.s3.object.key,
+      sequencer: record.s3.object.sequencer,
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.handler(record);
+        return;
+      } catch (err) {
+        const delay = this.retry.baseDelayMs * 2 ** (attempt - 1);
+        if (attempt >= this.retry.attempts || Date.now() - started + delay > this.retry.maxElapsedMs) {
+          this.logger.error('gateway event handler failed; event dropped', { ...fields, attempt, err });
+          return;
+        }
+        this.logger.warn('gateway event handler failed; retrying', {
+          ...fields,
+          attempt,
+          delayMs: delay,
+          err,
+        });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+}

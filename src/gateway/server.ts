@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Logger, silentLogger } from '../observability/logger.js';
+import { RequestAuthenticator } from './auth.js';
+import { S3Error } from './errors.js';
+import {
+  buildEventRecord,
+  DEFAULT_RETRY,
+  EventDispatcher,
+  type RetryPolicy,
+  type S3EventRecordLike,
+  Sequencer,
+} from './events.js';
+import { parseTarget, type S3Request, sendError } from './request.js';
+import { route } from './router.js';
+import { Storage } from './storage.js';
+
+export type { S3EventRecordLike } from './events.js';
+
+export interface GatewayOptions {
+  /** Objects live under `<dataDir>/<bucket>/...`. */
+  dataDir: string;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (a free port) */
+  port?: number;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** @default 'us-east-1' */
+  region?: string;
+  /** Created at start if missing. */
+  buckets?: string[];
+  /**
+   * Called for every created object with an S3 event record shaped as AWS's, after the object is durable and in
+   * creation order. Retried with backoff while it rejects (at-least-once), within bounded attempts and time.
+   */
+  onObjectCreated?: (record: S3EventRecordLike) => Promise<void>;
+  logger?: Logger;
+  /** How rejected `onObjectCreated` calls are retried. @default 5 attempts, 200 ms doubling, 30 s at most */
+  eventRetry?: Partial<RetryPolicy>;
+}
+
+export interface Gateway {
+  readonly endpoint: string;
+  readonly port: number;
+  /** Stops accepting requests, then waits until queued events have been delivered (or given up on). */
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
+  const region = options.region ?? 'us-east-1';
+  const host = options.host ?? '127.0.0.1';
+  const principalId = `AWS:${options.credentials.accessKeyId}`;
+  const sequencer = new Sequencer();
+  const handler = options.onObjectCreated;
+  const dispatcher =
+    handler === undefined
+      ? undefined
+      : new EventDispatcher(handler, logger, { ...DEFAULT_RETRY, ...options.eventRetry });
+
+  const storage = new Storage(options.dataDir, (bucket, meta, how, origin, durable) => {
+    dispatcher?.enqueue(
+      buildEventRecord({ bucket, meta, how, region, principalId, ...origin, sequencer: sequencer.next() }),
+      durable,
+    );
+  });
+  await storage.open(options.buckets ?? []);
+  const authenticator = new RequestAuthenticator(options.credentials);
+
+  const server = http.createServer((req, res) => {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', requestId);
+    res.setHeader('server', 'InletGateway');
+    const ctx: S3Request = {
+      req,
+      res,
+      method: req.method ?? 'GET',
+      rawPath: (req.url ?? '/').split('?')[0] ?? '/',
+      query: {},
+      bucket: undefined,
+      key: undefined,
+      requestId,
+    };
+    handle(ctx).catch((err: unknown) => {
+      const s3 =
+        err instanceof S3Error
+          ? err
+          : new S3Error('InternalError', 500, 'We encountered an internal error. Please try again.', {
+              cause: err,
+            });
+      const level = s3.status >= 500 ? 'error' : 'debug';
+      logger[level]('gateway request failed', { method: ctx.method, path: ctx.rawPath, code: s3.code, err });
+      // Unread body bytes would otherwise be taken as the next request on this connection.
+      if (!req.complete) {
+        res.setHeader('connection', 'close');
+        req.resume();
+      }
+      sendError(ctx, s3);
+    });
+  });
+
+  async function handle(ctx: S3Request): Promise<void> {
+    const target = parseTarget(ctx.req);
+    Object.assign(ctx, {
+      rawPath: target.rawPath,
+      query: target.query,
+      bucket: target.bucket,
+      key: target.key,
+    });
+    const auth = await authenticator.verify(ctx.req, target.rawPath, target.query);
+    await route(ctx, auth, { storage, region });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info('gateway listening', { endpoint, dataDir: options.dataDir });
+
+  return {
+    endpoint,
+    port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await dispatcher?.idle();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import type { SQSBatchResponse } from 'aws-lambda';
+import type pg from 'pg';
+import { findPipeline } from '../config/route.js';
+import type { InletConfig, Pipeline } from '../engine/contract.js';
+import { ingest } from '../engine/ingest.js';
+import type { IngestResult } from '../engine/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { objectSource } from '../storage/uri.js';
+import { type Announcement, fromDirectEvent, fromSqsMessage, isSqsEvent, type ObjectRef } from './events.js';
+
+/** Where processed and rejected objects go with `afterLoad: move`; objects there are never ingested again. */
+export const PROCESSED_PREFIX = 'processed/';
+export const REJECTED_PREFIX = 'rejected/';
+
+/** Counts for CloudWatch (EMF) or any other sink; names are Inlet's metric names. */
+export interface MetricsSink {
+  count(name: 'files' | 'rows_loaded' | 'rows_rejected' | 'unroutable' | 'invalid_messages', value: number, status?: string): void;
+}
+
+export interface HandlerDeps {
+  readonly store: ObjectStore;
+  readonly config: InletConfig;
+  readonly pool: pg.Pool;
+  readonly logger: Logger;
+  readonly metrics?: MetricsSink;
+}
+
+export interface ObjectOutcome {
+  readonly ref: ObjectRef;
+  readonly status: IngestResult['status'] | 'no_pipeline' | 'skipped';
+  readonly result?: IngestResult;
+  /** Only a `failed` ingestion (the environment's fault) is worth delivering again. */
+  readonly retry: boolean;
+}
+
+/**
+ * The front door for S3 events, SQS messages carrying them, and EventBridge "Object Created"
+ * events; the same code runs in Lambda and behind the local gateway. With SQS it reports exactly
+ * the messages to deliver again (`batchItemFailures`), so a poison message never re-queues its
+ * healthy neighbours; invoked directly, it throws when an object should be retried.
+ */
+export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<SQSBatchResponse | undefined> {
+  if (isSqsEvent(event)) {
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const message of event.Records) {
+      const outcomes = await processAnnouncement(fromSqsMessage(message), deps, { messageId: message.messageId });
+      if (outcomes.some((o) => o.retry)) batchItemFailures.push({ itemIdentifier: message.messageId });
+    }
+    return { batchItemFailures };
+  }
+  const outcomes = await processAnnouncement(fromDirectEvent(event), deps, {});
+  const retry = outcomes.filter((o) => o.retry);
+  if (retry.length > 0) {
+    throw new Error(
+      `Could not load ${retry.map((o) => `s3://${o.ref.bucket}/${o.ref.key}`).join(', ')}: ${retry
+        .map((o) => o.result?.error?.message ?? 'unknown error')
+        .join('; ')}`,
+    );
+  }
+  return undefined;
+}
+
+async function processAnnouncement(
+  announcement: Announcement,
+  deps: HandlerDeps,
+  context: Record<string, unknown>,
+): Promise<ObjectOutcome[]> {
+  if (announcement.kind === 'ignore') {
+    deps.logger.info('nothing to load', { ...context, reason: announcement.reason });
+    return [];
+  }
+  if (announcement.kind === 'invalid') {
+    deps.logger.error('unreadable event: acknowledged, not retried', { ...context, reason: announcement.reason });
+    deps.metrics?.count('invalid_messages', 1);
+    return [];
+  }
+  const outcomes: ObjectOutcome[] = [];
+  for (const ref of announcement.objects) outcomes.push(await processObject(ref, deps));
+  return outcomes;
+}
+
+export async function processObject(ref: ObjectRef, deps: HandlerDeps): Promise<ObjectOutcome> {
+  const logger = deps.logger.child({ bucket: ref.bucket, key: ref.key });
+  if (ref.key.startsWith(PROCESSED_PREFIX) || ref.key.startsWith(REJECTED_PREFIX)) {
+    return { ref, status: 'skipped', retry: false };
+  }
+  const pipeline = findPipeline(deps.config, ref.key);
+  if (pipeline === undefined) {
+    logger.warn('no pipeline matches this object: it is left where it is and not retried', {
+      pipelines: deps.config.pipelines.map((p) => ({ name: p.name, match: p.match })),
+    });
+    deps.metrics?.count('unroutable', 1);
+    return { ref, status: 'no_pipeline', retry: false };
+  }
+  const info = await deps.store.head(ref.bucket, ref.key, ref.versionId ? { versionId: ref.versionId } : {});
+  if (info === undefined) {
+    logger.warn('the object no longer exists: nothing to load');
+    return { ref, status: 'skipped', retry: false };
+  }
+  const source = objectSource(deps.store, ref.bucket, ref.key, {
+    ...info,
+    ...(ref.sequencer ? { sequencer: ref.sequencer } : {}),
+    ...(ref.eventTime ? { receivedAt: ref.eventTime } : {}),
+  });
+  const result = await ingest(source, pipeline, { pool: deps.pool, logger });
+  deps.metrics?.count('files', 1, result.status);
+  deps.metrics?.count('rows_loaded', result.rowsLoaded, result.status);
+  deps.metrics?.count('rows_rejected', result.rowsRejected, result.status);
+  if (result.status === 'loaded' || result.status === 'rejected' || result.status === 'duplicate') {
+    await markObject(ref, pipeline, result, deps).catch((error: unknown) =>
+      logger.warn('the object loaded but could not be marked', { error }),
+    );
+  }
+  return { ref, status: result.status, result, retry: result.status === 'failed' };
+}
+
+/** `afterLoad: tag` labels the object; `move` copies it under processed/ or rejected/ and deletes it. */
+async function markObject(ref: ObjectRef, pipeline: Pipeline, result: IngestResult, deps: HandlerDeps): Promise<void> {
+  if (pipeline.afterLoad === 'tag') {
+    await deps.store.tag(ref.bucket, ref.key, {
+      'inlet-status': result.status,
+      ...(result.ingestionId ? { 'inlet-ingestion': result.ingestionId } : {}),
+    });
+  } else if (pipeline.afterLoad === 'move') {
+    const prefix = result.status === 'rejected' ? REJECTED_PREFIX : PROCESSED_PREFIX;
+    await deps.store.copy(ref.bucket, ref.key, `${prefix}${ref.key}`);
+    await deps.store.delete(ref.bucket, ref.key);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The AWS Lambda entry point (`npm run build:lambda` bundles it into dist/lambda/index.mjs).
+ * Everything that can outlive one invocation — the config, the S3 client, one database
+ * connection — is built once per warm container; Powertools writes JSON logs and CloudWatch
+ * Embedded Metric Format.
+ */
+import { readFile } from 'node:fs/promises';
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { parseConfig } from '../config/load.js';
+import { createPool } from '../db/connect.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { s3StoreFromEnv } from '../storage/s3-store.js';
+import { parseObjectUri } from '../storage/uri.js';
+import { type HandlerDeps, handleEvent, type MetricsSink } from './handler.js';
+
+const powertools = new PowertoolsLogger({ serviceName: 'inlet' });
+const metrics = new Metrics({ namespace: 'Inlet', serviceName: 'inlet' });
+
+let deps: Promise<HandlerDeps> | undefined;
+
+export async function handler(event: unknown, context?: Context): Promise<SQSBatchResponse | undefined> {
+  if (context) powertools.addContext(context);
+  deps ??= buildDeps().catch((error: unknown) => {
+    // A failed start (bad config, no database URL) is retried on the next invocation.
+    deps = undefined;
+    throw error;
+  });
+  try {
+    return await handleEvent(event, await deps);
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
+
+async function buildDeps(): Promise<HandlerDeps> {
+  const store = s3StoreFromEnv();
+  const configLocation = process.env.INLET_CONFIG ?? 'inlet.config.yaml';
+  const text = configLocation.startsWith('s3://')
+    ? await readFromStore(store, configLocation)
+    : await readFile(configLocation, 'utf8');
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    throw new ConfigError(
+      'no_database',
+      'DATABASE_URL is not set: the function needs the PostgreSQL (RDS Proxy) connection string.',
+    );
+  }
+  return {
+    store,
+    config: parseConfig(text, configLocation),
+    // One connection per container: Lambda runs one invocation at a time per instance.
+    pool: createPool(url, { max: 1, applicationName: 'inlet-lambda' }),
+    logger: adaptLogger(powertools),
+    metrics: emfSink,
+  };
+}
+
+async function readFromStore(store: HandlerDeps['store'], uri: string): Promise<string> {
+  const { bucket, key } = parseObjectUri(uri);
+  const { body } = await store.get(bucket, key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const emfSink: MetricsSink = {
+  count(name, value) {
+    metrics.addMetric(name, MetricUnit.Count, value);
+  },
+};
+
+/** Inlet's Logger interface on Powertools' logger, so the engine's lines carry the Lambda context. */
+function adaptLogger(logger: PowertoolsLogger): Logger {
+  return {
+    debug: (message, fields) => logger.debug(message, { ...fields }),
+    info: (message, fields) => logger.info(message, { ...fields }),
+    warn: (message, fields) => logger.warn(message, { ...fields }),
+    error: (message, fields) => logger.error(message, { ...fields }),
+    child: (fields) => adaptLogger(logger.createChild({ persistentKeys: fields })),
+  };
+}

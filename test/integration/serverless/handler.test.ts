@@ -1,0 +1,156 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { S3EventRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load.js';
+import { type Gateway, startGateway } from '../../../src/gateway/server.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { type HandlerDeps, handleEvent } from '../../../src/serverless/handler.js';
+import { S3ObjectStore } from '../../../src/storage/s3-store.js';
+import { createTestDatabase } from '../../harness/db.js';
+
+const credentials = { accessKeyId: 'inlet-test', secretAccessKey: 'inlet-test-secret' };
+const CONFIG = `
+pipelines:
+  - name: orders
+    match: ["orders/**"]
+    table: public.orders
+    createTable: true
+    afterLoad: tag
+    columns:
+      - { name: order_id, type: bigint, nullable: false }
+      - { name: amount, type: "numeric(12,2)" }
+  - name: events
+    match: ["events/**"]
+    table: public.events
+    createTable: true
+    afterLoad: move
+    columns:
+      - { name: id, type: integer, nullable: false }
+  - name: broken
+    match: ["broken/**"]
+    table: public.does_not_exist
+    columns:
+      - { name: id, type: integer }
+`;
+
+let work: string;
+let gateway: Gateway;
+let store: S3ObjectStore;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let deps: HandlerDeps;
+const announced: S3EventRecord[] = [];
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'inlet-handler-'));
+  await chmod(work, 0o755);
+  gateway = await startGateway({
+    dataDir: work,
+    credentials,
+    buckets: ['inbox'],
+    onObjectCreated: async (record) => {
+      announced.push(record as S3EventRecord);
+    },
+  });
+  store = new S3ObjectStore({
+    endpoint: gateway.endpoint,
+    region: 'us-east-1',
+    credentials,
+    forcePathStyle: true,
+  });
+  db = await createTestDatabase();
+  deps = { store, config: parseConfig(CONFIG, 'handler test'), pool: db.pool, logger: silentLogger };
+});
+
+afterAll(async () => {
+  await db?.drop();
+  await gateway?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Puts an object through the S3 API and returns the event record the gateway fired for it. */
+async function putAndAnnounce(key: string, body: string): Promise<S3EventRecord> {
+  const before = announced.length;
+  await store.put('inbox', key, body);
+  const deadline = Date.now() + 5000;
+  while (announced.length === before && Date.now() < deadline) await sleep(10);
+  const record = announced.at(-1);
+  if (!record || announced.length === before) throw new Error(`no event for ${key}`);
+  return record;
+}
+
+const sqsMessage = (messageId: string, body: unknown) => ({
+  messageId,
+  receiptHandle: `rh-${messageId}`,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  attributes: {},
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:inlet-inbox',
+  awsRegion: 'us-east-1',
+});
+
+describe('serverless handler on the local gateway', () => {
+  it('B7: loads an object announced with a form-encoded key, and tags it', async () => {
+    const record = await putAndAnnounce('orders/a b+c.csv', 'order_id,amount\n1,9.99\n2,5\n');
+    expect(record.s3.object.key).toBe('orders/a+b%2Bc.csv');
+    await handleEvent({ Records: [record] }, deps);
+    const { rows } = await db.pool.query('SELECT order_id, amount FROM orders ORDER BY order_id');
+    expect(rows).toEqual([
+      { order_id: '1', amount: '9.99' },
+      { order_id: '2', amount: '5.00' },
+    ]);
+    expect(await store.tags('inbox', 'orders/a b+c.csv')).toMatchObject({ 'inlet-status': 'loaded' });
+    const ledger = await db.pool.query(`SELECT source_uri FROM inlet.ingestions WHERE pipeline = 'orders'`);
+    expect(ledger.rows).toEqual([{ source_uri: 's3://inbox/orders/a b+c.csv' }]);
+  });
+
+  it('F8: a redelivered event after the commit is skipped by the ledger', async () => {
+    const record = await putAndAnnounce('orders/again.csv', 'order_id,amount\n10,1\n');
+    await handleEvent({ Records: [record] }, deps);
+    await handleEvent({ Records: [record] }, deps);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM orders WHERE order_id = 10');
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('reports exactly the failed SQS messages; poison, test and unroutable messages are acknowledged', async () => {
+    const good = await putAndAnnounce('orders/batch.csv', 'order_id,amount\n20,1\n');
+    const broken = await putAndAnnounce('broken/x.csv', 'id\n1\n');
+    const unroutable = await putAndAnnounce('elsewhere/x.csv', 'id\n1\n');
+    const response = await handleEvent(
+      {
+        Records: [
+          sqsMessage('good', { Records: [good] }),
+          sqsMessage('poison', 'this is not json'),
+          sqsMessage('test', { Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'inbox' }),
+          sqsMessage('broken', { Records: [broken] }),
+          sqsMessage('unroutable', { Records: [unroutable] }),
+        ],
+      },
+      deps,
+    );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'broken' }] });
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM orders WHERE order_id = 20');
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('moves a processed object under processed/ with afterLoad: move, and never ingests it there', async () => {
+    const record = await putAndAnnounce('events/e1.csv', 'id\n1\n2\n');
+    await handleEvent({ Records: [record] }, deps);
+    expect(await store.head('inbox', 'events/e1.csv')).toBeUndefined();
+    expect(await store.head('inbox', 'processed/events/e1.csv')).toBeDefined();
+    const copied = announced.find((r) => r.s3.object.key === 'processed/events/e1.csv');
+    expect(copied?.eventName).toBe('ObjectCreated:Copy');
+    if (copied) await handleEvent({ Records: [copied] }, deps);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM events');
+    expect(rows[0].n).toBe(2);
+  });
+
+  it('throws for a direct event whose object failed, so Lambda retries it', async () => {
+    const broken = await putAndAnnounce('broken/y.csv', 'id\n1\n');
+    await expect(handleEvent({ Records: [broken] }, deps)).rejects.toThrow(/does_not_exist/);
+  });
+});
