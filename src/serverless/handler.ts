@@ -15,7 +15,11 @@ export const REJECTED_PREFIX = 'rejected/';
 
 /** Counts for CloudWatch (EMF) or any other sink; names are Inlet's metric names. */
 export interface MetricsSink {
-  count(name: 'files' | 'rows_loaded' | 'rows_rejected' | 'unroutable' | 'invalid_messages', value: number, status?: string): void;
+  count(
+    name: 'files' | 'rows_loaded' | 'rows_rejected' | 'unroutable' | 'invalid_messages',
+    value: number,
+    status?: string,
+  ): void;
 }
 
 export interface HandlerDeps {
@@ -44,7 +48,9 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<SQ
   if (isSqsEvent(event)) {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const message of event.Records) {
-      const outcomes = await processAnnouncement(fromSqsMessage(message), deps, { messageId: message.messageId });
+      const outcomes = await processAnnouncement(fromSqsMessage(message), deps, {
+        messageId: message.messageId,
+      });
       if (outcomes.some((o) => o.retry)) batchItemFailures.push({ itemIdentifier: message.messageId });
     }
     return { batchItemFailures };
@@ -71,7 +77,10 @@ async function processAnnouncement(
     return [];
   }
   if (announcement.kind === 'invalid') {
-    deps.logger.error('unreadable event: acknowledged, not retried', { ...context, reason: announcement.reason });
+    deps.logger.error('unreadable event: acknowledged, not retried', {
+      ...context,
+      reason: announcement.reason,
+    });
     deps.metrics?.count('invalid_messages', 1);
     return [];
   }
@@ -116,7 +125,12 @@ export async function processObject(ref: ObjectRef, deps: HandlerDeps): Promise<
 }
 
 /** `afterLoad: tag` labels the object; `move` copies it under processed/ or rejected/ and deletes it. */
-async function markObject(ref: ObjectRef, pipeline: Pipeline, result: IngestResult, deps: HandlerDeps): Promise<void> {
+async function markObject(
+  ref: ObjectRef,
+  pipeline: Pipeline,
+  result: IngestResult,
+  deps: HandlerDeps,
+): Promise<void> {
   if (pipeline.afterLoad === 'tag') {
     await deps.store.tag(ref.bucket, ref.key, {
       'inlet-status': result.status,
