@@ -11,7 +11,10 @@ import { ingest } from '../engine/ingest.js';
 import type { IngestResult, ObjectSource } from '../engine/types.js';
 import { ConfigError, InletError, UsageError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { ObjectNotFoundError } from '../storage/errors.js';
 import { fileSource } from '../storage/file-source.js';
+import { s3StoreFromEnv } from '../storage/s3-store.js';
+import { objectSource, parseObjectUri } from '../storage/uri.js';
 import type { Database } from './database.js';
 import { debugEnabled } from './output.js';
 import { createProgressBar } from './progress.js';
@@ -97,14 +100,18 @@ async function ingestOne(path: string, options: IngestFilesOptions): Promise<Fil
   }
 }
 
-/** Local paths and file:// URIs; other stores get their adapters later. */
+/** Local paths, file:// URIs, and s3://bucket/key objects streamed straight from S3 (INLET_S3_ENDPOINT for others). */
 async function openSource(arg: string): Promise<ObjectSource> {
   if (arg.startsWith('file://')) return fileSource(fileURLToPath(arg));
+  if (arg.startsWith('s3://')) {
+    const { bucket, key } = parseObjectUri(arg);
+    const store = s3StoreFromEnv();
+    const info = await store.head(bucket, key);
+    if (info === undefined) throw new ObjectNotFoundError(arg);
+    return objectSource(store, bucket, key, info);
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) {
-    throw new UsageError(
-      'unsupported_source',
-      `${arg}: only local files can be ingested by this command so far`,
-    );
+    throw new UsageError('unsupported_source', `${arg}: Inlet reads local files, file:// and s3:// URIs.`);
   }
   return fileSource(arg);
 }
