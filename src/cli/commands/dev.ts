@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { InletConfig } from '../../engine/contract.js';
 import { createTargetTable } from '../../engine/create-table.js';
+import { startLocalS3 } from '../../local/s3.js';
 import type { Logger } from '../../observability/logger.js';
 import { expandPaths } from '../../storage/file-source.js';
 import type { Action } from '../action.js';
@@ -58,9 +59,15 @@ async function runDev(options: DevOptions): Promise<number> {
     services.push({ name: 'database', stop: db.close });
     await createTables(db, [config, ...(examplesConfig ? [examplesConfig] : [])]);
     const loaded = examplesConfig && (await loadExamples(db, examplesConfig, dataDir, logger));
+    const s3 = await startLocalS3({ dataDir, config, pool: db.pool, logger });
+    services.push({ name: 'S3 gateway', stop: s3.stop });
 
     await print('Inlet is running. Press Ctrl+C to stop.');
     await print(`  database  ${maskDatabaseUrl(db.url)}`);
+    await print(`  S3        ${s3.endpoint}  bucket ${s3.bucket}  (every new object there is ingested)`);
+    await print(
+      `            access key ${s3.credentials.accessKeyId}  secret ${s3.credentials.secretAccessKey}`,
+    );
     if (loaded !== undefined) {
       await print(`  examples  ${loaded.length} file${loaded.length === 1 ? '' : 's'} from examples/data:`);
       const colours = paint(colourEnabled(process.stdout));
@@ -75,6 +82,10 @@ async function runDev(options: DevOptions): Promise<number> {
       configPath === undefined ? ' --config examples/inlet.config.yaml' : ` --config ${configPath}`;
     await print('Try (in another terminal):');
     await print(`  npx inlet ingest examples/data/orders.csv${configArg}`);
+    await print(
+      `  AWS_ACCESS_KEY_ID=${s3.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${s3.credentials.secretAccessKey} ` +
+        `aws --endpoint-url ${s3.endpoint} --region us-east-1 s3 cp examples/data/orders.csv s3://${s3.bucket}/orders/orders.csv`,
+    );
     await print('  npx inlet ingestions');
 
     const signal = await stop.requested;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ObjectStore } from '../../../src/storage/s3-store.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -305,7 +306,7 @@ describe('migrate', () => {
 });
 
 describe('dev', () => {
-  it('loads the examples on first start, stays up, and stops cleanly on SIGTERM', async () => {
+  it('loads the examples on first start, ingests what lands in the local S3 inbox, and stops cleanly on SIGTERM', async () => {
     const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dev'], {
       cwd: ROOT,
       env: { ...env, INLET_DATA_DIR: join(dir, 'dev-data') },
@@ -327,6 +328,33 @@ describe('dev', () => {
     expect(stdout, stderr).toContain('npx inlet ingest examples/data/orders.csv');
     expect(stdout).toContain('loaded examples/data/orders.csv → public.orders');
     expect(stdout).not.toContain(new URL(db.url).password || '\0');
+
+    // The local serverless path: an object put into the inbox bucket is loaded by the same handler as in Lambda.
+    const endpoint = /S3\s+(http:\/\/\S+)\s+bucket (\S+)/.exec(stdout);
+    const keys = /access key (\S+)\s+secret (\S+)/.exec(stdout);
+    expect(endpoint, stdout).not.toBeNull();
+    const store = new S3ObjectStore({
+      endpoint: endpoint?.[1] as string,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: keys?.[1] as string, secretAccessKey: keys?.[2] as string },
+    });
+    await store.put(
+      endpoint?.[2] as string,
+      'orders/from s3.csv',
+      'order_id,placed_at,Customer Name,amount,paid\n424242,,S3 Client,1.00,t\n',
+    );
+    const s3Deadline = Date.now() + 15_000;
+    let loadedFromS3 = 0;
+    while (loadedFromS3 === 0 && Date.now() < s3Deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const { rows } = await db.pool.query(
+        'SELECT count(*)::int AS n FROM public.orders WHERE order_id = 424242',
+      );
+      loadedFromS3 = rows[0].n;
+    }
+    expect(loadedFromS3).toBe(1);
+
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     await access(join(dir, 'dev-data', '.examples-loaded'));
