@@ -100,6 +100,34 @@ async function inlet(
   return JSON.parse(stdout.trim().split('\n').at(-1) as string) as ChildResult;
 }
 
+/**
+ * Cold-start proxy: the bundle's size, and the time a fresh Node process takes to import it,
+ * beside the time it takes to start and exit with nothing imported (the same-run reference).
+ */
+async function lambdaBundle(): Promise<void> {
+  const bundle = join(work, 'lambda', 'index.mjs');
+  await run(process.execPath, [join(import.meta.dirname, '../scripts/build-lambda.mjs'), bundle]);
+  const { size } = await stat(bundle);
+  const importMs: number[] = [];
+  const emptyMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    emptyMs.push(await timeIt(() => run(process.execPath, ['-e', '0'])).then((s) => s * 1000));
+    importMs.push(
+      await timeIt(() =>
+        run(process.execPath, ['-e', `import(${JSON.stringify(bundle)}).then(() => 0)`]),
+      ).then((s) => s * 1000),
+    );
+  }
+  const bare = median(emptyMs);
+  const loaded = median(importMs);
+  line('Lambda bundle size (goal <= 2 MB)', `${fmt(size / 1024 / 1024)} MB`);
+  line(
+    'Lambda bundle import (goal <= 300 ms)',
+    `${fmt(loaded - bare, 0)} ms`,
+    `node start ${fmt(bare, 0)} ms`,
+  );
+}
+
 function line(label: string, value: string, reference = '', ratio = ''): void {
   console.log(`${label.padEnd(44)} ${value.padStart(14)} ${reference.padStart(22)} ${ratio.padStart(10)}`);
 }
@@ -186,6 +214,7 @@ try {
     `${fmt(smallRun.seconds)} s`,
     `${fmt(inletSeconds / smallRun.seconds, 1)}`,
   );
+  await lambdaBundle();
   console.log(`\n# sizes: ${(await stat(file)).size} bytes at 1x`);
 } finally {
   await client.end();
