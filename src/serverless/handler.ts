@@ -41,17 +41,22 @@ export interface ObjectOutcome {
 /**
  * The front door for S3 events, SQS messages carrying them, and EventBridge "Object Created"
  * events; the same code runs in Lambda and behind the local gateway. With SQS it reports exactly
- * the messages to deliver again (`batchItemFailures`), so a poison message never re-queues its
- * healthy neighbours; invoked directly, it throws when an object should be retried.
+ * the messages to deliver again (`batchItemFailures`: loads that failed, and messages that cannot
+ * be read, which then reach the dead-letter queue), so a poison message never re-queues its healthy
+ * neighbours; invoked directly, it throws when an object should be retried. Rejected files,
+ * s3:TestEvent and objects no pipeline matches are acknowledged and reported.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<SQSBatchResponse | undefined> {
   if (isSqsEvent(event)) {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const message of event.Records) {
-      const outcomes = await processAnnouncement(fromSqsMessage(message), deps, {
-        messageId: message.messageId,
-      });
-      if (outcomes.some((o) => o.retry)) batchItemFailures.push({ itemIdentifier: message.messageId });
+      const announcement = fromSqsMessage(message);
+      const outcomes = await processAnnouncement(announcement, deps, { messageId: message.messageId });
+      // An unreadable message fails too: after maxReceiveCount it lands in the dead-letter queue,
+      // where someone can look at it, instead of vanishing.
+      if (announcement.kind === 'invalid' || outcomes.some((o) => o.retry)) {
+        batchItemFailures.push({ itemIdentifier: message.messageId });
+      }
     }
     return { batchItemFailures };
   }
@@ -77,7 +82,7 @@ async function processAnnouncement(
     return [];
   }
   if (announcement.kind === 'invalid') {
-    deps.logger.error('unreadable event: acknowledged, not retried', {
+    deps.logger.error('unreadable event', {
       ...context,
       reason: announcement.reason,
     });

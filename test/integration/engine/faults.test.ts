@@ -11,6 +11,7 @@ import { pgCtl, startEmbeddedPostgres } from '../../../src/db/embedded.js';
 import { migrate } from '../../../src/db/migrate.js';
 import { createTargetTable } from '../../../src/engine/create-table.js';
 import { ingest } from '../../../src/engine/ingest.js';
+import { silentLogger } from '../../../src/observability/logger.js';
 import { createTestDatabase } from '../../harness/db.js';
 import { testPipeline } from '../../harness/pipelines.js';
 import { memorySource } from '../../harness/sources.js';
@@ -218,4 +219,51 @@ describe('faults', () => {
       await server.stop().catch(() => {});
     }
   }, 120_000);
+});
+
+describe('too many connections', () => {
+  it('retries 53300 too_many_connections with backoff, then loads the file once', async () => {
+    const db = await createTestDatabase();
+    try {
+      const pipeline = testPipeline({
+        name: 'fault-53300',
+        table: { schema: 'public', name: 'f53300' },
+        columns: COLUMNS,
+      });
+      let refusals = 2;
+      // PostgreSQL's own answer when max_connections is reached, for the first two connection attempts.
+      const crowded = new Proxy(db.pool, {
+        get(target, property, receiver) {
+          if (property !== 'connect') return Reflect.get(target, property, receiver);
+          return async () => {
+            if (refusals-- > 0) {
+              throw Object.assign(new Error('sorry, too many clients already'), {
+                code: '53300',
+                severity: 'FATAL',
+              });
+            }
+            return target.connect();
+          };
+        },
+      });
+      const warnings: string[] = [];
+      const logger = {
+        ...silentLogger,
+        warn: (message: string) => warnings.push(message),
+        child: () => logger,
+      };
+      const result = await ingest(memorySource('crowded.csv', fileContent(1, 10)), pipeline, {
+        pool: crowded,
+        logger,
+        retry: { attempts: 5, baseDelayMs: 10, maxDelayMs: 50 },
+      });
+      expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 10 });
+      expect(warnings).toEqual([
+        'database unavailable; retrying the file',
+        'database unavailable; retrying the file',
+      ]);
+    } finally {
+      await db.drop();
+    }
+  });
 });

@@ -116,25 +116,56 @@ describe('serverless handler on the local gateway', () => {
     expect(rows[0].n).toBe(1);
   });
 
-  it('reports exactly the failed SQS messages; poison, test and unroutable messages are acknowledged', async () => {
-    const good = await putAndAnnounce('orders/batch.csv', 'order_id,amount\n20,1\n');
-    const broken = await putAndAnnounce('broken/x.csv', 'id\n1\n');
+  it('an SQS batch of ten with one poison message reports only that id; test and unroutable are acknowledged', async () => {
+    const records = [];
+    for (let i = 0; i < 7; i++)
+      records.push(await putAndAnnounce(`orders/batch-${i}.csv`, `order_id,amount\n${100 + i},1\n`));
     const unroutable = await putAndAnnounce('elsewhere/x.csv', 'id\n1\n');
     const response = await handleEvent(
       {
         Records: [
-          sqsMessage('good', { Records: [good] }),
+          ...records.map((record, i) => sqsMessage(`good-${i}`, { Records: [record] })),
           sqsMessage('poison', 'this is not json'),
           sqsMessage('test', { Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'inbox' }),
-          sqsMessage('broken', { Records: [broken] }),
           sqsMessage('unroutable', { Records: [unroutable] }),
         ],
       },
       deps,
     );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
+    const { rows } = await db.pool.query(
+      'SELECT count(*)::int AS n FROM orders WHERE order_id BETWEEN 100 AND 106',
+    );
+    expect(rows[0].n).toBe(7);
+  });
+
+  it('retries a message whose load failed (the table is missing), and only that one', async () => {
+    const good = await putAndAnnounce('orders/batch-ok.csv', 'order_id,amount\n20,1\n');
+    const broken = await putAndAnnounce('broken/x.csv', 'id\n1\n');
+    const response = await handleEvent(
+      { Records: [sqsMessage('good', { Records: [good] }), sqsMessage('broken', { Records: [broken] })] },
+      deps,
+    );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'broken' }] });
-    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM orders WHERE order_id = 20');
-    expect(rows[0].n).toBe(1);
+  });
+
+  it('loads an event delivered five times, shuffled into concurrent batches, exactly once', async () => {
+    const record = await putAndAnnounce('orders/five.csv', 'order_id,amount\n500,1\n501,2\n');
+    const deliveries = [1, 2, 3, 4, 5].map((i) => sqsMessage(`dup-${i}`, { Records: [record] }));
+    const results = await Promise.all([
+      handleEvent({ Records: [deliveries[3], deliveries[0]] }, deps),
+      handleEvent({ Records: [deliveries[2]] }, deps),
+      handleEvent({ Records: [deliveries[4], deliveries[1]] }, deps),
+    ]);
+    for (const result of results) expect(result).toEqual({ batchItemFailures: [] });
+    const { rows } = await db.pool.query(
+      'SELECT count(*)::int AS n FROM orders WHERE order_id IN (500, 501)',
+    );
+    expect(rows[0].n).toBe(2);
+    const ledger = await db.pool.query(
+      `SELECT count(*)::int AS n FROM inlet.ingestions WHERE source_uri = 's3://inbox/orders/five.csv'`,
+    );
+    expect(ledger.rows[0].n).toBe(1);
   });
 
   it('moves a processed object under processed/ with afterLoad: move, and never ingests it there', async () => {
