@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -503,7 +504,11 @@ export class Storage {
       const out = createWriteStream(tmp, { flags: 'wx' });
       for (const part of parts) {
         const name = `part-${String(part.partNumber).padStart(5, '0')}.data`;
-        await pipeline(createReadStream(path.join(dir, name)), out, { end: false });
+        // A plain copy loop: pipeline(..., { end: false }) on one stream per part leaves its listeners
+        // behind, which grow with the part count (up to 10,000 parts).
+        for await (const chunk of createReadStream(path.join(dir, name))) {
+          if (!out.write(chunk)) await once(out, 'drain');
+        }
         etagHash.update(Buffer.from(part.etag, 'hex'));
         size += part.size;
       }
