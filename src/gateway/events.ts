@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { S3EventRecord } from 'aws-lambda';
 import type { Logger } from '../observability/logger.js';
+import type { EventOutbox, OutboxEntry } from './outbox.js';
 import type { CreatedHow, ObjectMeta } from './storage.js';
 
 /** One record of an S3 event notification, as AWS delivers it to Lambda or SQS. */
@@ -92,21 +93,32 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxEl
  * as dropped, as S3 would after its own retries.
  */
 export class EventDispatcher {
-  private readonly queue: Array<{ record: S3EventRecordLike; durable: Promise<void> }> = [];
+  private readonly queue: Array<{ entry: OutboxEntry; durable: Promise<void>; saved: Promise<void> }> = [];
   private running: Promise<void> | undefined;
 
   constructor(
     private readonly handler: (record: S3EventRecordLike) => Promise<void>,
+    private readonly outbox: EventOutbox,
     private readonly logger: Logger,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
-  /** `durable` settles once the object is on disk; the record is not delivered before. */
-  enqueue(record: S3EventRecordLike, durable: Promise<void> = Promise.resolve()): void {
-    this.queue.push({ record, durable });
+  /**
+   * `durable` settles once the object is on disk; the record is not delivered before. The record is
+   * saved to the outbox at the same time; the returned promise settles when it is, and the object is
+   * acknowledged only after both, so no acknowledged object goes unannounced.
+   */
+  enqueue(
+    entry: OutboxEntry,
+    durable: Promise<void> = Promise.resolve(),
+    alreadySaved = false,
+  ): Promise<void> {
+    const saved = alreadySaved ? Promise.resolve() : this.outbox.save(entry);
+    this.queue.push({ entry, durable, saved });
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
     });
+    return saved;
   }
 
   /** Resolves once every queued record has been delivered or given up on. */
@@ -119,17 +131,28 @@ export class EventDispatcher {
       try {
         await next.durable;
       } catch (err) {
-        this.logger.error('object was not made durable; event dropped', {
-          key: next.record.s3.object.key,
-          err,
-        });
+        this.logger.error('object was not made durable; event dropped', { key: next.entry.key, err });
+        await next.saved.then(() => this.outbox.delivered(next.entry)).catch(() => undefined);
         continue;
       }
-      await this.deliver(next.record);
+      try {
+        await next.saved;
+      } catch (err) {
+        // The object is on disk but its event could not be saved: deliver it all the same.
+        this.logger.warn('event could not be saved to the outbox; delivering it from memory', {
+          key: next.entry.key,
+          err,
+        });
+      }
+      const delivered = await this.deliver(next.entry.record);
+      await (delivered ? this.outbox.delivered(next.entry) : this.outbox.dead(next.entry)).catch(
+        (err: unknown) => this.logger.warn('could not update the event outbox', { key: next.entry.key, err }),
+      );
     }
   }
 
-  private async deliver(record: S3EventRecordLike): Promise<void> {
+  /** True when the handler took the record; false when it was given up on. */
+  private async deliver(record: S3EventRecordLike): Promise<boolean> {
     const started = Date.now();
     const fields = {
       bucket: record.s3.bucket.name,
@@ -139,12 +162,16 @@ export class EventDispatcher {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.handler(record);
-        return;
+        return true;
       } catch (err) {
         const delay = this.retry.baseDelayMs * 2 ** (attempt - 1);
         if (attempt >= this.retry.attempts || Date.now() - started + delay > this.retry.maxElapsedMs) {
-          this.logger.error('gateway event handler failed; event dropped', { ...fields, attempt, err });
-          return;
+          this.logger.error('gateway event handler failed; event moved to the outbox dead letters', {
+            ...fields,
+            attempt,
+            err,
+          });
+          return false;
         }
         this.logger.warn('gateway event handler failed; retrying', {
           ...fields,

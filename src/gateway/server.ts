@@ -12,6 +12,7 @@ import {
   type S3EventRecordLike,
   Sequencer,
 } from './events.js';
+import { EventOutbox } from './outbox.js';
 import { parseTarget, type S3Request, sendError } from './request.js';
 import { route } from './router.js';
 import { Storage } from './storage.js';
@@ -47,6 +48,36 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/**
+ * Re-announces the events a previous run saved but did not deliver (it stopped or crashed first).
+ * An event whose object never committed, or has been replaced since (the replacement has its own
+ * event), is dropped.
+ */
+async function replayOutbox(
+  outbox: EventOutbox,
+  storage: Storage,
+  dispatcher: EventDispatcher,
+  logger: Logger,
+): Promise<void> {
+  for (const entry of await outbox.open()) {
+    let current: string | undefined;
+    try {
+      current = storage.head(entry.bucket, entry.key).etag;
+    } catch {
+      current = undefined;
+    }
+    if (current === entry.etag) {
+      logger.info('replaying an event the last run did not deliver', {
+        bucket: entry.bucket,
+        key: entry.key,
+      });
+      dispatcher.enqueue(entry, Promise.resolve(), true);
+    } else {
+      await outbox.delivered(entry);
+    }
+  }
+}
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = (options.logger ?? silentLogger).child({ component: 'gateway' });
   const region = options.region ?? 'us-east-1';
@@ -54,18 +85,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const principalId = `AWS:${options.credentials.accessKeyId}`;
   const sequencer = new Sequencer();
   const handler = options.onObjectCreated;
+  const outbox = new EventOutbox(options.dataDir);
   const dispatcher =
     handler === undefined
       ? undefined
-      : new EventDispatcher(handler, logger, { ...DEFAULT_RETRY, ...options.eventRetry });
+      : new EventDispatcher(handler, outbox, logger, { ...DEFAULT_RETRY, ...options.eventRetry });
 
   const storage = new Storage(options.dataDir, (bucket, meta, how, origin, durable) => {
-    dispatcher?.enqueue(
-      buildEventRecord({ bucket, meta, how, region, principalId, ...origin, sequencer: sequencer.next() }),
-      durable,
-    );
+    const record = buildEventRecord({
+      bucket,
+      meta,
+      how,
+      region,
+      principalId,
+      ...origin,
+      sequencer: sequencer.next(),
+    });
+    return dispatcher?.enqueue({ bucket, key: meta.key, etag: meta.etag, record }, durable);
   });
   await storage.open(options.buckets ?? []);
+  if (dispatcher !== undefined) await replayOutbox(outbox, storage, dispatcher, logger);
   const authenticator = new RequestAuthenticator(options.credentials);
 
   const server = http.createServer((req, res) => {

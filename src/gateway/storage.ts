@@ -108,7 +108,7 @@ export class Storage {
       how: CreatedHow,
       origin: Origin,
       durable: Promise<void>,
-    ) => void,
+    ) => Promise<void> | undefined,
   ) {}
 
   async open(initialBuckets: string[]): Promise<void> {
@@ -316,16 +316,18 @@ export class Storage {
       await fs.rename(tmp, path.join(objectsDir, dataFile));
       await writeSynced(sidecarTmp, JSON.stringify(committed));
       // The lock orders commits (and so events); the directory sync that makes them durable is shared.
-      const { previous, durable } = await this.commits.run(async () => {
+      const { previous, durable, announced } = await this.commits.run(async () => {
         const state = this.bucket(bucket);
         await fs.rename(sidecarTmp, path.join(objectsDir, `${stem}.json`));
         const previous = state.objects.get(meta.key);
         this.setIndex(state, committed);
         const durable = this.syncer.sync(objectsDir);
-        this.onCreated(bucket, committed, how, origin, durable);
-        return { previous, durable };
+        const announced = this.onCreated(bucket, committed, how, origin, durable);
+        return { previous, durable, announced };
       });
       await durable;
+      // The object is acknowledged only once its event is saved too: a crash after the answer loses neither.
+      await announced;
       // Only once the new sidecar is durable may the old data go: a crash before would bring the old sidecar back.
       if (previous !== undefined) await fs.rm(path.join(objectsDir, previous.dataFile), { force: true });
       return committed;
