@@ -4,6 +4,21 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { build } from 'esbuild';
 
+/**
+ * zod re-exports every message locale (about 300 KB minified), which the function would compile at
+ * every cold start; its messages are only ever shown in English, so only `en` is kept.
+ */
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 const outfile = process.argv[2] ?? 'dist/lambda/index.mjs';
 await mkdir(dirname(outfile), { recursive: true });
 await build({
@@ -24,6 +39,7 @@ await build({
     js: "import { createRequire as __inletRequire } from 'node:module'; const require = __inletRequire(import.meta.url);",
   },
   logLevel: 'warning',
+  plugins: [englishOnlyZod],
 });
 const { size } = await stat(outfile);
 console.log(`${outfile}: ${(size / 1024 / 1024).toFixed(2)} MB`);
