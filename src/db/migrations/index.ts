@@ -1,4 +1,5 @@
 import { sql as ledger } from './001-ledger.js';
+import { sql as tokens } from './002-tokens.js';
 
 export interface Migration {
   /** Applied in ascending order; never renumber or edit a released migration, add a new one. */
@@ -7,4 +8,7 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const migrations: readonly Migration[] = [{ version: 1, name: 'ledger', sql: ledger }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: 'ledger', sql: ledger },
+  { version: 2, name: 'tokens', sql: tokens },
+];

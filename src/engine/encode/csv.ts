@@ -66,22 +66,19 @@ export async function* encodeCsv(
     const start = writer.startRow();
     for (let c = 0; c < columnCount; c++) {
       const f = mapping[c] as number;
-      let reason: string | undefined;
       if (f < 0) {
-        reason = writer.absent(c);
-      } else {
-        const s = starts[f] as number;
-        const e = ends[f] as number;
-        reason = careful ? byteProblem(buf, s, e, csv.encoding === 'utf8') : undefined;
-        reason ??= writer.value(c, buf, s, e);
-        if (reason !== undefined) {
-          writer.reject(start, line, c, buf.toString('utf8', s, Math.min(e, s + 1024)), reason);
-          return;
-        }
-        continue;
-      }
-      if (reason !== undefined) {
+        // A contract column the header lacks: NULL or its default (the header check refuses these today).
+        const reason = writer.absent(c);
+        if (reason === undefined) continue;
         writer.reject(start, line, c, undefined, reason);
+        return;
+      }
+      const s = starts[f] as number;
+      const e = ends[f] as number;
+      const reason =
+        (careful ? byteProblem(buf, s, e, csv.encoding === 'utf8') : undefined) ?? writer.value(c, buf, s, e);
+      if (reason !== undefined) {
+        writer.reject(start, line, c, buf.toString('utf8', s, Math.min(e, s + 1024)), reason);
         return;
       }
     }
