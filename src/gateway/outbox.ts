@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { S3EventRecord } from 'aws-lambda';
-import { removeDurably, writeFileDurably } from './durable.js';
+import { removeDurably, writeFileDurably } from '../storage/durable.js';
 
 /** An event record on disk, with the real key so a replay can check the object it announces. */
 export interface OutboxEntry {

@@ -5,7 +5,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type BodyDigests, type ChecksumAlgorithm, DigestingStream } from './checksums.js';
 import {
   DirectorySyncer,
   durableRename,
@@ -14,7 +13,8 @@ import {
   removeDurably,
   writeFileDurably,
   writeSynced,
-} from './durable.js';
+} from '../storage/durable.js';
+import { type BodyDigests, type ChecksumAlgorithm, DigestingStream } from './checksums.js';
 import { s3Errors } from './errors.js';
 
 /** What a client set on an object besides its bytes. */

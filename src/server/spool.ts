@@ -1,0 +1,403 @@
+/**
+ * The spool: a directory queue on the server's volume (the EBS mount on EC2) that holds uploads between the
+ * `202` and the worker.
+ *
+ * Layout: `<dir>/{tmp,incoming,processing,done,failed}/<id>/` where each entry is a directory holding `data` (the
+ * bytes as received) and `meta.json` (the sidecar). One directory per entry, rather than a data file and a
+ * sidecar side by side, makes every state change a single rename: a claim cannot be split by a crash into a
+ * sidecar in one state and its data in another, and the rename that moves the entry is also the lock.
+ *
+ * `<id>` is generated here (13-digit milliseconds, then a per-process sequence, then random hex), so the
+ * client's name never becomes a path and a plain sort of the directory is oldest first.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import fs, { type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { InletError } from '../errors.js';
+import { type Logger, silentLogger } from '../observability/logger.js';
+import { DirectorySyncer, fsyncPath, writeSynced } from '../storage/durable.js';
+
+export interface SpoolEntry {
+  readonly id: string;
+  /** The client's name, for routing only: it lives in the sidecar and is never part of a path. */
+  readonly name: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly receivedAt: Date;
+  /** The data file in the entry's state directory at the time the entry was returned. */
+  readonly path: string;
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+export type SpoolState = 'incoming' | 'processing' | 'done' | 'failed';
+
+export interface SpoolOptions {
+  logger?: Logger;
+  /** Accepting stops (`spool_full`) when the volume has less than this many bytes free; default 256 MiB. */
+  minFreeBytes?: number;
+}
+
+export interface AcceptOptions {
+  /** The client's name for the file, stored verbatim in the sidecar. */
+  name: string;
+  /** Bodies longer than this are refused with `too_large` as soon as the limit is crossed. */
+  maxBytes: number;
+  meta?: Record<string, string>;
+}
+
+/**
+ * Codes: `too_large`, `spool_full` (the HTTP layer answers 503/507), `body_failed` (the client's stream broke),
+ * `io_failed`, `bad_entry`, `not_processing`.
+ */
+export class SpoolError extends InletError {}
+
+const STATES: readonly SpoolState[] = ['incoming', 'processing', 'done', 'failed'];
+const TMP = 'tmp';
+const DATA_FILE = 'data';
+const META_FILE = 'meta.json';
+const DEFAULT_MIN_FREE_BYTES = 256 * 1024 * 1024;
+/** Often enough that a fast upload cannot overrun the guard by much, rarely enough that statfs costs nothing. */
+const SPACE_CHECK_INTERVAL = 4 * 1024 * 1024;
+const ID_PATTERN = /^\d{13}-[0-9a-z]{6}[0-9a-f]{12}$/;
+
+interface Sidecar {
+  name: string;
+  size: number;
+  sha256: string;
+  receivedAt: string;
+  meta: Record<string, string>;
+}
+
+let lastMs = 0;
+let sequence = 0;
+
+/** Time-ordered, and ordered within one millisecond for this process, so FIFO holds for a single server. */
+export function newSpoolId(now: number = Date.now()): string {
+  if (now === lastMs) sequence = (sequence + 1) % 36 ** 6;
+  else {
+    lastMs = now;
+    sequence = 0;
+  }
+  return `${String(now).padStart(13, '0')}-${sequence.toString(36).padStart(6, '0')}${randomBytes(6).toString('hex')}`;
+}
+
+export function isSpoolId(value: string): boolean {
+  return ID_PATTERN.test(value);
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function isNoSpace(error: unknown): boolean {
+  const code = errnoCode(error);
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+export class Spool {
+  readonly dir: string;
+  private readonly logger: Logger;
+  private readonly minFreeBytes: number;
+  private readonly syncer = new DirectorySyncer();
+
+  constructor(dir: string, options: SpoolOptions = {}) {
+    this.dir = path.resolve(dir);
+    this.logger = (options.logger ?? silentLogger).child({ component: 'spool' });
+    this.minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
+  }
+
+  /**
+   * Creates the state directories, removes staging leftovers and returns what was in `processing/` so the
+   * caller can resume it. Clearing `tmp/` assumes no other process is accepting into this spool at that moment:
+   * call it at startup, before serving.
+   */
+  async open(): Promise<SpoolEntry[]> {
+    for (const sub of [TMP, ...STATES]) await fs.mkdir(path.join(this.dir, sub), { recursive: true });
+    const leftovers = await fs.readdir(path.join(this.dir, TMP));
+    for (const name of leftovers)
+      await fs.rm(path.join(this.dir, TMP, name), { recursive: true, force: true });
+    if (leftovers.length > 0) this.logger.warn('removed unfinished uploads', { count: leftovers.length });
+
+    const entries: SpoolEntry[] = [];
+    for (const id of await this.list('processing')) {
+      const entry = await this.readEntry('processing', id).catch((error: unknown) => error as Error);
+      if (entry instanceof Error) {
+        // An unreadable entry would be resumed, fail, and be resumed again on every restart.
+        this.logger.error('unreadable spool entry moved to failed', { id, error: entry });
+        await this.move(id, 'processing', 'failed').catch(() => undefined);
+        continue;
+      }
+      entries.push(entry);
+    }
+    if (entries.length > 0)
+      this.logger.info('resuming entries left in processing', { count: entries.length });
+    return entries;
+  }
+
+  /** Resolves only once the data, its sidecar and the entry's directory entry are on disk. */
+  async accept(
+    body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
+    options: AcceptOptions,
+  ): Promise<SpoolEntry> {
+    const id = newSpoolId();
+    const staging = path.join(this.dir, TMP, id);
+    const published = path.join(this.dir, 'incoming', id);
+    let isPublished = false;
+    try {
+      await this.ensureSpace();
+      await fs.mkdir(staging);
+      const { size, sha256 } = await this.receive(body, path.join(staging, DATA_FILE), options.maxBytes);
+      const receivedAt = new Date();
+      const sidecar: Sidecar = {
+        name: options.name,
+        size,
+        sha256,
+        receivedAt: receivedAt.toISOString(),
+        meta: { ...options.meta },
+      };
+      await this.io(() => writeSynced(path.join(staging, META_FILE), JSON.stringify(sidecar)));
+      await this.io(() => fsyncPath(staging));
+      await this.io(() => fs.rename(staging, published));
+      isPublished = true;
+      await this.io(() =>
+        Promise.all([
+          this.syncer.sync(path.join(this.dir, 'incoming')),
+          this.syncer.sync(path.join(this.dir, TMP)),
+        ]),
+      );
+      this.logger.debug('upload spooled', { id, size });
+      return toEntry(id, path.join(published, DATA_FILE), sidecar);
+    } catch (error) {
+      // Nothing the caller was not told about may stay behind; a published entry whose directory sync failed
+      // may already be claimed, which the engine's ledger makes harmless.
+      await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      if (isPublished) await fs.rm(published, { recursive: true, force: true }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** The rename into `processing/` is the lock: whoever loses it gets ENOENT and tries the next entry. */
+  async claim(): Promise<SpoolEntry | undefined> {
+    for (const id of await this.list('incoming')) {
+      try {
+        await fs.rename(path.join(this.dir, 'incoming', id), path.join(this.dir, 'processing', id));
+      } catch (error) {
+        if (errnoCode(error) === 'ENOENT') continue;
+        throw new SpoolError('io_failed', `Could not claim spool entry ${id}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      await this.syncStates('incoming', 'processing');
+      try {
+        const entry = await this.readEntry('processing', id);
+        this.logger.debug('entry claimed', { id });
+        return entry;
+      } catch (error) {
+        this.logger.error('unreadable spool entry moved to failed', { id, error });
+        await this.move(id, 'processing', 'failed').catch(() => undefined);
+      }
+    }
+    return undefined;
+  }
+
+  async finish(entry: SpoolEntry, outcome: 'done' | 'failed'): Promise<void> {
+    checkId(entry.id);
+    try {
+      await this.move(entry.id, 'processing', outcome);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') {
+        throw new SpoolError('not_processing', `Spool entry ${entry.id} is not in processing/.`, {
+          cause: error,
+        });
+      }
+      throw new SpoolError(
+        'io_failed',
+        `Could not finish spool entry ${entry.id}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    this.logger.debug('entry finished', { id: entry.id, outcome });
+  }
+
+  /**
+   * Deletes `done/` entries received more than `maxAgeMs` ago, and any beyond the newest `keepCount`: each
+   * limit applies on its own. Failed entries are kept for a person to look at.
+   */
+  async prune(options: { maxAgeMs?: number; keepCount?: number }): Promise<number> {
+    const ids = await this.list('done');
+    const doomed = new Set<string>();
+    if (options.keepCount !== undefined) {
+      for (const id of ids.slice(0, Math.max(0, ids.length - options.keepCount))) doomed.add(id);
+    }
+    if (options.maxAgeMs !== undefined) {
+      const cutoff = Date.now() - options.maxAgeMs;
+      for (const id of ids) {
+        if (!doomed.has(id) && (await this.receivedAtMs('done', id)) < cutoff) doomed.add(id);
+      }
+    }
+    for (const id of doomed) await fs.rm(path.join(this.dir, 'done', id), { recursive: true, force: true });
+    if (doomed.size > 0) this.logger.info('pruned done entries', { count: doomed.size });
+    return doomed.size;
+  }
+
+  async depth(): Promise<Record<SpoolState, number>> {
+    const [incoming, processing, done, failed] = await Promise.all(STATES.map((s) => this.list(s)));
+    return {
+      incoming: incoming?.length ?? 0,
+      processing: processing?.length ?? 0,
+      done: done?.length ?? 0,
+      failed: failed?.length ?? 0,
+    };
+  }
+
+  private async receive(
+    body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
+    file: string,
+    maxBytes: number,
+  ): Promise<{ size: number; sha256: string }> {
+    const hash = createHash('sha256');
+    const handle = await this.io(() => fs.open(file, 'wx'));
+    let size = 0;
+    let sinceCheck = 0;
+    try {
+      try {
+        for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+          const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+          size += bytes.byteLength;
+          if (size > maxBytes) {
+            throw new SpoolError('too_large', `The upload is larger than the limit of ${maxBytes} bytes.`);
+          }
+          hash.update(bytes);
+          await this.io(() => writeAll(handle, bytes));
+          sinceCheck += bytes.byteLength;
+          if (sinceCheck >= SPACE_CHECK_INTERVAL) {
+            sinceCheck = 0;
+            await this.ensureSpace();
+          }
+        }
+      } catch (error) {
+        if (error instanceof SpoolError) throw error;
+        throw new SpoolError('body_failed', `The upload stream failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      await this.io(() => handle.sync());
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+    return { size, sha256: hash.digest('hex') };
+  }
+
+  private async ensureSpace(): Promise<void> {
+    const stats = await this.io(() => fs.statfs(this.dir));
+    const free = stats.bavail * stats.bsize;
+    if (free < this.minFreeBytes) {
+      this.logger.warn('spool volume low on space, refusing uploads', {
+        free,
+        minFreeBytes: this.minFreeBytes,
+      });
+      throw new SpoolError(
+        'spool_full',
+        `The spool volume has ${free} bytes free, below the minimum of ${this.minFreeBytes}; try again later.`,
+      );
+    }
+  }
+
+  /** Turns file-system failures into SpoolErrors, with running out of space as its own code. */
+  private async io<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (error) {
+      if (error instanceof SpoolError) throw error;
+      if (isNoSpace(error)) {
+        throw new SpoolError('spool_full', 'The spool volume ran out of space; try again later.', {
+          cause: error,
+        });
+      }
+      throw new SpoolError('io_failed', `Spool I/O failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async move(id: string, from: SpoolState, to: SpoolState): Promise<void> {
+    await fs.rename(path.join(this.dir, from, id), path.join(this.dir, to, id));
+    await this.syncStates(from, to);
+  }
+
+  /** Both sides: without the source synced, a crash could bring the entry back in its old state as well. */
+  private async syncStates(from: SpoolState, to: SpoolState): Promise<void> {
+    await Promise.all([
+      this.syncer.sync(path.join(this.dir, to)),
+      this.syncer.sync(path.join(this.dir, from)),
+    ]);
+  }
+
+  /** Entry ids in a state, oldest first; anything not named by us is ignored rather than trusted. */
+  private async list(state: SpoolState): Promise<string[]> {
+    const names = await fs.readdir(path.join(this.dir, state));
+    return names.filter(isSpoolId).sort();
+  }
+
+  private async readEntry(state: SpoolState, id: string): Promise<SpoolEntry> {
+    const entryDir = path.join(this.dir, state, id);
+    let sidecar: Sidecar;
+    try {
+      sidecar = parseSidecar(await fs.readFile(path.join(entryDir, META_FILE), 'utf8'));
+    } catch (error) {
+      throw new SpoolError('bad_entry', `Spool entry ${id} has no readable sidecar.`, { cause: error });
+    }
+    return toEntry(id, path.join(entryDir, DATA_FILE), sidecar);
+  }
+
+  private async receivedAtMs(state: SpoolState, id: string): Promise<number> {
+    try {
+      return (await this.readEntry(state, id)).receivedAt.getTime();
+    } catch {
+      // The id starts with the time it was created, close enough for retention of a damaged entry.
+      return Number(id.slice(0, 13));
+    }
+  }
+}
+
+function checkId(id: string): void {
+  if (!isSpoolId(id)) throw new SpoolError('bad_entry', `${JSON.stringify(id)} is not a spool entry id.`);
+}
+
+function parseSidecar(text: string): Sidecar {
+  const value = JSON.parse(text) as Partial<Sidecar>;
+  const meta = value.meta;
+  if (
+    typeof value.name !== 'string' ||
+    typeof value.size !== 'number' ||
+    typeof value.sha256 !== 'string' ||
+    typeof value.receivedAt !== 'string' ||
+    Number.isNaN(Date.parse(value.receivedAt)) ||
+    typeof meta !== 'object' ||
+    meta === null ||
+    !Object.values(meta).every((v) => typeof v === 'string')
+  ) {
+    throw new Error('the sidecar is missing fields');
+  }
+  return value as Sidecar;
+}
+
+function toEntry(id: string, dataPath: string, sidecar: Sidecar): SpoolEntry {
+  return Object.freeze({
+    id,
+    name: sidecar.name,
+    size: sidecar.size,
+    sha256: sidecar.sha256,
+    receivedAt: new Date(sidecar.receivedAt),
+    path: dataPath,
+    meta: Object.freeze({ ...sidecar.meta }),
+  });
+}
+
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
+    offset += bytesWritten;
+  }
+}

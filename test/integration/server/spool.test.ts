@@ -1,0 +1,251 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSpoolId, Spool, type SpoolEntry, SpoolError } from '../../../src/server/spool.js';
+
+let root: string;
+
+beforeEach(async () => {
+  // The space checks that the spool never re-parses its own paths.
+  root = await mkdtemp(path.join(tmpdir(), 'inlet spool '));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function openSpool(options: { minFreeBytes?: number } = {}): Promise<Spool> {
+  const spool = new Spool(path.join(root, 'spool'), { minFreeBytes: 0, ...options });
+  await spool.open();
+  return spool;
+}
+
+async function* chunks(...parts: Array<Uint8Array | Error>): AsyncIterable<Uint8Array> {
+  for (const part of parts) {
+    await sleep(1);
+    if (part instanceof Error) throw part;
+    yield part;
+  }
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** Every file and directory under one state directory, as relative paths. */
+async function leftovers(state: string): Promise<string[]> {
+  return readdir(path.join(root, 'spool', state), { recursive: true });
+}
+
+async function expectSpoolError(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SpoolError);
+  expect((error as SpoolError).code).toBe(code);
+}
+
+describe('Spool', () => {
+  it('accepts, claims and finishes an entry with identical bytes and the right hash', async () => {
+    const spool = await openSpool();
+    // Above the space-check interval, so the guard runs mid-stream too.
+    const body = randomBytes(9 * 1024 * 1024 + 17);
+    const accepted = await spool.accept(Readable.from([body.subarray(0, 1000), body.subarray(1000)]), {
+      name: 'orders.csv',
+      maxBytes: body.length,
+      meta: { pipeline: 'orders' },
+    });
+    expect(isSpoolId(accepted.id)).toBe(true);
+    expect(accepted).toMatchObject({ name: 'orders.csv', size: body.length, sha256: sha256(body) });
+    expect(accepted.meta).toEqual({ pipeline: 'orders' });
+    expect(await spool.depth()).toEqual({ incoming: 1, processing: 0, done: 0, failed: 0 });
+
+    const claimed = await spool.claim();
+    expect(claimed).toMatchObject({ id: accepted.id, name: 'orders.csv', sha256: sha256(body) });
+    expect(claimed?.receivedAt.getTime()).toBe(accepted.receivedAt.getTime());
+    expect(Buffer.compare(await readFile(claimed!.path), body)).toBe(0);
+    expect(await spool.claim()).toBeUndefined();
+
+    await spool.finish(claimed!, 'done');
+    expect(await spool.depth()).toEqual({ incoming: 0, processing: 0, done: 1, failed: 0 });
+    await expectSpoolError(spool.finish(claimed!, 'failed'), 'not_processing');
+    expect(await leftovers('tmp')).toEqual([]);
+  });
+
+  it('leaves nothing behind when the body stream fails halfway', async () => {
+    const spool = await openSpool();
+    const body = chunks(randomBytes(1000), randomBytes(1000), new Error('client went away'));
+    await expectSpoolError(spool.accept(body, { name: 'a.csv', maxBytes: 1e6 }), 'body_failed');
+    expect(await leftovers('tmp')).toEqual([]);
+    expect(await leftovers('incoming')).toEqual([]);
+  });
+
+  it('refuses one byte over maxBytes and leaves nothing behind', async () => {
+    const spool = await openSpool();
+    const exact = await spool.accept(chunks(randomBytes(60), randomBytes(40)), { name: 'a', maxBytes: 100 });
+    expect(exact.size).toBe(100);
+    await expectSpoolError(
+      spool.accept(chunks(randomBytes(60), randomBytes(41)), { name: 'b', maxBytes: 100 }),
+      'too_large',
+    );
+    expect(await leftovers('tmp')).toEqual([]);
+    expect(await spool.depth()).toMatchObject({ incoming: 1 });
+  });
+
+  it('stops reading as soon as the limit is crossed', async () => {
+    const spool = await openSpool();
+    let pulled = 0;
+    async function* endless(): AsyncIterable<Uint8Array> {
+      for (;;) {
+        pulled += 1;
+        yield new Uint8Array(1024);
+      }
+    }
+    await expectSpoolError(spool.accept(endless(), { name: 'x', maxBytes: 10 * 1024 }), 'too_large');
+    expect(pulled).toBe(11);
+  });
+
+  it('refuses uploads with spool_full when free space is below minFreeBytes', async () => {
+    const spool = await openSpool({ minFreeBytes: Number.MAX_SAFE_INTEGER });
+    await expectSpoolError(
+      spool.accept(chunks(randomBytes(100)), { name: 'a', maxBytes: 1e6 }),
+      'spool_full',
+    );
+    expect(await leftovers('tmp')).toEqual([]);
+    expect(await leftovers('incoming')).toEqual([]);
+  });
+
+  it.each([
+    '../../../etc/passwd',
+    '..%2f..%2fescape',
+    'nul\u0000byte.csv',
+    'x'.repeat(300),
+    'CON',
+    'aux.csv',
+    '/absolute/path.csv',
+    'back\\slash',
+  ])('stores the client name %j only in the sidecar', async (name) => {
+    const spool = await openSpool();
+    const entry = await spool.accept(chunks(Buffer.from('a,b\n')), {
+      name,
+      maxBytes: 100,
+      meta: { original: name },
+    });
+    expect(entry.name).toBe(name);
+    expect(entry.meta.original).toBe(name);
+    const spoolDir = path.join(root, 'spool');
+    expect(path.relative(spoolDir, entry.path)).toBe(path.join('incoming', entry.id, 'data'));
+    expect(await leftovers('incoming')).toEqual(
+      expect.arrayContaining([entry.id, path.join(entry.id, 'data'), path.join(entry.id, 'meta.json')]),
+    );
+    expect(await readdir(root)).toEqual(['spool']);
+
+    const claimed = await spool.claim();
+    expect(claimed?.name).toBe(name);
+    expect(claimed?.meta).toEqual({ original: name });
+  });
+
+  it('gives each of 50 entries to exactly one of 20 concurrent claimers, across two instances', async () => {
+    const first = await openSpool();
+    const second = new Spool(path.join(root, 'spool'), { minFreeBytes: 0 });
+    await second.open();
+    const accepted: SpoolEntry[] = [];
+    for (let i = 0; i < 50; i++) {
+      accepted.push(await first.accept(chunks(Buffer.from(`file ${i}\n`)), { name: `f${i}`, maxBytes: 100 }));
+    }
+
+    const claimedBy = async (spool: Spool): Promise<string[]> => {
+      const ids: string[] = [];
+      for (let entry = await spool.claim(); entry !== undefined; entry = await spool.claim())
+        ids.push(entry.id);
+      return ids;
+    };
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => claimedBy(i % 2 === 0 ? first : second)),
+    );
+    const all = results.flat();
+    expect(all.sort()).toEqual(accepted.map((e) => e.id).sort());
+    expect(new Set(all).size).toBe(50);
+    // Both instances must have won some renames, or the test proved nothing about two processes.
+    expect(results.filter((_, i) => i % 2 === 1).flat().length).toBeGreaterThan(0);
+    expect(results.filter((_, i) => i % 2 === 0).flat().length).toBeGreaterThan(0);
+    expect(await first.depth()).toEqual({ incoming: 0, processing: 50, done: 0, failed: 0 });
+  });
+
+  it('claims the oldest entry first', async () => {
+    const spool = await openSpool();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push((await spool.accept(chunks(Buffer.from('x')), { name: `${i}`, maxBytes: 1 })).id);
+    for (const id of ids) expect((await spool.claim())?.id).toBe(id);
+  });
+
+  it('resumes processing entries and clears staging leftovers after a crash', async () => {
+    const before = await openSpool();
+    const a = await before.accept(chunks(Buffer.from('a')), { name: 'a', maxBytes: 10 });
+    await before.accept(chunks(Buffer.from('b')), { name: 'b', maxBytes: 10 });
+    const c = await before.accept(chunks(Buffer.from('c')), { name: 'c', maxBytes: 10 });
+    await before.claim();
+    await before.claim();
+    const tmp = path.join(root, 'spool', 'tmp');
+    await writeFile(path.join(tmp, '1700000000000-000000aaaaaaaaaaaa.part'), 'half an upload');
+    await mkdir(path.join(tmp, '1700000000000-000001bbbbbbbbbbbb'));
+    await writeFile(path.join(tmp, '1700000000000-000001bbbbbbbbbbbb', 'data'), 'half');
+
+    const after = new Spool(path.join(root, 'spool'), { minFreeBytes: 0 });
+    const resumed = await after.open();
+    expect(resumed.map((e) => e.name)).toEqual(['a', 'b']);
+    expect(resumed[0]?.id).toBe(a.id);
+    expect(await readFile(resumed[0]!.path, 'utf8')).toBe('a');
+    expect(await leftovers('tmp')).toEqual([]);
+    expect((await after.claim())?.id).toBe(c.id);
+    for (const entry of resumed) await after.finish(entry, 'failed');
+    expect(await after.depth()).toEqual({ incoming: 0, processing: 1, done: 0, failed: 2 });
+  });
+
+  it('moves an entry with a broken sidecar to failed instead of resuming it forever', async () => {
+    const spool = await openSpool();
+    const entry = await spool.accept(chunks(Buffer.from('a')), { name: 'a', maxBytes: 10 });
+    await spool.claim();
+    await writeFile(path.join(root, 'spool', 'processing', entry.id, 'meta.json'), '{"name":');
+    expect(await new Spool(path.join(root, 'spool')).open()).toEqual([]);
+    expect(await spool.depth()).toEqual({ incoming: 0, processing: 0, done: 0, failed: 1 });
+  });
+
+  it('prunes done entries by age and by count, never failed ones', async () => {
+    const spool = await openSpool();
+    const finishOne = async (outcome: 'done' | 'failed') => {
+      await spool.accept(chunks(Buffer.from('x')), { name: 'x', maxBytes: 1 });
+      await spool.finish((await spool.claim())!, outcome);
+    };
+    for (let i = 0; i < 3; i++) await finishOne('done');
+    await finishOne('failed');
+    await sleep(100);
+    const boundary = Date.now();
+    for (let i = 0; i < 4; i++) await finishOne('done');
+
+    expect(await spool.prune({})).toBe(0);
+    // Halfway into the gap, however long the newer entries took to write.
+    expect(await spool.prune({ maxAgeMs: Date.now() - boundary + 50 })).toBe(3);
+    expect(await spool.depth()).toEqual({ incoming: 0, processing: 0, done: 4, failed: 1 });
+    expect(await spool.prune({ keepCount: 1 })).toBe(3);
+    expect(await spool.depth()).toEqual({ incoming: 0, processing: 0, done: 1, failed: 1 });
+    expect(await spool.prune({ keepCount: 5, maxAgeMs: 60_000 })).toBe(0);
+  });
+
+  it('refuses to finish an entry whose id is not a spool id', async () => {
+    const spool = await openSpool();
+    const forged = {
+      id: '../../etc',
+      name: 'x',
+      size: 0,
+      sha256: '',
+      receivedAt: new Date(),
+      path: '',
+      meta: {},
+    };
+    await expectSpoolError(spool.finish(forged, 'done'), 'bad_entry');
+  });
+});
