@@ -22,9 +22,17 @@ describe('migrate', () => {
     const tables = await db.pool.query<{ name: string }>(
       "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'inlet' ORDER BY 1",
     );
-    expect(tables.rows.map((r) => r.name)).toEqual(['ingestions', 'rejects', 'schema_migrations']);
+    expect(tables.rows.map((r) => r.name)).toEqual([
+      'api_tokens',
+      'ingestions',
+      'rejects',
+      'schema_migrations',
+    ]);
     const recorded = await db.pool.query('SELECT version, name, applied_at FROM inlet.schema_migrations');
-    expect(recorded.rows).toEqual([{ version: 1, name: 'ledger', applied_at: expect.any(Date) }]);
+    expect(recorded.rows).toEqual([
+      { version: 1, name: 'ledger', applied_at: expect.any(Date) },
+      { version: 2, name: 'tokens', applied_at: expect.any(Date) },
+    ]);
 
     expect(await migrate(db.pool)).toEqual({ applied: [] });
   });
