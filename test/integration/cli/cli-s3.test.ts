@@ -1,19 +1,15 @@
 /**
  * `inlet ingest s3://bucket/key`: the object is streamed from an S3 endpoint (the local gateway here).
  */
-import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../../../src/gateway/server.js';
 import { S3ObjectStore } from '../../../src/storage/s3-store.js';
+import { runInlet } from '../../harness/cli.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const credentials = { accessKeyId: 'cli-test', secretAccessKey: 'cli-test-secret' };
 
 let db: TestDatabase;
@@ -45,24 +41,14 @@ afterAll(async () => {
 });
 
 function inlet(...args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      INLET_S3_ENDPOINT: gateway.endpoint,
-      INLET_S3_ACCESS_KEY_ID: credentials.accessKeyId,
-      INLET_S3_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_REGION: 'us-east-1',
-    },
-  }).then(
-    ({ stdout }) => ({ code: 0, stdout }),
-    (error: { code: number; stdout: string; stderr: string }) => ({
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-    }),
-  );
+  return runInlet(args, {
+    ...process.env,
+    DATABASE_URL: db.url,
+    INLET_S3_ENDPOINT: gateway.endpoint,
+    INLET_S3_ACCESS_KEY_ID: credentials.accessKeyId,
+    INLET_S3_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_REGION: 'us-east-1',
+  });
 }
 
 describe('inlet ingest s3://', () => {
