@@ -60,9 +60,6 @@ export async function withDatabase<T>(
 }
 
 /** PostgreSQL's "relation does not exist": the inlet schema was never migrated in this database. */
-export function isUndefinedTable(error: unknown): boolean {
-  return (error as { code?: unknown }).code === '42P01';
-}
 
 /** Opens the database on first `get()`: a run where no file reaches the engine never starts one. */
 export function lazyDatabase(options: DatabaseOptions): { get(): Promise<Database>; close(): Promise<void> } {

@@ -23,11 +23,6 @@ export function formatBytes(n: number): string {
   return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** The 8 characters `inlet ingestions` shows, which `inlet rejects` accepts back as a prefix. */
-export function shortId(id: string | null | undefined): string {
-  return id ? id.slice(0, 8) : '-';
-}
-
 /** Keeps the end of long values (file names end with what tells them apart). */
 export function truncateStart(text: string, width: number): string {
   const chars = [...text];

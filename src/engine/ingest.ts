@@ -18,6 +18,7 @@ import {
   findLoadedByContent,
   findLoadedByVersion,
   findNewerLoaded,
+  findSettled,
   hasLoadedOfSize,
   lockObject,
   writeLedger,
@@ -168,6 +169,11 @@ async function attemptIngest(context: IngestionContext, client: PoolClient): Pro
   // Offset-less timestamps going into timestamptz are read in the pipeline's zone by PostgreSQL itself.
   await client.query(`SELECT set_config('TimeZone', $1, true)`, [pipeline.timezone]);
   await lockObject(client, pipeline, source.uri);
+  const settled = await settledBefore(context, client);
+  if (settled) {
+    await client.query('ROLLBACK');
+    return settled;
+  }
   const skipped = options.force ? undefined : await skipBeforeReading(context, client);
   if (skipped) return endWithout(context, client, skipped);
 
@@ -193,6 +199,28 @@ async function attemptIngest(context: IngestionContext, client: PoolClient): Pro
       }),
     );
   }
+}
+
+/** The verdict a front door's id already has: handing the same ingestion over twice decides it once. */
+async function settledBefore(
+  context: IngestionContext,
+  client: PoolClient,
+): Promise<IngestResult | undefined> {
+  const { options } = context;
+  if (options.ingestionId === undefined || options.dryRun) return undefined;
+  const settled = await findSettled(client, options.ingestionId);
+  if (settled === undefined) return undefined;
+  context.logger.info('this ingestion was already decided; returning its recorded outcome', {
+    status: settled.status,
+  });
+  return outcome(context, settled.status, {
+    ...(settled.duplicateOf === null ? {} : { ingestionId: settled.duplicateOf }),
+    rowsLoaded: settled.rowsLoaded,
+    rowsRejected: settled.rowsRejected,
+    bytes: settled.bytes,
+    ...(settled.sha256 === null ? {} : { sha256: settled.sha256 }),
+    ...(settled.error === undefined ? {} : { error: settled.error }),
+  });
 }
 
 /** A duplicate known by version, ETag or a quick hash, or an object older than the one loaded. */

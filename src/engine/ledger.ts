@@ -100,6 +100,50 @@ export async function findNewerLoaded(
   return newest;
 }
 
+export interface SettledIngestion {
+  readonly status: 'loaded' | 'duplicate' | 'superseded' | 'rejected';
+  readonly duplicateOf: string | null;
+  readonly rowsLoaded: number;
+  readonly rowsRejected: number;
+  readonly bytes: number;
+  readonly sha256: string | null;
+  readonly error: { readonly code: string; readonly message: string } | undefined;
+}
+
+/**
+ * The verdict already recorded under a front-door id, if any: a front door that hands the same
+ * ingestion over again (a worker resuming after a crash that came after COMMIT) gets that verdict back
+ * instead of a second one that would overwrite it.
+ */
+export async function findSettled(client: PoolClient, id: string): Promise<SettledIngestion | undefined> {
+  const { rows } = await client.query<{
+    status: SettledIngestion['status'];
+    duplicate_of: string | null;
+    rows_loaded: string;
+    rows_rejected: string;
+    bytes: string | null;
+    content_sha256: string | null;
+    error_code: string | null;
+    error_message: string | null;
+  }>(
+    `SELECT status, duplicate_of, rows_loaded, rows_rejected, bytes, content_sha256, error_code, error_message
+       FROM inlet.ingestions
+      WHERE id = $1 AND status IN ('loaded', 'duplicate', 'superseded', 'rejected')`,
+    [id],
+  );
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  return {
+    status: row.status,
+    duplicateOf: row.duplicate_of,
+    rowsLoaded: Number(row.rows_loaded),
+    rowsRejected: Number(row.rows_rejected),
+    bytes: Number(row.bytes ?? 0),
+    sha256: row.content_sha256,
+    error: row.error_code === null ? undefined : { code: row.error_code, message: row.error_message ?? '' },
+  };
+}
+
 export interface LedgerEntry {
   readonly id: string;
   readonly pipeline: Pipeline;

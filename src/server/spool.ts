@@ -7,8 +7,9 @@
  * sidecar side by side, makes every state change a single rename: a claim cannot be split by a crash into a
  * sidecar in one state and its data in another, and the rename that moves the entry is also the lock.
  *
- * `<id>` is generated here (13-digit milliseconds, then a per-process sequence, then random hex), so the
- * client's name never becomes a path and a plain sort of the directory is oldest first.
+ * `<id>` is generated here, a UUIDv7 (milliseconds first, then a per-process sequence, then random bits), so
+ * the client's name never becomes a path, a plain sort of the directory is oldest first, and the same id can
+ * be the ingestion's id in the ledger (a uuid column) from the `202` on.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs, { type FileHandle } from 'node:fs/promises';
@@ -43,6 +44,17 @@ export interface AcceptOptions {
   /** Bodies longer than this are refused with `too_large` as soon as the limit is crossed. */
   maxBytes: number;
   meta?: Record<string, string>;
+  /**
+   * Runs around the rename that publishes the entry into `incoming/`: the data and sidecar are durable when it
+   * is called, and `publish` must be called once. Throwing removes the entry, so a caller can tie the
+   * publication to a database transaction (commit only after `publish`, or refuse and leave nothing).
+   */
+  aroundPublish?: (entry: SpoolEntry, publish: () => Promise<void>) => Promise<void>;
+}
+
+export interface ClaimOptions {
+  /** Entries to leave where they are this time (for example, ones waiting out a retry delay). */
+  skip?: (id: string) => boolean;
 }
 
 /**
@@ -58,7 +70,7 @@ const META_FILE = 'meta.json';
 const DEFAULT_MIN_FREE_BYTES = 256 * 1024 * 1024;
 /** Often enough that a fast upload cannot overrun the guard by much, rarely enough that statfs costs nothing. */
 const SPACE_CHECK_INTERVAL = 4 * 1024 * 1024;
-const ID_PATTERN = /^\d{13}-[0-9a-z]{6}[0-9a-f]{12}$/;
+const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface Sidecar {
   name: string;
@@ -71,14 +83,31 @@ interface Sidecar {
 let lastMs = 0;
 let sequence = 0;
 
-/** Time-ordered, and ordered within one millisecond for this process, so FIFO holds for a single server. */
+/**
+ * A UUIDv7 (RFC 9562) whose 12-bit `rand_a` field counts ids made in the same millisecond by this process,
+ * so ids sort in creation order here, which keeps the spool FIFO for a single server.
+ */
 export function newSpoolId(now: number = Date.now()): string {
-  if (now === lastMs) sequence = (sequence + 1) % 36 ** 6;
-  else {
+  if (now <= lastMs) {
+    sequence++;
+    // 4096 ids in one millisecond: borrow the next millisecond rather than break the order.
+    if (sequence > 0xfff) {
+      lastMs++;
+      sequence = 0;
+    }
+  } else {
     lastMs = now;
     sequence = 0;
   }
-  return `${String(now).padStart(13, '0')}-${sequence.toString(36).padStart(6, '0')}${randomBytes(6).toString('hex')}`;
+  const random = randomBytes(8);
+  random[0] = ((random[0] as number) & 0x3f) | 0x80;
+  const hex = `${lastMs.toString(16).padStart(12, '0')}7${sequence.toString(16).padStart(3, '0')}${random.toString('hex')}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The millisecond a spool id was made in. */
+export function spoolIdTime(id: string): number {
+  return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
 
 export function isSpoolId(value: string): boolean {
@@ -157,16 +186,22 @@ export class Spool {
       };
       await this.io(() => writeSynced(path.join(staging, META_FILE), JSON.stringify(sidecar)));
       await this.io(() => fsyncPath(staging));
-      await this.io(() => fs.rename(staging, published));
-      isPublished = true;
-      await this.io(() =>
-        Promise.all([
-          this.syncer.sync(path.join(this.dir, 'incoming')),
-          this.syncer.sync(path.join(this.dir, TMP)),
-        ]),
-      );
+      const entry = toEntry(id, path.join(published, DATA_FILE), sidecar);
+      const publish = async () => {
+        await this.io(() => fs.rename(staging, published));
+        isPublished = true;
+        await this.io(() =>
+          Promise.all([
+            this.syncer.sync(path.join(this.dir, 'incoming')),
+            this.syncer.sync(path.join(this.dir, TMP)),
+          ]),
+        );
+      };
+      if (options.aroundPublish) await options.aroundPublish(entry, publish);
+      else await publish();
+      if (!isPublished) throw new SpoolError('io_failed', 'aroundPublish returned without publishing.');
       this.logger.debug('upload spooled', { id, size });
-      return toEntry(id, path.join(published, DATA_FILE), sidecar);
+      return entry;
     } catch (error) {
       // Nothing the caller was not told about may stay behind; a published entry whose directory sync failed
       // may already be claimed, which the engine's ledger makes harmless.
@@ -177,8 +212,9 @@ export class Spool {
   }
 
   /** The rename into `processing/` is the lock: whoever loses it gets ENOENT and tries the next entry. */
-  async claim(): Promise<SpoolEntry | undefined> {
+  async claim(options: ClaimOptions = {}): Promise<SpoolEntry | undefined> {
     for (const id of await this.list('incoming')) {
+      if (options.skip?.(id)) continue;
       try {
         await fs.rename(path.join(this.dir, 'incoming', id), path.join(this.dir, 'processing', id));
       } catch (error) {
@@ -219,6 +255,40 @@ export class Spool {
       );
     }
     this.logger.debug('entry finished', { id: entry.id, outcome });
+  }
+
+  /** Hands a claimed entry back to `incoming/` (a retry later, or a shutdown that could not finish it). */
+  async release(entry: SpoolEntry): Promise<void> {
+    checkId(entry.id);
+    try {
+      await this.move(entry.id, 'processing', 'incoming');
+    } catch (error) {
+      throw new SpoolError(
+        errnoCode(error) === 'ENOENT' ? 'not_processing' : 'io_failed',
+        `Could not hand spool entry ${entry.id} back: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    this.logger.debug('entry released', { id: entry.id });
+  }
+
+  /** The state an entry is in now, or undefined when there is no such entry (never was, or pruned). */
+  async locate(id: string): Promise<SpoolState | undefined> {
+    if (!isSpoolId(id)) return undefined;
+    for (const state of STATES) {
+      const found = await fs.stat(path.join(this.dir, state, id)).then(
+        () => true,
+        () => false,
+      );
+      if (found) return state;
+    }
+    return undefined;
+  }
+
+  /** An entry as it is in `state`, or undefined when it has moved on or is unreadable. */
+  async read(state: SpoolState, id: string): Promise<SpoolEntry | undefined> {
+    if (!isSpoolId(id)) return undefined;
+    return this.readEntry(state, id).catch(() => undefined);
   }
 
   /**
@@ -278,7 +348,8 @@ export class Spool {
           }
         }
       } catch (error) {
-        if (error instanceof SpoolError) throw error;
+        // Typed errors are verdicts on the content (too large, wrong format), not a broken stream.
+        if (error instanceof InletError) throw error;
         throw new SpoolError('body_failed', `The upload stream failed: ${(error as Error).message}`, {
           cause: error,
         });
@@ -355,7 +426,7 @@ export class Spool {
       return (await this.readEntry(state, id)).receivedAt.getTime();
     } catch {
       // The id starts with the time it was created, close enough for retention of a damaged entry.
-      return Number(id.slice(0, 13));
+      return spoolIdTime(id);
     }
   }
 }

@@ -2,9 +2,17 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import {
+  type IngestionRow,
+  ingestionView,
+  isLedgerStatus,
+  LEDGER_STATUSES,
+  listIngestions,
+  shortIngestionId,
+} from '../../ledger/read.js';
 import type { Action } from '../action.js';
-import { isUndefinedTable, withDatabase } from '../database.js';
-import { formatCount, formatDuration, shortId, truncateStart } from '../format.js';
+import { withDatabase } from '../database.js';
+import { formatCount, formatDuration, truncateStart } from '../format.js';
 import { databaseUrlOption, examples, jsonOption, parsePositiveInteger, pipelineOption } from '../options.js';
 import { cliLogger, colourEnabled, type Paint, paint, print } from '../output.js';
 
@@ -16,14 +24,12 @@ interface IngestionsOptions {
   json?: boolean;
 }
 
-const STATUSES = ['queued', 'processing', 'loaded', 'duplicate', 'superseded', 'rejected', 'failed'];
-
 export function registerIngestions(program: Command, action: Action): void {
   program
     .command('ingestions')
     .summary('list recent ingestions')
     .description('List recent ingestions from the ledger, newest first')
-    .option('--status <status>', `only this status: ${STATUSES.join(', ')}`)
+    .option('--status <status>', `only this status: ${LEDGER_STATUSES.join(', ')}`)
     .addOption(pipelineOption('only this pipeline'))
     .option('--limit <n>', 'how many to show', parsePositiveInteger, 20)
     .addOption(databaseUrlOption())
@@ -32,49 +38,20 @@ export function registerIngestions(program: Command, action: Action): void {
     .action(action(runIngestions));
 }
 
-interface Row {
-  id: string;
-  pipeline: string;
-  source_uri: string;
-  status: string;
-  rows_loaded: string;
-  rows_rejected: string;
-  bytes: string | null;
-  received_at: Date | null;
-  started_at: Date | null;
-  finished_at: Date | null;
-  error_code: string | null;
-  error_message: string | null;
-}
-
-// The ORDER BY expression is the one the ingestions_recent index is built on.
-const QUERY = `
-  SELECT id, pipeline, source_uri, status, rows_loaded, rows_rejected, bytes,
-         received_at, started_at, finished_at, error_code, error_message
-    FROM inlet.ingestions
-   WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR pipeline = $2)
-   ORDER BY coalesce(finished_at, started_at, received_at) DESC, id
-   LIMIT $3`;
-
 async function runIngestions(options: IngestionsOptions): Promise<number> {
-  if (options.status !== undefined && !STATUSES.includes(options.status)) {
+  const filter = { status: options.status, pipeline: options.pipeline, limit: options.limit };
+  // Checked before the database starts: a typo should not wait for it.
+  if (filter.status !== undefined && !isLedgerStatus(filter.status)) {
     throw new UsageError(
       'invalid_argument',
-      `unknown status "${options.status}"; expected one of: ${STATUSES.join(', ')}`,
+      `unknown status "${filter.status}"; expected one of: ${LEDGER_STATUSES.join(', ')}`,
     );
   }
-  const rows = await withDatabase({ databaseUrl: options.databaseUrl, logger: cliLogger() }, async (db) => {
-    try {
-      const params = [options.status ?? null, options.pipeline ?? null, options.limit];
-      return (await db.pool.query<Row>(QUERY, params)).rows;
-    } catch (error) {
-      // A database Inlet never wrote to has no ledger yet: that is an empty list, not an error.
-      if (isUndefinedTable(error)) return [];
-      throw error;
-    }
-  });
+  const rows = await withDatabase({ databaseUrl: options.databaseUrl, logger: cliLogger() }, (db) =>
+    listIngestions(db.pool, filter),
+  );
   if (options.json) {
-    for (const row of rows) await print(JSON.stringify(toJson(row)));
+    for (const row of rows) await print(JSON.stringify(ingestionView(row)));
   } else if (rows.length === 0) {
     await print('no ingestions yet');
   } else {
@@ -83,33 +60,12 @@ async function runIngestions(options: IngestionsOptions): Promise<number> {
   return 0;
 }
 
-function durationMs(row: Row): number | null {
-  return row.started_at && row.finished_at ? row.finished_at.getTime() - row.started_at.getTime() : null;
-}
-
-function toJson(row: Row): Record<string, unknown> {
-  return {
-    id: row.id,
-    pipeline: row.pipeline,
-    source: row.source_uri,
-    status: row.status,
-    rowsLoaded: Number(row.rows_loaded),
-    rowsRejected: Number(row.rows_rejected),
-    bytes: row.bytes === null ? null : Number(row.bytes),
-    receivedAt: row.received_at?.toISOString() ?? null,
-    startedAt: row.started_at?.toISOString() ?? null,
-    finishedAt: row.finished_at?.toISOString() ?? null,
-    durationMs: durationMs(row),
-    ...(row.error_code === null ? {} : { error: { code: row.error_code, message: row.error_message ?? '' } }),
-  };
-}
-
-function table(rows: readonly Row[], colours: Paint): string[] {
+function table(rows: readonly IngestionRow[], colours: Paint): string[] {
   const header = ['ID', 'WHEN', 'PIPELINE', 'SOURCE', 'STATUS', 'ROWS', 'REJECTED', 'DURATION'];
   const cells = rows.map((row) => {
-    const ms = durationMs(row);
+    const ms = ingestionView(row).durationMs;
     return [
-      shortId(row.id),
+      shortIngestionId(row.id),
       formatWhen(row.finished_at ?? row.started_at ?? row.received_at),
       row.pipeline,
       truncateStart(displaySource(row.source_uri), 40),

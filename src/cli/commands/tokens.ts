@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { InletError, UsageError } from '../../errors.js';
+import { isUndefinedTable } from '../../ledger/read.js';
 import { createToken, isTokenId, listTokens, revokeToken, type TokenInfo } from '../../server/tokens.js';
 import type { Action } from '../action.js';
-import { isUndefinedTable, withDatabase } from '../database.js';
+import { withDatabase } from '../database.js';
 import { databaseUrlOption, examples, jsonOption, parsePositiveInteger } from '../options.js';
 import { cliLogger, colourEnabled, type Paint, paint, print } from '../output.js';
 

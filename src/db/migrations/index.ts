@@ -1,5 +1,6 @@
 import { sql as ledger } from './001-ledger.js';
 import { sql as tokens } from './002-tokens.js';
+import { sql as uploadKeys } from './003-upload-keys.js';
 
 export interface Migration {
   /** Applied in ascending order; never renumber or edit a released migration, add a new one. */
@@ -11,4 +12,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'ledger', sql: ledger },
   { version: 2, name: 'tokens', sql: tokens },
+  { version: 3, name: 'upload-keys', sql: uploadKeys },
 ];

@@ -246,7 +246,7 @@ describe('ingestions and rejects', () => {
     expect(header).toBe('line,record,column,value,reason');
     expect(first).toMatch(/^3,2,amount,"'=HYPERLINK\(""http:\/\/x""\)",/);
     expect(rest).toEqual(['']);
-    const short = await inlet('rejects', id.slice(0, 8), '--format', 'json');
+    const short = await inlet('rejects', id.slice(-8), '--format', 'json');
     expect(jsonLines(short.stdout)).toEqual([
       expect.objectContaining({ line: 3, record: 2, column: 'amount', value: '=HYPERLINK("http://x")' }),
     ]);

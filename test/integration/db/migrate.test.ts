@@ -27,11 +27,13 @@ describe('migrate', () => {
       'ingestions',
       'rejects',
       'schema_migrations',
+      'upload_keys',
     ]);
     const recorded = await db.pool.query('SELECT version, name, applied_at FROM inlet.schema_migrations');
     expect(recorded.rows).toEqual([
       { version: 1, name: 'ledger', applied_at: expect.any(Date) },
       { version: 2, name: 'tokens', applied_at: expect.any(Date) },
+      { version: 3, name: 'upload-keys', applied_at: expect.any(Date) },
     ]);
 
     expect(await migrate(db.pool)).toEqual({ applied: [] });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, csvRow } from '../../../src/cli/csv-export.js';
+import { csvCell, csvRow } from '../../../src/ledger/csv-export.js';
 
 describe('csvCell', () => {
   it('writes plain text as it is', () => {

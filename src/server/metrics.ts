@@ -1,0 +1,132 @@
+/**
+ * The upload service's metrics, served at `/metrics` in Prometheus text format. Names follow the
+ * Prometheus conventions (`_total` counters, `_seconds` histograms) and match the Lambda's EMF metric
+ * names without those suffixes, so one dashboard vocabulary covers both shapes.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { IngestResult } from '../engine/types.js';
+import type { SpoolState } from './spool.js';
+
+export type UploadOutcome =
+  | 'accepted'
+  | 'replayed'
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'no_pipeline'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'spool_full'
+  | 'unavailable';
+
+/** From a few milliseconds for a small file to minutes for a large one. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly uploads: Counter<'outcome'>;
+  private readonly uploadBytes: Counter;
+  private readonly files: Counter<'pipeline' | 'status'>;
+  private readonly rowsLoaded: Counter<'pipeline'>;
+  private readonly rowsRejected: Counter<'pipeline'>;
+  private readonly ingestSeconds: Histogram<'pipeline'>;
+  private readonly lagSeconds: Histogram<'pipeline'>;
+  private readonly busyWorkers: Gauge;
+
+  constructor(options: { spoolDepth?: () => Promise<Record<SpoolState, number>> } = {}) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'inlet_' });
+    this.uploads = new Counter({
+      name: 'inlet_uploads_total',
+      help: 'Upload requests by outcome (accepted once durable in the spool).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.uploadBytes = new Counter({
+      name: 'inlet_upload_bytes_total',
+      help: 'Bytes of accepted uploads.',
+      registers,
+    });
+    this.files = new Counter({
+      name: 'inlet_files_total',
+      help: 'Files the worker finished, by pipeline and ingestion status.',
+      labelNames: ['pipeline', 'status'],
+      registers,
+    });
+    this.rowsLoaded = new Counter({
+      name: 'inlet_rows_loaded_total',
+      help: 'Rows committed to the target tables.',
+      labelNames: ['pipeline'],
+      registers,
+    });
+    this.rowsRejected = new Counter({
+      name: 'inlet_rows_rejected_total',
+      help: 'Rows rejected by validation.',
+      labelNames: ['pipeline'],
+      registers,
+    });
+    this.ingestSeconds = new Histogram({
+      name: 'inlet_ingest_duration_seconds',
+      help: 'Time the engine spent on a file, from claim to outcome.',
+      labelNames: ['pipeline'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.lagSeconds = new Histogram({
+      name: 'inlet_lag_seconds',
+      help: 'Time from the 202 (file durable in the spool) to its outcome: what a client waits.',
+      labelNames: ['pipeline'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.busyWorkers = new Gauge({
+      name: 'inlet_workers_busy',
+      help: 'Workers ingesting a file right now.',
+      registers,
+    });
+    const spoolDepth = options.spoolDepth;
+    if (spoolDepth) {
+      new Gauge({
+        name: 'inlet_spool_entries',
+        help: 'Files in the spool, by state.',
+        labelNames: ['state'],
+        registers,
+        async collect() {
+          const depth = await spoolDepth();
+          for (const [state, count] of Object.entries(depth)) this.set({ state }, count);
+        },
+      });
+    }
+  }
+
+  upload(outcome: UploadOutcome, bytes = 0): void {
+    this.uploads.inc({ outcome });
+    if (bytes > 0) this.uploadBytes.inc(bytes);
+  }
+
+  ingested(result: IngestResult, receivedAt: Date): void {
+    const pipeline = result.pipeline;
+    this.files.inc({ pipeline, status: result.status });
+    if (result.rowsLoaded > 0) this.rowsLoaded.inc({ pipeline }, result.rowsLoaded);
+    if (result.rowsRejected > 0) this.rowsRejected.inc({ pipeline }, result.rowsRejected);
+    this.ingestSeconds.observe({ pipeline }, result.durationMs / 1000);
+    this.lagSeconds.observe({ pipeline }, Math.max(0, Date.now() - receivedAt.getTime()) / 1000);
+  }
+
+  workerStarted(): void {
+    this.busyWorkers.inc();
+  }
+
+  workerStopped(): void {
+    this.busyWorkers.dec();
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,218 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import { csvRow } from '../../ledger/csv-export.js';
+import {
+  eachReject,
+  getIngestion,
+  type IngestionView,
+  ingestionView,
+  isIngestionId,
+  LEDGER_STATUSES,
+  listIngestions,
+  REJECT_CSV_HEADER,
+  rejectView,
+} from '../../ledger/read.js';
+import { type Principal, principalOf } from '../auth.js';
+import { HttpError } from '../http-error.js';
+import type { Spool, SpoolState } from '../spool.js';
+import { errorSchema, ingestionSchema } from './schemas.js';
+
+export interface IngestionRoutesDeps {
+  pool: pg.Pool;
+  spool: Spool;
+}
+
+const MAX_LIMIT = 1000;
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', description: 'the ingestion id the upload answered with' } },
+} as const;
+
+export async function ingestionRoutes(app: FastifyInstance, deps: IngestionRoutesDeps): Promise<void> {
+  app.get<{ Params: { id: string } }>(
+    '/v1/ingestions/:id',
+    {
+      schema: {
+        summary: 'One ingestion: status, pipeline, rows loaded and rejected, timings, error',
+        tags: ['ingestions'],
+        params: idParams,
+        response: { 200: ingestionSchema, 401: errorSchema, 404: errorSchema },
+      },
+    },
+    async (request) => findVisible(deps, request, request.params.id),
+  );
+
+  app.get<{ Querystring: { status?: string; pipeline?: string; limit?: number } }>(
+    '/v1/ingestions',
+    {
+      schema: {
+        summary: 'Recent ingestions, newest first',
+        tags: ['ingestions'],
+        querystring: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: [...LEDGER_STATUSES] },
+            pipeline: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 50 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['ingestions'],
+            properties: { ingestions: { type: 'array', items: ingestionSchema } },
+          },
+          400: errorSchema,
+          401: errorSchema,
+          403: errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { status, pipeline, limit = 50 } = request.query;
+      if (pipeline !== undefined && !allows(principal, pipeline)) {
+        throw new HttpError(
+          403,
+          'forbidden_pipeline',
+          `The token "${principal.name}" may not read pipeline "${pipeline}".`,
+        );
+      }
+      const rows = await listIngestions(deps.pool, {
+        status,
+        pipeline,
+        limit,
+        ...(principal.pipelines === null ? {} : { pipelines: principal.pipelines }),
+      });
+      return { ingestions: rows.map(ingestionView) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/ingestions/:id/rejects',
+    {
+      schema: {
+        summary: "An ingestion's rejected rows: JSON, or CSV with Accept: text/csv",
+        description:
+          'CSV cells that start with = + - @, tab or CR are prefixed with a quote so spreadsheets show them as text.',
+        tags: ['ingestions'],
+        params: idParams,
+        produces: ['application/json', 'text/csv'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              ingestionId: { type: 'string' },
+              rejects: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    line: { type: ['integer', 'null'] },
+                    record: { type: ['integer', 'null'] },
+                    column: { type: ['string', 'null'] },
+                    value: { type: ['string', 'null'] },
+                    reason: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+          401: errorSchema,
+          404: errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const ingestion = await findVisible(deps, request, request.params.id);
+      const rows: ReturnType<typeof rejectView>[] = [];
+      // Inlet keeps at most the first rejects of a file, so collecting them is bounded.
+      await eachReject(deps.pool, ingestion.id, null, (row) => {
+        rows.push(rejectView(row));
+      });
+      if (wantsCsv(request)) {
+        const lines = [csvRow(REJECT_CSV_HEADER)];
+        for (const r of rows) lines.push(csvRow([r.line, r.record, r.column, r.value, r.reason]));
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="rejects-${ingestion.id}.csv"`)
+          .serializer((body: string) => body)
+          .send(lines.join(''));
+      }
+      return { ingestionId: ingestion.id, rejects: rows };
+    },
+  );
+}
+
+function allows(principal: Principal, pipeline: string): boolean {
+  return principal.pipelines === null || principal.pipelines.includes(pipeline);
+}
+
+function wantsCsv(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return /\btext\/csv\b/i.test(accept) || (request.query as { format?: string }).format === 'csv';
+}
+
+/**
+ * The ledger's view of an ingestion, or, before the ledger has it (queued while the database was away),
+ * the spool's. A token scoped to other pipelines gets 404, as if the id did not exist.
+ */
+async function findVisible(
+  deps: IngestionRoutesDeps,
+  request: FastifyRequest,
+  id: string,
+): Promise<IngestionView> {
+  const principal = principalOf(request);
+  const notFound = new HttpError(
+    404,
+    'not_found',
+    `No ingestion ${id}; list recent ones with GET /v1/ingestions.`,
+  );
+  if (!isIngestionId(id)) throw notFound;
+  const row = await getIngestion(deps.pool, id.toLowerCase());
+  if (row !== undefined) {
+    if (!allows(principal, row.pipeline)) throw notFound;
+    return ingestionView(row);
+  }
+  const state = await deps.spool.locate(id.toLowerCase());
+  const pending = state === undefined ? undefined : await deps.spool.read(state, id.toLowerCase());
+  if (state === undefined || pending === undefined) throw notFound;
+  const pipeline = pending.meta.pipeline ?? null;
+  if (pipeline !== null && !allows(principal, pipeline)) throw notFound;
+  return spoolView(pending.id, state, pipeline, pending.receivedAt, pending.size);
+}
+
+function spoolView(
+  id: string,
+  state: SpoolState,
+  pipeline: string | null,
+  receivedAt: Date,
+  bytes: number,
+): IngestionView {
+  const status = state === 'incoming' ? 'queued' : state === 'processing' ? 'processing' : 'failed';
+  return {
+    id,
+    pipeline: pipeline ?? '',
+    source: '',
+    status,
+    rowsLoaded: 0,
+    rowsRejected: 0,
+    bytes,
+    sha256: null,
+    duplicateOf: null,
+    receivedAt: receivedAt.toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    durationMs: null,
+    lagMs: null,
+    ...(status === 'failed'
+      ? {
+          error: {
+            code: 'not_processed',
+            message: 'The file could not be processed; the server log says why.',
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,40 @@
+/** JSON schemas shared by the routes (they also make the OpenAPI document). */
+export const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+export const ingestionSchema = {
+  type: 'object',
+  required: ['id', 'status'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    pipeline: { type: ['string', 'null'] },
+    source: { type: ['string', 'null'] },
+    status: {
+      type: 'string',
+      enum: ['queued', 'processing', 'loaded', 'duplicate', 'superseded', 'rejected', 'failed'],
+    },
+    rowsLoaded: { type: 'integer' },
+    rowsRejected: { type: 'integer' },
+    bytes: { type: ['integer', 'null'] },
+    sha256: { type: ['string', 'null'] },
+    duplicateOf: { type: ['string', 'null'] },
+    receivedAt: { type: ['string', 'null'], format: 'date-time' },
+    startedAt: { type: ['string', 'null'], format: 'date-time' },
+    finishedAt: { type: ['string', 'null'], format: 'date-time' },
+    durationMs: { type: ['integer', 'null'] },
+    lagMs: { type: ['integer', 'null'] },
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
+  },
+} as const;

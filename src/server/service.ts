@@ -1,0 +1,131 @@
+/**
+ * The server shape as one unit: the spool on its volume, the worker pool draining it through the engine,
+ * the upload API in front, and the retention sweep. `inlet serve` runs it on EC2; `inlet dev` runs it on
+ * a laptop next to the embedded database and the S3 gateway.
+ */
+import type { AddressInfo } from 'node:net';
+import type pg from 'pg';
+import type { InletConfig } from '../engine/contract.js';
+import type { IngestResult } from '../engine/types.js';
+import { type Logger, silentLogger } from '../observability/logger.js';
+import { buildApp } from './app.js';
+import { ServerMetrics } from './metrics.js';
+import { Spool, type SpoolEntry } from './spool.js';
+import { WorkerPool, type WorkerPoolOptions } from './worker.js';
+
+export interface UploadServiceOptions {
+  config: InletConfig;
+  pool: pg.Pool;
+  spoolDir: string;
+  logger?: Logger;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  maxUploadBytes?: number;
+  rateLimitPerMinute?: number;
+  bootstrapToken?: string | undefined;
+  workers?: number;
+  /** Uploads get 503 when the spool volume has less free space than this. */
+  minFreeBytes?: number;
+  /** `done/` entries older than this are deleted; default 7 days. */
+  retentionMs?: number;
+  /** At most this many `done/` entries are kept; default 10,000. */
+  retentionCount?: number;
+  /** Time in-flight files get to finish at shutdown before they are handed back; default 30 s. */
+  shutdownGraceMs?: number;
+  worker?: Partial<
+    Pick<WorkerPoolOptions, 'pollMs' | 'engineRetry' | 'maxAttempts' | 'backoffMs' | 'maxBackoffMs'>
+  >;
+  onFinished?: (entry: SpoolEntry, result: IngestResult) => void;
+}
+
+export interface UploadService {
+  /** `http://host:port` */
+  readonly url: string;
+  readonly port: number;
+  readonly spool: Spool;
+  readonly metrics: ServerMetrics;
+  /** Stops accepting, lets in-flight files finish (or hands them back), then closes. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_RATE_LIMIT = 600;
+const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
+const DEFAULT_RETENTION_COUNT = 10_000;
+const RETENTION_SWEEP_MS = 10 * 60 * 1000;
+
+export async function startUploadService(options: UploadServiceOptions): Promise<UploadService> {
+  const logger = (options.logger ?? silentLogger).child({ component: 'server' });
+  const spool = new Spool(options.spoolDir, {
+    logger,
+    ...(options.minFreeBytes === undefined ? {} : { minFreeBytes: options.minFreeBytes }),
+  });
+  const resumed = await spool.open();
+  const metrics = new ServerMetrics({ spoolDepth: () => spool.depth() });
+  const workers = new WorkerPool({
+    spool,
+    config: options.config,
+    pool: options.pool,
+    logger,
+    metrics,
+    concurrency: options.workers ?? 2,
+    ...options.worker,
+    ...(options.onFinished ? { onFinished: options.onFinished } : {}),
+  });
+  let accepting = true;
+  const app = await buildApp({
+    spool,
+    config: options.config,
+    pool: options.pool,
+    logger,
+    metrics,
+    maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+    rateLimitPerMinute: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT,
+    bootstrapToken: options.bootstrapToken,
+    onAccepted: () => workers.notify(),
+    isAccepting: () => accepting,
+  });
+  await workers.start(resumed);
+  const sweep = () =>
+    spool
+      .prune({
+        maxAgeMs: options.retentionMs ?? DEFAULT_RETENTION_MS,
+        keepCount: options.retentionCount ?? DEFAULT_RETENTION_COUNT,
+      })
+      .catch((error: unknown) => logger.warn('could not prune the spool', { error }));
+  await sweep();
+  const sweeper = setInterval(sweep, RETENTION_SWEEP_MS);
+  sweeper.unref();
+
+  try {
+    await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
+  } catch (error) {
+    clearInterval(sweeper);
+    await workers.stop(0);
+    throw error;
+  }
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info('upload service listening', { url, spool: spool.dir, resumed: resumed.length });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port: address.port,
+    spool,
+    metrics,
+    stop: () => {
+      stopping ??= (async () => {
+        accepting = false;
+        clearInterval(sweeper);
+        // close() refuses new requests with 503 and waits for uploads already streaming to finish.
+        await app.close();
+        await workers.stop(options.shutdownGraceMs ?? 30_000);
+        logger.info('upload service stopped');
+      })();
+      return stopping;
+    },
+  };
+}

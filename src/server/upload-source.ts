@@ -1,0 +1,27 @@
+import { createReadStream } from 'node:fs';
+import type { ObjectSource } from '../engine/types.js';
+import type { SpoolEntry } from './spool.js';
+
+/**
+ * The URI an uploaded file is known by in the ledger: its client name under `upload:///`, each path
+ * segment percent-encoded. With the content hash it is the file's identity, so the same bytes uploaded
+ * again under the same name are a duplicate, as for S3 objects and local files.
+ */
+export function uploadUri(name: string): string {
+  return `upload:///${name.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** A spool entry as the engine reads it. */
+export function uploadSource(entry: SpoolEntry): ObjectSource {
+  return {
+    uri: uploadUri(entry.name),
+    name: entry.name,
+    size: entry.size,
+    // The content hash taken while spooling: a second upload of a loaded file is a duplicate before a byte is read.
+    etag: entry.sha256,
+    // Spool ids are time-ordered hex: a later upload of one name supersedes an earlier one in upsert and replace.
+    order: entry.id.replaceAll('-', ''),
+    receivedAt: entry.receivedAt,
+    open: async () => createReadStream(entry.path),
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * The worker pool that drains the spool through the engine. Each worker claims the oldest entry (the
+ * claim is a rename, so workers and restarts never share one), ingests it with the spool id as the
+ * ingestion id, and moves it to `done/` or `failed/`. Exactly-once comes from the engine's ledger: an
+ * entry resumed after a crash that had in fact committed ends as a duplicate of itself, not twice.
+ */
+import type pg from 'pg';
+import { findPipeline } from '../config/route.js';
+import type { InletConfig, Pipeline } from '../engine/contract.js';
+import { ingest, type RetryPolicy } from '../engine/ingest.js';
+import type { IngestResult } from '../engine/types.js';
+import { type Logger, silentLogger } from '../observability/logger.js';
+import type { ServerMetrics } from './metrics.js';
+import type { Spool, SpoolEntry } from './spool.js';
+import { uploadSource } from './upload-source.js';
+
+export interface WorkerPoolOptions {
+  spool: Spool;
+  config: InletConfig;
+  pool: pg.Pool;
+  logger?: Logger;
+  metrics?: ServerMetrics;
+  /** Files ingested at once; each holds one database connection while it runs. Default 2. */
+  concurrency?: number;
+  /** How often an idle worker looks at the spool when nothing woke it; default 1 s. */
+  pollMs?: number;
+  /** The engine's own retry of a lost connection within one attempt. */
+  engineRetry?: RetryPolicy;
+  /** Attempts for a file that failed for a reason other than the database being unavailable; default 3. */
+  maxAttempts?: number;
+  /** Delay before a failed file is tried again: doubles per attempt up to `maxBackoffMs`. Defaults 2 s, 60 s. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Called after every finished file (tests and live views). */
+  onFinished?: (entry: SpoolEntry, result: IngestResult) => void;
+}
+
+/** Failures that say "the database is not there right now": retried for as long as it takes. */
+const UNAVAILABLE = new Set([
+  'DB_UNREACHABLE',
+  'DB_CONNECTION_LOST',
+  'DB_SHUTDOWN',
+  'DB_STARTING',
+  'DB_TOO_MANY_CONNECTIONS',
+]);
+
+interface Retry {
+  attempts: number;
+  notBefore: number;
+}
+
+export class WorkerPool {
+  private readonly options: Required<
+    Pick<WorkerPoolOptions, 'concurrency' | 'pollMs' | 'maxAttempts' | 'backoffMs' | 'maxBackoffMs'>
+  > &
+    WorkerPoolOptions;
+  private readonly logger: Logger;
+  private readonly retries = new Map<string, Retry>();
+  private readonly inFlight = new Map<string, AbortController>();
+  private readonly loops: Promise<void>[] = [];
+  private wake: (() => void) | undefined;
+  private wakeSignal: Promise<void> = Promise.resolve();
+  private stopping = false;
+
+  constructor(options: WorkerPoolOptions) {
+    this.options = {
+      concurrency: 2,
+      pollMs: 1000,
+      maxAttempts: 3,
+      backoffMs: 2000,
+      maxBackoffMs: 60_000,
+      ...options,
+    };
+    this.logger = (options.logger ?? silentLogger).child({ component: 'worker' });
+    this.resetWake();
+  }
+
+  /** Starts the workers. Entries a previous process left in `processing/` go back to the queue first. */
+  async start(resumed: readonly SpoolEntry[] = []): Promise<void> {
+    for (const entry of resumed) await this.options.spool.release(entry);
+    for (let i = 0; i < this.options.concurrency; i++) this.loops.push(this.loop(i));
+  }
+
+  /** A new file is in the spool: an idle worker takes it now rather than at its next poll. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Stops claiming, gives the files in progress `graceMs` to finish, then aborts them and hands them
+   * back to `incoming/` (the next start resumes them). Resolves when every worker has returned.
+   */
+  async stop(graceMs = 30_000): Promise<void> {
+    this.stopping = true;
+    this.notify();
+    const finished = Promise.all(this.loops);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs);
+    });
+    if ((await Promise.race([finished, timedOut])) === 'timeout') {
+      this.logger.warn('files still loading at shutdown are handed back to the spool', {
+        count: this.inFlight.size,
+      });
+      for (const controller of this.inFlight.values()) controller.abort(new Error('the server is stopping'));
+      await finished;
+    }
+    clearTimeout(timer);
+  }
+
+  private resetWake(): void {
+    this.wakeSignal = new Promise<void>((resolve) => {
+      this.wake = () => {
+        resolve();
+        this.resetWake();
+      };
+    });
+  }
+
+  private async loop(worker: number): Promise<void> {
+    while (!this.stopping) {
+      let entry: SpoolEntry | undefined;
+      try {
+        const now = Date.now();
+        entry = await this.options.spool.claim({
+          skip: (id) => (this.retries.get(id)?.notBefore ?? 0) > now,
+        });
+      } catch (error) {
+        this.logger.error('could not claim from the spool', { worker, error });
+      }
+      if (entry === undefined) {
+        await this.idle();
+        continue;
+      }
+      await this.process(entry);
+    }
+  }
+
+  private async idle(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.wakeSignal,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.options.pollMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private async process(entry: SpoolEntry): Promise<void> {
+    const { metrics } = this.options;
+    const pipeline = this.pipelineFor(entry);
+    if (pipeline === undefined) {
+      this.logger.error('no pipeline for a spooled file; moved to failed/', {
+        id: entry.id,
+        name: entry.name,
+      });
+      await this.settle(entry, 'failed');
+      return;
+    }
+    const controller = new AbortController();
+    this.inFlight.set(entry.id, controller);
+    metrics?.workerStarted();
+    let result: IngestResult;
+    try {
+      result = await ingest(uploadSource(entry), pipeline, {
+        pool: this.options.pool,
+        ingestionId: entry.id,
+        logger: this.logger,
+        signal: controller.signal,
+        ...(this.options.engineRetry ? { retry: this.options.engineRetry } : {}),
+      });
+    } finally {
+      this.inFlight.delete(entry.id);
+      metrics?.workerStopped();
+    }
+    if (controller.signal.aborted) {
+      await this.handBack(entry, 'the server stopped while loading it');
+      return;
+    }
+    if (result.status === 'failed') {
+      await this.retryLater(entry, result);
+      return;
+    }
+    this.retries.delete(entry.id);
+    metrics?.ingested(result, entry.receivedAt);
+    // A rejected file reached a verdict: its rejects are in the ledger, so the bytes can age out with the rest.
+    await this.settle(entry, 'done');
+    this.options.onFinished?.(entry, result);
+  }
+
+  private pipelineFor(entry: SpoolEntry): Pipeline | undefined {
+    const named = entry.meta.pipeline;
+    const { config } = this.options;
+    // The pipeline chosen at upload time, unless the config changed since: then route the name again.
+    return config.pipelines.find((p) => p.name === named) ?? findPipeline(config, entry.name);
+  }
+
+  private async retryLater(entry: SpoolEntry, result: IngestResult): Promise<void> {
+    const previous = this.retries.get(entry.id)?.attempts ?? 0;
+    const attempts = previous + 1;
+    const unavailable = UNAVAILABLE.has(result.error?.code ?? '');
+    if (!unavailable && attempts >= this.options.maxAttempts) {
+      this.retries.delete(entry.id);
+      this.logger.error('file failed on every attempt; moved to failed/', {
+        id: entry.id,
+        attempts,
+        error: result.error,
+      });
+      this.options.metrics?.ingested(result, entry.receivedAt);
+      await this.settle(entry, 'failed');
+      this.options.onFinished?.(entry, result);
+      return;
+    }
+    const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (attempts - 1));
+    this.retries.set(entry.id, { attempts, notBefore: Date.now() + delay });
+    this.logger.warn('file failed; it will be tried again', {
+      id: entry.id,
+      attempts,
+      delayMs: delay,
+      error: result.error,
+    });
+    await this.handBack(entry, result.error?.message ?? 'it failed');
+  }
+
+  /** Back to `incoming/`, and the ledger says queued again rather than a final-looking `failed`. */
+  private async handBack(entry: SpoolEntry, why: string): Promise<void> {
+    try {
+      await this.options.spool.release(entry);
+    } catch (error) {
+      this.logger.error('could not hand a file back to the spool', { id: entry.id, error });
+      return;
+    }
+    await this.options.pool
+      .query(
+        `UPDATE inlet.ingestions SET status = 'queued', finished_at = NULL
+          WHERE id = $1 AND status IN ('failed', 'processing')`,
+        [entry.id],
+      )
+      .catch((error: unknown) =>
+        this.logger.warn('could not mark a handed-back file queued', { id: entry.id, why, error }),
+      );
+  }
+
+  private async settle(entry: SpoolEntry, outcome: 'done' | 'failed'): Promise<void> {
+    try {
+      await this.options.spool.finish(entry, outcome);
+    } catch (error) {
+      // The ledger already has the outcome; a resumed entry will end as a duplicate of it.
+      this.logger.error('could not move a finished file in the spool', { id: entry.id, outcome, error });
+    }
+  }
+}
