@@ -22,6 +22,8 @@ export interface DatabaseOptions {
   readonly logger: Logger;
   /** Apply missing migrations first: every command that writes the ledger needs its tables. */
   readonly migrate?: boolean;
+  /** Connections at most; default 4 (a server sizes it to its workers). */
+  readonly poolMax?: number;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -30,7 +32,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     logger: options.logger,
   });
-  const pool = createPool(resolved.url, { applicationName: 'inlet-cli' });
+  const pool = createPool(resolved.url, { applicationName: 'inlet-cli', max: options.poolMax ?? 4 });
   const close = async () => {
     try {
       await pool.end();
@@ -58,8 +60,6 @@ export async function withDatabase<T>(
     await db.close();
   }
 }
-
-/** PostgreSQL's "relation does not exist": the inlet schema was never migrated in this database. */
 
 /** Opens the database on first `get()`: a run where no file reaches the engine never starts one. */
 export function lazyDatabase(options: DatabaseOptions): { get(): Promise<Database>; close(): Promise<void> } {

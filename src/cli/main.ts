@@ -12,6 +12,7 @@ import { registerIngest } from './commands/ingest.js';
 import { registerIngestions } from './commands/ingestions.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRejects } from './commands/rejects.js';
+import { registerServe } from './commands/serve.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerValidate } from './commands/validate.js';
 import { examples } from './options.js';
@@ -51,6 +52,7 @@ function buildProgram(action: Action): Command {
   registerRejects(program, action);
   registerMigrate(program, action);
   registerTokens(program, action);
+  registerServe(program, action);
   registerDev(program, action);
   return program;
 }

@@ -3,11 +3,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import type { InletConfig } from '../engine/contract.js';
-import { ConfigError } from '../errors.js';
 import { type Gateway, startGateway } from '../gateway/server.js';
 import type { Logger } from '../observability/logger.js';
 import { handleEvent } from '../serverless/handler.js';
 import { S3ObjectStore } from '../storage/s3-store.js';
+import { listenWithFallback } from './ports.js';
 
 export interface LocalS3 {
   readonly endpoint: string;
@@ -46,7 +46,12 @@ export async function startLocalS3(options: {
         );
       },
     });
-  const gateway = await startOnPort(start, options.logger);
+  const gateway = await listenWithFallback(start, {
+    envName: 'INLET_S3_PORT',
+    defaultPort: DEFAULT_PORT,
+    what: 'the S3 gateway',
+    logger: options.logger,
+  });
   store.current = new S3ObjectStore({
     endpoint: gateway.endpoint,
     region: 'us-east-1',
@@ -59,31 +64,6 @@ export async function startLocalS3(options: {
     credentials,
     stop: () => gateway.close(),
   };
-}
-
-/** INLET_S3_PORT when set (busy is an error); else 9000, or any free port when 9000 is taken. */
-async function startOnPort(start: (port: number) => Promise<Gateway>, logger: Logger): Promise<Gateway> {
-  const explicit = process.env.INLET_S3_PORT;
-  if (explicit !== undefined && explicit !== '') {
-    const port = Number(explicit);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new ConfigError('invalid_port', `INLET_S3_PORT must be a port number, got "${explicit}".`);
-    }
-    return start(port).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EADDRINUSE') throw error;
-      throw new ConfigError(
-        'port_in_use',
-        `Port ${port} (INLET_S3_PORT) is in use: free it or choose another port.`,
-      );
-    });
-  }
-  return start(DEFAULT_PORT).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EADDRINUSE') throw error;
-    logger.warn(
-      `port ${DEFAULT_PORT} is in use; the S3 gateway takes a free port instead (set INLET_S3_PORT to choose)`,
-    );
-    return start(0);
-  });
 }
 
 /** INLET_S3_ACCESS_KEY_ID/SECRET when set, else a pair generated once and kept in the data directory. */

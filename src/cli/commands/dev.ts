@@ -5,8 +5,10 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { InletConfig } from '../../engine/contract.js';
 import { createTargetTable } from '../../engine/create-table.js';
+import { localApiToken } from '../../local/api-token.js';
 import { startLocalS3 } from '../../local/s3.js';
 import type { Logger } from '../../observability/logger.js';
+import { serverSettings } from '../../server/settings.js';
 import { expandPaths } from '../../storage/file-source.js';
 import type { Action } from '../action.js';
 import { type Database, openDatabase } from '../database.js';
@@ -15,6 +17,8 @@ import { type FileOutcome, ingestFiles } from '../ingest-files.js';
 import { configOption, databaseUrlOption, examples } from '../options.js';
 import { cliLogger, colourEnabled, note, paint, print } from '../output.js';
 import { resultLines } from '../results.js';
+import { listenForStop } from '../signals.js';
+import { poolSizeFor, startConfiguredService } from './serve.js';
 
 interface DevOptions {
   config?: string;
@@ -38,7 +42,8 @@ export function registerDev(program: Command, action: Action): void {
     .summary('run Inlet locally (npm start)')
     .description(
       'Run Inlet locally (what `npm start` runs): the database (embedded unless DATABASE_URL is set), ' +
-        'its migrations and tables, and the example files on first start; stops on Ctrl+C',
+        'its migrations and tables, the upload API and its worker on INLET_PORT (8080), the S3-compatible ' +
+        'gateway on INLET_S3_PORT (9000), and the example files on first start; stops on Ctrl+C',
     )
     .addOption(configOption('examples/inlet.config.yaml'))
     .addOption(databaseUrlOption())
@@ -55,15 +60,35 @@ async function runDev(options: DevOptions): Promise<number> {
     const dataDir = process.env.INLET_DATA_DIR || '.inlet';
     const config = await loadConfig(options.config ?? process.env.INLET_CONFIG ?? EXAMPLES_CONFIG);
     const examplesConfig = (await examplesDue(dataDir)) ? await loadConfig(EXAMPLES_CONFIG) : undefined;
-    const db = await openDatabase({ databaseUrl: options.databaseUrl, dataDir, logger, migrate: true });
+    const settings = serverSettings(dataDir);
+    const token = await localApiToken(dataDir, settings.bootstrapToken);
+    const db = await openDatabase({
+      databaseUrl: options.databaseUrl,
+      dataDir,
+      logger,
+      migrate: true,
+      poolMax: poolSizeFor(settings),
+    });
     services.push({ name: 'database', stop: db.close });
     await createTables(db, [config, ...(examplesConfig ? [examplesConfig] : [])]);
     const loaded = examplesConfig && (await loadExamples(db, examplesConfig, dataDir, logger));
     const s3 = await startLocalS3({ dataDir, config, pool: db.pool, logger });
     services.push({ name: 'S3 gateway', stop: s3.stop });
+    const api = await startConfiguredService({
+      config,
+      pool: db.pool,
+      logger,
+      settings: { ...settings, bootstrapToken: token },
+      fallback: true,
+    });
+    services.push({ name: 'upload service', stop: api.stop });
 
     await print('Inlet is running. Press Ctrl+C to stop.');
     await print(`  database  ${maskDatabaseUrl(db.url)}`);
+    await print(`  API       ${api.url}/v1  token ${token}  (spool ${relativeOrAbsolute(api.spool.dir)})`);
+    await print(
+      `            OpenAPI ${api.url}/v1/openapi.json  health ${api.url}/healthz  metrics ${api.url}/metrics`,
+    );
     await print(`  S3        ${s3.endpoint}  bucket ${s3.bucket}  (every new object there is ingested)`);
     await print(
       `            access key ${s3.credentials.accessKeyId}  secret ${s3.credentials.secretAccessKey}`,
@@ -81,11 +106,14 @@ async function runDev(options: DevOptions): Promise<number> {
     const configArg =
       configPath === undefined ? ' --config examples/inlet.config.yaml' : ` --config ${configPath}`;
     await print('Try (in another terminal):');
-    await print(`  npx inlet ingest examples/data/orders.csv${configArg}`);
+    await print(
+      `  curl -H "Authorization: Bearer ${token}" -T examples/data/orders.csv ${api.url}/v1/files/orders.csv`,
+    );
     await print(
       `  AWS_ACCESS_KEY_ID=${s3.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${s3.credentials.secretAccessKey} ` +
         `aws --endpoint-url ${s3.endpoint} --region us-east-1 s3 cp examples/data/orders.csv s3://${s3.bucket}/orders/orders.csv`,
     );
+    await print(`  npx inlet ingest examples/data/orders.csv${configArg}`);
     await print('  npx inlet ingestions');
 
     const signal = await stop.requested;
@@ -99,24 +127,6 @@ async function runDev(options: DevOptions): Promise<number> {
     }
   }
   return 0;
-}
-
-/** Removing the handlers once a signal came gives a second Ctrl+C its default effect: exit now. */
-function listenForStop(): { requested: Promise<NodeJS.Signals>; dispose(): void } {
-  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
-  const dispose = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  const requested = new Promise<NodeJS.Signals>((resolve) => {
-    onSignal = (signal) => {
-      dispose();
-      resolve(signal);
-    };
-  });
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return { requested, dispose };
 }
 
 async function createTables(db: Database, configs: readonly InletConfig[]): Promise<void> {
@@ -159,4 +169,10 @@ async function loadExamples(
   await mkdir(dataDir, { recursive: true });
   await writeFile(join(dataDir, EXAMPLES_MARKER), `${new Date().toISOString()}\n`);
   return outcomes;
+}
+
+/** Paths under the working directory read best relative; others stay absolute. */
+function relativeOrAbsolute(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
 }

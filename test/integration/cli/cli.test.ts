@@ -62,7 +62,7 @@ afterAll(async () => {
 const config = () => join(dir, 'inlet.config.yaml');
 
 describe.concurrent('inlet --help', () => {
-  it.each([[[]], [['ingest']], [['validate']], [['ingestions']], [['rejects']], [['migrate']], [['dev']]])(
+  it.each([[[]], [['ingest']], [['validate']], [['ingestions']], [['rejects']], [['migrate']], [['dev']], [['serve']]])(
     '%j --help exits 0 with a description and an example',
     async (command) => {
       const run = await inlet(...command, '--help');
@@ -278,7 +278,7 @@ describe('migrate', () => {
 });
 
 describe('dev', () => {
-  it('loads the examples on first start, ingests what lands in the local S3 inbox, and stops cleanly on SIGTERM', async () => {
+  it('loads the examples on first start, ingests what lands in the local S3 inbox or is uploaded to the API, and stops cleanly on SIGTERM', async () => {
     const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dev'], {
       cwd: ROOT,
       env: { ...env, INLET_DATA_DIR: join(dir, 'dev-data') },
@@ -326,6 +326,29 @@ describe('dev', () => {
       loadedFromS3 = rows[0].n;
     }
     expect(loadedFromS3).toBe(1);
+
+    // The server path: the printed curl command's URL and token upload a file that the worker loads.
+    const curl = /curl -H "Authorization: Bearer (\S+)" -T \S+ (http:\/\/\S+)\/v1\/files\//.exec(stdout);
+    expect(curl, stdout).not.toBeNull();
+    const upload = await fetch(`${curl?.[2]}/v1/files/orders/from-api.csv`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${curl?.[1]}` },
+      body: 'order_id,placed_at,Customer Name,amount,paid\n434343,,API Client,2.00,f\n',
+    });
+    expect(upload.status, await upload.clone().text()).toBe(202);
+    const { ingestionId } = (await upload.json()) as { ingestionId: string };
+    const apiDeadline = Date.now() + 15_000;
+    let status = 'queued';
+    while ((status === 'queued' || status === 'processing') && Date.now() < apiDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const answer = await fetch(`${curl?.[2]}/v1/ingestions/${ingestionId}`, {
+        headers: { authorization: `Bearer ${curl?.[1]}` },
+      });
+      status = ((await answer.json()) as { status: string }).status;
+    }
+    expect(status).toBe('loaded');
+    const fromApi = await db.pool.query('SELECT customer FROM public.orders WHERE order_id = 434343');
+    expect(fromApi.rows).toEqual([{ customer: 'API Client' }]);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import type pg from 'pg';
+import { loadConfig } from '../../config/load.js';
+import type { InletConfig } from '../../engine/contract.js';
+import { listenWithFallback } from '../../local/ports.js';
+import type { Logger } from '../../observability/logger.js';
+import { startUploadService, type UploadService } from '../../server/service.js';
+import { type ServerSettings, serverSettings } from '../../server/settings.js';
+import type { Action } from '../action.js';
+import { openDatabase } from '../database.js';
+import { configOption, databaseUrlOption, examples } from '../options.js';
+import { cliLogger, note, print } from '../output.js';
+import { listenForStop } from '../signals.js';
+
+interface ServeOptions {
+  config?: string;
+  databaseUrl?: string;
+}
+
+export const DEFAULT_API_PORT = 8080;
+
+export function registerServe(program: Command, action: Action): void {
+  program
+    .command('serve')
+    .summary('run the upload API and its worker (the server shape, e.g. on EC2)')
+    .description(
+      'Run the upload service: PUT/POST files to /v1/files, they are spooled durably under INLET_SPOOL_DIR ' +
+        'and loaded by a pool of INLET_WORKERS workers. Listens on INLET_HOST:INLET_PORT (default 0.0.0.0:8080). ' +
+        'SIGTERM stops accepting, lets loads in progress finish (or hands them back to the spool) and exits. ' +
+        'Tokens: inlet tokens create, or INLET_API_TOKEN as a bootstrap token.',
+    )
+    .addOption(configOption())
+    .addOption(databaseUrlOption())
+    .addHelpText(
+      'after',
+      examples(
+        'DATABASE_URL=postgres://inlet@db/inlet INLET_SPOOL_DIR=/var/lib/inlet/spool inlet serve --config /etc/inlet/inlet.config.yaml',
+        'curl -H "Authorization: Bearer $TOKEN" -T orders.csv http://localhost:8080/v1/files/orders.csv',
+      ),
+    )
+    .action(action(runServe));
+}
+
+async function runServe(options: ServeOptions): Promise<number> {
+  const logger = cliLogger('info');
+  const stop = listenForStop();
+  const dataDir = process.env.INLET_DATA_DIR || '.inlet';
+  const settings = serverSettings(dataDir, process.env, '0.0.0.0');
+  const config = await loadConfig(options.config ?? process.env.INLET_CONFIG ?? 'inlet.config.yaml');
+  const db = await openDatabase({
+    databaseUrl: options.databaseUrl,
+    dataDir,
+    logger,
+    migrate: true,
+    poolMax: poolSizeFor(settings),
+  });
+  try {
+    const service = await startConfiguredService({
+      config,
+      pool: db.pool,
+      logger,
+      settings,
+      fallback: false,
+    });
+    await print(`Inlet upload service on ${service.url} (spool ${service.spool.dir})`);
+    const signal = await stop.requested;
+    note(`${signal}: stopping; loads in progress get 30 s to finish (send it again to force)`);
+    await service.stop();
+  } finally {
+    stop.dispose();
+    await db.close();
+  }
+  return 0;
+}
+
+/** One connection per worker, plus room for the API's token checks, ledger rows and status reads. */
+export function poolSizeFor(settings: ServerSettings): number {
+  return settings.workers + 4;
+}
+
+/** The service with the environment's settings; `fallback` takes a free port when the default is busy. */
+export async function startConfiguredService(options: {
+  config: InletConfig;
+  pool: pg.Pool;
+  logger: Logger;
+  settings: ServerSettings;
+  fallback: boolean;
+}): Promise<UploadService> {
+  const { settings } = options;
+  const start = (port: number) =>
+    startUploadService({
+      config: options.config,
+      pool: options.pool,
+      logger: options.logger,
+      spoolDir: settings.spoolDir,
+      port,
+      host: settings.host,
+      maxUploadBytes: settings.maxUploadBytes,
+      rateLimitPerMinute: settings.rateLimitPerMinute,
+      bootstrapToken: settings.bootstrapToken,
+      workers: settings.workers,
+      minFreeBytes: settings.minFreeBytes,
+      retentionMs: settings.retentionMs,
+      retentionCount: settings.retentionCount,
+    });
+  return listenWithFallback(start, {
+    envName: 'INLET_PORT',
+    defaultPort: DEFAULT_API_PORT,
+    what: 'the upload API',
+    logger: options.logger,
+    fallback: options.fallback,
+  });
+}
