@@ -62,18 +62,24 @@ afterAll(async () => {
 const config = () => join(dir, 'inlet.config.yaml');
 
 describe.concurrent('inlet --help', () => {
-  it.each([[[]], [['ingest']], [['validate']], [['ingestions']], [['rejects']], [['migrate']], [['dev']], [['serve']]])(
-    '%j --help exits 0 with a description and an example',
-    async (command) => {
-      const run = await inlet(...command, '--help');
-      expect(run.code).toBe(0);
-      expect(run.stdout).toContain(`Usage: inlet${command.length > 0 ? ` ${command[0]}` : ''}`);
-      expect(run.stdout).toContain('Examples:');
-      expect(run.stdout).toContain('$ inlet ');
-      // Every command touches the database, so every one takes --database-url.
-      if (command.length > 0) expect(run.stdout).toContain('--database-url <url>');
-    },
-  );
+  it.each([
+    [[]],
+    [['ingest']],
+    [['validate']],
+    [['ingestions']],
+    [['rejects']],
+    [['migrate']],
+    [['dev']],
+    [['serve']],
+  ])('%j --help exits 0 with a description and an example', async (command) => {
+    const run = await inlet(...command, '--help');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Usage: inlet${command.length > 0 ? ` ${command[0]}` : ''}`);
+    expect(run.stdout).toContain('Examples:');
+    expect(run.stdout).toContain('$ inlet ');
+    // Every command touches the database, so every one takes --database-url.
+    if (command.length > 0) expect(run.stdout).toContain('--database-url <url>');
+  });
 });
 
 describe.concurrent('usage and config errors exit 2', () => {
