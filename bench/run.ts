@@ -3,6 +3,8 @@
  * (QUALITY.md). Every figure is printed as a ratio; nothing here asserts a time.
  * Uses DATABASE_URL when set, else a throwaway embedded PostgreSQL. Loopback only.
  * BENCH_ROWS (default 1,000,000) sets the size of the 1× file.
+ * BENCH_ONLY=lambda|load|server runs one section; unset, all of them. The upload service's section
+ * (bench/server.ts) reads BENCH_SERVER_FILES and BENCH_SERVER_UPLOADS.
  */
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -16,10 +18,18 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { ORDERS_TABLE_SQL, writeOrdersCsv } from './orders-data.js';
+import { benchServer } from './server.js';
+import { tableRow } from './table.js';
 
 const run = promisify(execFile);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const SECTIONS = ['lambda', 'load', 'server'] as const;
+const ONLY = process.env.BENCH_ONLY?.trim() || undefined;
+if (ONLY !== undefined && !(SECTIONS as readonly string[]).includes(ONLY)) {
+  throw new Error(`BENCH_ONLY must be one of ${SECTIONS.join(', ')}, got "${ONLY}"`);
+}
+const wants = (section: (typeof SECTIONS)[number]) => ONLY === undefined || ONLY === section;
 
 const work = await mkdtemp(join(tmpdir(), 'inlet-bench-'));
 // The embedded server runs as the postgres OS user when we are root: it must reach its directory.
@@ -129,94 +139,107 @@ async function lambdaBundle(): Promise<void> {
 }
 
 function line(label: string, value: string, reference = '', ratio = ''): void {
-  console.log(`${label.padEnd(44)} ${value.padStart(14)} ${reference.padStart(22)} ${ratio.padStart(10)}`);
+  console.log(tableRow(label, value, reference, ratio));
 }
 
 try {
   await mkdir(work, { recursive: true });
   const file = join(work, 'orders-1x.csv');
-  const bytes = await writeOrdersCsv(file, ROWS);
-  console.log(
-    `# Inlet bench: ${ROWS.toLocaleString('en')} rows, ${fmt(bytes / 1e6, 1)} MB CSV, 5 typed columns`,
-  );
-  console.log(`# median of ${REPEATS} runs each; ratios > 1 mean Inlet is faster / leaner\n`);
+  // The 1x file is generated only when the load section runs.
+  const bytes = wants('load') ? await writeOrdersCsv(file, ROWS) : 0;
+  if (wants('load')) {
+    console.log(
+      `# Inlet bench: ${ROWS.toLocaleString('en')} rows, ${fmt(bytes / 1e6, 1)} MB CSV, 5 typed columns`,
+    );
+    console.log(`# median of ${REPEATS} runs each; ratios > 1 mean Inlet is faster / leaner\n`);
+  } else {
+    console.log(`# Inlet bench: the ${ONLY} section only (BENCH_ONLY)\n`);
+  }
   line('figure', 'inlet', 'reference', 'ratio');
   // First, while the database is idle: its background writes after the big loads would slow the import.
-  await lambdaBundle();
+  if (wants('lambda')) await lambdaBundle();
 
-  const psqlTimes: number[] = [];
-  const rawTimes: number[] = [];
-  const inletRuns: ChildResult[] = [];
-  const textRuns: ChildResult[] = [];
-  for (let i = 0; i < REPEATS; i++) {
-    await freshTable('bench_psql');
-    const p = await psqlCopy(file, 'bench_psql');
-    if (p !== undefined) psqlTimes.push(p);
-    await freshTable('bench_raw');
-    rawTimes.push(await rawCopy(file, 'bench_raw'));
-    await freshTable('bench_inlet');
-    inletRuns.push(await inlet(file, 'bench_inlet'));
-    await freshTable('bench_inlet');
-    textRuns.push(await inlet(file, 'bench_inlet', 'text'));
-  }
-  const inletSeconds = median(inletRuns.map((r) => r.seconds));
-  const rowsPerSecond = (seconds: number) => `${fmt(ROWS / seconds / 1e6)} M rows/s`;
-  if (psqlTimes.length > 0) {
-    const ref = median(psqlTimes);
+  if (wants('load')) {
+    const psqlTimes: number[] = [];
+    const rawTimes: number[] = [];
+    const inletRuns: ChildResult[] = [];
+    const textRuns: ChildResult[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      await freshTable('bench_psql');
+      const p = await psqlCopy(file, 'bench_psql');
+      if (p !== undefined) psqlTimes.push(p);
+      await freshTable('bench_raw');
+      rawTimes.push(await rawCopy(file, 'bench_raw'));
+      await freshTable('bench_inlet');
+      inletRuns.push(await inlet(file, 'bench_inlet'));
+      await freshTable('bench_inlet');
+      textRuns.push(await inlet(file, 'bench_inlet', 'text'));
+    }
+    const inletSeconds = median(inletRuns.map((r) => r.seconds));
+    const rowsPerSecond = (seconds: number) => `${fmt(ROWS / seconds / 1e6)} M rows/s`;
+    if (psqlTimes.length > 0) {
+      const ref = median(psqlTimes);
+      line(
+        'throughput vs psql \\copy (goal >= 1.0x)',
+        rowsPerSecond(inletSeconds),
+        rowsPerSecond(ref),
+        `${fmt(ref / inletSeconds)}x`,
+      );
+    } else {
+      line('throughput vs psql \\copy', rowsPerSecond(inletSeconds), 'psql not installed', '-');
+    }
+    const textSeconds = median(textRuns.map((r) => r.seconds));
     line(
-      'throughput vs psql \\copy (goal >= 1.0x)',
+      'binary COPY vs Inlet with text COPY',
       rowsPerSecond(inletSeconds),
-      rowsPerSecond(ref),
-      `${fmt(ref / inletSeconds)}x`,
+      rowsPerSecond(textSeconds),
+      `${fmt(textSeconds / inletSeconds)}x`,
     );
-  } else {
-    line('throughput vs psql \\copy', rowsPerSecond(inletSeconds), 'psql not installed', '-');
-  }
-  const textSeconds = median(textRuns.map((r) => r.seconds));
-  line(
-    'binary COPY vs Inlet with text COPY',
-    rowsPerSecond(inletSeconds),
-    rowsPerSecond(textSeconds),
-    `${fmt(textSeconds / inletSeconds)}x`,
-  );
-  const raw = median(rawTimes);
-  line(
-    'throughput vs raw COPY csv from Node',
-    rowsPerSecond(inletSeconds),
-    rowsPerSecond(raw),
-    `${fmt(raw / inletSeconds)}x`,
-  );
-  line('end-to-end MB/s (validated, typed, committed)', `${fmt(bytes / 1e6 / inletSeconds, 0)} MB/s`);
+    const raw = median(rawTimes);
+    line(
+      'throughput vs raw COPY csv from Node',
+      rowsPerSecond(inletSeconds),
+      rowsPerSecond(raw),
+      `${fmt(raw / inletSeconds)}x`,
+    );
+    line('end-to-end MB/s (validated, typed, committed)', `${fmt(bytes / 1e6 / inletSeconds, 0)} MB/s`);
 
-  const bigFile = join(work, 'orders-10x.csv');
-  await writeOrdersCsv(bigFile, ROWS * 10);
-  await freshTable('bench_inlet');
-  const big = await inlet(bigFile, 'bench_inlet');
-  const small = Math.max(...inletRuns.map((r) => r.maxRssMb));
-  line(
-    'peak RSS, 10x file vs 1x file (goal <= 1.2x)',
-    `${fmt(big.maxRssMb, 0)} MB`,
-    `${fmt(small, 0)} MB`,
-    `${fmt(big.maxRssMb / small)}x`,
-  );
-  line(
-    'scale: 10x rows time / 1x time (linear = 10)',
-    `${fmt(big.seconds)} s`,
-    `${fmt(inletSeconds)} s`,
-    `${fmt(big.seconds / inletSeconds, 1)}`,
-  );
-  await rm(bigFile);
-  const tenth = join(work, 'orders-0.1x.csv');
-  await writeOrdersCsv(tenth, Math.max(1, Math.floor(ROWS / 10)));
-  await freshTable('bench_inlet');
-  const smallRun = await inlet(tenth, 'bench_inlet');
-  line(
-    'scale: 1x rows time / 0.1x time (linear = 10)',
-    `${fmt(inletSeconds)} s`,
-    `${fmt(smallRun.seconds)} s`,
-    `${fmt(inletSeconds / smallRun.seconds, 1)}`,
-  );
-  console.log(`\n# sizes: ${(await stat(file)).size} bytes at 1x`);
+    const bigFile = join(work, 'orders-10x.csv');
+    await writeOrdersCsv(bigFile, ROWS * 10);
+    await freshTable('bench_inlet');
+    const big = await inlet(bigFile, 'bench_inlet');
+    const small = Math.max(...inletRuns.map((r) => r.maxRssMb));
+    line(
+      'peak RSS, 10x file vs 1x file (goal <= 1.2x)',
+      `${fmt(big.maxRssMb, 0)} MB`,
+      `${fmt(small, 0)} MB`,
+      `${fmt(big.maxRssMb / small)}x`,
+    );
+    line(
+      'scale: 10x rows time / 1x time (linear = 10)',
+      `${fmt(big.seconds)} s`,
+      `${fmt(inletSeconds)} s`,
+      `${fmt(big.seconds / inletSeconds, 1)}`,
+    );
+    await rm(bigFile);
+    const tenth = join(work, 'orders-0.1x.csv');
+    await writeOrdersCsv(tenth, Math.max(1, Math.floor(ROWS / 10)));
+    await freshTable('bench_inlet');
+    const smallRun = await inlet(tenth, 'bench_inlet');
+    line(
+      'scale: 1x rows time / 0.1x time (linear = 10)',
+      `${fmt(inletSeconds)} s`,
+      `${fmt(smallRun.seconds)} s`,
+      `${fmt(inletSeconds / smallRun.seconds, 1)}`,
+    );
+    console.log(`\n# sizes: ${(await stat(file)).size} bytes at 1x`);
+  }
+
+  if (wants('server')) {
+    // The loads above leave dirty buffers behind: write them out before timing small commits.
+    await client.query('CHECKPOINT');
+    for (const row of await benchServer({ url, work })) console.log(row);
+  }
 } finally {
   await client.end();
   await embedded?.stop();

@@ -57,7 +57,7 @@ export class CopyLoader {
     const stream = this.stream;
     this.stream = undefined;
     if (stream === undefined || this.failure !== undefined) return;
-    stream.destroy(new Error('aborted by Inlet: the file is rejected'));
+    stream.destroy(new Error('COPY abandoned by Inlet'));
     await finished(stream).catch(() => {});
   }
 }

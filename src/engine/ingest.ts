@@ -284,22 +284,28 @@ async function loadRows(
       : encodeJson(decoded.chunks, format, writer, source.uri);
 
   let doomed = false;
-  for await (const piece of pieces) {
-    options.signal?.throwIfAborted();
-    if (!doomed && thresholdVerdict(pipeline.rejects, rejects.total, writer.stats.records).early) {
-      doomed = true;
-      await loader.abort();
+  try {
+    for await (const piece of pieces) {
+      options.signal?.throwIfAborted();
+      if (!doomed && thresholdVerdict(pipeline.rejects, rejects.total, writer.stats.records).early) {
+        doomed = true;
+        await loader.abort();
+      }
+      if (doomed) {
+        if (rejects.sample.length >= REJECTS_TO_SHOW) break;
+        continue;
+      }
+      await loader.write(piece);
+      if (rejects.pendingCount >= REJECT_FLUSH_SIZE) {
+        await loader.pause();
+        await insertRejects(client, id, rejects.takePending());
+      }
+      options.onProgress?.({ bytes: decoder.rawBytes, rows: writer.stats.records, totalBytes: source.size });
     }
-    if (doomed) {
-      if (rejects.sample.length >= REJECTS_TO_SHOW) break;
-      continue;
-    }
-    await loader.write(piece);
-    if (rejects.pendingCount >= REJECT_FLUSH_SIZE) {
-      await loader.pause();
-      await insertRejects(client, id, rejects.takePending());
-    }
-    options.onProgress?.({ bytes: decoder.rawBytes, rows: writer.stats.records, totalBytes: source.size });
+  } catch (error) {
+    // A COPY left open would hold the connection: the ROLLBACK that follows would queue behind it forever.
+    await loader.abort();
+    throw error;
   }
   if (doomed) return rejectFile(context, client, rejects, writer.stats.records, decoder.rawBytes);
   await loader.pause();

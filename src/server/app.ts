@@ -2,9 +2,17 @@
  * The upload API as a Fastify app: routes, authentication, rate limits, JSON errors and the OpenAPI
  * document. It holds no state of its own; the spool, the pool and the config are handed in.
  */
+
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type ConnectionError,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type pg from 'pg';
 import type { InletConfig } from '../engine/contract.js';
 import { InletError } from '../errors.js';
@@ -42,6 +50,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    clientErrorHandler,
+    // A path that does not decode (`/v1/files/%ff.csv`) is refused before routing: in the API's error shape too.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.statusCode ?? 400;
+      const code = error.code === 'FST_ERR_BAD_URL' ? 'invalid_url' : errorCode(error, status);
+      if (request.url.startsWith('/v1/files')) options.metrics.upload(uploadOutcome(status, code));
+      const message =
+        error.code === 'FST_ERR_BAD_URL'
+          ? `${error.message}: percent-encode the path as UTF-8.`
+          : status >= 500
+            ? 'Internal error; the server log has details.'
+            : error.message;
+      void (reply as FastifyReply).code(status).send({ error: { code, message } });
+    },
   });
   const { logger, metrics } = options;
   const isAccepting = options.isAccepting ?? (() => true);
@@ -51,11 +73,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const status = httpStatusOf(error);
     const code = errorCode(error, status);
     if (request.url.startsWith('/v1/files')) metrics.upload(uploadOutcome(status, code));
-    if (status >= 500) logger.error('request failed', { method: request.method, url: request.url, error });
+    if (status >= 500 && status !== 503)
+      logger.error('request failed', { method: request.method, url: request.url, error });
+    else if (status === 503)
+      logger.warn('request refused: unavailable', { method: request.method, url: request.url, code });
     else logger.debug('request refused', { method: request.method, url: request.url, status, code });
     if (error instanceof HttpError) reply.headers(error.headers);
-    // A body nobody will read would otherwise keep the socket busy: close it after answering.
-    if (status === 413 || (status === 400 && code === 'body_failed')) reply.header('connection', 'close');
+    // A body nobody will read keeps the socket (and a graceful close) waiting: close it after answering.
+    if (!request.raw.complete) reply.header('connection', 'close');
     const message =
       status >= 500 && !(error instanceof InletError)
         ? 'Internal error; the server log has details.'
@@ -115,6 +140,35 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     );
   });
   return app;
+}
+
+/**
+ * Errors Node's HTTP parser raises before a route sees the request (a body cut short of its
+ * Content-Length, malformed headers) are answered in the API's own error shape too, then the
+ * socket is closed, as Fastify's default handler does.
+ */
+function clientErrorHandler(error: ConnectionError, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'The request was not received in time.']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'The request headers are too large.']
+        : error.code === 'HPE_INVALID_EOF_STATE'
+          ? [
+              400,
+              'body_failed',
+              'The connection ended before the body did (fewer bytes than Content-Length); nothing was stored, send it again.',
+            ]
+          : [400, 'bad_request', `The request is not valid HTTP/1.1 (${error.code}).`];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 function errorCode(error: Error, status: number): string {

@@ -120,8 +120,12 @@ export async function startUploadService(options: UploadServiceOptions): Promise
       stopping ??= (async () => {
         accepting = false;
         clearInterval(sweeper);
-        // close() refuses new requests with 503 and waits for uploads already streaming to finish.
-        await app.close();
+        // close() refuses new requests with 503 and waits for uploads already streaming to finish; a client
+        // that stalls mid-upload gets cut off after the grace period, before its file was acknowledged.
+        const closed = app.close();
+        const grace = setTimeout(() => app.server.closeAllConnections(), options.shutdownGraceMs ?? 30_000);
+        await closed;
+        clearTimeout(grace);
         await workers.stop(options.shutdownGraceMs ?? 30_000);
         logger.info('upload service stopped');
       })();

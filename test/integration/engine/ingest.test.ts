@@ -243,6 +243,45 @@ describe.each([
       expect(await ledger(pipeline)).toHaveLength(1);
     });
 
+    it('returns the recorded verdict when a front door hands the same ingestion id over again', async () => {
+      const pipeline = await freshPipeline();
+      const ingestionId = '01a2140d-0000-7000-8000-000000000001'.replace(
+        '0001',
+        String(tableCounter).padStart(4, '0'),
+      );
+      const first = await run(memorySource('resumed.csv', GOOD), pipeline, { ingestionId });
+      expect(first).toMatchObject({ status: 'loaded', ingestionId, rowsLoaded: 3 });
+      // A worker resuming after a crash past COMMIT: the same id, the same bytes. It must not turn the
+      // loaded row into a duplicate of itself.
+      const again = await run(memorySource('resumed.csv', GOOD), pipeline, { ingestionId });
+      expect(again).toMatchObject({ status: 'loaded', ingestionId, rowsLoaded: 3 });
+      expect((await ledger(pipeline)).map((r) => [r.id, r.status])).toEqual([[ingestionId, 'loaded']]);
+      expect(await rows(pipeline)).toHaveLength(3);
+    });
+
+    it('stops promptly when aborted mid-COPY, loads nothing and frees its connection', async () => {
+      const pipeline = await freshPipeline();
+      const body = HEADER + Array.from({ length: 50_000 }, (_, i) => `${i},2024-01-01,c,1,t\n`).join('');
+      const controller = new AbortController();
+      let rowsSeen = 0;
+      const result = await run(
+        memorySource('aborted.csv', body, { chunkSize: 16 * 1024, chunkDelayMs: 1 }),
+        pipeline,
+        {
+          signal: controller.signal,
+          onProgress: (progress) => {
+            rowsSeen = progress.rows;
+            if (rowsSeen > 1000) controller.abort(new Error('the server is stopping'));
+          },
+        },
+      );
+      expect(rowsSeen).toBeGreaterThan(1000);
+      expect(result.status).toBe('failed');
+      expect(await rows(pipeline)).toEqual([]);
+      // Every connection is back: a COPY left open would hold one forever.
+      expect(pool.totalCount - pool.idleCount).toBe(0);
+    });
+
     it('validates without committing in a dry run', async () => {
       const pipeline = await freshPipeline();
       const result = await run(memorySource('dry.csv', GOOD), pipeline, { dryRun: true });

@@ -1,4 +1,18 @@
+/**
+ * The upload API end to end: real HTTP (fetch, and node:http / node:net where a client must misbehave),
+ * a real spool on disk and a real PostgreSQL database for this file. Nothing is mocked.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UploadService } from '../../../src/server/service.js';
+import { createToken, revokeToken } from '../../../src/server/tokens.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
 import { api, type RunningService, runService, uploadConfig } from '../../harness/upload-service.js';
 
@@ -15,6 +29,229 @@ afterAll(async () => {
   await running?.stop();
   await db?.drop();
 });
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------------------
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const SPOOL_STATES = ['tmp', 'incoming', 'processing', 'done', 'failed'] as const;
+
+interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+interface AcceptedBody {
+  ingestionId: string;
+  status: string;
+  pipeline: string;
+  bytes: number;
+  replayed: boolean;
+}
+
+interface IngestionBody {
+  id: string;
+  pipeline: string;
+  source: string;
+  status: string;
+  rowsLoaded: number;
+  rowsRejected: number;
+  error?: { code: string; message: string };
+}
+
+/** Polls `check` until it returns a value other than undefined; bounded in attempts and time. */
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; attempt < 1000 && Date.now() < deadline; attempt++) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await sleep(50);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** The ingestion once it reached a verdict (not queued, not processing). */
+async function waitForStatus(service: UploadService, id: string): Promise<IngestionBody> {
+  return until(`ingestion ${id} to finish`, async () => {
+    const response = await api(service, `/v1/ingestions/${id}`);
+    if (response.status !== 200) return undefined;
+    const body = (await response.json()) as IngestionBody;
+    return body.status === 'queued' || body.status === 'processing' ? undefined : body;
+  });
+}
+
+function put(
+  service: UploadService,
+  name: string,
+  body: RequestInit['body'],
+  init: RequestInit & { token?: string | null } = {},
+): Promise<Response> {
+  return api(service, `/v1/files/${name}`, { method: 'PUT', body, ...init });
+}
+
+async function accepted(response: Response): Promise<AcceptedBody> {
+  const text = await response.text();
+  expect(response.status, text).toBe(202);
+  return JSON.parse(text) as AcceptedBody;
+}
+
+async function refused(response: Response, status: number, code: string): Promise<ErrorBody['error']> {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  const body = JSON.parse(text) as ErrorBody;
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe('string');
+  expect(body.error.message.length).toBeGreaterThan(0);
+  return body.error;
+}
+
+/** Every path under the spool directory, relative to it, sorted. */
+async function spoolTree(spoolDir: string): Promise<string[]> {
+  const all = await readdir(spoolDir, { recursive: true });
+  return all.map((p) => p.split(path.sep).join('/')).sort();
+}
+
+/** The entry ids in each spool state. */
+async function spoolEntries(spoolDir: string): Promise<Record<(typeof SPOOL_STATES)[number], string[]>> {
+  const result = {} as Record<(typeof SPOOL_STATES)[number], string[]>;
+  for (const state of SPOOL_STATES) result[state] = (await readdir(path.join(spoolDir, state))).sort();
+  return result;
+}
+
+/** All entry ids in any state: a refused upload must not add one. */
+async function allEntryIds(spoolDir: string): Promise<string[]> {
+  const entries = await spoolEntries(spoolDir);
+  return SPOOL_STATES.flatMap((state) => entries[state]).sort();
+}
+
+/** `inlet_uploads_total` by outcome, read from the service's own /metrics. */
+async function uploadOutcomes(service: UploadService): Promise<Record<string, number>> {
+  const text = await (await api(service, '/metrics')).text();
+  const counts: Record<string, number> = {};
+  for (const match of text.matchAll(/^inlet_uploads_total\{outcome="([a-z_]+)"\} (\d+)$/gm)) {
+    counts[match[1] as string] = Number(match[2]);
+  }
+  return counts;
+}
+
+async function ledgerCount(): Promise<number> {
+  const { rows } = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM inlet.ingestions');
+  return Number(rows[0]?.n);
+}
+
+/** Runs `act` and asserts it left no trace: no spool entry in any state, no ledger row. */
+async function expectNothingStored(spoolDir: string, act: () => Promise<void>): Promise<void> {
+  const idsBefore = await allEntryIds(spoolDir);
+  const rowsBefore = await ledgerCount();
+  await act();
+  // Give anything still being written a moment to show up (or be cleaned up).
+  await sleep(100);
+  expect(await allEntryIds(spoolDir)).toEqual(idsBefore);
+  expect(await ledgerCount()).toBe(rowsBefore);
+}
+
+/** Resolves once tmp/ and incoming/ are empty (bounded); returns what was left at the end. */
+async function pendingSettled(spoolDir: string, timeoutMs = 3000): Promise<{ tmp: string[]; incoming: string[] }> {
+  const deadline = Date.now() + timeoutMs;
+  let entries = await spoolEntries(spoolDir);
+  while ((entries.tmp.length > 0 || entries.incoming.length > 0) && Date.now() < deadline) {
+    await sleep(50);
+    entries = await spoolEntries(spoolDir);
+  }
+  return { tmp: entries.tmp, incoming: entries.incoming };
+}
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+}
+
+/** Reads a node:http response to its end. */
+function readResponse(response: http.IncomingMessage): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () =>
+      resolve({
+        status: response.statusCode ?? 0,
+        headers: response.headers,
+        text: Buffer.concat(chunks).toString('utf8'),
+      }),
+    );
+    response.on('error', reject);
+  });
+}
+
+function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A request through node:http, which sends the path exactly as given (fetch would resolve `../` and
+ * `%2e%2e` segments before sending). The body is sent whole; `response` never rejects on a write error
+ * of a body the server chose not to read.
+ */
+function rawRequest(
+  service: UploadService,
+  options: { method: string; path: string; headers?: http.OutgoingHttpHeaders; body?: Buffer | string },
+): Promise<RawResponse> {
+  return withTimeout(
+    `answer to ${options.method} ${options.path}`,
+    new Promise<RawResponse>((resolve, reject) => {
+      const request = http.request({
+        host: '127.0.0.1',
+        port: service.port,
+        method: options.method,
+        path: options.path,
+        headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}`, ...options.headers },
+      });
+      request.on('response', (response) => readResponse(response).then(resolve, reject));
+      request.on('error', reject);
+      request.end(options.body);
+    }),
+  );
+}
+
+const BOOTSTRAP_TOKEN = 'test-bootstrap-token';
+
+/** A deterministic pseudo-random byte generator (xorshift32), so "random bytes" tests never flake. */
+function pseudoRandomBytes(count: number, seed: number): Buffer {
+  const bytes = Buffer.alloc(count);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < count; i++) {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    bytes[i] = state & 0xff;
+  }
+  return bytes;
+}
+
+const md5Base64 = (bytes: string | Buffer) => createHash('md5').update(bytes).digest('base64');
+const sha256Base64 = (bytes: string | Buffer) => createHash('sha256').update(bytes).digest('base64');
+
+async function orderRows(ids: number[]): Promise<{ id: string; amount: string | null; note: string | null }[]> {
+  // The engine creates the table with the first load; run alone, a test may come before that.
+  const table = await db.pool.query<{ t: string | null }>(`SELECT to_regclass('up.orders')::text AS t`);
+  if (table.rows[0]?.t === null) return [];
+  const { rows } = await db.pool.query<{ id: string; amount: string | null; note: string | null }>(
+    'SELECT id::text, amount::text, note FROM up.orders WHERE id = ANY($1) ORDER BY id',
+    [ids],
+  );
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The basic path
+// ---------------------------------------------------------------------------------------------------------
 
 describe('PUT /v1/files/{name}', () => {
   it('answers 202 with the ingestion id, and the rows follow', async () => {
@@ -40,6 +277,500 @@ describe('PUT /v1/files/{name}', () => {
       source: 'upload:///orders/first.csv',
       rowsLoaded: 2,
       rowsRejected: 0,
+    });
+  });
+
+  it('answers with a Location header naming the status route, and the ingestion id is the spool id', async () => {
+    const response = await put(running.service, 'orders/located.csv', 'id,amount,note\n3,1,c\n');
+    const body = await accepted(response);
+    expect(body.ingestionId).toMatch(UUID_V7);
+    expect(response.headers.get('location')).toBe(`/v1/ingestions/${body.ingestionId}`);
+    expect(await waitForStatus(running.service, body.ingestionId)).toMatchObject({ status: 'loaded', rowsLoaded: 1 });
+    const entries = await spoolEntries(running.spoolDir);
+    expect(entries.done).toContain(body.ingestionId);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// 1. Authentication and scopes (B14)
+// ---------------------------------------------------------------------------------------------------------
+
+describe('authentication (B14)', () => {
+  const csv = 'id,amount,note\n100,1,auth\n';
+
+  it('refuses a request without a token: 401, WWW-Authenticate, missing_token', async () => {
+    await expectNothingStored(running.spoolDir, async () => {
+      const response = await put(running.service, 'orders/auth-missing.csv', csv, { token: null });
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="inlet"');
+      await refused(response, 401, 'missing_token');
+    });
+  });
+
+  it('refuses malformed and unknown tokens with 401 invalid_token', async () => {
+    const malformed = await api(running.service, '/v1/ingestions', { token: 'not-a-token' });
+    expect(malformed.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    await refused(malformed, 401, 'invalid_token');
+
+    const unknown = await api(running.service, '/v1/ingestions', { token: `inlet_${'A'.repeat(43)}` });
+    expect(unknown.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    const error = await refused(unknown, 401, 'invalid_token');
+    expect(error.message).toContain('not one this server knows');
+
+    // Another scheme is not a bearer token.
+    const basic = await api(running.service, '/v1/ingestions', {
+      token: null,
+      headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+    });
+    await refused(basic, 401, 'invalid_token');
+  });
+
+  it('refuses a revoked token with 401 revoked_token, though it worked before', async () => {
+    const token = await createToken(db.pool, { name: 'to-be-revoked' });
+    expect((await api(running.service, '/v1/ingestions', { token: token.token })).status).toBe(200);
+    await revokeToken(db.pool, token.id);
+    await expectNothingStored(running.spoolDir, async () => {
+      const response = await put(running.service, 'orders/auth-revoked.csv', csv, { token: token.token });
+      expect(response.headers.get('www-authenticate')).toContain('error_description="revoked_token"');
+      const error = await refused(response, 401, 'revoked_token');
+      expect(error.message).toContain('to-be-revoked');
+    });
+  });
+
+  it('refuses an expired token with 401 expired_token', async () => {
+    const token = await createToken(db.pool, { name: 'short-lived', expiresAt: new Date(Date.now() + 3600_000) });
+    expect((await api(running.service, '/v1/ingestions', { token: token.token })).status).toBe(200);
+    await db.pool.query(
+      `UPDATE inlet.api_tokens SET expires_at = now() - interval '1 minute' WHERE id = $1`,
+      [token.id],
+    );
+    await expectNothingStored(running.spoolDir, async () => {
+      const response = await put(running.service, 'orders/auth-expired.csv', csv, { token: token.token });
+      expect(response.headers.get('www-authenticate')).toContain('error_description="expired_token"');
+      await refused(response, 401, 'expired_token');
+    });
+  });
+
+  it('refuses a token scoped to another pipeline with 403 forbidden_pipeline, and accepts its own', async () => {
+    const events = await createToken(db.pool, { name: 'events-only', pipelines: ['events'] });
+    await expectNothingStored(running.spoolDir, async () => {
+      const response = await put(running.service, 'orders/auth-scoped.csv', csv, { token: events.token });
+      const error = await refused(response, 403, 'forbidden_pipeline');
+      expect(error.message).toContain('events-only');
+      expect(error.message).toContain('"orders"');
+    });
+    // ?pipeline= cannot route around the scope either.
+    const forced = await put(running.service, 'events/forced.ndjson?pipeline=orders', csv, { token: events.token });
+    await refused(forced, 403, 'forbidden_pipeline');
+
+    const own = await put(running.service, 'events/auth-scoped.ndjson', '{"kind":"scoped","at":null}\n', {
+      token: events.token,
+    });
+    const body = await accepted(own);
+    expect(body.pipeline).toBe('events');
+    expect(await waitForStatus(running.service, body.ingestionId)).toMatchObject({
+      status: 'loaded',
+      rowsLoaded: 1,
+    });
+    const { rows } = await db.pool.query(`SELECT kind FROM up.events WHERE kind = 'scoped'`);
+    expect(rows).toEqual([{ kind: 'scoped' }]);
+  });
+
+  it('serves /healthz without a token', async () => {
+    const response = await api(running.service, '/healthz', { token: null });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { status: string; database: string; accepting: boolean; spool: unknown };
+    expect(body).toMatchObject({ status: 'ok', database: 'ok', accepting: true });
+    expect(body.spool).toMatchObject({ incoming: expect.any(Number), done: expect.any(Number) });
+  });
+
+  it('requires a token for /metrics, /v1/openapi.json and the status routes', async () => {
+    for (const route of ['/metrics', '/v1/openapi.json', '/v1/ingestions', `/v1/ingestions/${randomUUID()}`]) {
+      const response = await api(running.service, route, { token: null });
+      expect(response.headers.get('www-authenticate'), route).toBe('Bearer realm="inlet"');
+      await refused(response, 401, 'missing_token');
+    }
+    const openapi = await api(running.service, '/v1/openapi.json');
+    expect(openapi.status).toBe(200);
+    const doc = (await openapi.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/files', '/v1/ingestions']));
+    const metrics = await api(running.service, '/metrics');
+    expect(metrics.status).toBe(200);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// 2. The size limit (B2)
+// ---------------------------------------------------------------------------------------------------------
+
+describe('the size limit (B2)', () => {
+  const LIMIT = 1000;
+  let small: RunningService;
+
+  beforeAll(async () => {
+    small = await runService(db, uploadConfig('up'), { maxUploadBytes: LIMIT });
+  });
+
+  afterAll(async () => {
+    await small?.stop();
+  });
+
+  /** Opens a PUT and sends only its head; the body is written by the test, or never. */
+  function openPut(name: string, headers: http.OutgoingHttpHeaders) {
+    const errors: Error[] = [];
+    const request = http.request({
+      host: '127.0.0.1',
+      port: small.service.port,
+      method: 'PUT',
+      path: `/v1/files/${name}`,
+      headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}`, 'content-type': 'text/csv', ...headers },
+    });
+    // Writing into a socket the server closed after answering is expected here, not a failure.
+    request.on('error', (error) => errors.push(error));
+    const response = new Promise<RawResponse>((resolve, reject) => {
+      request.on('response', (message) => readResponse(message).then(resolve, reject));
+    });
+    let answered = false;
+    void response.then(() => {
+      answered = true;
+    });
+    return { request, response, errors, isAnswered: () => answered };
+  }
+
+  it('answers 413 to a declared Content-Length one byte over the limit before any of the body is sent', async () => {
+    await expectNothingStored(small.spoolDir, async () => {
+      const { request, response } = openPut('orders/too-big.csv', { 'content-length': String(LIMIT + 1) });
+      request.flushHeaders();
+      // Not a byte of the body has been written: the answer must come anyway.
+      const answer = await withTimeout('413 before the body', response, 5000);
+      expect(request.writableEnded).toBe(false);
+      expect(answer.status).toBe(413);
+      expect(answer.headers.connection).toBe('close');
+      const body = JSON.parse(answer.text) as ErrorBody;
+      expect(body.error.code).toBe('too_large');
+      expect(body.error.message).toContain(`${LIMIT + 1} bytes`);
+      expect(body.error.message).toContain(`${LIMIT} bytes`);
+      request.destroy();
+    });
+    expect(await spoolTree(small.spoolDir)).toEqual([...SPOOL_STATES].sort());
+  });
+
+  it('accepts a body of exactly the limit', async () => {
+    const header = 'id,amount,note\n';
+    const row = '400,1,';
+    const body = `${header}${row}${'x'.repeat(LIMIT - header.length - row.length - 1)}\n`;
+    expect(Buffer.byteLength(body)).toBe(LIMIT);
+    const answer = await accepted(await put(small.service, 'orders/exactly-limit.csv', body));
+    expect(answer.bytes).toBe(LIMIT);
+    expect(await waitForStatus(small.service, answer.ingestionId)).toMatchObject({ status: 'loaded', rowsLoaded: 1 });
+  });
+
+  it('answers 413 to a chunked body that grows past the limit, without waiting for its end', async () => {
+    const idsBefore = await allEntryIds(small.spoolDir);
+    const { request, response, isAnswered } = openPut('orders/chunked-too-big.csv', {
+      'transfer-encoding': 'chunked',
+    });
+    request.write('id,amount,note\n');
+    let sent = 0;
+    // At most 64 KiB, 1 KiB at a time; the body is never ended, so only the limit can produce the answer.
+    for (let i = 0; i < 64 && !isAnswered(); i++) {
+      const line = `${500 + i},1,${'y'.repeat(1000)}\n`;
+      request.write(line);
+      sent += line.length;
+      await sleep(10);
+    }
+    const answer = await withTimeout('413 for the chunked body', response, 5000);
+    expect(request.writableEnded).toBe(false);
+    expect(sent).toBeLessThan(64 * 1000);
+    expect(answer.status).toBe(413);
+    expect((JSON.parse(answer.text) as ErrorBody).error.code).toBe('too_large');
+    request.destroy();
+    expect(await pendingSettled(small.spoolDir)).toEqual({ tmp: [], incoming: [] });
+    expect(await allEntryIds(small.spoolDir)).toEqual(idsBefore);
+  });
+
+  it('answers 413 to a chunked body over the limit that ends', async () => {
+    await expectNothingStored(small.spoolDir, async () => {
+      const rows = Array.from({ length: 20 }, (_, i) => `${600 + i},1,${'z'.repeat(60)}\n`).join('');
+      const response = await rawRequest(small.service, {
+        method: 'PUT',
+        path: '/v1/files/orders/chunked-ended.csv',
+        headers: { 'transfer-encoding': 'chunked', 'content-type': 'text/csv' },
+        body: `id,amount,note\n${rows}`,
+      });
+      expect(response.status).toBe(413);
+      expect((JSON.parse(response.text) as ErrorBody).error.code).toBe('too_large');
+    });
+  });
+
+  it('answers 413 to a multipart file over the limit', async () => {
+    await expectNothingStored(small.spoolDir, async () => {
+      const rows = Array.from({ length: 300 }, (_, i) => `${700 + i},1,${'m'.repeat(60)}\n`).join('');
+      const form = new FormData();
+      form.append('file', new Blob([`id,amount,note\n${rows}`], { type: 'text/csv' }), 'orders-multipart-big.csv');
+      const response = await api(small.service, '/v1/files', { method: 'POST', body: form });
+      await refused(response, 413, 'too_large');
+    });
+  });
+
+  it('answers 413 to a multipart request whose declared length is far over the limit', async () => {
+    await expectNothingStored(small.spoolDir, async () => {
+      const post = http.request({
+        host: '127.0.0.1',
+        port: small.service.port,
+        method: 'POST',
+        path: '/v1/files',
+        headers: {
+          authorization: `Bearer ${BOOTSTRAP_TOKEN}`,
+          'content-type': 'multipart/form-data; boundary=xyz',
+          'content-length': String(10 * 1024 * 1024),
+        },
+      });
+      post.on('error', () => undefined);
+      const answer = new Promise<RawResponse>((resolve, reject) =>
+        post.on('response', (message) => readResponse(message).then(resolve, reject)),
+      );
+      post.flushHeaders();
+      const result = await withTimeout('413 for the multipart head', answer, 5000);
+      expect(result.status).toBe(413);
+      post.destroy();
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// 3. A Content-Length that lies (B3)
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Speaks HTTP over a plain socket: writes `head` and `body`, then half-closes (FIN) and collects whatever
+ * the server answers until it closes the socket (bounded in time).
+ */
+function rawSocket(
+  service: UploadService,
+  head: string,
+  body: string,
+  timeoutMs = 5000,
+): Promise<{ response: string; closedByServer: boolean }> {
+  return new Promise((resolve) => {
+    const socket = net.connect(service.port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let done = false;
+    const finish = (closedByServer: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ response: Buffer.concat(chunks).toString('utf8'), closedByServer });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('close', () => finish(true));
+    socket.on('error', () => finish(true));
+    socket.on('connect', () => {
+      socket.write(head);
+      socket.end(body);
+    });
+  });
+}
+
+describe('a Content-Length that lies (B3)', () => {
+  it('stores nothing when the body ends before the declared length', async () => {
+    const idsBefore = await allEntryIds(running.spoolDir);
+    const rowsBefore = await ledgerCount();
+    const failedBefore = (await uploadOutcomes(running.service)).bad_request ?? 0;
+    const body = `id,amount,note\n800,1,${'l'.repeat(100 - 'id,amount,note\n800,1,'.length - 1)}\n`;
+    expect(body.length).toBe(100);
+    const { response, closedByServer } = await rawSocket(
+      running.service,
+      'PUT /v1/files/orders/lying-length.csv HTTP/1.1\r\n' +
+        'Host: 127.0.0.1\r\n' +
+        `Authorization: Bearer ${BOOTSTRAP_TOKEN}\r\n` +
+        'Content-Type: text/csv\r\n' +
+        'Content-Length: 5000\r\n\r\n',
+      body,
+    );
+    // What happens: the client half-closes (FIN) after 100 of the 5000 declared bytes. Node's HTTP parser
+    // reports the early end (HPE_INVALID_EOF_STATE) and the app's client-error handler answers
+    // 400 `body_failed` in the API's JSON error shape and closes the socket; at the same time the request
+    // stream is aborted, so the spool's receive fails and its staging directory in tmp/ is removed.
+    // There is never a 202, and no entry is published to incoming/ or written to the ledger.
+    expect(closedByServer).toBe(true);
+    expect(response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(response).toMatch(/\r\ncontent-type: application\/json/i);
+    const json = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as ErrorBody;
+    expect(json.error.code).toBe('body_failed');
+    expect(json.error.message).toContain('Content-Length');
+    // The route still sees the aborted body after the socket is gone; once it has counted the failed
+    // upload, its staging directory has been removed.
+    await until('the aborted upload to be counted', async () =>
+      ((await uploadOutcomes(running.service)).bad_request ?? 0) > failedBefore ? true : undefined,
+    );
+    expect(await pendingSettled(running.spoolDir)).toEqual({ tmp: [], incoming: [] });
+    expect(await allEntryIds(running.spoolDir)).toEqual(idsBefore);
+    expect(await ledgerCount()).toBe(rowsBefore);
+    expect(await orderRows([800])).toEqual([]);
+  });
+
+  it('answers a request that is not valid HTTP with a JSON 400 too', async () => {
+    const { response } = await rawSocket(running.service, 'GET /healthz HTTP/1.1\r\nBad Header Line\r\n\r\n', '');
+    expect(response).toMatch(/^HTTP\/1\.1 400 /);
+    const json = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as ErrorBody;
+    expect(json.error.code).toBe('bad_request');
+  });
+
+  it('keeps serving after a lying client: the next upload is accepted', async () => {
+    const answer = await accepted(await put(running.service, 'orders/after-lie.csv', 'id,amount,note\n801,2,ok\n'));
+    expect(await waitForStatus(running.service, answer.ingestionId)).toMatchObject({ status: 'loaded' });
+    expect(await orderRows([801])).toEqual([{ id: '801', amount: '2.00', note: 'ok' }]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// 5. Hostile file names (B5)
+// ---------------------------------------------------------------------------------------------------------
+
+describe('hostile file names (B5)', () => {
+  const tag = randomUUID().slice(0, 8);
+  const SPOOL_PATH = new RegExp(
+    `^(${SPOOL_STATES.join('|')})(/[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}(/(data|meta\\.json))?)?$`,
+  );
+
+  /** What is sent after /v1/files/, the name the server must take from it, and its ledger URI. */
+  const cases: { path: string; name: string; uri: string }[] = [
+    {
+      path: `orders/..%2f..%2fetc%2fpasswd-${tag}.csv?pipeline=orders`,
+      name: `orders/../../etc/passwd-${tag}.csv`,
+      uri: `upload:///orders/../../etc/passwd-${tag}.csv`,
+    },
+    {
+      path: `orders/../../../../tmp/evil-${tag}.csv?pipeline=orders`,
+      name: `orders/../../../../tmp/evil-${tag}.csv`,
+      uri: `upload:///orders/../../../../tmp/evil-${tag}.csv`,
+    },
+    {
+      path: `..%2F..%2F..%2Fescape-${tag}.csv?pipeline=orders`,
+      name: `../../../escape-${tag}.csv`,
+      uri: `upload:///../../../escape-${tag}.csv`,
+    },
+    {
+      path: `..%5c..%5cwin-${tag}.csv?pipeline=orders`,
+      name: `..\\..\\win-${tag}.csv`,
+      uri: `upload:///..%5C..%5Cwin-${tag}.csv`,
+    },
+    {
+      path: `orders/nul%00byte-${tag}.csv`,
+      name: `orders/nul\u0000byte-${tag}.csv`,
+      uri: `upload:///orders/nul%00byte-${tag}.csv`,
+    },
+    {
+      path: `orders/${'a'.repeat(300)}.csv`,
+      name: `orders/${'a'.repeat(300)}.csv`,
+      uri: `upload:///orders/${'a'.repeat(300)}.csv`,
+    },
+    {
+      path: `orders/sp%20ace%3F%23%E2%82%AC-${tag}.csv`,
+      name: `orders/sp ace?#€-${tag}.csv`,
+      uri: `upload:///orders/sp%20ace%3F%23%E2%82%AC-${tag}.csv`,
+    },
+    { path: 'CON?pipeline=orders', name: 'CON', uri: 'upload:///CON' },
+    { path: 'NUL.csv?pipeline=orders', name: 'NUL.csv', uri: 'upload:///NUL.csv' },
+    { path: '%2e%2e?pipeline=orders', name: '..', uri: 'upload:///..' },
+    { path: '.?pipeline=orders', name: '.', uri: 'upload:///.' },
+    { path: '...?pipeline=orders', name: '...', uri: 'upload:///...' },
+  ];
+
+  it('stores every name under a server-generated path inside the spool, and keeps the name in the ledger', async () => {
+    const idsBefore = new Set(await allEntryIds(running.spoolDir));
+    const accepted: { id: string; name: string; uri: string; row: number }[] = [];
+    for (const [i, c] of cases.entries()) {
+      const row = 2000 + i;
+      const response = await rawRequest(running.service, {
+        method: 'PUT',
+        path: `/v1/files/${c.path}`,
+        headers: { 'content-type': 'text/csv' },
+        body: `id,amount,note\n${row},1,b5\n`,
+      });
+      expect(response.status, `${c.path}: ${response.text}`).toBe(202);
+      const body = JSON.parse(response.text) as AcceptedBody;
+      expect(body.ingestionId).toMatch(UUID_V7);
+      accepted.push({ id: body.ingestionId, name: c.name, uri: c.uri, row });
+    }
+
+    for (const a of accepted) {
+      const ingestion = await waitForStatus(running.service, a.id);
+      expect(ingestion, JSON.stringify(a.name)).toMatchObject({ status: 'loaded', rowsLoaded: 1, source: a.uri });
+      const { rows } = await db.pool.query<{ source_uri: string }>(
+        'SELECT source_uri FROM inlet.ingestions WHERE id = $1',
+        [a.id],
+      );
+      expect(rows).toEqual([{ source_uri: a.uri }]);
+      // The client's name is kept verbatim in the sidecar, never as a path.
+      const meta = JSON.parse(await readFile(path.join(running.spoolDir, 'done', a.id, 'meta.json'), 'utf8')) as {
+        name: string;
+      };
+      expect(meta.name).toBe(a.name);
+    }
+    expect((await orderRows(accepted.map((a) => a.row))).length).toBe(accepted.length);
+
+    // Nothing in the spool is named by the client: states, UUIDv7 entry directories, `data` and `meta.json`.
+    const tree = await spoolTree(running.spoolDir);
+    expect(tree.filter((p) => !SPOOL_PATH.test(p))).toEqual([]);
+    const newIds = (await allEntryIds(running.spoolDir)).filter((id) => !idsBefore.has(id));
+    expect(newIds.sort()).toEqual(accepted.map((a) => a.id).sort());
+
+    // And nothing was written where a traversal would have led.
+    const bases = [running.spoolDir, ...SPOOL_STATES.map((s) => path.join(running.spoolDir, s)), process.cwd()];
+    for (const a of accepted.filter((x) => x.name.includes(tag))) {
+      for (const base of bases) expect(existsSync(path.resolve(base, a.name)), `${base} + ${a.name}`).toBe(false);
+    }
+    expect(existsSync(`/tmp/evil-${tag}.csv`)).toBe(false);
+    expect(existsSync(`/etc/passwd-${tag}.csv`)).toBe(false);
+    expect(existsSync(path.resolve(running.spoolDir, '..', `escape-${tag}.csv`))).toBe(false);
+  });
+
+  it('refuses names it cannot take with a clear 4xx and stores nothing', async () => {
+    await expectNothingStored(running.spoolDir, async () => {
+      const long = await rawRequest(running.service, {
+        method: 'PUT',
+        path: `/v1/files/orders/${'b'.repeat(1100)}.csv`,
+        headers: { 'content-type': 'text/csv' },
+        body: 'id,amount,note\n2100,1,x\n',
+      });
+      expect(long.status).toBe(400);
+      expect(JSON.parse(long.text)).toMatchObject({ error: { code: 'invalid_name' } });
+      expect((JSON.parse(long.text) as ErrorBody).error.message).toContain('1024 bytes');
+
+      // Percent-encoding that is not UTF-8 cannot be a name: refused in the API's error shape.
+      const badEncoding = await rawRequest(running.service, {
+        method: 'PUT',
+        path: '/v1/files/orders/%ff.csv',
+        headers: { 'content-type': 'text/csv' },
+        body: 'id,amount,note\n2101,1,x\n',
+      });
+      expect(badEncoding.status).toBe(400);
+      expect(JSON.parse(badEncoding.text)).toMatchObject({ error: { code: 'invalid_url' } });
+
+      // `orders/../x.csv` leaves the orders/ folder, so orders/** does not claim it.
+      const dotted = await rawRequest(running.service, {
+        method: 'PUT',
+        path: '/v1/files/orders/%2e%2e/x.csv',
+        headers: { 'content-type': 'text/csv' },
+        body: 'id,amount,note\n2102,1,x\n',
+      });
+      expect(dotted.status).toBe(422);
+      expect(JSON.parse(dotted.text)).toMatchObject({ error: { code: 'no_pipeline' } });
+
+      for (const empty of ['/v1/files/', '/v1/files/orders/']) {
+        const response = await rawRequest(running.service, {
+          method: 'PUT',
+          path: empty,
+          headers: { 'content-type': 'text/csv' },
+          body: 'id,amount,note\n2103,1,x\n',
+        });
+        expect(response.status, empty).toBe(400);
+        expect(JSON.parse(response.text), empty).toMatchObject({ error: { code: 'invalid_name' } });
+      }
     });
   });
 });

@@ -1,0 +1,477 @@
+/**
+ * The upload service's section of `npm run bench` (alone: `BENCH_ONLY=server npm run bench`). Each figure
+ * stands beside a reference measured in the same run:
+ *  - latency: small CSV files sent one at a time with PUT /v1/files/{name}, from the client's 202 to the
+ *    worker's commit (the service's onFinished, which fires after the ledger commit and the spool move),
+ *    beside ingest() called directly on the same kind of file;
+ *  - acceptance: 202s per second from 50 keep-alive clients, beside a bare node:http server that only makes
+ *    each upload durable (write, fsync, rename, fsync the directory) and answers 201;
+ *  - drain: rows committed per second from the first upload to the last commit, beside ingest() called
+ *    directly by as many concurrent callers as the service has workers.
+ * BENCH_SERVER_FILES (default 200) and BENCH_SERVER_UPLOADS (default 2,000) set the counts. The service runs
+ * with the production defaults of `inlet serve` (workers, pool size), except the per-token rate limit, which
+ * would refuse the bench's single token after 600 uploads a minute. Loopback only; every loop is bounded
+ * and every wait has a deadline.
+ */
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { poolSizeFor } from '../src/cli/commands/serve.js';
+import { parseConfig } from '../src/config/load.js';
+import { createPool } from '../src/db/connect.js';
+import type { Pipeline } from '../src/engine/contract.js';
+import { ingest } from '../src/engine/ingest.js';
+import type { IngestResult, ObjectSource } from '../src/engine/types.js';
+import { startUploadService, type UploadService } from '../src/server/service.js';
+import { serverSettings } from '../src/server/settings.js';
+import { ORDERS_COLUMNS, orderRow } from './orders-data.js';
+import { tableRow } from './table.js';
+
+export interface ServerBenchOptions {
+  /** The database the service loads into. */
+  url: string;
+  /** A scratch directory; the spool and the bare server's files go under it. */
+  work: string;
+  /** Files sent one at a time for the latency figures; default BENCH_SERVER_FILES, else 200. */
+  files?: number;
+  /** Files sent by the concurrent clients; default BENCH_SERVER_UPLOADS, else 2,000. */
+  uploads?: number;
+}
+
+const ROWS_PER_FILE = 20;
+const CLIENTS = 50;
+/** Sent before the timed latency files: the first ones pay for CREATE TABLE and cold code paths. */
+const WARMUP_FILES = 5;
+const REQUEST_TIMEOUT_MS = 60_000;
+const COMMIT_TIMEOUT_MS = 60_000;
+const HEADER = 'order_id,placed_at,customer,amount,paid\n';
+const TOKEN = `bench-${Date.now().toString(36)}`;
+
+const fmt = (n: number, digits = 2) => n.toFixed(digits);
+const ms = (n: number) => `${fmt(n, 1)} ms`;
+const perSecond = (n: number) => `${Math.round(n).toLocaleString('en')} /s`;
+const rowsPerSecond = (n: number) => `${fmt(n / 1000, 1)} k rows/s`;
+
+/** Nearest-rank percentile: with fewer than 100 samples, p99 is the largest. */
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length)));
+  return sorted[rank - 1] as number;
+}
+
+function countFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new Error(`${name} must be a whole number >= 1, got "${raw}"`);
+  return value;
+}
+
+/**
+ * Row numbers for the files, unique per run: with DATABASE_URL the ledger outlives the run, and a file
+ * whose name and content were loaded before would end as a duplicate instead of being loaded.
+ */
+function rowNumbers(): () => number {
+  let next = (Date.now() % 1_000_000_000) * 1000;
+  return () => {
+    const first = next;
+    next += ROWS_PER_FILE;
+    return first;
+  };
+}
+
+function csvFile(first: number): Buffer {
+  let text = HEADER;
+  for (let i = first; i < first + ROWS_PER_FILE; i++) text += orderRow(i);
+  return Buffer.from(text);
+}
+
+function memorySource(name: string, bytes: Buffer): ObjectSource {
+  return {
+    uri: `memory://bench/${name}`,
+    name,
+    size: bytes.length,
+    open: async () => Readable.from([bytes], { objectMode: false }),
+  };
+}
+
+function expectLoaded(result: IngestResult, what: string): void {
+  if (result.status !== 'loaded' || result.rowsLoaded !== ROWS_PER_FILE) {
+    throw new Error(
+      `${what}: ${result.status} with ${result.rowsLoaded} rows${result.error ? `: ${result.error.message}` : ''}`,
+    );
+  }
+}
+
+/** When each ingestion the service finished was committed, by spool id (which is the ingestion id). */
+class Commits {
+  private readonly seen = new Map<string, { at: number; result: IngestResult }>();
+  private pending: { ids: Set<string>; resolve: () => void } | undefined;
+
+  record(id: string, result: IngestResult): void {
+    this.seen.set(id, { at: performance.now(), result });
+    const pending = this.pending;
+    if (pending?.ids.delete(id) && pending.ids.size === 0) pending.resolve();
+  }
+
+  /** The commit time of `id`, after checking it loaded every row. */
+  at(id: string): number {
+    const commit = this.seen.get(id);
+    if (commit === undefined) throw new Error(`upload ${id} has not finished`);
+    expectLoaded(commit.result, `upload ${id}`);
+    return commit.at;
+  }
+
+  /** Resolves once every id has finished; rejects after `timeoutMs`. */
+  async wait(ids: readonly string[], timeoutMs: number): Promise<void> {
+    const missing = new Set(ids.filter((id) => !this.seen.has(id)));
+    if (missing.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.pending = { ids: missing, resolve };
+        timer = setTimeout(
+          () =>
+            reject(new Error(`${missing.size} of ${ids.length} uploads not committed after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+    } finally {
+      clearTimeout(timer);
+      this.pending = undefined;
+    }
+  }
+}
+
+interface Reply {
+  status: number;
+  /** performance.now() when the status line and headers arrived. */
+  at: number;
+  body: string;
+}
+
+function put(agent: http.Agent, base: string, name: string, body: Buffer): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      new URL(`/v1/files/${name}`, base),
+      {
+        method: 'PUT',
+        agent,
+        timeout: REQUEST_TIMEOUT_MS,
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          'content-type': 'text/csv',
+          'content-length': body.length,
+        },
+      },
+      (response) => {
+        const at = performance.now();
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, at, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+function ingestionIdOf(reply: Reply): string {
+  if (reply.status !== 202) throw new Error(`upload answered ${reply.status}: ${reply.body}`);
+  return (JSON.parse(reply.body) as { ingestionId: string }).ingestionId;
+}
+
+interface Burst {
+  /** From the first request to the last answer. */
+  seconds: number;
+  startedAt: number;
+  lastAnswerAt: number;
+  accepted: number;
+  /** Inlet's ingestion ids, from the 202 bodies. */
+  ids: string[];
+  /** Answers other than the expected status, and transport errors, by kind. */
+  refused: Map<string, number>;
+}
+
+/** `bodies.length` uploads from CLIENTS keep-alive connections, each client sending its next file as soon as it has an answer. */
+async function burst(
+  base: string,
+  bodies: readonly Buffer[],
+  name: (i: number) => string,
+  expected: number,
+): Promise<Burst> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const ids: string[] = [];
+  const refused = new Map<string, number>();
+  let accepted = 0;
+  let next = 0;
+  let lastAnswerAt = 0;
+  const client = async () => {
+    while (next < bodies.length) {
+      const i = next++;
+      let kind: string;
+      try {
+        const reply = await put(agent, base, name(i), bodies[i] as Buffer);
+        lastAnswerAt = Math.max(lastAnswerAt, reply.at);
+        if (reply.status === expected) {
+          accepted++;
+          if (expected === 202) ids.push(ingestionIdOf(reply));
+          continue;
+        }
+        kind = String(reply.status);
+      } catch (error) {
+        kind = (error as NodeJS.ErrnoException).code ?? 'error';
+      }
+      refused.set(kind, (refused.get(kind) ?? 0) + 1);
+    }
+  };
+  const startedAt = performance.now();
+  try {
+    await Promise.all(Array.from({ length: CLIENTS }, client));
+  } finally {
+    agent.destroy();
+  }
+  return { seconds: (lastAnswerAt - startedAt) / 1000, startedAt, lastAnswerAt, accepted, ids, refused };
+}
+
+/**
+ * The floor for a durable upload: per request, stream the body into a new file, fsync it, rename it into
+ * place, fsync the directory, answer 201. No routing, authentication, hashing or ledger.
+ */
+async function startBareServer(dir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const staging = join(dir, 'tmp');
+  const done = join(dir, 'done');
+  await mkdir(staging, { recursive: true });
+  await mkdir(done, { recursive: true });
+  let sequence = 0;
+  const store = async (request: http.IncomingMessage) => {
+    const name = String(++sequence);
+    const file = await open(join(staging, name), 'wx');
+    try {
+      for await (const chunk of request) await file.write(chunk as Buffer);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(join(staging, name), join(done, name));
+    const directory = await open(done, 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
+  };
+  const server = http.createServer((request, response) => {
+    store(request).then(
+      () => {
+        response.statusCode = 201;
+        response.end();
+      },
+      (error: unknown) => {
+        response.statusCode = 500;
+        response.end(String(error));
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function refusedNote(what: string, refused: Map<string, number>): string[] {
+  if (refused.size === 0) return [];
+  const kinds = [...refused].map(([kind, count]) => `${count} x ${kind}`).join(', ');
+  return [`# ${what}: not accepted: ${kinds}`];
+}
+
+export async function benchServer(options: ServerBenchOptions): Promise<string[]> {
+  const files = options.files ?? countFromEnv('BENCH_SERVER_FILES', 200);
+  const uploads = options.uploads ?? countFromEnv('BENCH_SERVER_UPLOADS', 2000);
+  const root = join(options.work, 'server');
+  // What `inlet serve` would run with, given no environment: its workers, pool size and spool layout.
+  const settings = serverSettings(root, {});
+  const config = parseConfig(
+    JSON.stringify({
+      pipelines: [
+        {
+          name: 'bench_upload',
+          match: ['bench-upload/**'],
+          format: 'csv',
+          table: 'public.bench_upload',
+          mode: 'append',
+          createTable: true,
+          columns: ORDERS_COLUMNS,
+        },
+        {
+          name: 'bench_engine',
+          format: 'csv',
+          table: 'public.bench_engine',
+          mode: 'append',
+          createTable: true,
+          columns: ORDERS_COLUMNS,
+        },
+      ],
+    }),
+    'bench upload config',
+  );
+  const enginePipeline = config.pipelines.find((p) => p.name === 'bench_engine') as Pipeline;
+  const poolSize = poolSizeFor(settings);
+  const pool = createPool(options.url, { max: poolSize, applicationName: 'inlet-bench-server' });
+  const nextRows = rowNumbers();
+  const run = Date.now().toString(36);
+  const commits = new Commits();
+  let service: UploadService | undefined;
+  let bare: Awaited<ReturnType<typeof startBareServer>> | undefined;
+  const rows: string[] = [];
+  try {
+    await pool.query('DROP TABLE IF EXISTS public.bench_upload, public.bench_engine');
+    service = await startUploadService({
+      config,
+      pool,
+      spoolDir: settings.spoolDir,
+      port: 0,
+      host: '127.0.0.1',
+      maxUploadBytes: settings.maxUploadBytes,
+      rateLimitPerMinute: 10_000_000,
+      bootstrapToken: TOKEN,
+      workers: settings.workers,
+      // The free-space check (a statfs per upload) runs whatever the threshold; 0 only keeps a nearly full
+      // scratch volume from turning the run into 503s.
+      minFreeBytes: 0,
+      onFinished: (entry, result) => commits.record(entry.id, result),
+    });
+    rows.push(
+      `\n# upload service: ${settings.workers} workers, pool of ${poolSize}, ${ROWS_PER_FILE}-row CSV files`,
+      "# latency ratios: Inlet's time / the reference's (1.00x = no overhead); " +
+        "rate ratios: Inlet's rate / the reference's (> 1 = Inlet faster)",
+    );
+
+    // 1. One file at a time: the engine alone, then the same kind of file through the service.
+    const latencyAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const engineMs: number[] = [];
+    const uploadMs: number[] = [];
+    try {
+      for (let i = 0; i < WARMUP_FILES + files; i++) {
+        const name = `${run}-engine-${i}.csv`;
+        const started = performance.now();
+        const result = await ingest(memorySource(name, csvFile(nextRows())), enginePipeline, { pool });
+        const engineTime = performance.now() - started;
+        expectLoaded(result, `engine ${name}`);
+        const reply = await put(
+          latencyAgent,
+          service.url,
+          `bench-upload/${run}/one-${i}.csv`,
+          csvFile(nextRows()),
+        );
+        const id = ingestionIdOf(reply);
+        await commits.wait([id], COMMIT_TIMEOUT_MS);
+        if (i < WARMUP_FILES) continue;
+        engineMs.push(engineTime);
+        uploadMs.push(commits.at(id) - reply.at);
+      }
+    } finally {
+      latencyAgent.destroy();
+    }
+    for (const [label, p] of [
+      ['p50', 0.5],
+      ['p99', 0.99],
+    ] as const) {
+      const inlet = percentile(uploadMs, p);
+      const engine = percentile(engineMs, p);
+      rows.push(
+        tableRow(
+          `202 -> committed, ${label} of ${files} (vs engine)`,
+          ms(inlet),
+          `engine ${ms(engine)}`,
+          `${fmt(inlet / engine)}x`,
+        ),
+      );
+    }
+
+    // 2. Many clients at once: the bare durable server first (the service idle), then the service.
+    const bodies = Array.from({ length: uploads }, () => csvFile(nextRows()));
+    bare = await startBareServer(join(root, 'bare'));
+    const floor = await burst(bare.url, bodies, (i) => `bare-${i}.csv`, 201);
+    await bare.close();
+    bare = undefined;
+    const inlet = await burst(service.url, bodies, (i) => `bench-upload/${run}/many-${i}.csv`, 202);
+    if (floor.accepted === 0 || inlet.accepted === 0) {
+      throw new Error(
+        `no upload was accepted: ${[...refusedNote('bare server', floor.refused), ...refusedNote('upload service', inlet.refused)].join('; ')}`,
+      );
+    }
+    const inletRate = inlet.accepted / inlet.seconds;
+    const floorRate = floor.accepted / floor.seconds;
+    rows.push(
+      tableRow(
+        `202s/s, ${uploads} uploads, ${CLIENTS} clients (vs bare)`,
+        perSecond(inletRate),
+        `fsync+rename ${perSecond(floorRate)}`,
+        `${fmt(inletRate / floorRate)}x`,
+      ),
+      ...refusedNote('bare server', floor.refused),
+      ...refusedNote('upload service', inlet.refused),
+    );
+
+    // Every accepted upload committed: from the first request to the last commit.
+    const drainTimeoutMs = Math.max(120_000, uploads * 200);
+    await commits.wait(inlet.ids, drainTimeoutMs);
+    const lastCommit = Math.max(...inlet.ids.map((id) => commits.at(id)));
+    const drainSeconds = (lastCommit - inlet.startedAt) / 1000;
+    const drainRate = (inlet.ids.length * ROWS_PER_FILE) / drainSeconds;
+
+    // The same number of files through ingest() directly, as many at once as the service has workers.
+    let next = 0;
+    const engineStarted = performance.now();
+    await Promise.all(
+      Array.from({ length: settings.workers }, async () => {
+        while (next < inlet.ids.length) {
+          const i = next++;
+          const name = `${run}-many-${i}.csv`;
+          expectLoaded(
+            await ingest(memorySource(name, csvFile(nextRows())), enginePipeline, { pool }),
+            `engine ${name}`,
+          );
+        }
+      }),
+    );
+    const engineRate = (inlet.ids.length * ROWS_PER_FILE) / ((performance.now() - engineStarted) / 1000);
+    rows.push(
+      tableRow(
+        `drain rows/s (vs ingest() x${settings.workers} at once)`,
+        rowsPerSecond(drainRate),
+        `engine ${rowsPerSecond(engineRate)}`,
+        `${fmt(drainRate / engineRate)}x`,
+      ),
+      tableRow(
+        'drain: first upload -> last commit',
+        `${fmt(drainSeconds)} s`,
+        `last 202 at ${fmt((inlet.lastAnswerAt - inlet.startedAt) / 1000)} s`,
+      ),
+    );
+    await pool.query('DROP TABLE IF EXISTS public.bench_upload, public.bench_engine');
+    return rows;
+  } finally {
+    await bare?.close();
+    await service?.stop();
+    await pool.end();
+    await rm(root, { recursive: true, force: true });
+  }
+}
