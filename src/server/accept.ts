@@ -100,7 +100,7 @@ export function routeUpload(deps: AcceptDeps, request: Omit<UploadRequest, 'body
 
 /** The ingestion an Idempotency-Key already names (within 24 hours), if any. */
 export async function findByIdempotencyKey(
-  pool: pg.Pool,
+  pool: pg.Pool | pg.PoolClient,
   principal: UploadRequest['principal'],
   key: string,
 ): Promise<string | undefined> {
@@ -229,7 +229,9 @@ async function publishOnce(
     );
     if (claimed.rowCount === 0) {
       await client.query('ROLLBACK');
-      return (await findByIdempotencyKey(deps.pool, principal, key)) ?? staged.id;
+      // On this connection, not another from the pool: requests racing on one key each hold a connection
+      // here, and waiting for a second one could exhaust the pool with all of them waiting.
+      return (await findByIdempotencyKey(client, principal, key)) ?? staged.id;
     }
     await client.query(QUEUED_SQL, queuedParams(pipeline, staged));
     await publish();
@@ -249,12 +251,26 @@ async function publishOnce(
  * file is already durable, and the worker writes the row anyway, so an outage must not refuse the upload.
  */
 async function recordQueued(deps: AcceptDeps, pipeline: Pipeline, staged: SpoolEntry): Promise<void> {
-  await deps.pool.query(QUEUED_SQL, queuedParams(pipeline, staged)).catch((error: unknown) => {
+  let client: pg.PoolClient | undefined;
+  let failure: Error | undefined;
+  try {
+    client = await deps.pool.connect();
+    await client.query('BEGIN');
+    // This row need not survive a database crash (the worker writes it in full anyway), so the 202 does not
+    // wait for a WAL flush on its account.
+    await client.query('SET LOCAL synchronous_commit = off');
+    await client.query(QUEUED_SQL, queuedParams(pipeline, staged));
+    await client.query('COMMIT');
+  } catch (error) {
+    failure = error as Error;
+    await client?.query('ROLLBACK').catch(() => undefined);
     deps.logger.warn('could not record the queued upload in the ledger; the worker will', {
       ingestionId: staged.id,
       error,
     });
-  });
+  } finally {
+    client?.release(failure);
+  }
 }
 
 // DO NOTHING: a worker that already finished the file has written the row that counts.

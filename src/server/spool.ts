@@ -16,7 +16,7 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { InletError } from '../errors.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
-import { DirectorySyncer, fsyncPath, writeSynced } from '../storage/durable.js';
+import { DirectorySyncer, fsyncPath } from '../storage/durable.js';
 
 export interface SpoolEntry {
   readonly id: string;
@@ -128,6 +128,8 @@ export class Spool {
   private readonly logger: Logger;
   private readonly minFreeBytes: number;
   private readonly syncer = new DirectorySyncer();
+  /** Ids listed in `incoming/` and not yet tried by this instance, oldest first. */
+  private queued: string[] = [];
 
   constructor(dir: string, options: SpoolOptions = {}) {
     this.dir = path.resolve(dir);
@@ -184,18 +186,18 @@ export class Spool {
         receivedAt: receivedAt.toISOString(),
         meta: { ...options.meta },
       };
-      await this.io(() => writeSynced(path.join(staging, META_FILE), JSON.stringify(sidecar)));
-      await this.io(() => fsyncPath(staging));
+      const dataFile = path.join(staging, DATA_FILE);
+      const metaFile = path.join(staging, META_FILE);
+      await this.io(() => fs.writeFile(metaFile, JSON.stringify(sidecar), { flag: 'wx' }));
+      // Both files and the directory that names them exist by now: their syncs can run at once, and
+      // the file system usually commits them together.
+      await this.io(() => Promise.all([fsyncPath(dataFile), fsyncPath(metaFile), fsyncPath(staging)]));
       const entry = toEntry(id, path.join(published, DATA_FILE), sidecar);
       const publish = async () => {
         await this.io(() => fs.rename(staging, published));
         isPublished = true;
-        await this.io(() =>
-          Promise.all([
-            this.syncer.sync(path.join(this.dir, 'incoming')),
-            this.syncer.sync(path.join(this.dir, TMP)),
-          ]),
-        );
+        // Only the new name needs syncing: a rename is atomic, and a leftover under tmp/ is cleared at open().
+        await this.io(() => this.syncer.sync(path.join(this.dir, 'incoming')));
       };
       if (options.aroundPublish) await options.aroundPublish(entry, publish);
       else await publish();
@@ -213,8 +215,29 @@ export class Spool {
 
   /** The rename into `processing/` is the lock: whoever loses it gets ENOENT and tries the next entry. */
   async claim(options: ClaimOptions = {}): Promise<SpoolEntry | undefined> {
-    for (const id of await this.list('incoming')) {
-      if (options.skip?.(id)) continue;
+    // One listing serves many claims: re-reading a deep queue for every file would cost O(n) each. When
+    // the remembered ids yield nothing, the directory is listed again for what arrived since.
+    const cached = this.queued.length > 0;
+    for (const fresh of cached ? [false, true] : [true]) {
+      if (fresh) this.queued = await this.list('incoming');
+      const passed: string[] = [];
+      try {
+        const entry = await this.claimFrom(options, passed);
+        if (entry !== undefined) return entry;
+      } finally {
+        // Entries skipped this time stay candidates for the next claim.
+        this.queued.unshift(...passed);
+      }
+    }
+    return undefined;
+  }
+
+  private async claimFrom(options: ClaimOptions, passed: string[]): Promise<SpoolEntry | undefined> {
+    for (let id = this.queued.shift(); id !== undefined; id = this.queued.shift()) {
+      if (options.skip?.(id)) {
+        passed.push(id);
+        continue;
+      }
       try {
         await fs.rename(path.join(this.dir, 'incoming', id), path.join(this.dir, 'processing', id));
       } catch (error) {
@@ -223,7 +246,6 @@ export class Spool {
           cause: error,
         });
       }
-      await this.syncStates('incoming', 'processing');
       try {
         const entry = await this.readEntry('processing', id);
         this.logger.debug('entry claimed', { id });
@@ -354,7 +376,6 @@ export class Spool {
           cause: error,
         });
       }
-      await this.io(() => handle.sync());
     } finally {
       await handle.close().catch(() => undefined);
     }
@@ -391,17 +412,13 @@ export class Spool {
     }
   }
 
+  /**
+   * Atomic but not synced: only acceptance must survive a crash. A later move that a crash undoes brings
+   * the entry back to `incoming/` or `processing/`, where it is resumed, and the engine's ledger answers
+   * with the verdict already recorded under its id, so nothing is loaded twice.
+   */
   private async move(id: string, from: SpoolState, to: SpoolState): Promise<void> {
     await fs.rename(path.join(this.dir, from, id), path.join(this.dir, to, id));
-    await this.syncStates(from, to);
-  }
-
-  /** Both sides: without the source synced, a crash could bring the entry back in its old state as well. */
-  private async syncStates(from: SpoolState, to: SpoolState): Promise<void> {
-    await Promise.all([
-      this.syncer.sync(path.join(this.dir, to)),
-      this.syncer.sync(path.join(this.dir, from)),
-    ]);
   }
 
   /** Entry ids in a state, oldest first; anything not named by us is ignored rather than trusted. */
