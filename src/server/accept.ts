@@ -4,16 +4,18 @@
  * spool. The caller answers `202` only when this resolves: the file is on disk and queued.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { findPipeline } from '../config/route.js';
+import { isRetryable } from '../db/errors.js';
 import type { InletConfig, Pipeline } from '../engine/contract.js';
 import { InletError, UsageError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { HttpError } from './http-error.js';
+import { QueuedLedger } from './queued-ledger.js';
 import { sniffed, sniffUpload } from './sniff.js';
 import type { Spool, SpoolEntry } from './spool.js';
 import { type TokenCheck, tokenAllowsPipeline } from './tokens.js';
-import { uploadUri } from './upload-source.js';
 
 export interface AcceptDeps {
   spool: Spool;
@@ -21,6 +23,7 @@ export interface AcceptDeps {
   pool: pg.Pool;
   logger: Logger;
   maxUploadBytes: number;
+  queued: QueuedLedger;
 }
 
 export interface UploadRequest {
@@ -116,9 +119,11 @@ export async function acceptUpload(deps: AcceptDeps, request: UploadRequest): Pr
   const pipeline = routeUpload(deps, request);
   const key = request.idempotencyKey;
   if (key !== undefined) {
-    const earlier = await findByIdempotencyKey(deps.pool, request.principal, key).catch((error: unknown) => {
-      throw unavailable(error);
-    });
+    const earlier = await retrying(() => findByIdempotencyKey(deps.pool, request.principal, key)).catch(
+      (error: unknown) => {
+        throw unavailable(error);
+      },
+    );
     if (earlier !== undefined)
       return { ingestionId: earlier, pipeline: pipeline.name, replayed: true, bytes: 0 };
   }
@@ -135,7 +140,7 @@ export async function acceptUpload(deps: AcceptDeps, request: UploadRequest): Pr
         verifyChecksums(request, staged, md5);
         if (key === undefined) {
           await publish();
-          await recordQueued(deps, pipeline, staged);
+          deps.queued.add(pipeline, staged);
           return;
         }
         replayOf = await publishOnce(deps, request.principal, key, pipeline, staged, publish);
@@ -214,7 +219,7 @@ async function publishOnce(
   staged: SpoolEntry,
   publish: () => Promise<void>,
 ): Promise<string | undefined> {
-  const client = await deps.pool.connect().catch((error: unknown) => {
+  const client = await retrying(() => deps.pool.connect()).catch((error: unknown) => {
     throw unavailable(error);
   });
   let failure: Error | undefined;
@@ -233,7 +238,7 @@ async function publishOnce(
       // here, and waiting for a second one could exhaust the pool with all of them waiting.
       return (await findByIdempotencyKey(client, principal, key)) ?? staged.id;
     }
-    await client.query(QUEUED_SQL, queuedParams(pipeline, staged));
+    await client.query(QueuedLedger.sql(1), QueuedLedger.row(pipeline, staged));
     await publish();
     await client.query('COMMIT');
     return undefined;
@@ -247,49 +252,18 @@ async function publishOnce(
 }
 
 /**
- * The ledger's `queued` row, so status routes show the file before a worker takes it. Best effort: the
- * file is already durable, and the worker writes the row anyway, so an outage must not refuse the upload.
+ * A few quick tries for what a busy database says now and not a moment later (too many connections, a
+ * restart): the client is waiting on the line, so the whole budget is well under a second.
  */
-async function recordQueued(deps: AcceptDeps, pipeline: Pipeline, staged: SpoolEntry): Promise<void> {
-  let client: pg.PoolClient | undefined;
-  let failure: Error | undefined;
-  try {
-    client = await deps.pool.connect();
-    await client.query('BEGIN');
-    // This row need not survive a database crash (the worker writes it in full anyway), so the 202 does not
-    // wait for a WAL flush on its account.
-    await client.query('SET LOCAL synchronous_commit = off');
-    await client.query(QUEUED_SQL, queuedParams(pipeline, staged));
-    await client.query('COMMIT');
-  } catch (error) {
-    failure = error as Error;
-    await client?.query('ROLLBACK').catch(() => undefined);
-    deps.logger.warn('could not record the queued upload in the ledger; the worker will', {
-      ingestionId: staged.id,
-      error,
-    });
-  } finally {
-    client?.release(failure);
+async function retrying<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= 4 || !isRetryable(error)) throw error;
+      await sleep(50 * 2 ** attempt);
+    }
   }
-}
-
-// DO NOTHING: a worker that already finished the file has written the row that counts.
-const QUEUED_SQL = `
-  INSERT INTO inlet.ingestions (id, pipeline, source_uri, content_sha256, bytes, status, target_table, mode, received_at)
-  VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8)
-  ON CONFLICT (id) DO NOTHING`;
-
-function queuedParams(pipeline: Pipeline, staged: SpoolEntry): unknown[] {
-  return [
-    staged.id,
-    pipeline.name,
-    uploadUri(staged.name),
-    staged.sha256,
-    staged.size,
-    `${pipeline.table.schema}.${pipeline.table.name}`,
-    pipeline.mode,
-    staged.receivedAt,
-  ];
 }
 
 function unavailable(error: unknown): HttpError {

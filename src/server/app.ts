@@ -20,6 +20,7 @@ import type { Logger } from '../observability/logger.js';
 import { authenticate } from './auth.js';
 import { HttpError, httpStatusOf } from './http-error.js';
 import type { ServerMetrics, UploadOutcome } from './metrics.js';
+import { QueuedLedger } from './queued-ledger.js';
 import { ingestionRoutes } from './routes/ingestions.js';
 import { healthRoute, metricsRoute } from './routes/system.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -67,6 +68,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const { logger, metrics } = options;
   const isAccepting = options.isAccepting ?? (() => true);
+  const queued = new QueuedLedger(options.pool, logger);
+  app.addHook('onClose', () => queued.flush());
 
   app.decorateRequest('principal', undefined);
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
@@ -133,6 +136,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         pool: options.pool,
         logger,
         maxUploadBytes: options.maxUploadBytes,
+        queued,
         metrics,
         rateLimitPerMinute: options.rateLimitPerMinute,
         onAccepted: options.onAccepted ?? (() => undefined),
