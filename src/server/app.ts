@@ -40,13 +40,16 @@ export interface AppOptions {
   version?: string;
 }
 
-/** An upload of a large file on a slow link can take long; idle connections still time out. */
+/** An upload of a large file on a slow link can take long... */
 const REQUEST_TIMEOUT_MS = 60 * 60 * 1000;
+/** ...but one that sends nothing for this long is gone: its socket closes and its partial file is removed. */
+const IDLE_TIMEOUT_MS = 2 * 60 * 1000;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: IDLE_TIMEOUT_MS,
     // The client's name is part of the path (`/v1/files/orders/2026-11.csv`): allow long ones.
     routerOptions: { maxParamLength: 2048 },
     return503OnClosing: true,

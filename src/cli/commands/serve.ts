@@ -34,9 +34,11 @@ export function registerServe(program: Command, action: Action): void {
     .addHelpText(
       'after',
       examples(
-        'DATABASE_URL=postgres://inlet@db/inlet INLET_SPOOL_DIR=/var/lib/inlet/spool inlet serve --config /etc/inlet/inlet.config.yaml',
-        'curl -H "Authorization: Bearer $TOKEN" -T orders.csv http://localhost:8080/v1/files/orders.csv',
-      ),
+        'inlet serve --config inlet.config.yaml',
+        'inlet serve --config /etc/inlet/inlet.config.yaml --database-url postgres://inlet@db.internal/inlet',
+      ) +
+        '\nThen, from a client:\n' +
+        '  $ curl -H "Authorization: Bearer $TOKEN" -T orders.csv http://localhost:8080/v1/files/orders.csv\n',
     )
     .action(action(runServe));
 }
