@@ -32,7 +32,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     logger: options.logger,
   });
-  const pool = createPool(resolved.url, { applicationName: 'inlet-cli', max: options.poolMax ?? 4 });
+  const pool = createPool(resolved.url, {
+    applicationName: 'inlet-cli',
+    max: options.poolMax ?? 4,
+    ...(resolved.password ? { password: resolved.password } : {}),
+  });
   const close = async () => {
     try {
       await pool.end();

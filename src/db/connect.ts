@@ -4,12 +4,15 @@ import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
 import { startEmbeddedPostgres } from './embedded.js';
 import { redactSecrets } from './errors.js';
+import { databaseFromSecret } from './secret.js';
 
 export interface ResolvedDatabase {
   /** Connection URL, password included: log it only through redactUrl. */
   url: string;
   /** Where the URL came from. */
-  source: 'option' | 'env' | 'embedded';
+  source: 'option' | 'env' | 'secret' | 'embedded';
+  /** With a secret: the password for each new connection (the URL has none). */
+  password?: () => Promise<string>;
   /** Stops the embedded server if this call started it; otherwise does nothing. */
   close(): Promise<void>;
 }
@@ -23,14 +26,20 @@ export interface ResolveDatabaseOptions {
 }
 
 /**
- * The database to use: --database-url, else DATABASE_URL, else an embedded PostgreSQL under the
- * data directory, started on demand (or reused if another Inlet process already runs it).
+ * The database to use: --database-url, else DATABASE_URL, else the Secrets Manager secret that
+ * INLET_DATABASE_SECRET_ARN names (on AWS), else an embedded PostgreSQL under the data directory, started
+ * on demand (or reused if another Inlet process already runs it).
  */
 export async function resolveDatabaseUrl(options: ResolveDatabaseOptions = {}): Promise<ResolvedDatabase> {
   const noop = async () => {};
   if (nonEmpty(options.databaseUrl)) return { url: options.databaseUrl, source: 'option', close: noop };
   const fromEnv = process.env.DATABASE_URL;
   if (nonEmpty(fromEnv)) return { url: fromEnv, source: 'env', close: noop };
+  const secretArn = process.env.INLET_DATABASE_SECRET_ARN;
+  if (nonEmpty(secretArn)) {
+    const { url, password } = await databaseFromSecret(secretArn);
+    return { url, source: 'secret', password, close: noop };
+  }
 
   const dataDir = path.resolve(
     options.dataDir ?? (nonEmpty(process.env.INLET_DATA_DIR) ? process.env.INLET_DATA_DIR : '.inlet'),
@@ -52,12 +61,18 @@ export interface PoolOptions {
   /** Close connections idle this long; default 30 s. */
   idleTimeoutMillis?: number;
   logger?: Logger;
+  /** Asked for each new connection, e.g. from a rotated secret; the URL's password otherwise. */
+  password?: () => Promise<string>;
 }
 
 export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
   const logger = options.logger ?? silentLogger;
   const pool = new pg.Pool({
-    connectionString: url,
+    // node-postgres lets a connection string's fields win over explicit ones, so a password function
+    // needs the URL taken apart.
+    ...(options.password
+      ? { ...connectionFields(url), password: options.password }
+      : { connectionString: url }),
     max: options.max ?? 4,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000,
     idleTimeoutMillis: options.idleTimeoutMillis ?? 30_000,
@@ -75,6 +90,18 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     });
   });
   return pool;
+}
+
+function connectionFields(url: string): pg.PoolConfig {
+  const parsed = new URL(url);
+  const sslmode = parsed.searchParams.get('sslmode') ?? 'verify-full';
+  return {
+    host: decodeURIComponent(parsed.hostname),
+    port: parsed.port === '' ? 5432 : Number(parsed.port),
+    user: decodeURIComponent(parsed.username),
+    database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
+    ssl: sslmode === 'disable' ? false : sslmode === 'no-verify' ? { rejectUnauthorized: false } : true,
+  };
 }
 
 function nonEmpty(value: string | undefined): value is string {

@@ -10,6 +10,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { parseConfig } from '../config/load.js';
 import { createPool } from '../db/connect.js';
+import { databaseFromSecret } from '../db/secret.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { s3StoreFromEnv } from '../storage/s3-store.js';
@@ -41,21 +42,32 @@ async function buildDeps(): Promise<HandlerDeps> {
   const text = configLocation.startsWith('s3://')
     ? await readFromStore(store, configLocation)
     : await readFile(configLocation, 'utf8');
-  const url = process.env.DATABASE_URL;
-  if (!url) {
-    throw new ConfigError(
-      'no_database',
-      'DATABASE_URL is not set: the function needs the PostgreSQL (RDS Proxy) connection string.',
-    );
-  }
+  const database = await lambdaDatabase();
   return {
     store,
     config: parseConfig(text, configLocation),
     // One connection per container: Lambda runs one invocation at a time per instance.
-    pool: createPool(url, { max: 1, applicationName: 'inlet-lambda' }),
+    pool: createPool(database.url, {
+      max: 1,
+      applicationName: 'inlet-lambda',
+      ...(database.password ? { password: database.password } : {}),
+    }),
     logger: adaptLogger(powertools),
     metrics: emfSink,
   };
+}
+
+/** DATABASE_URL (the RDS Proxy endpoint with credentials), else the secret INLET_DATABASE_SECRET_ARN names. */
+async function lambdaDatabase(): Promise<{ url: string; password?: () => Promise<string> }> {
+  const url = process.env.DATABASE_URL;
+  if (url) return { url };
+  const arn = process.env.INLET_DATABASE_SECRET_ARN;
+  if (arn) return databaseFromSecret(arn);
+  throw new ConfigError(
+    'no_database',
+    'Neither DATABASE_URL nor INLET_DATABASE_SECRET_ARN is set: the function needs the PostgreSQL (RDS Proxy) ' +
+      'connection string or the Secrets Manager secret holding its credentials.',
+  );
 }
 
 async function readFromStore(store: HandlerDeps['store'], uri: string): Promise<string> {
