@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { InletConfig } from '../engine/contract.js';
 import type { IngestResult } from '../engine/types.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
+import type { Notifier } from '../observability/notify.js';
 import { buildApp } from './app.js';
 import { ServerMetrics } from './metrics.js';
 import { Spool, type SpoolEntry } from './spool.js';
@@ -37,6 +38,8 @@ export interface UploadServiceOptions {
     Pick<WorkerPoolOptions, 'pollMs' | 'engineRetry' | 'maxAttempts' | 'backoffMs' | 'maxBackoffMs'>
   >;
   onFinished?: (entry: SpoolEntry, result: IngestResult) => void;
+  /** Told of every finished file (SNS on AWS: INLET_NOTIFY_TOPIC_ARN). */
+  notifier?: Notifier | undefined;
 }
 
 export interface UploadService {
@@ -71,7 +74,10 @@ export async function startUploadService(options: UploadServiceOptions): Promise
     metrics,
     concurrency: options.workers ?? 2,
     ...options.worker,
-    ...(options.onFinished ? { onFinished: options.onFinished } : {}),
+    onFinished: (entry, result) => {
+      void options.notifier?.ingestionFinished(result);
+      options.onFinished?.(entry, result);
+    },
   });
   let accepting = true;
   const app = await buildApp({

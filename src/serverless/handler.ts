@@ -5,6 +5,7 @@ import type { InletConfig, Pipeline } from '../engine/contract.js';
 import { ingest } from '../engine/ingest.js';
 import type { IngestResult } from '../engine/types.js';
 import type { Logger } from '../observability/logger.js';
+import type { Notifier } from '../observability/notify.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { objectSource } from '../storage/uri.js';
 import { type Announcement, fromDirectEvent, fromSqsMessage, isSqsEvent, type ObjectRef } from './events.js';
@@ -28,6 +29,7 @@ export interface HandlerDeps {
   readonly pool: pg.Pool;
   readonly logger: Logger;
   readonly metrics?: MetricsSink;
+  readonly notifier?: Notifier;
 }
 
 export interface ObjectOutcome {
@@ -121,6 +123,7 @@ export async function processObject(ref: ObjectRef, deps: HandlerDeps): Promise<
   deps.metrics?.count('files', 1, result.status);
   deps.metrics?.count('rows_loaded', result.rowsLoaded, result.status);
   deps.metrics?.count('rows_rejected', result.rowsRejected, result.status);
+  await deps.notifier?.ingestionFinished(result);
   if (result.status === 'loaded' || result.status === 'rejected' || result.status === 'duplicate') {
     await markObject(ref, pipeline, result, deps).catch((error: unknown) =>
       logger.warn('the object loaded but could not be marked', { error }),

@@ -13,6 +13,7 @@ import { createPool } from '../db/connect.js';
 import { databaseFromSecret } from '../db/secret.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { type Notifier, notifierFromEnv } from '../observability/notify.js';
 import { s3StoreFromEnv } from '../storage/s3-store.js';
 import { parseObjectUri } from '../storage/uri.js';
 import { type HandlerDeps, handleEvent, type MetricsSink } from './handler.js';
@@ -54,7 +55,12 @@ async function buildDeps(): Promise<HandlerDeps> {
     }),
     logger: adaptLogger(powertools),
     metrics: emfSink,
+    ...withNotifier(notifierFromEnv(adaptLogger(powertools))),
   };
+}
+
+function withNotifier(notifier: Notifier | undefined): { notifier?: Notifier } {
+  return notifier ? { notifier } : {};
 }
 
 /** DATABASE_URL (the RDS Proxy endpoint with credentials), else the secret INLET_DATABASE_SECRET_ARN names. */

@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load.js';
 import type { InletConfig } from '../../engine/contract.js';
 import { listenWithFallback } from '../../local/ports.js';
 import type { Logger } from '../../observability/logger.js';
+import { notifierFromEnv } from '../../observability/notify.js';
 import { startUploadService, type UploadService } from '../../server/service.js';
 import { type ServerSettings, serverSettings } from '../../server/settings.js';
 import type { Action } from '../action.js';
@@ -104,6 +105,7 @@ export async function startConfiguredService(options: {
       minFreeBytes: settings.minFreeBytes,
       retentionMs: settings.retentionMs,
       retentionCount: settings.retentionCount,
+      notifier: notifierFromEnv(options.logger),
     });
   return listenWithFallback(start, {
     envName: 'INLET_PORT',

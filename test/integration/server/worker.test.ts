@@ -99,6 +99,31 @@ describe('F7: far more concurrent uploads than database connections', () => {
   });
 });
 
+describe('notifications', () => {
+  it('tells the notifier of each finished upload with its ingestion id', async () => {
+    await db.pool.query('CREATE SCHEMA notify');
+    const told: { id: string | null; status: string }[] = [];
+    const running = await runService(db, appendConfig('notify.items'), {
+      notifier: {
+        ingestionFinished: async (result) => {
+          told.push({ id: result.ingestionId, status: result.status });
+        },
+      },
+    });
+    try {
+      const answer = await api(running.service, '/v1/files/told.csv', {
+        method: 'PUT',
+        body: csvFor('told.csv', 2),
+      });
+      const { ingestionId } = (await answer.json()) as { ingestionId: string };
+      await running.waitFinished(1);
+      expect(told).toEqual([{ id: ingestionId, status: 'loaded' }]);
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
 describe('shutdown and restart', () => {
   it('hands a file still loading at shutdown back to the spool, and the next start loads it once', async () => {
     await db.pool.query('CREATE SCHEMA handback');

@@ -108,6 +108,22 @@ describe('serverless handler on the local gateway', () => {
     expect(ledger.rows).toEqual([{ source_uri: 's3://inbox/orders/a b+c.csv' }]);
   });
 
+  it('tells the notifier of every finished object, once each, with its verdict', async () => {
+    const told: { source: string; status: string }[] = [];
+    const notifier = {
+      ingestionFinished: async (result: { source: string; status: string }) => {
+        told.push({ source: result.source, status: result.status });
+      },
+    };
+    const good = await putAndAnnounce('orders/notify-good.csv', 'order_id,amount\n77,1\n');
+    const bad = await putAndAnnounce('orders/notify-bad.csv', 'order_id,amount\nx,1\n');
+    await handleEvent({ Records: [good, bad] }, { ...deps, notifier });
+    expect(told.sort((a, b) => a.source.localeCompare(b.source))).toEqual([
+      { source: 's3://inbox/orders/notify-bad.csv', status: 'rejected' },
+      { source: 's3://inbox/orders/notify-good.csv', status: 'loaded' },
+    ]);
+  });
+
   it('F8: a redelivered event after the commit is skipped by the ledger', async () => {
     const record = await putAndAnnounce('orders/again.csv', 'order_id,amount\n10,1\n');
     await handleEvent({ Records: [record] }, deps);

@@ -1,0 +1,68 @@
+/**
+ * A message per finished ingestion on an SNS topic (INLET_NOTIFY_TOPIC_ARN), so a client or an operator can
+ * subscribe (email, SQS, Lambda) instead of polling. Message attributes `status` and `pipeline` allow SNS
+ * subscription filter policies (e.g. only `rejected` and `failed`). A notification that cannot be sent is
+ * logged, never allowed to fail the ingestion it reports.
+ */
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { IngestResult } from '../engine/types.js';
+import type { Logger } from './logger.js';
+
+export interface Notifier {
+  ingestionFinished(result: IngestResult): Promise<void>;
+}
+
+/** The message body: the ingestion as `--json` prints it, plus where the rejects can be read. */
+export function notificationOf(result: IngestResult): Record<string, unknown> {
+  return {
+    type: 'inlet.ingestion.finished',
+    ingestionId: result.ingestionId,
+    pipeline: result.pipeline,
+    source: result.source,
+    status: result.status,
+    rowsLoaded: result.rowsLoaded,
+    rowsRejected: result.rowsRejected,
+    bytes: result.bytes,
+    durationMs: result.durationMs,
+    ...(result.error ? { error: result.error } : {}),
+    firstRejects: result.rejects.slice(0, 5),
+  };
+}
+
+export class SnsNotifier implements Notifier {
+  constructor(
+    private readonly topicArn: string,
+    private readonly logger: Logger,
+    private readonly client: SNSClient = new SNSClient({}),
+  ) {}
+
+  async ingestionFinished(result: IngestResult): Promise<void> {
+    const name = result.source.split('/').pop() ?? result.source;
+    try {
+      await this.client.send(
+        new PublishCommand({
+          TopicArn: this.topicArn,
+          // SNS subjects are at most 100 ASCII characters with no line breaks.
+          Subject: `Inlet: ${result.status} ${name}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 100),
+          Message: JSON.stringify(notificationOf(result)),
+          MessageAttributes: {
+            status: { DataType: 'String', StringValue: result.status },
+            pipeline: { DataType: 'String', StringValue: result.pipeline },
+          },
+        }),
+      );
+    } catch (error) {
+      this.logger.warn('could not publish the ingestion notification', {
+        topicArn: this.topicArn,
+        ingestionId: result.ingestionId,
+        error,
+      });
+    }
+  }
+}
+
+/** The notifier INLET_NOTIFY_TOPIC_ARN asks for, or none. */
+export function notifierFromEnv(logger: Logger, env: NodeJS.ProcessEnv = process.env): Notifier | undefined {
+  const arn = env.INLET_NOTIFY_TOPIC_ARN?.trim();
+  return arn ? new SnsNotifier(arn, logger) : undefined;
+}
