@@ -44,3 +44,57 @@ export function maskDatabaseUrl(url: string): string {
     return url.replace(/(password\s*=\s*)('[^']*'|\S+)/gi, '$1****');
   }
 }
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text from files and file names as it may be shown on a terminal: control characters (an escape
+ * sequence in a raw value could recolour or clear the screen) are written as visible escapes.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (char) => {
+    if (char === '\t') return '\\t';
+    if (char === '\n') return '\\n';
+    if (char === '\r') return '\\r';
+    return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+export interface TableColumn {
+  title: string;
+  /** Numbers read best right-aligned. */
+  align?: 'left' | 'right';
+}
+
+/**
+ * Rows as aligned lines, two spaces between columns and no trailing blanks. `paint` colours a cell
+ * after it is padded (row -1 is the header), so escape codes do not upset the alignment.
+ */
+export function alignedTable(
+  columns: readonly TableColumn[],
+  rows: readonly (readonly string[])[],
+  paint: (row: number, column: number, text: string) => string = (_r, _c, text) => text,
+): string[] {
+  const widths = columns.map((column, i) =>
+    Math.max(column.title.length, ...rows.map((row) => [...(row[i] ?? '')].length)),
+  );
+  const render = (cells: readonly string[], r: number) =>
+    columns
+      .map((column, i) => {
+        const cell = cells[i] ?? '';
+        // The last column needs no padding on its right (nor its escape codes any trailing blanks).
+        const last = i === columns.length - 1 && column.align !== 'right';
+        const pad = last ? 0 : (widths[i] ?? 0) - [...cell].length;
+        const padded = column.align === 'right' ? ' '.repeat(pad) + cell : cell + ' '.repeat(pad);
+        return paint(r, i, padded);
+      })
+      .join('  ')
+      .trimEnd();
+  return [
+    render(
+      columns.map((column) => column.title),
+      -1,
+    ),
+    ...rows.map(render),
+  ];
+}

@@ -68,6 +68,23 @@ export interface IngestionFilter {
   /** Only these pipelines (a token's scope); undefined for all. */
   pipelines?: readonly string[] | undefined;
   limit: number;
+  /** Only ingestions after this one in the list's order (the `next` of the previous page). */
+  before?: IngestionCursor | undefined;
+}
+
+/**
+ * A position in the newest-first list: the sort key (`coalesce(finished_at, started_at, received_at)`,
+ * in microseconds as PostgreSQL keeps it) and the id that breaks ties.
+ */
+export interface IngestionCursor {
+  at: string | null;
+  id: string;
+}
+
+export interface IngestionPage {
+  rows: IngestionRow[];
+  /** The cursor for the next page, or null when this page is the last. */
+  next: IngestionCursor | null;
 }
 
 const COLUMNS = `id, pipeline, source_uri, status, rows_loaded, rows_rejected, bytes, content_sha256, duplicate_of,
@@ -85,29 +102,96 @@ export function isIngestionId(value: string): boolean {
   return UUID.test(value);
 }
 
-/** Newest first; the ORDER BY expression is the one the ingestions_recent index is built on. */
-export async function listIngestions(pool: pg.Pool, filter: IngestionFilter): Promise<IngestionRow[]> {
+/** The list's order; the ORDER BY expression is the one the ingestions_recent index is built on. */
+const SORT_KEY = 'coalesce(finished_at, started_at, received_at)';
+/** The sort key as text with all six fractional digits: a JavaScript Date would drop the microseconds. */
+const SORT_KEY_TEXT = `to_char(${SORT_KEY} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/**
+ * The query behind a page of the newest-first list (exported so tests can EXPLAIN it). Keyset
+ * pagination: a page starts right after the cursor's (sort key, id), so pages neither repeat nor skip
+ * rows however deep the history, and each page costs an index range scan rather than an OFFSET.
+ * One row more than `limit` is fetched to learn whether another page follows.
+ */
+export function ingestionPageQuery(filter: IngestionFilter): { text: string; values: unknown[] } {
+  const values: unknown[] = [filter.status ?? null, filter.pipeline ?? null, filter.pipelines ?? null];
+  const where = [
+    '($1::text IS NULL OR status = $1)',
+    '($2::text IS NULL OR pipeline = $2)',
+    '($3::text[] IS NULL OR pipeline = ANY($3))',
+  ];
+  const { before } = filter;
+  if (before !== undefined) {
+    values.push(before.id);
+    if (before.at === null) {
+      // NULL keys sort first (DESC): after one come the other NULL keys with a greater id, then all the rest.
+      where.push(`(${SORT_KEY} IS NOT NULL OR id > $4::uuid)`);
+    } else {
+      values.push(before.at);
+      where.push(`${SORT_KEY} <= $5::timestamptz`, `(${SORT_KEY} < $5::timestamptz OR id > $4::uuid)`);
+    }
+  }
+  values.push(filter.limit + 1);
+  return {
+    text: `SELECT ${COLUMNS}, ${SORT_KEY_TEXT} AS sort_key FROM inlet.ingestions
+            WHERE ${where.join(' AND ')}
+            ORDER BY ${SORT_KEY} DESC, id
+            LIMIT $${values.length}`,
+    values,
+  };
+}
+
+/** One page of the ledger, newest first. */
+export async function pageIngestions(pool: pg.Pool, filter: IngestionFilter): Promise<IngestionPage> {
   if (filter.status !== undefined && !isLedgerStatus(filter.status)) {
     throw new UsageError(
       'invalid_argument',
       `unknown status "${filter.status}"; expected one of: ${LEDGER_STATUSES.join(', ')}`,
     );
   }
+  let rows: (IngestionRow & { sort_key: string | null })[];
   try {
-    const { rows } = await pool.query<IngestionRow>(
-      `SELECT ${COLUMNS} FROM inlet.ingestions
-        WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR pipeline = $2)
-          AND ($4::text[] IS NULL OR pipeline = ANY($4))
-        ORDER BY coalesce(finished_at, started_at, received_at) DESC, id
-        LIMIT $3`,
-      [filter.status ?? null, filter.pipeline ?? null, filter.limit, filter.pipelines ?? null],
-    );
-    return rows;
+    rows = (await pool.query<IngestionRow & { sort_key: string | null }>(ingestionPageQuery(filter))).rows;
   } catch (error) {
     // A database Inlet never wrote to has no ledger yet: that is an empty list, not an error.
-    if (isUndefinedTable(error)) return [];
+    if (isUndefinedTable(error)) return { rows: [], next: null };
     throw error;
   }
+  const more = rows.length > filter.limit;
+  const page = more ? rows.slice(0, filter.limit) : rows;
+  const last = page.at(-1);
+  return {
+    rows: page.map(({ sort_key: _, ...row }) => row),
+    next: more && last !== undefined ? { at: last.sort_key, id: last.id } : null,
+  };
+}
+
+/** Newest first: the first page of pageIngestions(). */
+export async function listIngestions(pool: pg.Pool, filter: IngestionFilter): Promise<IngestionRow[]> {
+  return (await pageIngestions(pool, filter)).rows;
+}
+
+/** A cursor as the API hands it out: opaque, URL-safe. */
+export function encodeCursor(cursor: IngestionCursor): string {
+  return Buffer.from(JSON.stringify([cursor.at, cursor.id])).toString('base64url');
+}
+
+/** The cursor encodeCursor() made, or undefined for anything else. */
+export function decodeCursor(text: string): IngestionCursor | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) return undefined;
+  const [at, id] = parsed as unknown[];
+  if (typeof id !== 'string' || !UUID.test(id)) return undefined;
+  if (at !== null && (typeof at !== 'string' || !ISO_MICROS.test(at) || Number.isNaN(Date.parse(at)))) {
+    return undefined;
+  }
+  return { at, id: id.toLowerCase() };
 }
 
 export async function getIngestion(pool: pg.Pool, id: string): Promise<IngestionRow | undefined> {

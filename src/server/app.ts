@@ -21,7 +21,9 @@ import { authenticate } from './auth.js';
 import { HttpError, httpStatusOf } from './http-error.js';
 import type { ServerMetrics, UploadOutcome } from './metrics.js';
 import { QueuedLedger } from './queued-ledger.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { ingestionRoutes } from './routes/ingestions.js';
+import { statsRoutes } from './routes/stats.js';
 import { healthRoute, metricsRoute } from './routes/system.js';
 import { uploadRoutes } from './routes/uploads.js';
 import type { Spool } from './spool.js';
@@ -127,10 +129,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const systemDeps = { pool: options.pool, spool: options.spool, metrics, isAccepting };
   await app.register(async (open) => healthRoute(open, systemDeps));
+  // The dashboard page is public (it holds no data); it asks for a token and reads the API below with it.
+  await app.register(async (open) => dashboardRoutes(open, { logger }));
   await app.register(async (api) => {
     api.addHook('onRequest', authenticate(options.pool, options.bootstrapToken));
     await metricsRoute(api, systemDeps);
     await ingestionRoutes(api, { pool: options.pool, spool: options.spool });
+    await statsRoutes(api, { pool: options.pool, spool: options.spool });
     api.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     await api.register(async (uploads) =>
       uploadRoutes(uploads, {

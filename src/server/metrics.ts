@@ -1,7 +1,8 @@
 /**
  * The upload service's metrics, served at `/metrics` in Prometheus text format. Names follow the
  * Prometheus conventions (`_total` counters, `_seconds` histograms) and match the Lambda's EMF metric
- * names without those suffixes, so one dashboard vocabulary covers both shapes.
+ * names without those suffixes, so one dashboard vocabulary covers both shapes. The worker also logs
+ * each finished file as a CloudWatch Embedded Metric Format record (emfRecord) for the CloudWatch agent.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { IngestResult } from '../engine/types.js';
@@ -129,4 +130,49 @@ export class ServerMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** CloudWatch namespace and dimensions: those the Lambda's Powertools metrics use, so both shapes add up. */
+export const EMF_NAMESPACE = 'Inlet';
+const EMF_SERVICE = 'inlet';
+
+/**
+ * One finished file as a CloudWatch Embedded Metric Format record: `files`, `rows_loaded` and
+ * `rows_rejected` (Count, the Lambda's names) plus `ingest_duration` and `lag` (Seconds), under the
+ * `service` dimension; pipeline, status and ingestion id ride along as searchable properties.
+ * Prometheus `inlet_<name>_total` / `inlet_<name>_seconds` is EMF `<name>`.
+ */
+export function emfRecord(
+  ingestionId: string,
+  result: IngestResult,
+  receivedAt: Date,
+  now: number = Date.now(),
+): Record<string, unknown> {
+  return {
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [
+        {
+          Namespace: EMF_NAMESPACE,
+          Dimensions: [['service']],
+          Metrics: [
+            { Name: 'files', Unit: 'Count' },
+            { Name: 'rows_loaded', Unit: 'Count' },
+            { Name: 'rows_rejected', Unit: 'Count' },
+            { Name: 'ingest_duration', Unit: 'Seconds' },
+            { Name: 'lag', Unit: 'Seconds' },
+          ],
+        },
+      ],
+    },
+    service: EMF_SERVICE,
+    files: 1,
+    rows_loaded: result.rowsLoaded,
+    rows_rejected: result.rowsRejected,
+    ingest_duration: result.durationMs / 1000,
+    lag: Math.max(0, now - receivedAt.getTime()) / 1000,
+    ingestionId,
+    pipeline: result.pipeline,
+    status: result.status,
+  };
 }

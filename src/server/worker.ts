@@ -10,7 +10,7 @@ import type { InletConfig, Pipeline } from '../engine/contract.js';
 import { ingest, type RetryPolicy } from '../engine/ingest.js';
 import type { IngestResult } from '../engine/types.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
-import type { ServerMetrics } from './metrics.js';
+import { emfRecord, type ServerMetrics } from './metrics.js';
 import type { Spool, SpoolEntry } from './spool.js';
 import { uploadSource } from './upload-source.js';
 
@@ -187,10 +187,16 @@ export class WorkerPool {
       return;
     }
     this.retries.delete(entry.id);
-    metrics?.ingested(result, entry.receivedAt);
+    this.recordFinished(entry, result);
     // A rejected file reached a verdict: its rejects are in the ledger, so the bytes can age out with the rest.
     await this.settle(entry, 'done');
     this.options.onFinished?.(entry, result);
+  }
+
+  /** Prometheus counters for /metrics, and one EMF log line for the CloudWatch agent: the same names. */
+  private recordFinished(entry: SpoolEntry, result: IngestResult): void {
+    this.options.metrics?.ingested(result, entry.receivedAt);
+    this.logger.info('file finished', emfRecord(entry.id, result, entry.receivedAt));
   }
 
   private pipelineFor(entry: SpoolEntry): Pipeline | undefined {
@@ -211,7 +217,7 @@ export class WorkerPool {
         attempts,
         error: result.error,
       });
-      this.options.metrics?.ingested(result, entry.receivedAt);
+      this.recordFinished(entry, result);
       await this.settle(entry, 'failed');
       this.options.onFinished?.(entry, result);
       return;

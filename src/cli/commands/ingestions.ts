@@ -12,7 +12,14 @@ import {
 } from '../../ledger/read.js';
 import type { Action } from '../action.js';
 import { withDatabase } from '../database.js';
-import { formatCount, formatDuration, truncateStart } from '../format.js';
+import {
+  alignedTable,
+  formatCount,
+  formatDuration,
+  printable,
+  type TableColumn,
+  truncateStart,
+} from '../format.js';
 import { databaseUrlOption, examples, jsonOption, parsePositiveInteger, pipelineOption } from '../options.js';
 import { cliLogger, colourEnabled, type Paint, paint, print } from '../output.js';
 
@@ -61,41 +68,33 @@ async function runIngestions(options: IngestionsOptions): Promise<number> {
 }
 
 function table(rows: readonly IngestionRow[], colours: Paint): string[] {
-  const header = ['ID', 'WHEN', 'PIPELINE', 'SOURCE', 'STATUS', 'ROWS', 'REJECTED', 'DURATION'];
+  const columns: TableColumn[] = [
+    { title: 'ID' },
+    { title: 'WHEN' },
+    { title: 'PIPELINE' },
+    { title: 'SOURCE' },
+    { title: 'STATUS' },
+    { title: 'ROWS', align: 'right' },
+    { title: 'REJECTED', align: 'right' },
+    { title: 'DURATION', align: 'right' },
+  ];
   const cells = rows.map((row) => {
     const ms = ingestionView(row).durationMs;
     return [
       shortIngestionId(row.id),
       formatWhen(row.finished_at ?? row.started_at ?? row.received_at),
-      row.pipeline,
-      truncateStart(displaySource(row.source_uri), 40),
+      printable(row.pipeline),
+      truncateStart(printable(displaySource(row.source_uri)), 40),
       row.status,
       formatCount(Number(row.rows_loaded)),
       formatCount(Number(row.rows_rejected)),
       ms === null ? '-' : formatDuration(ms),
     ];
   });
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...cells.map((row) => [...(row[i] ?? '')].length)),
-  );
-  // Counts and durations read best right-aligned; the status column is coloured after padding so
-  // escape codes do not upset the alignment.
-  const rightAligned = new Set([5, 6, 7]);
-  const render = (row: string[], colour: (i: number, text: string) => string) =>
-    row
-      .map((cell, i) => {
-        const width = widths[i] ?? 0;
-        const padded = rightAligned.has(i) ? cell.padStart(width) : cell.padEnd(width);
-        return colour(i, padded);
-      })
-      .join('  ')
-      .trimEnd();
-  return [
-    render(header, (_, text) => colours.bold(text)),
-    ...cells.map((row) =>
-      render(row, (i, text) => (i === 4 ? statusColour(colours, row[4] ?? '')(text) : text)),
-    ),
-  ];
+  return alignedTable(columns, cells, (r, i, text) => {
+    if (r === -1) return colours.bold(text);
+    return i === 4 ? statusColour(colours, rows[r]?.status ?? '')(text) : text;
+  });
 }
 
 function statusColour(colours: Paint, status: string): (text: string) => string {

@@ -2,13 +2,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { csvRow } from '../../ledger/csv-export.js';
 import {
+  decodeCursor,
   eachReject,
+  encodeCursor,
   getIngestion,
   type IngestionView,
   ingestionView,
   isIngestionId,
   LEDGER_STATUSES,
-  listIngestions,
+  pageIngestions,
   REJECT_CSV_HEADER,
   rejectView,
 } from '../../ledger/read.js';
@@ -23,6 +25,7 @@ export interface IngestionRoutesDeps {
 }
 
 const MAX_LIMIT = 1000;
+const MAX_REJECTS_LIMIT = 100_000;
 const idParams = {
   type: 'object',
   required: ['id'],
@@ -43,11 +46,14 @@ export async function ingestionRoutes(app: FastifyInstance, deps: IngestionRoute
     async (request) => findVisible(deps, request, request.params.id),
   );
 
-  app.get<{ Querystring: { status?: string; pipeline?: string; limit?: number } }>(
+  app.get<{ Querystring: { status?: string; pipeline?: string; limit?: number; before?: string } }>(
     '/v1/ingestions',
     {
       schema: {
-        summary: 'Recent ingestions, newest first',
+        summary: 'Recent ingestions, newest first, a page at a time',
+        description:
+          'Ordered by the latest of finished, started and received time, then id. `next` is the cursor ' +
+          'of the following page (pass it as `before`), or null on the last page.',
         tags: ['ingestions'],
         querystring: {
           type: 'object',
@@ -55,13 +61,21 @@ export async function ingestionRoutes(app: FastifyInstance, deps: IngestionRoute
             status: { type: 'string', enum: [...LEDGER_STATUSES] },
             pipeline: { type: 'string' },
             limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 50 },
+            before: {
+              type: 'string',
+              maxLength: 200,
+              description: 'the `next` cursor of the previous page: list the ingestions after it',
+            },
           },
         },
         response: {
           200: {
             type: 'object',
-            required: ['ingestions'],
-            properties: { ingestions: { type: 'array', items: ingestionSchema } },
+            required: ['ingestions', 'next'],
+            properties: {
+              ingestions: { type: 'array', items: ingestionSchema },
+              next: { type: ['string', 'null'], description: 'cursor of the next page; null on the last' },
+            },
           },
           400: errorSchema,
           401: errorSchema,
@@ -71,7 +85,7 @@ export async function ingestionRoutes(app: FastifyInstance, deps: IngestionRoute
     },
     async (request) => {
       const principal = principalOf(request);
-      const { status, pipeline, limit = 50 } = request.query;
+      const { status, pipeline, limit = 50, before } = request.query;
       if (pipeline !== undefined && !allows(principal, pipeline)) {
         throw new HttpError(
           403,
@@ -79,17 +93,29 @@ export async function ingestionRoutes(app: FastifyInstance, deps: IngestionRoute
           `The token "${principal.name}" may not read pipeline "${pipeline}".`,
         );
       }
-      const rows = await listIngestions(deps.pool, {
+      const cursor = before === undefined ? undefined : decodeCursor(before);
+      if (before !== undefined && cursor === undefined) {
+        throw new HttpError(
+          400,
+          'invalid_cursor',
+          '`before` is not a cursor this API handed out; pass the `next` of a previous page as it was.',
+        );
+      }
+      const page = await pageIngestions(deps.pool, {
         status,
         pipeline,
         limit,
+        before: cursor,
         ...(principal.pipelines === null ? {} : { pipelines: principal.pipelines }),
       });
-      return { ingestions: rows.map(ingestionView) };
+      return {
+        ingestions: page.rows.map(ingestionView),
+        next: page.next === null ? null : encodeCursor(page.next),
+      };
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { limit?: number; format?: 'csv' | 'json' } }>(
     '/v1/ingestions/:id/rejects',
     {
       schema: {
@@ -98,6 +124,18 @@ export async function ingestionRoutes(app: FastifyInstance, deps: IngestionRoute
           'CSV cells that start with = + - @, tab or CR are prefixed with a quote so spreadsheets show them as text.',
         tags: ['ingestions'],
         params: idParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: {
+              type: 'integer',
+              minimum: 1,
+              maximum: MAX_REJECTS_LIMIT,
+              description: 'at most this many rows (the first, by record); default all',
+            },
+            format: { type: 'string', enum: ['csv', 'json'], description: 'as Accept: text/csv does' },
+          },
+        },
         produces: ['application/json', 'text/csv'],
         response: {
           200: {
@@ -128,7 +166,7 @@ export async function ingestionRoutes(app: FastifyInstance, deps: IngestionRoute
       const ingestion = await findVisible(deps, request, request.params.id);
       const rows: ReturnType<typeof rejectView>[] = [];
       // Inlet keeps at most the first rejects of a file, so collecting them is bounded.
-      await eachReject(deps.pool, ingestion.id, null, (row) => {
+      await eachReject(deps.pool, ingestion.id, request.query.limit ?? null, (row) => {
         rows.push(rejectView(row));
       });
       if (wantsCsv(request)) {
@@ -151,7 +189,8 @@ function allows(principal: Principal, pipeline: string): boolean {
 
 function wantsCsv(request: FastifyRequest): boolean {
   const accept = request.headers.accept ?? '';
-  return /\btext\/csv\b/i.test(accept) || (request.query as { format?: string }).format === 'csv';
+  const { format } = request.query as { format?: string };
+  return format === undefined ? /\btext\/csv\b/i.test(accept) : format === 'csv';
 }
 
 /**
