@@ -74,14 +74,16 @@ export function parseDatabaseSecret(arn: string, text: string | undefined): Data
  */
 export async function databaseFromSecret(
   arn: string,
-  options: { client?: SecretsManagerClient; sslmode?: string; now?: () => number } = {},
+  options: { client?: SecretsManagerClient; sslmode?: string; host?: string; now?: () => number } = {},
 ): Promise<SecretDatabase> {
   const client = options.client ?? new SecretsManagerClient({});
   const now = options.now ?? Date.now;
   let secret = await readDatabaseSecret(arn, client);
   let readAt = now();
   const url = new URL('postgres://placeholder');
-  url.hostname = secret.host;
+  // RDS writes the instance's address into its secret; Lambda and the servers reach the database through
+  // RDS Proxy, whose address INLET_DATABASE_HOST gives.
+  url.hostname = options.host ?? (process.env.INLET_DATABASE_HOST?.trim() || secret.host);
   url.port = String(secret.port);
   url.username = encodeURIComponent(secret.username);
   url.pathname = `/${encodeURIComponent(secret.dbname)}`;

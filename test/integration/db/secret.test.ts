@@ -131,6 +131,19 @@ describe('databaseFromSecret', () => {
     }
   });
 
+  it('connects to INLET_DATABASE_HOST (the RDS Proxy) rather than the instance the secret names', async () => {
+    const real = new URL(db.url).hostname;
+    const { client } = stubbedClient(() => ({ ...secretFor('first-password'), host: 'db-instance.internal' }));
+    const database = await databaseFromSecret(ARN, { client, sslmode: 'disable', host: real });
+    expect(new URL(database.url).hostname).toBe(real);
+    const pool = createPool(database.url, { max: 1, password: database.password });
+    try {
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('says what to check when the secret cannot be read', async () => {
     const { client } = stubbedClient(() => ({ status: 400, error: 'AccessDeniedException' }));
     const failure = await databaseFromSecret(ARN, { client }).catch((error: unknown) => error);

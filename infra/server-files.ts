@@ -1,0 +1,215 @@
+/**
+ * The files user data writes on each instance: the service's environment, the systemd units, the
+ * database-credentials bridge, the operator's `inlet` wrapper and the CloudWatch agent's config.
+ * Pure functions of their inputs (CDK tokens welcome), so tests read exactly what an instance gets.
+ */
+
+export const PATHS = {
+  app: '/opt/inlet',
+  entry: '/opt/inlet/lib/cli/main.mjs',
+  config: '/etc/inlet/inlet.config.yaml',
+  env: '/etc/inlet/inlet.env',
+  databaseEnv: '/run/inlet/database.env',
+  databaseEnvScript: '/usr/local/libexec/inlet-database-env',
+  dataDir: '/var/lib/inlet',
+  spool: '/var/lib/inlet/spool',
+  logDir: '/var/log/inlet',
+  log: '/var/log/inlet/inlet.log',
+  bootstrapLog: '/var/log/inlet-bootstrap.log',
+  agentConfig: '/opt/aws/amazon-cloudwatch-agent/etc/inlet.json',
+  node: '/usr/bin/node-22',
+} as const;
+
+export const SERVER_PORT = 8080;
+
+export interface ServerEnvironment {
+  readonly region: string;
+  readonly databaseSecretArn: string;
+  readonly databaseHost: string;
+  readonly eventsTopicArn: string;
+}
+
+/** /etc/inlet/inlet.env: the variables of src/server/settings.ts and INTERFACES.md, no secrets. */
+export function environmentFile(env: ServerEnvironment): string {
+  return [
+    `AWS_REGION=${env.region}`,
+    `INLET_CONFIG=${PATHS.config}`,
+    `INLET_DATA_DIR=${PATHS.dataDir}`,
+    `INLET_SPOOL_DIR=${PATHS.spool}`,
+    'INLET_HOST=0.0.0.0',
+    `INLET_PORT=${SERVER_PORT}`,
+    'INLET_LOG_LEVEL=info',
+    `INLET_DATABASE_SECRET_ARN=${env.databaseSecretArn}`,
+    `INLET_DATABASE_HOST=${env.databaseHost}`,
+    `INLET_NOTIFY_TOPIC_ARN=${env.eventsTopicArn}`,
+    'PGSSLMODE=verify-full',
+    // AWS Backup snapshots the spool volume (the Backups stack); the service's own scheduler stays off.
+    'INLET_SNAPSHOT_SCHEDULE=off',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Until Inlet reads INLET_DATABASE_SECRET_ARN itself, this turns the secret into DATABASE_URL in a
+ * root-only file on tmpfs (never on disk, never in logs) that systemd passes to the service. With
+ * `--restart-if-changed` (the timer) it restarts the service after a rotation changed the password.
+ */
+export interface DatabaseEnvPaths {
+  readonly env: string;
+  readonly databaseEnv: string;
+  readonly node: string;
+}
+
+export function databaseEnvScript(paths: DatabaseEnvPaths = PATHS): string {
+  return `#!/bin/bash
+set -euo pipefail
+set -a; . ${paths.env}; set +a
+umask 077
+mkdir -p "$(dirname ${paths.databaseEnv})"
+next="$(mktemp ${paths.databaseEnv}.XXXXXX)"
+trap 'rm -f "$next"' EXIT
+aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$INLET_DATABASE_SECRET_ARN" \\
+  --query SecretString --output text |
+  ${paths.node} -e '
+    let text = "";
+    process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
+      const secret = JSON.parse(text);
+      const enc = (value) => encodeURIComponent(String(value)).replace(/[!'"'"'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+      const host = process.env.INLET_DATABASE_HOST || secret.host;
+      const url = "postgresql://" + enc(secret.username) + ":" + enc(secret.password) + "@" + host + ":" + (secret.port || 5432) + "/" + enc(secret.dbname || "postgres") + "?sslmode=verify-full";
+      process.stdout.write("DATABASE_URL=" + url + "\\n");
+    });' > "$next"
+if [ "\${1:-}" = "--restart-if-changed" ] && [ -f ${paths.databaseEnv} ] && cmp -s "$next" ${paths.databaseEnv}; then
+  exit 0
+fi
+changed=0; [ -f ${paths.databaseEnv} ] && changed=1
+mv "$next" ${paths.databaseEnv}
+trap - EXIT
+if [ "\${1:-}" = "--restart-if-changed" ] && [ "$changed" = 1 ]; then
+  systemctl try-restart inlet.service
+fi
+`;
+}
+
+export function serviceUnit(): string {
+  return `[Unit]
+Description=Inlet upload service (inlet serve)
+Wants=network-online.target
+After=network-online.target
+RequiresMountsFor=${PATHS.spool}
+
+[Service]
+Type=simple
+User=inlet
+Group=inlet
+EnvironmentFile=${PATHS.env}
+ExecStartPre=+${PATHS.databaseEnvScript}
+EnvironmentFile=-${PATHS.databaseEnv}
+ExecStart=${PATHS.node} ${PATHS.entry} serve --config ${PATHS.config}
+StandardOutput=append:${PATHS.log}
+StandardError=append:${PATHS.log}
+Restart=always
+RestartSec=5
+KillSignal=SIGTERM
+TimeoutStopSec=60
+NoNewPrivileges=true
+ProtectSystem=strict
+ProtectHome=true
+PrivateTmp=true
+ReadWritePaths=${PATHS.dataDir} ${PATHS.logDir}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** Re-reads the secret every 10 minutes; a rotated password restarts the service (gracefully: SIGTERM). */
+export function rotationTimerUnits(): { service: string; timer: string } {
+  return {
+    service: `[Unit]
+Description=Refresh Inlet's database credentials after a rotation
+
+[Service]
+Type=oneshot
+ExecStart=${PATHS.databaseEnvScript} --restart-if-changed
+`,
+    timer: `[Unit]
+Description=Refresh Inlet's database credentials every 10 minutes
+
+[Timer]
+OnBootSec=10min
+OnUnitActiveSec=10min
+
+[Install]
+WantedBy=timers.target
+`,
+  };
+}
+
+/** `sudo inlet tokens create --name acme` from a Session Manager shell: the CLI with the service's settings. */
+export function cliWrapper(): string {
+  return `#!/bin/bash
+set -euo pipefail
+set -a; . ${PATHS.env}; [ -f ${PATHS.databaseEnv} ] && . ${PATHS.databaseEnv}; set +a
+exec setpriv --reuid=inlet --regid=inlet --init-groups -- ${PATHS.node} ${PATHS.entry} "$@"
+`;
+}
+
+export function logrotateConfig(): string {
+  return `${PATHS.log} {
+  daily
+  rotate 7
+  compress
+  missingok
+  notifempty
+  copytruncate
+}
+`;
+}
+
+export interface AgentConfigProps {
+  readonly appLogGroup: string;
+  readonly bootstrapLogGroup: string;
+}
+
+/** Memory and disk (root and spool) metrics in CWAgent, and the service's and bootstrap's logs. */
+export function cloudWatchAgentConfig(props: AgentConfigProps): string {
+  return JSON.stringify(
+    {
+      agent: { metrics_collection_interval: 60, run_as_user: 'root' },
+      metrics: {
+        namespace: AGENT_NAMESPACE,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the agent's own placeholder, not JavaScript's
+        append_dimensions: { InstanceId: '${aws:InstanceId}' },
+        metrics_collected: {
+          mem: { measurement: ['mem_used_percent'] },
+          disk: {
+            measurement: ['used_percent', 'inodes_free'],
+            resources: ['/', PATHS.spool],
+            drop_device: true,
+            ignore_file_system_types: ['sysfs', 'devtmpfs', 'tmpfs', 'overlay'],
+          },
+        },
+      },
+      logs: {
+        logs_collected: {
+          files: {
+            collect_list: [
+              { file_path: PATHS.log, log_group_name: props.appLogGroup, log_stream_name: '{instance_id}' },
+              {
+                file_path: PATHS.bootstrapLog,
+                log_group_name: props.bootstrapLogGroup,
+                log_stream_name: '{instance_id}',
+              },
+            ],
+          },
+        },
+      },
+    },
+    null,
+    2,
+  );
+}
+
+/** Where the agent's metrics go; the instance role may put metrics in this namespace only. */
+export const AGENT_NAMESPACE = 'CWAgent';

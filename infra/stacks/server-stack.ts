@@ -1,0 +1,116 @@
+/**
+ * Architecture 2, client → load balancer → EC2 (`inlet serve`) → EBS spool → worker → RDS Proxy →
+ * PostgreSQL: N instances, each with its own spool volume, behind one load balancer; the server bundle
+ * and the pipeline config are CDK assets the instances download at boot.
+ */
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import type { Construct } from 'constructs';
+import { LogBucket } from '../constructs/log-bucket.js';
+import { ProxyAccess } from '../constructs/proxy-access.js';
+import { latestAmazonLinuxTemplate, ServerInstance } from '../constructs/server-instance.js';
+import { ServerRole } from '../constructs/server-role.js';
+import { UploadLoadBalancer } from '../constructs/upload-load-balancer.js';
+import type { PipelineConfigFacts } from '../pipeline-config.js';
+import type { InletSettings } from '../settings.js';
+import type { DataStack } from './data-stack.js';
+import { type NetworkStack, VPC_CIDR } from './network-stack.js';
+
+export interface ServerStackProps extends StackProps {
+  readonly settings: InletSettings;
+  readonly pipelines: PipelineConfigFacts;
+  readonly network: NetworkStack;
+  readonly data: DataStack;
+}
+
+export class ServerStack extends Stack {
+  readonly servers: ServerInstance[];
+  readonly loadBalancer: UploadLoadBalancer;
+  readonly appLog: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ServerStackProps) {
+    super(scope, id, props);
+    const { settings, network, data } = props;
+
+    const bundle = new s3assets.Asset(this, 'ServerBundle', { path: settings.server.bundleDir });
+    const config = new s3assets.Asset(this, 'PipelineConfig', { path: props.pipelines.path });
+    this.appLog = new logs.LogGroup(this, 'AppLog', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const bootstrapLog = new logs.LogGroup(this, 'BootstrapLog', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+      vpc: network.vpc,
+      description: 'Inlet instances: uploads from the load balancer only; out to the proxy and the endpoints',
+    });
+    new ProxyAccess(this, 'ProxyAccess', {
+      proxySecurityGroup: data.proxySecurityGroup,
+      from: securityGroup,
+      description: 'PostgreSQL from the Inlet instances',
+    });
+    const role = new ServerRole(this, 'Role', {
+      assets: [bundle, config],
+      databaseSecret: data.secret,
+      ingestionEvents: data.ingestionEvents,
+      logGroups: [this.appLog, bootstrapLog],
+    }).role;
+
+    const subnets = network.vpc.selectSubnets(network.appSubnets).subnets;
+    const instanceType = new ec2.InstanceType(settings.server.instanceType);
+    const image = latestAmazonLinuxTemplate(this, 'AmazonLinux', instanceType);
+    this.servers = Array.from({ length: settings.server.instances }, (_, index) => {
+      const subnet = subnets[index % subnets.length];
+      if (subnet === undefined) throw new Error('the VPC has no app subnets');
+      return new ServerInstance(this, `Server${index + 1}`, {
+        vpc: network.vpc,
+        subnet,
+        instanceType,
+        securityGroup,
+        role,
+        spoolVolumeGiB: settings.server.spoolVolumeGiB,
+        protect: settings.protect,
+        image,
+        userData: {
+          region: this.region,
+          bundleUrl: bundle.s3ObjectUrl,
+          configUrl: config.s3ObjectUrl,
+          databaseSecretArn: data.secret.secretArn,
+          databaseHost: data.proxy.endpoint,
+          eventsTopicArn: data.ingestionEvents.topicArn,
+          appLogGroup: this.appLog.logGroupName,
+          bootstrapLogGroup: bootstrapLog.logGroupName,
+        },
+      });
+    });
+
+    const internetFacing = settings.server.publicLoadBalancer;
+    const loadBalancerSubnets = internetFacing ? network.publicSubnets : network.appSubnets;
+    if (loadBalancerSubnets === undefined) throw new Error('a public load balancer needs the public subnets');
+    this.loadBalancer = new UploadLoadBalancer(this, 'LoadBalancer', {
+      vpc: network.vpc,
+      subnets: loadBalancerSubnets,
+      internetFacing,
+      certificateArn: settings.server.certificateArn,
+      clientCidr: settings.server.clientCidr ?? (internetFacing ? '0.0.0.0/0' : VPC_CIDR),
+      instances: this.servers.map((server) => server.instance),
+      instanceSecurityGroup: securityGroup,
+      accessLogs: new LogBucket(this, 'AccessLogs').bucket,
+      protect: settings.protect,
+    });
+
+    new CfnOutput(this, 'UploadUrl', {
+      value: this.loadBalancer.url,
+      description: 'curl -H "Authorization: Bearer $TOKEN" -T FILE URL/v1/files/NAME',
+    });
+    new CfnOutput(this, 'InstanceIds', {
+      value: this.servers.map((server) => server.instance.instanceId).join(','),
+      description: 'aws ssm start-session --target ID, then sudo inlet tokens create --name NAME',
+    });
+  }
+}

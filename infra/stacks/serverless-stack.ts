@@ -1,0 +1,83 @@
+/**
+ * Architecture 1, S3 → SQS → Lambda → RDS Proxy → PostgreSQL: the inbox bucket and its access-log
+ * bucket, the ingest queue and its DLQ, the ObjectCreated notification, and the ingest function.
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import type { Construct } from 'constructs';
+import { InboxBucket, inboxBucketName } from '../constructs/inbox-bucket.js';
+import { IngestFunction } from '../constructs/ingest-function.js';
+import { IngestQueue } from '../constructs/ingest-queue.js';
+import { LogBucket } from '../constructs/log-bucket.js';
+import { acknowledge } from '../nag.js';
+import type { PipelineConfigFacts } from '../pipeline-config.js';
+import type { InletSettings } from '../settings.js';
+import type { DataStack } from './data-stack.js';
+import type { NetworkStack } from './network-stack.js';
+
+export interface ServerlessStackProps extends StackProps {
+  readonly settings: InletSettings;
+  readonly pipelines: PipelineConfigFacts;
+  readonly network: NetworkStack;
+  readonly data: DataStack;
+}
+
+export class ServerlessStack extends Stack {
+  readonly inbox: s3.Bucket;
+  readonly ingest: IngestFunction;
+  readonly queues: IngestQueue;
+
+  constructor(scope: Construct, id: string, props: ServerlessStackProps) {
+    super(scope, id, props);
+    const { settings, network, data, pipelines } = props;
+    const timeout = Duration.seconds(settings.lambda.timeoutSeconds);
+
+    const accessLogs = new LogBucket(this, 'AccessLogs');
+    this.inbox = new InboxBucket(this, 'Inbox', {
+      bucketName: inboxBucketName(this, settings.prefix),
+      accessLogs: accessLogs.bucket,
+    }).bucket;
+    this.queues = new IngestQueue(this, 'Ingest', { functionTimeout: timeout });
+    this.inbox.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queues.queue));
+    acknowledgeNotificationsHandler(this);
+
+    const config = new s3assets.Asset(this, 'PipelineConfig', { path: pipelines.path });
+    this.ingest = new IngestFunction(this, 'IngestFunction', {
+      codeDir: settings.lambda.codeDir,
+      vpc: network.vpc,
+      subnets: network.appSubnets,
+      inbox: this.inbox,
+      queue: this.queues.queue,
+      config,
+      pipelines,
+      databaseSecret: data.secret,
+      proxy: data.proxy,
+      proxySecurityGroup: data.proxySecurityGroup,
+      ingestionEvents: data.ingestionEvents,
+      timeout,
+      memoryMiB: settings.lambda.memoryMiB,
+      concurrency: settings.lambda.concurrency,
+      batchSize: settings.lambda.batchSize,
+    });
+
+    new CfnOutput(this, 'InboxBucketName', {
+      value: this.inbox.bucketName,
+      description: 'Upload files here (aws s3 cp FILE s3://BUCKET/KEY); each new object is ingested',
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.queues.deadLetterQueue.queueUrl });
+  }
+}
+
+/** CDK's singleton custom resource that writes the bucket's notification configuration. */
+function acknowledgeNotificationsHandler(stack: Stack): void {
+  const handler = stack.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+  if (handler === undefined) throw new Error("CDK's bucket notifications handler was not found");
+  acknowledge(
+    handler,
+    'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    "CDK's own bucket-notifications custom resource (a deploy-time function that runs once per change); " +
+      'its only other permission, s3:PutBucketNotification, is scoped to the inbox bucket.',
+  );
+}

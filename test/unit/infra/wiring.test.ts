@@ -1,0 +1,408 @@
+/**
+ * How the pieces connect, and what each stack holds, on the default deployment (both shapes):
+ * bucket → queue → function → proxy and secret; spool volume and database tags → backup plans;
+ * API → functions; alarms → topic.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { MAX_RECEIVE_COUNT } from '../../../infra/constructs/ingest-queue.js';
+import { INLET_METRICS } from '../../../infra/constructs/ops-metrics.js';
+import { VPC_CIDR } from '../../../infra/stacks/network-stack.js';
+import { flatten, resourcesOf, synthInlet } from './harness.js';
+import { allowedActions } from './policy-scan.js';
+
+const inlet = synthInlet();
+const { stacks } = inlet;
+if (!stacks.serverless || !stacks.server) throw new Error('the default deployment has both shapes');
+const network = inlet.template(stacks.network);
+const data = inlet.template(stacks.data);
+const serverless = inlet.template(stacks.serverless);
+const server = inlet.template(stacks.server);
+const backups = inlet.template(stacks.backups);
+const extensions = inlet.template(stacks.extensions);
+
+function only<T>(items: T[], what: string): T {
+  if (items.length !== 1) throw new Error(`expected one ${what}, found ${items.length}`);
+  return items[0] as T;
+}
+
+const queueId = only(
+  resourcesOf(serverless, 'AWS::SQS::Queue').filter((q) => q.properties.RedrivePolicy !== undefined),
+  'ingest queue',
+).id;
+const functionId = only(
+  resourcesOf(serverless, 'AWS::Lambda::Function').filter((f) => f.properties.Runtime === 'nodejs22.x'),
+  'ingest function',
+).id;
+const inboxId = only(
+  resourcesOf(serverless, 'AWS::S3::Bucket').filter(
+    (b) => b.properties.VersioningConfiguration !== undefined,
+  ),
+  'inbox bucket',
+).id;
+
+describe('Network stack', () => {
+  it('spans two AZs with isolated subnets only: no NAT, no internet gateway, no public subnet', () => {
+    network.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: VPC_CIDR });
+    network.resourceCountIs('AWS::EC2::Subnet', 4);
+    network.resourceCountIs('AWS::EC2::NatGateway', 0);
+    network.resourceCountIs('AWS::EC2::InternetGateway', 0);
+  });
+
+  it('has the S3 gateway endpoint and the interface endpoints the workloads call, with private DNS', () => {
+    const endpoints = resourcesOf(network, 'AWS::EC2::VPCEndpoint');
+    const names = endpoints.map((e) => flatten(e.properties.ServiceName));
+    expect(endpoints.find((e) => e.properties.VpcEndpointType === 'Gateway')).toBeDefined();
+    expect(names.some((n) => n.endsWith('.s3'))).toBe(true);
+    for (const service of [
+      'secretsmanager',
+      'sns',
+      'ssm',
+      'ssmmessages',
+      'ec2messages',
+      'logs',
+      'monitoring',
+    ]) {
+      expect(names, service).toContain(`com.amazonaws.us-east-1.${service}`);
+    }
+    for (const e of endpoints.filter((x) => x.properties.VpcEndpointType === 'Interface')) {
+      expect(e.properties.PrivateDnsEnabled).toBe(true);
+    }
+  });
+
+  it('logs all VPC traffic to S3', () => {
+    network.hasResourceProperties('AWS::EC2::FlowLog', {
+      ResourceType: 'VPC',
+      TrafficType: 'ALL',
+      LogDestinationType: 's3',
+    });
+  });
+});
+
+describe('Data stack', () => {
+  it('runs PostgreSQL 17 in the isolated subnets, TLS forced, single-AZ unless asked, IAM auth on', () => {
+    data.hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'postgres',
+      EngineVersion: '17',
+      MultiAZ: false,
+      StorageType: 'gp3',
+      EnableIAMDatabaseAuthentication: true,
+      CopyTagsToSnapshot: true,
+      EnableCloudwatchLogsExports: ['postgresql'],
+    });
+    data.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
+    data.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
+  });
+
+  it('keeps the credentials in Secrets Manager and rotates them', () => {
+    data.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    data.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+    });
+  });
+
+  it('puts RDS Proxy in front, authenticating with the secret and requiring TLS', () => {
+    data.hasResourceProperties('AWS::RDS::DBProxy', {
+      EngineFamily: 'POSTGRESQL',
+      RequireTLS: true,
+      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' })],
+    });
+  });
+
+  it('has the ingestion-events topic', () => {
+    const topic = only(resourcesOf(data, 'AWS::SNS::Topic'), 'topic');
+    expect(flatten(topic.properties.KmsMasterKeyId)).toMatch(/:alias\/aws\/sns$/);
+  });
+});
+
+describe('Serverless stack: bucket → queue → function', () => {
+  it('versions the inbox, logs its access and expires what afterLoad moves aside', () => {
+    const inbox = only(
+      resourcesOf(serverless, 'AWS::S3::Bucket').filter((b) => b.id === inboxId),
+      'inbox',
+    );
+    expect(inbox.properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(inbox.properties.LoggingConfiguration).toMatchObject({ LogFilePrefix: 'inbox/' });
+    const rules = (inbox.properties.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> })
+      .Rules;
+    expect(rules.map((r) => r.Prefix).filter(Boolean)).toEqual(['processed/', 'rejected/']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: flatten() writes references this way
+    expect(flatten(inbox.properties.BucketName)).toBe('inlet-inbox-${Ref:AWS::AccountId}-us-east-1');
+  });
+
+  it('sends every ObjectCreated event of the inbox to the ingest queue', () => {
+    serverless.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: inboxId },
+      NotificationConfiguration: {
+        QueueConfigurations: [
+          { Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+        ],
+      },
+    });
+    const policy = only(
+      resourcesOf(serverless, 'AWS::SQS::QueuePolicy').filter((p) =>
+        flatten(p.properties.Queues).includes(queueId),
+      ),
+      'queue policy',
+    );
+    const document = JSON.stringify(policy.properties.PolicyDocument);
+    expect(document).toContain('"Service":"s3.amazonaws.com"');
+    expect(document).toContain(`"aws:SourceArn":{"Fn::GetAtt":["${inboxId}","Arn"]}`);
+  });
+
+  it('waits six function timeouts before redelivering and dead-letters after five receives', () => {
+    const queue = only(
+      resourcesOf(serverless, 'AWS::SQS::Queue').filter((q) => q.id === queueId),
+      'queue',
+    );
+    const fn = only(
+      resourcesOf(serverless, 'AWS::Lambda::Function').filter((f) => f.id === functionId),
+      'fn',
+    );
+    expect(queue.properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (fn.properties.Timeout as number));
+    expect((queue.properties.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount).toBe(
+      MAX_RECEIVE_COUNT,
+    );
+  });
+
+  it('feeds the function from the queue with per-message failure reports and capped concurrency', () => {
+    serverless.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: functionId },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 5,
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    serverless.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      ReservedConcurrentExecutions: 5,
+      Timeout: 300,
+      VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
+    });
+  });
+
+  it('connects the function to PostgreSQL through the proxy, with the secret it may read', () => {
+    const fn = only(
+      resourcesOf(serverless, 'AWS::Lambda::Function').filter((f) => f.id === functionId),
+      'fn',
+    );
+    const env = (fn.properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(flatten(env.INLET_DATABASE_HOST)).toMatch(/^\$\{InletData:.*Proxy.*Endpoint/);
+    expect(flatten(env.INLET_DATABASE_SECRET_ARN)).toMatch(/^\$\{InletData:.*Secret/);
+    expect(flatten(env.INLET_CONFIG)).toMatch(/^s3:\/\/cdk-.*assets.*\.yaml$/);
+    expect(env.PGSSLMODE).toBe('verify-full');
+    expect(flatten(env.INLET_NOTIFY_TOPIC_ARN)).toMatch(/^\$\{InletData:.*IngestionEvents/);
+    const ingress = only(resourcesOf(serverless, 'AWS::EC2::SecurityGroupIngress'), 'proxy ingress');
+    expect(ingress.properties).toMatchObject({ FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp' });
+    expect(flatten(ingress.properties.GroupId)).toMatch(/InletData:.*ProxySecurityGroup/);
+    const [sg] = (fn.properties.VpcConfig as { SecurityGroupIds: unknown[] }).SecurityGroupIds;
+    expect(ingress.properties.SourceSecurityGroupId).toEqual(sg);
+  });
+
+  it('lets the function do exactly what the handler does with afterLoad: none', () => {
+    const actions = allowedActions(serverless, 'IngestFunction');
+    expect([...actions.keys()].sort()).toEqual(
+      [
+        ...['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface'],
+        ...['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses'],
+        ...['logs:CreateLogStream', 'logs:PutLogEvents'],
+        ...['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 'sns:Publish'],
+        ...['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        ...['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        'sqs:ReceiveMessage',
+      ].sort(),
+    );
+    expect(flatten(actions.get('s3:GetObjectVersion'))).toBe(`\${${inboxId}.Arn}/*`);
+  });
+});
+
+describe('Server stack', () => {
+  const instance = only(resourcesOf(server, 'AWS::EC2::Instance'), 'instance');
+  const userData = flatten(instance.properties.UserData);
+  const volume = only(resourcesOf(server, 'AWS::EC2::Volume'), 'spool volume');
+
+  it('launches Amazon Linux 2023 (resolved at launch) in a private subnet with Session Manager', () => {
+    server.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: {
+        ImageId: 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64',
+      },
+    });
+    expect(instance.properties.ImageId).toBeUndefined();
+    expect(
+      flatten((instance.properties.NetworkInterfaces as Array<{ SubnetId: unknown }>)[0]?.SubnetId),
+    ).toMatch(/InletNetwork:.*appSubnet1/);
+    expect(instance.properties.KeyName).toBeUndefined();
+    expect(flatten(server.toJSON())).toContain('AmazonSSMManagedInstanceCore');
+  });
+
+  it('gives each instance its own encrypted gp3 spool volume, attached and tagged for the spool backup plan', () => {
+    expect(volume.properties).toMatchObject({ Encrypted: true, VolumeType: 'gp3', Size: 50 });
+    expect(volume.properties.Tags).toContainEqual({ Key: 'inlet:backup', Value: 'spool' });
+    expect(volume.properties.Tags).toContainEqual({ Key: 'inlet:spool', Value: 'true' });
+    server.hasResourceProperties('AWS::EC2::VolumeAttachment', {
+      InstanceId: { Ref: instance.id },
+      VolumeId: { Ref: volume.id },
+      Device: '/dev/sdf',
+    });
+    server.hasResource('AWS::EC2::Volume', { DeletionPolicy: 'Snapshot' });
+  });
+
+  it('boots with user data that installs Node.js from the distro and runs inlet serve under systemd', () => {
+    expect(userData).toContain('scripts-user, always');
+    expect(userData).toContain('dnf install -y nodejs22 amazon-cloudwatch-agent');
+    expect(userData).toMatch(/aws s3 cp --region 'us-east-1' 's3:\/\/cdk-[^']+\.zip'/);
+    expect(userData).toContain(`\${Ref:${volume.id}}`);
+    expect(userData).toContain(
+      'ExecStart=/usr/bin/node-22 /opt/inlet/lib/cli/main.mjs serve --config /etc/inlet/inlet.config.yaml',
+    );
+    expect(userData).toContain('systemctl restart inlet.service');
+    expect(userData).toContain('amazon-cloudwatch-agent-ctl -a fetch-config');
+    // The instance gets the secret's ARN; the password is read at service start, into tmpfs only.
+    expect(userData).toMatch(/INLET_DATABASE_SECRET_ARN=\$\{InletData:.*Secret/);
+    expect(userData).not.toContain('resolve:secretsmanager');
+    // cloud-init's limit is 16 KB of user data.
+    expect(Buffer.byteLength(userData)).toBeLessThan(16_000);
+  });
+
+  it('puts an internal HTTP load balancer in front (no certificate given) with /healthz checks on 8080', () => {
+    server.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internal',
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+      ]),
+    });
+    server.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP' });
+    server.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 8080,
+      HealthCheckPath: '/healthz',
+      Targets: [{ Id: { Ref: instance.id }, Port: 8080 }],
+    });
+  });
+
+  it('lets the instances reach the proxy and publish metrics only in the agent namespace', () => {
+    const ingress = resourcesOf(server, 'AWS::EC2::SecurityGroupIngress').filter(
+      (i) => i.properties.FromPort === 5432,
+    );
+    expect(ingress).toHaveLength(1);
+    expect(flatten(server.toJSON())).toContain('"cloudwatch:namespace":"CWAgent"');
+  });
+});
+
+describe('Backups stack', () => {
+  const selections = resourcesOf(backups, 'AWS::Backup::BackupSelection').map((s) => ({
+    tags: (s.properties.BackupSelection as { ListOfTags: Array<Record<string, string>> }).ListOfTags,
+  }));
+
+  it('selects the spool volumes and the database by the tags they carry', () => {
+    const spoolTag = (
+      only(resourcesOf(server, 'AWS::EC2::Volume'), 'volume').properties.Tags as Array<{
+        Key: string;
+        Value: string;
+      }>
+    ).find((t) => t.Key === 'inlet:backup');
+    const databaseTag = (
+      only(resourcesOf(data, 'AWS::RDS::DBInstance'), 'db').properties.Tags as Array<{
+        Key: string;
+        Value: string;
+      }>
+    ).find((t) => t.Key === 'inlet:backup');
+    const selected = selections.flatMap((s) => s.tags.map((t) => `${t.ConditionKey}=${t.ConditionValue}`));
+    expect(selected.sort()).toEqual(
+      [`inlet:backup=${databaseTag?.Value}`, `inlet:backup=${spoolTag?.Value}`].sort(),
+    );
+    for (const s of selections) expect(s.tags[0]?.ConditionType).toBe('STRINGEQUALS');
+  });
+
+  it('runs the spool plan hourly and the database plan daily, with their retention', () => {
+    const rules = resourcesOf(backups, 'AWS::Backup::BackupPlan').flatMap(
+      (p) => (p.properties.BackupPlan as { BackupPlanRule: Array<Record<string, unknown>> }).BackupPlanRule,
+    );
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          ScheduleExpression: 'cron(0 * * * ? *)',
+          Lifecycle: { DeleteAfterDays: 7 },
+        }),
+        expect.objectContaining({
+          ScheduleExpression: 'cron(0 3 * * ? *)',
+          Lifecycle: { DeleteAfterDays: 35 },
+        }),
+      ]),
+    );
+  });
+
+  it('refuses recovery-point deletion and blocks public sharing of EBS snapshots', () => {
+    expect(flatten(backups.toJSON())).toContain('backup:DeleteRecoveryPoint');
+    backups.hasResourceProperties('AWS::EC2::SnapshotBlockPublicAccess', { State: 'block-all-sharing' });
+  });
+});
+
+describe('Extensions stack', () => {
+  it('authorizes every API method with IAM and validates every request', () => {
+    const methods = resourcesOf(extensions, 'AWS::ApiGateway::Method');
+    expect(methods.map((m) => `${m.properties.HttpMethod}`).sort()).toEqual(['GET', 'GET', 'POST']);
+    for (const method of methods) {
+      expect(method.properties.AuthorizationType).toBe('AWS_IAM');
+      expect(method.properties.RequestValidatorId).toBeDefined();
+    }
+    extensions.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
+  });
+
+  it('logs API access as JSON and execution errors, never bodies', () => {
+    extensions.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      MethodSettings: [Match.objectLike({ LoggingLevel: 'ERROR', DataTraceEnabled: false, HttpMethod: '*' })],
+    });
+  });
+
+  it('bundles each API function separately and keeps presigned uploads out of processed/ and rejected/', () => {
+    const codes = resourcesOf(extensions, 'AWS::Lambda::Function').map((f) => flatten(f.properties.Code));
+    expect(new Set(codes).size).toBe(codes.length);
+    const deny = flatten(extensions.toJSON());
+    expect(deny).toContain('"Effect":"Deny"');
+    expect(deny).toMatch(/processed\/\*/);
+  });
+
+  it('alarms on DLQ depth, error rate, reject ratio, event age, free storage and failed backups, to the topic', () => {
+    const alarms = resourcesOf(extensions, 'AWS::CloudWatch::Alarm');
+    const ids = alarms.map((a) => a.id).join(' ');
+    for (const name of [
+      'DeadLetters',
+      'IngestErrorRate',
+      'RejectRatio',
+      'OldestEvent',
+      'DatabaseFreeStorage',
+      'FailedBackupJobs',
+      'Server1StatusCheck',
+      'Server1SpoolFull',
+      'UnhealthyServers',
+    ]) {
+      expect(ids, name).toContain(name);
+    }
+    const topic = only(resourcesOf(extensions, 'AWS::SNS::Topic'), 'alarm topic').id;
+    for (const alarm of alarms) expect(alarm.properties.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
+  it("shows the function's own metrics on the dashboard, as it emits them", () => {
+    const body = flatten(
+      only(resourcesOf(extensions, 'AWS::CloudWatch::Dashboard'), 'dashboard').properties.DashboardBody,
+    );
+    for (const metric of INLET_METRICS) expect(body).toContain(`"Inlet","${metric}","service","inlet"`);
+    for (const metric of [
+      'ApproximateAgeOfOldestMessage',
+      'Throttles',
+      'Duration',
+      'CPUUtilization',
+      'DatabaseConnections',
+      'StatusCheckFailed',
+    ]) {
+      expect(body).toContain(metric);
+    }
+  });
+});
