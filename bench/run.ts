@@ -3,8 +3,9 @@
  * (QUALITY.md). Every figure is printed as a ratio; nothing here asserts a time.
  * Uses DATABASE_URL when set, else a throwaway embedded PostgreSQL. Loopback only.
  * BENCH_ROWS (default 1,000,000) sets the size of the 1× file.
- * BENCH_ONLY=lambda|load|server runs one section; unset, all of them. The upload service's section
- * (bench/server.ts) reads BENCH_SERVER_FILES and BENCH_SERVER_UPLOADS.
+ * BENCH_ONLY=lambda|load|server|snapshots runs one section; unset, all of them. The upload service's section
+ * (bench/server.ts) reads BENCH_SERVER_FILES and BENCH_SERVER_UPLOADS; the snapshot section
+ * (bench/snapshots.ts) reads BENCH_SNAPSHOT_MB.
  */
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -19,12 +20,13 @@ import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { ORDERS_TABLE_SQL, writeOrdersCsv } from './orders-data.js';
 import { benchServer } from './server.js';
+import { benchSnapshots } from './snapshots.js';
 import { tableRow } from './table.js';
 
 const run = promisify(execFile);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const SECTIONS = ['lambda', 'load', 'server'] as const;
+const SECTIONS = ['lambda', 'load', 'server', 'snapshots'] as const;
 const ONLY = process.env.BENCH_ONLY?.trim() || undefined;
 if (ONLY !== undefined && !(SECTIONS as readonly string[]).includes(ONLY)) {
   throw new Error(`BENCH_ONLY must be one of ${SECTIONS.join(', ')}, got "${ONLY}"`);
@@ -239,6 +241,10 @@ try {
     // The loads above leave dirty buffers behind: write them out before timing small commits.
     await client.query('CHECKPOINT');
     for (const row of await benchServer({ url, work })) console.log(row);
+  }
+
+  if (wants('snapshots')) {
+    for (const row of await benchSnapshots({ work })) console.log(row);
   }
 } finally {
   await client.end();

@@ -9,6 +9,7 @@ import { localApiToken } from '../../local/api-token.js';
 import { startLocalS3 } from '../../local/s3.js';
 import type { Logger } from '../../observability/logger.js';
 import { serverSettings } from '../../server/settings.js';
+import { startSnapshots } from '../../snapshots/service.js';
 import { expandPaths } from '../../storage/file-source.js';
 import type { Action } from '../action.js';
 import { type Database, openDatabase } from '../database.js';
@@ -43,7 +44,8 @@ export function registerDev(program: Command, action: Action): void {
     .description(
       'Run Inlet locally (what `npm start` runs): the database (embedded unless DATABASE_URL is set), ' +
         'its migrations and tables, the upload API and its worker on INLET_PORT (8080), the S3-compatible ' +
-        'gateway on INLET_S3_PORT (9000), and the example files on first start; stops on Ctrl+C',
+        "gateway on INLET_S3_PORT (9000), the snapshot scheduler (into the gateway's inlet-snapshots bucket), " +
+        'and the example files on first start; stops on Ctrl+C',
     )
     .addOption(configOption('examples/inlet.config.yaml'))
     .addOption(databaseUrlOption())
@@ -82,6 +84,16 @@ async function runDev(options: DevOptions): Promise<number> {
       fallback: true,
     });
     services.push({ name: 'upload service', stop: api.stop });
+    const snapshots = await startSnapshots({
+      mode: 'dev',
+      config,
+      pool: db.pool,
+      logger,
+      dataDir,
+      spoolDir: api.spool.dir,
+      localS3: s3,
+    });
+    if (snapshots !== undefined) services.push({ name: 'snapshot scheduler', stop: snapshots.stop });
 
     await print('Inlet is running. Press Ctrl+C to stop.');
     await print(`  database  ${maskDatabaseUrl(db.url)}`);
@@ -93,6 +105,12 @@ async function runDev(options: DevOptions): Promise<number> {
     await print(
       `            access key ${s3.credentials.accessKeyId}  secret ${s3.credentials.secretAccessKey}`,
     );
+    if (snapshots !== undefined) {
+      const { provider, settings: snap } = snapshots;
+      await print(
+        `  snapshots ${provider.kind} of the spool to ${provider.target}, schedule "${snap.schedule}"`,
+      );
+    }
     if (loaded !== undefined) {
       await print(`  examples  ${loaded.length} file${loaded.length === 1 ? '' : 's'} from examples/data:`);
       const colours = paint(colourEnabled(process.stdout));
@@ -115,6 +133,14 @@ async function runDev(options: DevOptions): Promise<number> {
     );
     await print(`  npx inlet ingest examples/data/orders.csv${configArg}`);
     await print('  npx inlet ingestions');
+    if (snapshots !== undefined && !process.env.INLET_SNAPSHOT_TARGET?.trim()) {
+      // The default target is the gateway's bucket: another terminal needs the gateway's address and keys.
+      await print(
+        `  INLET_S3_ENDPOINT=${s3.endpoint} INLET_S3_ACCESS_KEY_ID=${s3.credentials.accessKeyId} ` +
+          `INLET_S3_SECRET_ACCESS_KEY=${s3.credentials.secretAccessKey} INLET_SNAPSHOT_TARGET=${snapshots.provider.target} ` +
+          'npx inlet snapshot create',
+      );
+    }
 
     const signal = await stop.requested;
     note(`${signal}: stopping (Ctrl+C again to force)`);

@@ -7,6 +7,7 @@ import type { Logger } from '../../observability/logger.js';
 import { notifierFromEnv } from '../../observability/notify.js';
 import { startUploadService, type UploadService } from '../../server/service.js';
 import { type ServerSettings, serverSettings } from '../../server/settings.js';
+import { startSnapshots } from '../../snapshots/service.js';
 import type { Action } from '../action.js';
 import { openDatabase } from '../database.js';
 import { configOption, databaseUrlOption, examples } from '../options.js';
@@ -28,6 +29,7 @@ export function registerServe(program: Command, action: Action): void {
       'Run the upload service: PUT/POST files to /v1/files, they are spooled durably under INLET_SPOOL_DIR ' +
         'and loaded by a pool of INLET_WORKERS workers. Listens on INLET_HOST:INLET_PORT (default 0.0.0.0:8080). ' +
         'SIGTERM stops accepting, lets loads in progress finish (or hands them back to the spool) and exits. ' +
+        'Snapshots the spool on INLET_SNAPSHOT_SCHEDULE (see inlet snapshot --help). ' +
         'Tokens: inlet tokens create, or INLET_API_TOKEN as a bootstrap token.',
     )
     .addOption(configOption())
@@ -66,8 +68,24 @@ async function runServe(options: ServeOptions): Promise<number> {
       fallback: false,
     });
     await print(`Inlet upload service on ${service.url} (spool ${service.spool.dir})`);
+    const snapshots = await startSnapshots({
+      mode: 'serve',
+      config,
+      pool: db.pool,
+      logger,
+      dataDir,
+      spoolDir: service.spool.dir,
+    }).catch(async (error: unknown) => {
+      await service.stop();
+      throw error;
+    });
+    if (snapshots !== undefined) {
+      const { provider, settings: s } = snapshots;
+      await print(`Snapshots: ${provider.kind} to ${provider.target}, schedule "${s.schedule}"`);
+    }
     const signal = await stop.requested;
     note(`${signal}: stopping; loads in progress get 30 s to finish (send it again to force)`);
+    await snapshots?.stop();
     await service.stop();
   } finally {
     stop.dispose();
