@@ -372,6 +372,9 @@ function openOverview(focus) {
   readOverviewHash();
   syncControls();
   showPage('overview', 'Ingestions', focus);
+  // Read the snapshots on the first poll (the token may have changed since the last visit).
+  snapshots.polls = 0;
+  snapshots.forbidden = false;
   overviewPoller = new Poller(refreshOverview);
   pollers.add(overviewPoller);
   if (overview.live) overviewPoller.start();
@@ -380,7 +383,71 @@ function openOverview(focus) {
 }
 
 async function refreshOverview() {
-  await Promise.all([refreshList(), refreshStats()]);
+  // Snapshots after the stats: their `spool: null` says the token is scoped, and may not read them.
+  await Promise.all([refreshList(), refreshStats().then(refreshSnapshots)]);
+}
+
+// Snapshot runs change a few times a day: read them on the first poll and every few polls after.
+const SNAPSHOT_POLL_EVERY = 3;
+const snapshots = {
+  polls: 0,
+  /** A token scoped to pipelines may not read them (403): the panel stays hidden and nothing is asked. */
+  forbidden: false,
+};
+
+/**
+ * @typedef {{
+ *   id: string, status: string, startedAt: string, snapshotId: string | null, files: number | null,
+ *   bytes: number | null, bytesUploaded: number | null, error?: { code: string, message: string }
+ * }} SnapshotRun
+ */
+
+async function refreshSnapshots() {
+  if (snapshots.forbidden || snapshots.polls++ % SNAPSHOT_POLL_EVERY !== 0) return;
+  /** @type {{ snapshots: SnapshotRun[] }} */
+  let body;
+  try {
+    body = await api.json('/v1/snapshots?limit=10');
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 403) {
+      snapshots.forbidden = true;
+      byId('snapshots-panel').hidden = true;
+      return;
+    }
+    throw error;
+  }
+  renderSnapshots(body.snapshots);
+}
+
+/** @param {SnapshotRun[]} runs */
+function renderSnapshots(runs) {
+  byId('snapshots-panel').hidden = false;
+  byId('snapshots').hidden = runs.length === 0;
+  byId('snapshots-empty').hidden = runs.length > 0;
+  byId('snapshots')
+    .querySelector('tbody')
+    ?.replaceChildren(
+      ...runs.map((run) =>
+        h(
+          'tr',
+          { 'data-id': run.id, 'data-status': run.status },
+          h('td', {}, timeElement(run.startedAt)),
+          h(
+            'td',
+            { title: run.error ? `${run.error.code}: ${run.error.message}` : null },
+            statusBadge(run.status),
+          ),
+          h('td', { class: 'mono', 'data-field': 'snapshot-id' }, run.snapshotId ?? '–'),
+          h('td', { class: 'num' }, formatCount(run.files)),
+          h(
+            'td',
+            { class: 'num', 'data-field': 'bytes', title: run.bytes === null ? null : `${run.bytes} bytes` },
+            formatBytes(run.bytes),
+          ),
+          h('td', { class: 'num', 'data-field': 'bytes-uploaded' }, formatBytes(run.bytesUploaded)),
+        ),
+      ),
+    );
 }
 
 function resetList() {
@@ -608,6 +675,11 @@ async function refreshStats() {
   const params = new URLSearchParams({ minutes: String(overview.minutes) });
   if (overview.filter.pipeline) params.set('pipeline', overview.filter.pipeline);
   const stats = await api.json(`/v1/stats?${params}`);
+  // Only a token scoped to pipelines is denied the spool; snapshots cover it too (GET /v1/snapshots: 403).
+  if (stats.spool === null) {
+    snapshots.forbidden = true;
+    byId('snapshots-panel').hidden = true;
+  }
   if (generation !== overview.generation) return;
   for (const pipeline of stats.pipelines) overview.pipelines.add(pipeline.pipeline);
   renderPipelineOptions();

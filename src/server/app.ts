@@ -23,6 +23,7 @@ import type { ServerMetrics, UploadOutcome } from './metrics.js';
 import { QueuedLedger } from './queued-ledger.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { ingestionRoutes } from './routes/ingestions.js';
+import { snapshotRoutes } from './routes/snapshots.js';
 import { statsRoutes } from './routes/stats.js';
 import { healthRoute, metricsRoute } from './routes/system.js';
 import { uploadRoutes } from './routes/uploads.js';
@@ -136,6 +137,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await metricsRoute(api, systemDeps);
     await ingestionRoutes(api, { pool: options.pool, spool: options.spool });
     await statsRoutes(api, { pool: options.pool, spool: options.spool });
+    await snapshotRoutes(api, { pool: options.pool });
     api.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     await api.register(async (uploads) =>
       uploadRoutes(uploads, {

@@ -337,6 +337,126 @@ describe('the dashboard page', () => {
   });
 });
 
+interface SnapshotRunView {
+  id: string;
+  trigger: string;
+  provider: string;
+  target: string;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  snapshotId: string | null;
+  files: number | null;
+  bytes: number | null;
+  bytesUploaded: number | null;
+  pruned: number | null;
+  error?: { code: string; message: string };
+}
+
+describe('GET /v1/snapshots', () => {
+  /** 25 runs, one a minute apart ending now; every fifth failed, the newest one still running. */
+  const runs = Array.from({ length: 25 }, (_, i) => ({
+    id: crypto.randomUUID(),
+    minutesAgo: i,
+    status: i === 0 ? 'running' : i % 5 === 0 ? 'failed' : 'succeeded',
+  }));
+
+  beforeAll(async () => {
+    for (const [i, run] of runs.entries()) {
+      const succeeded = run.status === 'succeeded';
+      await db.pool.query(
+        `INSERT INTO inlet.snapshot_runs (id, trigger, provider, target, host, status, started_at, finished_at,
+                                          snapshot_id, files, bytes, bytes_uploaded, pruned,
+                                          error_code, error_message)
+         VALUES ($1, 'schedule', 'archive', 's3://bucket/inlet', 'test-host', $2,
+                 now() - make_interval(mins => $3), CASE WHEN $2 = 'running' THEN NULL ELSE now() - make_interval(mins => $3) + interval '20 seconds' END,
+                 $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          run.id,
+          run.status,
+          run.minutesAgo,
+          succeeded ? `snap-${i}` : null,
+          succeeded ? 100 + i : null,
+          succeeded ? 5_000_000_000 + i : null,
+          succeeded ? 1000 * i : null,
+          succeeded ? i % 2 : null,
+          run.status === 'failed' ? 'target_unreachable' : null,
+          run.status === 'failed' ? 'the bucket did not answer' : null,
+        ],
+      );
+    }
+  });
+
+  it('lists the 20 newest runs, newest first, with sizes and errors', async () => {
+    const body = await getJson<{ snapshots: SnapshotRunView[] }>('/v1/snapshots');
+    expect(body.snapshots.map((run) => run.id)).toEqual(runs.slice(0, 20).map((run) => run.id));
+    expect(body.snapshots[0]).toMatchObject({
+      status: 'running',
+      finishedAt: null,
+      snapshotId: null,
+      bytes: null,
+    });
+    expect(body.snapshots[0]?.error).toBeUndefined();
+    expect(body.snapshots[3]).toEqual({
+      id: runs[3]?.id,
+      trigger: 'schedule',
+      provider: 'archive',
+      target: 's3://bucket/inlet',
+      status: 'succeeded',
+      startedAt: expect.any(String),
+      finishedAt: expect.any(String),
+      snapshotId: 'snap-3',
+      files: 103,
+      bytes: 5_000_000_003,
+      bytesUploaded: 3000,
+      pruned: 1,
+    });
+    expect(body.snapshots[5]).toMatchObject({
+      status: 'failed',
+      snapshotId: null,
+      error: { code: 'target_unreachable', message: 'the bucket did not answer' },
+    });
+    const started = body.snapshots.map((run) => Date.parse(run.startedAt));
+    expect(started).toEqual([...started].sort((a, b) => b - a));
+  });
+
+  it('honours ?limit= up to 200 and refuses more', async () => {
+    const three = await getJson<{ snapshots: SnapshotRunView[] }>('/v1/snapshots?limit=3');
+    expect(three.snapshots.map((run) => run.id)).toEqual(runs.slice(0, 3).map((run) => run.id));
+    const all = await getJson<{ snapshots: SnapshotRunView[] }>('/v1/snapshots?limit=200');
+    expect(all.snapshots).toHaveLength(runs.length);
+    for (const bad of ['0', '201', 'x']) {
+      expect((await api(running.service, `/v1/snapshots?limit=${bad}`)).status, bad).toBe(400);
+    }
+  });
+
+  it('refuses a token scoped to pipelines (403 forbidden) and no token (401)', async () => {
+    const { token } = await createToken(db.pool, { name: 'snapshots-scoped', pipelines: ['stats_a'] });
+    const response = await api(running.service, '/v1/snapshots', { token });
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+    const unscoped = await createToken(db.pool, { name: 'snapshots-all' });
+    expect((await api(running.service, '/v1/snapshots', { token: unscoped.token })).status).toBe(200);
+    expect((await api(running.service, '/v1/snapshots', { token: null })).status).toBe(401);
+  });
+
+  it('answers an empty list on a database without the table', async () => {
+    await db.pool.query('ALTER TABLE inlet.snapshot_runs RENAME TO snapshot_runs_away');
+    try {
+      expect(await getJson('/v1/snapshots')).toEqual({ snapshots: [] });
+    } finally {
+      await db.pool.query('ALTER TABLE inlet.snapshot_runs_away RENAME TO snapshot_runs');
+    }
+  });
+
+  it('is in the OpenAPI document with its limit parameter', async () => {
+    const doc = await getJson<{ paths: Record<string, { get?: { parameters?: { name: string }[] } }> }>(
+      '/v1/openapi.json',
+    );
+    expect(doc.paths['/v1/snapshots']?.get?.parameters?.map((p) => p.name)).toEqual(['limit']);
+  });
+});
+
 describe('metrics for CloudWatch and Prometheus', () => {
   it('logs one EMF line per finished file with the names /metrics counts', async () => {
     const response = await api(running.service, '/v1/files/orders-emf.csv', {

@@ -167,6 +167,24 @@ describe('the dashboard in chromium', () => {
         await expect.poll(() => page.locator(`#${chart} svg[role="img"]`).count()).toBeGreaterThan(0);
       }
       expect(await page.locator('#chart-rejects desc').textContent()).toMatch(/^orders: \d+(\.\d)?%$/);
+
+      // Snapshots: none yet, then a run the scheduler recorded appears without a reload.
+      await page.locator('#snapshots-empty').waitFor({ state: 'visible' });
+      const snapshotRun = crypto.randomUUID();
+      await db.pool.query(
+        `INSERT INTO inlet.snapshot_runs (id, trigger, provider, target, host, status, finished_at,
+                                          snapshot_id, files, bytes, bytes_uploaded, pruned)
+         VALUES ($1, 'manual', 'archive', 'file:///tmp/inlet-snapshots', 'test-host', 'succeeded', now(),
+                 'snap-browser-1', 42, 1234567, 4567, 0)`,
+        [snapshotRun],
+      );
+      const snapshotRow = page.locator(`#snapshots tr[data-id="${snapshotRun}"]`);
+      await snapshotRow.waitFor({ timeout: WAIT_MS });
+      expect(await snapshotRow.locator('[data-field="snapshot-id"]').textContent()).toBe('snap-browser-1');
+      expect(await snapshotRow.locator('[data-field="bytes"]').textContent()).toBe('1.2 MB');
+      expect(await snapshotRow.locator('[data-field="bytes"]').getAttribute('title')).toBe('1234567 bytes');
+      expect(await page.locator('#snapshots-empty').isHidden()).toBe(true);
+      expect(await inPage(page, 'window.marker')).toBe(42);
       await page.screenshot({ path: path.join(ARTIFACTS, 'overview.png'), fullPage: true });
 
       // Open the ingestion from the list with the keyboard.
@@ -310,6 +328,8 @@ describe('the dashboard in chromium', () => {
       // A token for `events` sees none of the orders files, and not the shared spool.
       await expect.poll(() => page.locator('[data-figure="spool-queue"]').textContent()).toBe('n/a');
       expect(await page.locator('#ingestions tbody tr').count()).toBe(0);
+      // Nor the snapshots (they cover the whole spool): the panel stays hidden, without a refused request.
+      expect(await page.locator('#snapshots-panel').isHidden()).toBe(true);
 
       await revokeToken(db.pool, created.id);
       await page.locator('#login').waitFor({ state: 'visible', timeout: WAIT_MS });
