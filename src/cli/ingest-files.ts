@@ -101,7 +101,7 @@ async function ingestOne(path: string, options: IngestFilesOptions): Promise<Fil
 }
 
 /** Local paths, file:// URIs, and s3://bucket/key objects streamed straight from S3 (INLET_S3_ENDPOINT for others). */
-async function openSource(arg: string): Promise<ObjectSource> {
+export async function openSource(arg: string): Promise<ObjectSource> {
   if (arg.startsWith('file://')) return fileSource(fileURLToPath(arg));
   if (arg.startsWith('s3://')) {
     const { bucket, key } = parseObjectUri(arg);

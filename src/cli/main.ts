@@ -8,11 +8,13 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Action } from './action.js';
 import { registerDev } from './commands/dev.js';
+import { registerInfer } from './commands/infer.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerIngestions } from './commands/ingestions.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRejects } from './commands/rejects.js';
 import { registerServe } from './commands/serve.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerValidate } from './commands/validate.js';
 import { examples } from './options.js';
@@ -36,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
 function buildProgram(action: Action): Command {
   const program = new Command('inlet')
     .description(
-      'Load the files clients send (CSV, TSV, NDJSON, JSON) into PostgreSQL: validated, exactly once',
+      'Load the files clients send (CSV, TSV, NDJSON, JSON, Parquet, XLSX) into PostgreSQL: validated, exactly once',
     )
     .version(packageVersion(), '-V, --version')
     // Commands inherit these: parse errors throw instead of exiting, and help goes where asked.
@@ -48,10 +50,12 @@ function buildProgram(action: Action): Command {
     );
   registerIngest(program, action);
   registerValidate(program, action);
+  registerInfer(program, action);
   registerIngestions(program, action);
   registerRejects(program, action);
   registerMigrate(program, action);
   registerTokens(program, action);
+  registerSnapshot(program, action);
   registerServe(program, action);
   registerDev(program, action);
   return program;

@@ -37,10 +37,11 @@ export function buildPipeline(raw: RawPipeline, ctx: IssueSink): Pipeline {
   }
 
   // Zod discards the value when issues were added, so building it from partly invalid input is harmless.
-  const pipeline: Pipeline & { xlsx?: NonNullable<RawPipeline['xlsx']> } = {
+  const pipeline: Pipeline = {
     name: raw.name,
     match: raw.match,
     format: raw.format,
+    ...(raw.compression === undefined ? {} : { compression: raw.compression }),
     csv,
     table: raw.table,
     createTable: raw.createTable,
@@ -54,7 +55,6 @@ export function buildPipeline(raw: RawPipeline, ctx: IssueSink): Pipeline {
     afterLoad: raw.afterLoad,
     infer: raw.infer,
     limits: { maxDecompressedBytes: raw.limits?.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES },
-    // Carried for the xlsx reader, which the Pipeline contract does not describe yet.
     ...(raw.xlsx === undefined ? {} : { xlsx: raw.xlsx }),
   };
   return pipeline;

@@ -149,6 +149,7 @@ const rawPipeline = strict({
     ),
   match: oneOrMany(text, 'a glob').default([]),
   format: z.enum(['auto', 'csv', 'tsv', 'ndjson', 'json', 'parquet', 'xlsx']).default('auto'),
+  compression: z.enum(['auto', 'gzip', 'deflate', 'brotli', 'zip', 'none']).optional(),
   csv: csvOptions.optional(),
   tsv: csvOptions.optional(),
   xlsx: xlsxOptions.optional(),

@@ -55,6 +55,16 @@ export interface CsvOptions {
   readonly encoding: 'utf8' | 'latin1';
 }
 
+/** Compression of the raw bytes: `auto` detects gzip, deflate and zip by magic bytes and brotli by a `.br` name. */
+export type CompressionName = 'auto' | 'gzip' | 'deflate' | 'brotli' | 'zip' | 'none';
+
+export interface XlsxOptions {
+  /** Sheet name, or 1-based position in the workbook; default the first sheet. */
+  readonly sheet?: string | number;
+  /** 1-based row holding the column names; default 1. Rows above it are skipped. */
+  readonly headerRow?: number;
+}
+
 export interface RejectPolicy {
   /** Largest tolerated share of rejected rows (0..1). */
   readonly maxRatio?: number;
@@ -71,7 +81,11 @@ export interface Pipeline {
   readonly name: string;
   readonly match: readonly string[];
   readonly format: FormatName;
+  /** Absent means `auto`. */
+  readonly compression?: CompressionName;
   readonly csv: CsvOptions;
+  /** Absent means the first sheet with its header in row 1. */
+  readonly xlsx?: XlsxOptions;
   readonly table: TableName;
   readonly createTable: boolean;
   readonly mode: WriteMode;

@@ -17,6 +17,8 @@ export function createTableSql(pipeline: Pipeline): string {
  * concurrent `CREATE TABLE IF NOT EXISTS` of one name can still collide in PostgreSQL's catalog.
  */
 export async function createTargetTable(pool: pg.Pool, pipeline: Pipeline): Promise<void> {
+  // An infer: true pipeline without columns has no contract yet: its first file creates the table.
+  if (pipeline.columns.length === 0) return;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

@@ -5,15 +5,22 @@ import type { PoolClient } from 'pg';
 import { isRetryable, toDatabaseError } from '../db/errors.js';
 import { FormatError, InletError } from '../errors.js';
 import { type DecodedSource, SourceDecoder } from '../formats/decode.js';
-import { detectFormat } from '../formats/detect.js';
+import { type ConcreteFormat, detectFormat } from '../formats/detect.js';
+import { openParquet } from '../formats/parquet/reader.js';
+import { openRandomAccess } from '../formats/random-access.js';
+import type { TableReader } from '../formats/table.js';
+import { openXlsx } from '../formats/xlsx/reader.js';
 import { silentLogger } from '../observability/logger.js';
 import type { CsvOptions, Pipeline } from './contract.js';
 import { CopyLoader } from './copy-loader.js';
 import { createTargetTable } from './create-table.js';
 import { planColumns } from './encode/columns.js';
 import { encodeCsv } from './encode/csv.js';
+import { DriftError } from './encode/drift.js';
 import { RowWriter } from './encode/encoder.js';
 import { encodeJson } from './encode/json.js';
+import { encodeTable } from './encode/table.js';
+import { infersContract, withInferredContract } from './inferred.js';
 import {
   findLoadedByContent,
   findLoadedByVersion,
@@ -74,7 +81,8 @@ export async function ingest(
   const retry = options.retry ?? DEFAULT_RETRY;
   for (let attempt = 1; ; attempt++) {
     try {
-      if (pipeline.createTable) await ensureTable(options.pool, pipeline);
+      // An infer: true pipeline without columns gets its table with its contract, from its first file.
+      if (pipeline.createTable && !infersContract(pipeline)) await ensureTable(options.pool, pipeline);
       const result = await withClient(context, (client) => attemptIngest(context, client));
       context.logger.info('ingestion finished', {
         status: result.status,
@@ -158,9 +166,10 @@ async function endWithout(
   context: IngestionContext,
   client: PoolClient,
   result: IngestResult,
+  details?: Record<string, unknown>,
 ): Promise<IngestResult> {
   await client.query('ROLLBACK');
-  await recordOutcome(context, result);
+  await recordOutcome(context, result, details);
   return result;
 }
 
@@ -181,11 +190,17 @@ async function attemptIngest(context: IngestionContext, client: PoolClient): Pro
   const rejects = new RejectCollector();
   let decoder: SourceDecoder | undefined;
   try {
+    const contracted = infersContract(pipeline)
+      ? { ...context, pipeline: await withInferredContract(client, pipeline, source, id) }
+      : context;
     decoder = new SourceDecoder(await source.open(), {
       maxDecompressedBytes: pipeline.limits.maxDecompressedBytes,
       source: source.uri,
+      name: source.name,
+      compression: pipeline.compression ?? 'auto',
+      format: pipeline.format,
     });
-    return await loadRows(context, client, decoder, await decoder.open(), rejects);
+    return await loadRows(contracted, client, decoder, await decoder.open(), rejects);
   } catch (error) {
     if (!(error instanceof FormatError)) throw refusal(error, pipeline);
     return endWithout(
@@ -197,6 +212,8 @@ async function attemptIngest(context: IngestionContext, client: PoolClient): Pro
         error: { code: error.code, message: withLocation(error) },
         rejects: rejects.sample,
       }),
+      // The diff, structured, so the API and `inlet ingestions` can show it beside the message.
+      error instanceof DriftError ? { drift: error.drift } : undefined,
     );
   }
 }
@@ -268,20 +285,63 @@ async function loadRows(
   decoded: DecodedSource,
   rejects: RejectCollector,
 ): Promise<IngestResult> {
-  const { id, source, pipeline, options } = context;
+  const { source, pipeline } = context;
   if (decoder.rawBytes === 0) {
     throw new FormatError('empty_file', 'The file is empty (0 bytes): there is nothing to load.', {
       location: { source: source.uri },
     });
   }
-  const format = detectFormat(decoded.head, source.name, pipeline.format, source.uri);
+  const format = detectFormat(decoded.head, decoded.entryName ?? source.name, pipeline.format, source.uri);
+  const table = await openTable(format, decoded, source, pipeline);
+  try {
+    return await loadPieces(context, client, decoder, decoded, rejects, format, table);
+  } finally {
+    await table?.close();
+  }
+}
+
+/** Parquet and XLSX are read with random access (their index is at the end); the text formats stream. */
+async function openTable(
+  format: ConcreteFormat,
+  decoded: DecodedSource,
+  source: ObjectSource,
+  pipeline: Pipeline,
+): Promise<TableReader | undefined> {
+  if (format !== 'parquet' && format !== 'xlsx') return undefined;
+  const input = await openRandomAccess(decoded, source);
+  const limits = { source: source.uri, maxDecompressedBytes: pipeline.limits.maxDecompressedBytes };
+  try {
+    return format === 'parquet'
+      ? await openParquet(input, limits)
+      : await openXlsx(input, {
+          ...limits,
+          ...(pipeline.xlsx === undefined ? {} : { options: pipeline.xlsx }),
+        });
+  } catch (error) {
+    await input.close();
+    throw error;
+  }
+}
+
+async function loadPieces(
+  context: IngestionContext,
+  client: PoolClient,
+  decoder: SourceDecoder,
+  decoded: DecodedSource,
+  rejects: RejectCollector,
+  format: ConcreteFormat,
+  table: TableReader | undefined,
+): Promise<IngestResult> {
+  const { id, source, pipeline, options } = context;
   const plan = planColumns(pipeline, options.copyFormat ?? 'auto');
   const writer = new RowWriter(plan, rejects, usesStaging(pipeline));
   const loader = new CopyLoader(client, await prepareTarget(client, pipeline), plan.format);
   const pieces =
-    format === 'csv' || format === 'tsv'
-      ? encodeCsv(decoded.chunks, csvOptionsFor(format, pipeline.csv), pipeline, writer, source.uri)
-      : encodeJson(decoded.chunks, format, writer, source.uri);
+    table !== undefined
+      ? encodeTable(table, pipeline, writer, source.uri)
+      : format === 'csv' || format === 'tsv'
+        ? encodeCsv(decoded.chunks, csvOptionsFor(format, pipeline.csv), pipeline, writer, source.uri)
+        : encodeJson(decoded.chunks, format as 'ndjson' | 'json', writer, source.uri, pipeline);
 
   let doomed = false;
   try {
@@ -309,6 +369,8 @@ async function loadRows(
   }
   if (doomed) return rejectFile(context, client, rejects, writer.stats.records, decoder.rawBytes);
   await loader.pause();
+  // A random-access reader may not have read the object to its end: the hash must cover every byte.
+  await table?.finish();
   const sha256 = decoder.sha256;
 
   if (!options.force) {
@@ -345,8 +407,11 @@ async function loadRows(
     details: {
       format,
       compression: decoded.compression,
+      ...(decoded.entryName === undefined ? {} : { entry: decoded.entryName }),
+      ...(table === undefined ? {} : { [format]: table.details }),
       copyFormat: plan.format,
       records: writer.stats.records,
+      ...(writer.drift === undefined ? {} : { drift: writer.drift }),
     },
   });
   await client.query(options.dryRun ? 'ROLLBACK' : 'COMMIT');

@@ -53,7 +53,11 @@ export function outcome(
  * and its first rejects can be looked up. A duplicate without a front-door id writes nothing: the
  * ledger already holds the ingestion that loaded those bytes.
  */
-export async function recordOutcome(context: IngestionContext, result: IngestResult): Promise<void> {
+export async function recordOutcome(
+  context: IngestionContext,
+  result: IngestResult,
+  details?: Record<string, unknown>,
+): Promise<void> {
   const { id, options, pipeline, source } = context;
   if (options.dryRun) return;
   if (result.status === 'duplicate' && options.ingestionId === undefined) return;
@@ -73,6 +77,7 @@ export async function recordOutcome(context: IngestionContext, result: IngestRes
       startedAt: context.startedAt,
       finishedAt: new Date(),
       ...(result.error === undefined ? {} : { error: result.error }),
+      ...(details === undefined ? {} : { details }),
     });
     await client.query('DELETE FROM inlet.rejects WHERE ingestion_id = $1', [id]);
     await insertRejects(client, id, result.rejects);

@@ -22,6 +22,12 @@ export interface ObjectSource {
   /** When the file was accepted by a front door (upload 202, S3 event time); feeds the lag metric. */
   readonly receivedAt?: Date;
   open(): Promise<Readable>;
+  /**
+   * Bytes `[start, end)` of the same object `open()` reads (end exclusive), for formats whose index
+   * is at the end (Parquet footers, XLSX zip directories). Optional: without it such files are
+   * spooled to a temporary file first. Files and S3 objects offer it.
+   */
+  openRange?(start: number, end: number): Promise<Readable>;
 }
 
 export type IngestStatus = 'loaded' | 'duplicate' | 'superseded' | 'rejected' | 'failed';

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { pipeline, Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { pipeline, Readable, type Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { FormatName } from '../engine/contract.js';
 import { FormatError, SourceError } from '../errors.js';
-import { type Compression, detectCompression } from './detect.js';
+import { type Compression, type DeclaredCompression, detectCompression } from './detect.js';
+import { unzipSingleEntry } from './zip/single-entry.js';
 
 const HEAD_BYTES = 4096;
 
@@ -12,22 +14,43 @@ export interface DecodedSource {
   readonly head: Buffer;
   /** All decompressed bytes, head included. */
   readonly chunks: AsyncIterable<Buffer>;
+  /** For a zip: the name of its one entry (what format detection should look at). */
+  readonly entryName?: string;
 }
+
+export interface DecoderOptions {
+  readonly maxDecompressedBytes: number;
+  readonly source: string;
+  /** The object's name, for compression known only by extension (`.br`) and to tell XLSX from zip. */
+  readonly name?: string;
+  /** The pipeline's `compression:`; default `auto`. */
+  readonly compression?: DeclaredCompression;
+  /** The pipeline's `format:`; an XLSX workbook is a zip that must not be unzipped as compression. */
+  readonly format?: FormatName;
+}
+
+const CODECS = {
+  gzip: { create: createGunzip, code: 'corrupt_gzip', label: 'gzip' },
+  deflate: { create: createInflate, code: 'corrupt_deflate', label: 'deflate (zlib)' },
+  brotli: { create: createBrotliDecompress, code: 'corrupt_brotli', label: 'brotli' },
+} as const;
 
 /**
  * Reads an object once: counts and hashes the raw bytes as they stream past (the content hash
- * is part of the file's identity), detects gzip by its magic bytes and decompresses with a cap,
- * so that a small bomb is stopped at the cap instead of filling memory or disk.
+ * is part of the file's identity), detects compression (gzip, zlib deflate and zip by their magic
+ * bytes, brotli by name or declaration) and decompresses with a cap, so that a small bomb is
+ * stopped at the cap instead of filling memory or disk.
  */
 export class SourceDecoder {
   rawBytes = 0;
   decodedBytes = 0;
   private readonly hash = createHash('sha256');
   private digest: string | undefined;
+  private entryName: string | undefined;
 
   constructor(
     private readonly raw: AsyncIterable<Buffer>,
-    private readonly options: { readonly maxDecompressedBytes: number; readonly source: string },
+    private readonly options: DecoderOptions,
   ) {}
 
   /** The SHA-256 of the raw bytes; available once every chunk has been read. */
@@ -55,8 +78,9 @@ export class SourceDecoder {
         yield next.value;
       }
     };
-    const compression = detectCompression(first);
-    const decoded = this.capped(compression === 'gzip' ? this.gunzip(rest()) : rest());
+    const { name = '', compression: declared = 'auto', format = 'auto' } = this.options;
+    const compression = detectCompression(first, name, declared, format);
+    const decoded = this.capped(this.decompress(compression, rest()));
     const decodedIterator = decoded[Symbol.asyncIterator]();
     const head: Buffer[] = [];
     let headBytes = 0;
@@ -75,7 +99,28 @@ export class SourceDecoder {
         yield next.value;
       }
     };
-    return { compression, head: headBuffer.subarray(0, HEAD_BYTES), chunks: chunks() };
+    return {
+      compression,
+      head: headBuffer.subarray(0, HEAD_BYTES),
+      chunks: chunks(),
+      ...(this.entryName === undefined ? {} : { entryName: this.entryName }),
+    };
+  }
+
+  private decompress(compression: Compression, raw: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+    switch (compression) {
+      case 'none':
+        return raw;
+      case 'zip':
+        return unzipSingleEntry(raw, {
+          source: this.options.source,
+          onEntry: (name) => {
+            this.entryName = name;
+          },
+        });
+      default:
+        return this.inflate(raw, compression);
+    }
   }
 
   private async *counted(): AsyncGenerator<Buffer> {
@@ -96,19 +141,23 @@ export class SourceDecoder {
     }
   }
 
-  private async *gunzip(raw: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-    const out = pipeline(Readable.from(raw, { objectMode: false }), gunzip, () => {});
+  private async *inflate(
+    raw: AsyncIterable<Buffer>,
+    compression: keyof typeof CODECS,
+  ): AsyncGenerator<Buffer> {
+    const codec = CODECS[compression];
+    const inflater: Transform = codec.create({ chunkSize: 256 * 1024 });
+    const out = pipeline(Readable.from(raw, { objectMode: false }), inflater, () => {});
     try {
       for await (const chunk of out) yield chunk as Buffer;
     } catch (error) {
       if (error instanceof FormatError || error instanceof SourceError) throw error;
       const truncated = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR';
       throw new FormatError(
-        'corrupt_gzip',
+        codec.code,
         truncated
-          ? `The gzip data ends early (truncated after ${this.rawBytes} compressed bytes). Send the complete file again.`
-          : `The gzip data is corrupt (${(error as Error).message}). Send the file again or send it uncompressed.`,
+          ? `The ${codec.label} data ends early (truncated after ${this.rawBytes} compressed bytes). Send the complete file again.`
+          : `The ${codec.label} data is corrupt (${(error as Error).message}). Send the file again or send it uncompressed.`,
         { cause: error, location: { source: this.options.source } },
       );
     } finally {

@@ -1,12 +1,11 @@
 /**
  * Content sniffing for uploads: the first bytes must be what the pipeline reads, judged by magic bytes
- * (after gzip, which the engine undoes too), so a PNG sent as `orders.csv` is refused with 415 before it
+ * (after gzip, deflate, brotli or a single-file zip, which the engine undoes too), so a PNG sent as `orders.csv` is refused with 415 before it
  * is stored, rather than accepted and rejected later.
  */
-import { constants, gunzipSync } from 'node:zlib';
 import type { Pipeline } from '../engine/contract.js';
 import { FormatError } from '../errors.js';
-import { detectCompression, detectFormat } from '../formats/detect.js';
+import { decompressHead, detectCompression, detectFormat } from '../formats/detect.js';
 import { HttpError } from './http-error.js';
 
 /** Enough for detectFormat's look at the content, and for a gzip header and its first block. */
@@ -14,23 +13,28 @@ export const SNIFF_BYTES = 8192;
 
 /** Throws a 415 HttpError when the head of an upload cannot be the pipeline's format. */
 export function sniffUpload(head: Uint8Array, name: string, pipeline: Pipeline): void {
-  let content = head;
-  if (detectCompression(head) === 'gzip') {
-    try {
-      // A prefix of a gzip stream: flush what it holds instead of demanding the end.
-      content = gunzipSync(head, { finishFlush: constants.Z_SYNC_FLUSH }).subarray(0, SNIFF_BYTES);
-    } catch (error) {
-      throw new HttpError(
-        415,
-        'unsupported_media_type',
-        `${name} starts like gzip but its first bytes do not decompress: ${(error as Error).message}. ` +
-          'Send the file as it was compressed, or uncompressed.',
-        { cause: error },
-      );
-    }
-  }
+  let content: Uint8Array | undefined;
+  let innerName = name;
+  let compression = 'none';
   try {
-    detectFormat(content, name, pipeline.format);
+    // A prefix of a compressed stream: flush what it holds instead of demanding the end.
+    const decoded = decompressHead(head, name, pipeline.compression ?? 'auto', pipeline.format);
+    compression = decoded.compression;
+    content = decoded.content?.subarray(0, SNIFF_BYTES);
+    innerName = decoded.name;
+  } catch (error) {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `${name} starts like ${detectCompression(head, name, pipeline.compression ?? 'auto', pipeline.format)} data but its first bytes do not decompress: ${(error as Error).message}. ` +
+        'Send the file as it was compressed, or uncompressed.',
+      { cause: error },
+    );
+  }
+  // The head of a zip entry or brotli stream may not be in the first bytes: the engine judges it then.
+  if (content === undefined && compression !== 'none') return;
+  try {
+    detectFormat(content ?? head, innerName, pipeline.format);
   } catch (error) {
     if (error instanceof FormatError) {
       throw new HttpError(415, 'unsupported_media_type', `${name}: ${error.message}`, { cause: error });

@@ -23,5 +23,7 @@ export function uploadSource(entry: SpoolEntry): ObjectSource {
     order: entry.id.replaceAll('-', ''),
     receivedAt: entry.receivedAt,
     open: async () => createReadStream(entry.path),
+    // Parquet footers and XLSX directories are read in place rather than spooled a second time.
+    openRange: async (start, end) => createReadStream(entry.path, { start, end: Math.max(start, end - 1) }),
   };
 }

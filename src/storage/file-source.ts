@@ -39,6 +39,19 @@ export async function fileSource(path: string): Promise<ObjectSource> {
         throw sourceError(path, uri, error);
       }
     },
+    async openRange(start: number, end: number): Promise<Readable> {
+      try {
+        const handle = await open(absolute, 'r');
+        // createReadStream's end is inclusive; an empty range reads nothing.
+        return handle.createReadStream({
+          start,
+          end: Math.max(start, end) - 1,
+          highWaterMark: READ_CHUNK_BYTES,
+        });
+      } catch (error) {
+        throw sourceError(path, uri, error);
+      }
+    },
   };
 }
 

@@ -97,23 +97,30 @@ export function objectSource(
     ...(info.size === undefined ? {} : { size: info.size }),
     ...(order === undefined ? {} : { order }),
     ...(info.receivedAt === undefined ? {} : { receivedAt: info.receivedAt }),
-    async open(): Promise<Readable> {
-      const { body, info: current } = await store.get(
-        bucket,
-        key,
-        info.versionId === undefined ? {} : { versionId: info.versionId },
-      );
-      if (info.versionId === undefined && info.etag !== undefined && current.etag !== info.etag) {
-        body.destroy();
-        throw new SourceError(
-          'source_changed',
-          `${uri} was overwritten since it was announced (etag ${info.etag}, now ${current.etag ?? 'unknown'}): the newer object arrives with its own event`,
-          { location: { source: uri } },
-        );
-      }
-      return body;
+    open(): Promise<Readable> {
+      return read();
+    },
+    openRange(start: number, end: number): Promise<Readable> {
+      // HTTP ranges are inclusive; callers never ask for an empty one.
+      return read({ start, end: Math.max(start, end - 1) });
     },
   };
+
+  async function read(range?: { start: number; end: number }): Promise<Readable> {
+    const { body, info: current } = await store.get(bucket, key, {
+      ...(info.versionId === undefined ? {} : { versionId: info.versionId }),
+      ...(range === undefined ? {} : { range }),
+    });
+    if (info.versionId === undefined && info.etag !== undefined && current.etag !== info.etag) {
+      body.destroy();
+      throw new SourceError(
+        'source_changed',
+        `${uri} was overwritten since it was announced (etag ${info.etag}, now ${current.etag ?? 'unknown'}): the newer object arrives with its own event`,
+        { location: { source: uri } },
+      );
+    }
+    return body;
+  }
 }
 
 /** A file store names its objects by path, so that the identity matches `inlet ingest <path>`. */

@@ -11,7 +11,8 @@ export interface ColumnSpec {
 }
 
 type Overrides = Omit<Partial<Pipeline>, 'columns' | 'csv' | 'table'> & {
-  columns: ColumnSpec[];
+  /** Omitted only with `infer: true`. */
+  columns?: ColumnSpec[];
   csv?: Partial<Pipeline['csv']>;
   table?: { schema: string; name: string };
 };

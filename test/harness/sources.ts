@@ -9,15 +9,28 @@ import type { ObjectSource } from '../../src/engine/types.js';
 export function memorySource(
   name: string,
   content: string | Buffer,
-  extra: Partial<Omit<ObjectSource, 'open' | 'name'>> & { chunkSize?: number; chunkDelayMs?: number } = {},
+  extra: Partial<Omit<ObjectSource, 'open' | 'openRange' | 'name'>> & {
+    chunkSize?: number;
+    chunkDelayMs?: number;
+    /** Offer ranged reads, as files and S3 objects do; `reads` records each range asked for. */
+    ranged?: boolean | { reads: [number, number][] };
+  } = {},
 ): ObjectSource {
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-  const { chunkSize = 64 * 1024, chunkDelayMs = 0, ...identity } = extra;
+  const { chunkSize = 64 * 1024, chunkDelayMs = 0, ranged = false, ...identity } = extra;
   return {
     uri: `memory://test/${name}`,
     name,
     size: bytes.length,
     ...identity,
+    ...(ranged === false
+      ? {}
+      : {
+          openRange: async (start: number, end: number) => {
+            if (typeof ranged === 'object') ranged.reads.push([start, end]);
+            return Readable.from([bytes.subarray(start, end)], { objectMode: false });
+          },
+        }),
     open: async () => {
       async function* chunks() {
         for (let i = 0; i < bytes.length; i += chunkSize) {

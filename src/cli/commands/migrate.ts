@@ -43,6 +43,12 @@ async function runMigrate(options: MigrateOptions): Promise<number> {
     );
     for (const pipeline of config?.pipelines ?? []) {
       if (!pipeline.createTable) continue;
+      if (pipeline.columns.length === 0) {
+        await print(
+          `table ${pipeline.table.schema}.${pipeline.table.name} comes with the contract inferred from the first file (pipeline ${pipeline.name})`,
+        );
+        continue;
+      }
       await createTargetTable(db.pool, pipeline);
       await print(`table ${pipeline.table.schema}.${pipeline.table.name} ready (pipeline ${pipeline.name})`);
     }

@@ -1,6 +1,8 @@
 import { sql as ledger } from './001-ledger.js';
 import { sql as tokens } from './002-tokens.js';
 import { sql as uploadKeys } from './003-upload-keys.js';
+import { sql as snapshotRuns } from './004-snapshot-runs.js';
+import { sql as contracts } from './005-contracts.js';
 
 export interface Migration {
   /** Applied in ascending order; never renumber or edit a released migration, add a new one. */
@@ -13,4 +15,6 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: 'ledger', sql: ledger },
   { version: 2, name: 'tokens', sql: tokens },
   { version: 3, name: 'upload-keys', sql: uploadKeys },
+  { version: 4, name: 'snapshot-runs', sql: snapshotRuns },
+  { version: 5, name: 'contracts', sql: contracts },
 ];

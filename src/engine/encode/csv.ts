@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../../errors.js';
 import { CsvScanner } from '../../formats/csv/scanner.js';
 import type { CsvOptions, Pipeline } from '../contract.js';
+import { matchFields } from './drift.js';
 import { byteProblem, type RowWriter } from './encoder.js';
 
 const LF = 0x0a;
@@ -38,7 +39,9 @@ export async function* encodeCsv(
   ) => {
     if (fieldIndex === undefined) {
       const header = readHeader(buf, scanner, fieldCount);
-      fieldIndex = mapHeader(header, pipeline, line, source);
+      const match = matchFields(header, pipeline, { source, line, what: `The header (line ${line})` });
+      fieldIndex = match.mapping;
+      writer.drift = match.drift;
       expectedFields = fieldCount;
       sawHeader = true;
       return;
@@ -67,7 +70,7 @@ export async function* encodeCsv(
     for (let c = 0; c < columnCount; c++) {
       const f = mapping[c] as number;
       if (f < 0) {
-        // A contract column the header lacks: NULL or its default (the header check refuses these today).
+        // A contract column the header lacks (onDrift: ignoreExtra): NULL or its default.
         const reason = writer.absent(c);
         if (reason === undefined) continue;
         writer.reject(start, line, c, undefined, reason);
@@ -123,54 +126,4 @@ function readHeader(buf: Buffer, scanner: CsvScanner, count: number): string[] {
   const names: string[] = [];
   for (let i = 0; i < count; i++) names.push(buf.toString('utf8', scanner.starts[i], scanner.ends[i]));
   return names;
-}
-
-const normalise = (name: string) => name.trim().toLowerCase();
-
-/**
- * Maps contract columns to header positions. Header names are only ever compared with the
- * contract's sources, never used as SQL, so a hostile header cannot reach the database.
- */
-function mapHeader(header: readonly string[], pipeline: Pipeline, line: number, source: string): Int32Array {
-  const exact = new Map<string, number>();
-  const loose = new Map<string, number>();
-  const repeated = new Set<string>();
-  header.forEach((name, i) => {
-    if (exact.has(name)) repeated.add(name);
-    exact.set(name, i);
-    if (!loose.has(normalise(name))) loose.set(normalise(name), i);
-  });
-  const mapping = new Int32Array(pipeline.columns.length);
-  const used = new Set<number>();
-  const missing: string[] = [];
-  pipeline.columns.forEach((column, c) => {
-    const index = exact.get(column.source) ?? loose.get(normalise(column.source));
-    if (index === undefined) missing.push(column.source);
-    else used.add(index);
-    mapping[c] = index ?? -1;
-  });
-  const extra = header.filter((_, i) => !used.has(i));
-  const usedRepeats = [...repeated].filter((name) => pipeline.columns.some((c) => c.source === name));
-  const problems: string[] = [];
-  if (usedRepeats.length > 0) problems.push(`column ${list(usedRepeats)} appears more than once`);
-  if (missing.length > 0) problems.push(`missing column${missing.length > 1 ? 's' : ''} ${list(missing)}`);
-  if (extra.length > 0 && pipeline.onDrift === 'reject') {
-    problems.push(`unexpected column${extra.length > 1 ? 's' : ''} ${list(extra)}`);
-  }
-  if (problems.length > 0) {
-    throw new FormatError(
-      'schema_drift',
-      `The header (line ${line}) does not match pipeline "${pipeline.name}": ${problems.join('; ')}. ` +
-        `Expected ${list(pipeline.columns.map((c) => c.source))}. Fix the file or update the pipeline's columns` +
-        (extra.length > 0 && pipeline.onDrift === 'reject'
-          ? ' (onDrift: ignoreExtra skips extra columns).'
-          : '.'),
-      { location: { source, line } },
-    );
-  }
-  return mapping;
-}
-
-function list(names: readonly string[]): string {
-  return names.map((n) => JSON.stringify(n.length > 80 ? `${n.slice(0, 80)}…` : n)).join(', ');
 }

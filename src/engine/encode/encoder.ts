@@ -3,6 +3,7 @@ import { type Coercer, CopyTextBuffer, NEWLINE, TAB } from '../copy-text.js';
 import type { RejectCollector } from '../rejects.js';
 import { truncateValue } from '../rejects.js';
 import { type ColumnPlan, REQUIRED_REASON } from './columns.js';
+import type { DriftReport } from './drift.js';
 
 /** COPY data is handed to PostgreSQL in pieces of about this size. */
 export const FLUSH_BYTES = 256 * 1024;
@@ -22,6 +23,8 @@ export interface EncodeStats {
 export class RowWriter {
   readonly out = new CopyTextBuffer(FLUSH_BYTES * 2);
   readonly stats: EncodeStats = { records: 0, good: 0 };
+  /** How the file's columns differ from the contract, when it was loaded anyway (onDrift: ignoreExtra). */
+  drift: DriftReport | undefined;
   private readonly binary: boolean;
   private readonly fieldCount: number;
 

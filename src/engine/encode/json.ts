@@ -1,22 +1,53 @@
 import { type JsonRecord, JsonSyntaxIssue, readJsonArray, readNdjson } from '../../formats/json/index.js';
+import type { Pipeline } from '../contract.js';
+import { extraFieldsError } from './drift.js';
 import type { RowWriter } from './encoder.js';
+
+/** Ignored fields listed in the ledger, at most; NDJSON keys can be unbounded. */
+const MAX_LISTED_FIELDS = 100;
 
 /**
  * NDJSON / JSON array records → COPY text. Each record must be an object; fields are looked up by
- * the column's source name. Fields the contract does not name are ignored and missing ones are
- * empty (NULL or the default), since JSON producers commonly add or omit optional fields.
+ * the column's source name. A missing field is empty (NULL or the default), since JSON producers
+ * commonly omit optional or null fields. A field the contract does not name is schema drift: the file
+ * is rejected at the first record that has one (a renamed field shows up this way), or with
+ * `onDrift: ignoreExtra` it is skipped and listed in the ledger.
  */
 export async function* encodeJson(
   chunks: AsyncIterable<Buffer>,
   kind: 'ndjson' | 'json',
   writer: RowWriter,
   source: string,
+  pipeline: Pipeline,
 ): AsyncGenerator<Buffer> {
   const plan = writer.plan;
   const out = writer.out;
   const columnCount = plan.names.length;
   let scratch = Buffer.allocUnsafe(4096);
   const records = kind === 'ndjson' ? readNdjson(chunks, { source }) : readJsonArray(chunks, { source });
+  const sources = [...new Set(plan.sources)];
+  const ignored = new Set<string>();
+
+  /** More keys than contract fields present means a field the contract does not name. */
+  const checkFields = (object: Record<string, unknown>, record: number, line: number) => {
+    let present = 0;
+    for (const name of sources) if (object[name] !== undefined) present++;
+    let keys = 0;
+    for (const _ in object) keys++;
+    if (keys === present) return;
+    const unexpected = Object.keys(object).filter((key) => !sources.includes(key));
+    if (pipeline.onDrift === 'reject') {
+      const absent = sources.filter((name) => object[name] === undefined);
+      throw extraFieldsError(unexpected, absent, pipeline, {
+        source,
+        line,
+        record,
+        what: `Record ${record} (line ${line})`,
+      });
+    }
+    for (const name of unexpected) if (ignored.size < MAX_LISTED_FIELDS) ignored.add(name);
+    writer.drift = { missing: [], unexpected: [...ignored], renamed: [], repeated: [], action: 'ignored' };
+  };
 
   const encode = ({ value, line: rowLine }: JsonRecord) => {
     writer.stats.records++;
@@ -30,6 +61,7 @@ export async function* encodeJson(
       return;
     }
     const object = value as Record<string, unknown>;
+    checkFields(object, writer.stats.records, rowLine);
     const start = writer.startRow();
     for (let c = 0; c < columnCount; c++) {
       const field = object[plan.sources[c] as string];

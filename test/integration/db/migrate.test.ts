@@ -24,9 +24,11 @@ describe('migrate', () => {
     );
     expect(tables.rows.map((r) => r.name)).toEqual([
       'api_tokens',
+      'contracts',
       'ingestions',
       'rejects',
       'schema_migrations',
+      'snapshot_runs',
       'upload_keys',
     ]);
     const recorded = await db.pool.query('SELECT version, name, applied_at FROM inlet.schema_migrations');
@@ -34,6 +36,8 @@ describe('migrate', () => {
       { version: 1, name: 'ledger', applied_at: expect.any(Date) },
       { version: 2, name: 'tokens', applied_at: expect.any(Date) },
       { version: 3, name: 'upload-keys', applied_at: expect.any(Date) },
+      { version: 4, name: 'snapshot-runs', applied_at: expect.any(Date) },
+      { version: 5, name: 'contracts', applied_at: expect.any(Date) },
     ]);
 
     expect(await migrate(db.pool)).toEqual({ applied: [] });

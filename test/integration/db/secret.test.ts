@@ -22,10 +22,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Roles belong to the cluster, not the test database: drop it while a connection is still open.
+  await db?.pool.query(`DROP ROLE IF EXISTS ${ROLE}`).catch(() => undefined);
   await db?.drop();
-  const admin = createPool(db.url, { max: 1 });
-  await admin.query(`DROP ROLE IF EXISTS ${ROLE}`).catch(() => undefined);
-  await admin.end();
 });
 
 interface Captured {
@@ -133,7 +132,10 @@ describe('databaseFromSecret', () => {
 
   it('connects to INLET_DATABASE_HOST (the RDS Proxy) rather than the instance the secret names', async () => {
     const real = new URL(db.url).hostname;
-    const { client } = stubbedClient(() => ({ ...secretFor('first-password'), host: 'db-instance.internal' }));
+    const { client } = stubbedClient(() => ({
+      ...secretFor('first-password'),
+      host: 'db-instance.internal',
+    }));
     const database = await databaseFromSecret(ARN, { client, sslmode: 'disable', host: real });
     expect(new URL(database.url).hostname).toBe(real);
     const pool = createPool(database.url, { max: 1, password: database.password });

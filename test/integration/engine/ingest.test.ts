@@ -497,7 +497,7 @@ describe.each([
       );
       expect(result).toMatchObject({ status: 'rejected', error: { code: 'schema_drift' } });
       expect(result.error?.message).toMatch(
-        /line 1.*missing column "Customer Name"; unexpected column "extra"/,
+        /line 1.*missing column "Customer Name" \(expected by the contract\); unexpected column "extra" \(not in the contract\)/,
       );
     });
 

@@ -1,0 +1,92 @@
+import { type CellConverter, CellProblem, type TableReader } from '../../formats/table.js';
+import type { Pipeline } from '../contract.js';
+import { matchFields } from './drift.js';
+import { byteProblem, type RowWriter } from './encoder.js';
+
+/**
+ * Rows of a binary tabular format (Parquet, XLSX) → COPY data. Columns are matched by name as for a
+ * CSV header (drift rules included); each cell becomes text through its format's converter and then
+ * goes through the contract column's coercer, so rejects, thresholds and COPY are the same as CSV's.
+ */
+export async function* encodeTable(
+  reader: TableReader,
+  pipeline: Pipeline,
+  writer: RowWriter,
+  source: string,
+): AsyncGenerator<Buffer> {
+  const plan = writer.plan;
+  const columnCount = plan.names.length;
+  const match = matchFields(reader.fields, pipeline, { source, ...reader.header });
+  writer.drift = match.drift;
+  const mapping = match.mapping;
+  const converters: (CellConverter | undefined)[] = pipeline.columns.map((column, c) => {
+    const field = mapping[c] as number;
+    return field < 0 ? undefined : reader.converter(field, column);
+  });
+  const used = [...new Set([...mapping].filter((f) => f >= 0))];
+  const out = writer.out;
+  let scratch = Buffer.allocUnsafe(4096);
+
+  for await (const batch of reader.batches(used)) {
+    for (let row = 0; row < batch.rows; row++) {
+      writer.stats.records++;
+      const line = batch.line(row);
+      const problem = batch.problem?.(row);
+      if (problem !== undefined) {
+        writer.reject(out.pos, line, undefined, undefined, problem);
+        continue;
+      }
+      const start = writer.startRow();
+      let rejected = false;
+      for (let c = 0; c < columnCount; c++) {
+        const field = mapping[c] as number;
+        const value = field < 0 ? undefined : batch.value(field, row);
+        if (value === undefined || value === null) {
+          const reason = writer.absent(c);
+          if (reason !== undefined) {
+            writer.reject(start, line, c, undefined, reason);
+            rejected = true;
+            break;
+          }
+          continue;
+        }
+        const text = (converters[c] as CellConverter)(value);
+        let reason: string | undefined;
+        let bytes: Uint8Array;
+        let length: number;
+        if (text instanceof CellProblem) {
+          writer.reject(start, line, c, text.raw, text.reason);
+          rejected = true;
+          break;
+        }
+        if (typeof text === 'string') {
+          length = Buffer.byteLength(text);
+          if (length > scratch.length) scratch = Buffer.allocUnsafe(Math.max(length, scratch.length * 2));
+          scratch.write(text, 0, 'utf8');
+          bytes = scratch;
+          if (text.includes('\u0000'))
+            reason = 'contains a NUL character, which PostgreSQL cannot store in text';
+        } else {
+          bytes = text;
+          length = text.length;
+          reason = byteProblem(Buffer.from(text.buffer, text.byteOffset, text.byteLength), 0, length, false);
+        }
+        reason ??= writer.value(c, bytes, 0, length);
+        if (reason !== undefined) {
+          const raw =
+            typeof text === 'string'
+              ? text
+              : Buffer.from(text.buffer, text.byteOffset, Math.min(length, 1024)).toString('utf8');
+          writer.reject(start, line, c, raw, reason);
+          rejected = true;
+          break;
+        }
+      }
+      if (!rejected) writer.endRow(line);
+      const ready = writer.flush();
+      if (ready) yield ready;
+    }
+  }
+  const rest = writer.flush(true);
+  if (rest) yield rest;
+}

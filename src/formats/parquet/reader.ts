@@ -1,0 +1,262 @@
+/**
+ * Parquet files, read one row group at a time with hyparquet: the footer is read first (by range, or
+ * from the spool), then each row group's column chunks are collected from the sequential pass over
+ * the file and decoded, and only then is the next one read. Memory is one row group (its compressed
+ * bytes and decoded columns), whatever the file size; a row group declaring more than
+ * MAX_ROW_GROUP_BYTES uncompressed is refused rather than decoded.
+ *
+ * Only the columns the contract reads are decoded.
+ */
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import type { AsyncBuffer, Compressors, FileMetaData, RowGroup, SchemaTree } from 'hyparquet';
+import type { ColumnContract } from '../../engine/contract.js';
+import { FormatError, SourceError } from '../../errors.js';
+import type { RandomAccessInput } from '../random-access.js';
+import type { CellConverter, TableBatch, TableReader } from '../table.js';
+import { describeFields, type ParquetField, rawSchema } from './fields.js';
+import { NESTED_PARSERS, parquetConverter } from './values.js';
+
+/** A row group is decoded whole; past this declared uncompressed size it is refused (bombs, absurd layouts). */
+export const MAX_ROW_GROUP_BYTES = 1024 ** 3;
+const FOOTER_FETCH_BYTES = 64 * 1024;
+
+export interface ParquetOptions {
+  readonly source: string;
+  /** Total uncompressed bytes the file may declare (limits.maxDecompressedBytes). */
+  readonly maxDecompressedBytes: number;
+  readonly maxRowGroupBytes?: number;
+}
+
+type Hyparquet = typeof import('hyparquet');
+
+let modules: Promise<{ hyparquet: Hyparquet; compressors: Compressors }> | undefined;
+
+/** Loaded on first use, so that importing the engine does not pay for the Parquet decoder. */
+function loadModules() {
+  modules ??= (async () => {
+    const [hyparquet, extra] = await Promise.all([import('hyparquet'), import('hyparquet-compressors')]);
+    const compressors: Compressors = {
+      ...(extra.compressors as Compressors),
+      // Node's own zlib is native and faster than the JavaScript ports for these two.
+      GZIP: (input) => gunzipSync(input),
+      BROTLI: (input) => brotliDecompressSync(input),
+    };
+    return { hyparquet, compressors };
+  })();
+  return modules;
+}
+
+export interface ParquetTableReader extends TableReader {
+  /** Each column's Parquet type, in file order. */
+  readonly columns: readonly ParquetField[];
+}
+
+export async function openParquet(
+  input: RandomAccessInput,
+  options: ParquetOptions,
+): Promise<ParquetTableReader> {
+  const { hyparquet, compressors } = await loadModules();
+  const { source } = options;
+  const file: AsyncBuffer = {
+    byteLength: input.size,
+    slice: async (start, end = input.size) => arrayBufferOf(await input.read(start, end)),
+  };
+  let metadata: FileMetaData;
+  try {
+    if (input.size < 12) throw new Error('parquet file is too short');
+    metadata = await hyparquet.parquetMetadataAsync(file, {
+      initialFetchSize: FOOTER_FETCH_BYTES,
+      geoparquet: false,
+    });
+  } catch (error) {
+    throw corrupt(error, source, 'its footer (the index at the end of the file) cannot be read');
+  }
+  let schema: SchemaTree;
+  let fields: ParquetField[];
+  try {
+    schema = hyparquet.parquetSchema(metadata);
+    fields = describeFields(schema);
+  } catch (error) {
+    throw corrupt(error, source, 'its schema cannot be read');
+  }
+  const raw: FileMetaData = { ...metadata, schema: rawSchema(metadata.schema, schema) };
+  checkLayout(metadata, options);
+  const rowCount = Number(metadata.num_rows);
+
+  return {
+    columns: fields,
+    fields: fields.map((f) => f.name),
+    header: { what: 'The Parquet schema' },
+    details: {
+      rowGroups: metadata.row_groups.length,
+      rows: rowCount,
+      read: input.mode,
+      ...(metadata.created_by ? { createdBy: metadata.created_by } : {}),
+    },
+    converter(field: number, column: ColumnContract): CellConverter {
+      return parquetConverter(fields[field] as ParquetField, column, source);
+    },
+    batches(used: readonly number[]): AsyncIterable<TableBatch> {
+      return readGroups(input, raw, fields, used, { hyparquet, compressors, source });
+    },
+    finish: () => input.finish(),
+    close: () => input.close(),
+  };
+}
+
+function checkLayout(metadata: FileMetaData, options: ParquetOptions): void {
+  const limit = options.maxRowGroupBytes ?? MAX_ROW_GROUP_BYTES;
+  let total = 0;
+  metadata.row_groups.forEach((group, index) => {
+    const declared = group.columns.reduce(
+      (sum, chunk) => sum + Number(chunk.meta_data?.total_uncompressed_size ?? 0),
+      0,
+    );
+    total += declared;
+    if (group.columns.some((chunk) => chunk.file_path)) {
+      throw new FormatError(
+        'unsupported_parquet',
+        'The Parquet file keeps its data in other files (column chunks with file_path): send a self-contained file.',
+        { location: { source: options.source } },
+      );
+    }
+    if (declared > limit) {
+      throw new FormatError(
+        'parquet_row_group_too_large',
+        `Row group ${index + 1} of the Parquet file is ${declared} bytes uncompressed; Inlet decodes one row group at a time and refuses row groups over ${limit} bytes. Write the file with smaller row groups (e.g. 128 MiB or 1,000,000 rows).`,
+        { location: { source: options.source } },
+      );
+    }
+  });
+  if (total > options.maxDecompressedBytes) {
+    throw new FormatError(
+      'decompressed_too_large',
+      `The Parquet file declares ${total} bytes of uncompressed data, past the limit of ${options.maxDecompressedBytes} bytes (limits.maxDecompressedBytes). If it is genuine, raise the limit for this pipeline.`,
+      { location: { source: options.source } },
+    );
+  }
+}
+
+/** Where a row group's column chunks lie in the file: [first byte, last byte). */
+function groupRange(group: RowGroup, used: ReadonlySet<string>): [number, number] {
+  let start = Number.POSITIVE_INFINITY;
+  let end = 0;
+  for (const chunk of group.columns) {
+    const meta = chunk.meta_data;
+    if (meta === undefined || !used.has(meta.path_in_schema[0] ?? '')) continue;
+    // As hyparquet plans it: a dictionary page, when there is one, comes first.
+    const offset = Number(meta.dictionary_page_offset || meta.data_page_offset);
+    start = Math.min(start, offset);
+    end = Math.max(end, offset + Number(meta.total_compressed_size));
+  }
+  return start === Number.POSITIVE_INFINITY ? [0, 0] : [start, end];
+}
+
+async function* readGroups(
+  input: RandomAccessInput,
+  metadata: FileMetaData,
+  fields: readonly ParquetField[],
+  used: readonly number[],
+  context: { hyparquet: Hyparquet; compressors: Compressors; source: string },
+): AsyncGenerator<TableBatch> {
+  const names = used.map((f) => (fields[f] as ParquetField).name);
+  const wanted = new Set(names);
+  let groupStart = 0;
+  for (let index = 0; index < metadata.row_groups.length; index++) {
+    const group = metadata.row_groups[index] as RowGroup;
+    const rows = Number(group.num_rows);
+    if (rows === 0) continue;
+    const [start, end] = groupRange(group, wanted);
+    const parts: Buffer[] = [];
+    for await (const part of input.stream(start, end)) parts.push(part);
+    const bytes = Buffer.concat(parts);
+    parts.length = 0;
+    const file: AsyncBuffer = {
+      byteLength: input.size,
+      slice: async (from, to = input.size) =>
+        from >= start && to <= end
+          ? arrayBufferOf(bytes.subarray(from - start, to - start))
+          : arrayBufferOf(await input.read(from, to)),
+    };
+    const columns = new Map<string, unknown[][]>();
+    try {
+      await context.hyparquet.parquetRead({
+        file,
+        metadata,
+        columns: names,
+        rowStart: groupStart,
+        rowEnd: groupStart + rows,
+        compressors: context.compressors,
+        utf8: false,
+        parsers: NESTED_PARSERS,
+        onChunk: ({ columnName, columnData }) => {
+          const list = columns.get(columnName);
+          if (list === undefined) columns.set(columnName, [columnData as unknown[]]);
+          else list.push(columnData as unknown[]);
+        },
+      });
+    } catch (error) {
+      if (error instanceof FormatError || error instanceof SourceError) throw error;
+      throw corrupt(error, context.source, `row group ${index + 1} cannot be decoded`);
+    }
+    const data: (ChunkedColumn | undefined)[] = fields.map(() => undefined);
+    for (const f of used) {
+      const column = new ChunkedColumn(columns.get((fields[f] as ParquetField).name) ?? []);
+      if (column.length < rows) {
+        throw corrupt(
+          undefined,
+          context.source,
+          `row group ${index + 1} holds fewer values than rows in column "${(fields[f] as ParquetField).name}"`,
+        );
+      }
+      data[f] = column;
+    }
+    columns.clear();
+    groupStart += rows;
+    yield {
+      rows,
+      value: (field, row) => (data[field] as ChunkedColumn).get(row),
+      line: () => undefined,
+    };
+  }
+}
+
+/** A column decoded in several runs (pages), read row by row in order without concatenating them. */
+class ChunkedColumn {
+  readonly length: number;
+  private chunk = 0;
+  private chunkStart = 0;
+
+  constructor(private readonly chunks: readonly ArrayLike<unknown>[]) {
+    this.length = chunks.reduce((sum, c) => sum + c.length, 0);
+  }
+
+  get(row: number): unknown {
+    if (row < this.chunkStart) {
+      this.chunk = 0;
+      this.chunkStart = 0;
+    }
+    let current = this.chunks[this.chunk] as ArrayLike<unknown>;
+    while (row >= this.chunkStart + current.length) {
+      this.chunkStart += current.length;
+      current = this.chunks[++this.chunk] as ArrayLike<unknown>;
+    }
+    return current[row - this.chunkStart];
+  }
+}
+
+function arrayBufferOf(bytes: Buffer): ArrayBuffer {
+  const copy = new ArrayBuffer(bytes.length);
+  new Uint8Array(copy).set(bytes);
+  return copy;
+}
+
+function corrupt(error: unknown, source: string, what: string): FormatError {
+  if (error instanceof FormatError) return error;
+  const reason = error instanceof Error ? ` (${error.message})` : '';
+  return new FormatError(
+    'corrupt_parquet',
+    `The Parquet file is truncated or damaged: ${what}${reason}. Send the complete file again.`,
+    { cause: error, location: { source } },
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * What a reader of a binary tabular format (Parquet, XLSX) hands to the engine: the file's column
+ * names, a converter per (file column, contract column) that turns a cell into the text the
+ * contract's coercers read, and the rows in batches. The engine maps columns by name (drift rules),
+ * coerces, rejects and COPYs exactly as it does for CSV.
+ */
+import type { ColumnContract } from '../engine/contract.js';
+
+/** A cell that cannot become a value of its column (an Excel error, a binary blob into text). */
+export class CellProblem {
+  constructor(
+    readonly reason: string,
+    /** The cell as the file has it, for the reject record. */
+    readonly raw?: string,
+  ) {}
+}
+
+/** Text (a string or UTF-8 bytes) for the column's coercer, or why the cell is refused. */
+export type CellText = string | Uint8Array | CellProblem;
+export type CellConverter = (value: unknown) => CellText;
+
+export interface TableBatch {
+  readonly rows: number;
+  /** The cell at (file column, row); null or undefined when empty. */
+  value(field: number, row: number): unknown;
+  /** The row's line (XLSX: its row number in the sheet); undefined where lines do not apply (Parquet). */
+  line(row: number): number | undefined;
+  /** Why the row as a whole is refused (XLSX: a value right of the header), if it is. */
+  problem?(row: number): string | undefined;
+}
+
+export interface TableReader {
+  /** The file's column names, in file order. */
+  readonly fields: readonly string[];
+  /** How drift messages name the header: `The Parquet schema`, `The header of sheet "Orders" (row 1)`. */
+  readonly header: { readonly what: string; readonly line?: number };
+  /** Details for the ledger (row groups, sheet, how the file was read). */
+  readonly details: Readonly<Record<string, unknown>>;
+  /** Throws a FormatError when the file column can never feed the contract column. */
+  converter(field: number, column: ColumnContract): CellConverter;
+  /** The rows, reading only the file columns in `used`. */
+  batches(used: readonly number[]): AsyncIterable<TableBatch>;
+  /** Reads what is left of the object and frees temporary files; call once the rows are consumed. */
+  finish(): Promise<void>;
+  /** Frees everything after a failure. */
+  close(): Promise<void>;
+}
+
+const BIGINT_MARK = '\u0000bigint:';
+
+function jsonReplacer(this: unknown, _key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return `${BIGINT_MARK}${value}`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (value instanceof Uint8Array) {
+    const buffer = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    const text = buffer.toString('utf8');
+    return Buffer.byteLength(text) === buffer.length && !text.includes('\ufffd')
+      ? text
+      : buffer.toString('base64');
+  }
+  if (value instanceof Map) return Object.fromEntries(value);
+  return value;
+}
+
+/**
+ * JSON text for jsonb columns and nested values: bigints as plain digits (JSON.stringify cannot write
+ * them: they are marked as strings, then unquoted), bytes as UTF-8 text when they are (else base64),
+ * non-finite numbers as strings (JSON has no NaN).
+ */
+export function jsonText(value: unknown): string {
+  const text = JSON.stringify(value, jsonReplacer) ?? 'null';
+  // JSON.stringify escapes the mark's NUL as \u0000.
+  return text.includes('\\u0000bigint:') ? text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1') : text;
+}

@@ -1,0 +1,76 @@
+import { createInflateRaw } from 'node:zlib';
+import type { ByteReader } from '../byte-reader.js';
+
+/**
+ * Inflates one raw-deflate stream read from `reader`, yielding its output with backpressure, and
+ * leaves the reader just past the compressed bytes: the deflate stream says where it ends, which is
+ * how a zip entry without sizes in its header (a data descriptor follows it) is read while streaming.
+ * Node's inflater stops at the end of the deflate stream and reports how much input it used
+ * (`bytesWritten`); what was handed to it past that point is given back to the reader.
+ *
+ * Throws zlib's error when the data is corrupt, and one with code `Z_BUF_ERROR` when the input ends
+ * before the deflate stream does.
+ */
+export async function* inflateRawFrom(reader: ByteReader, limit?: number): AsyncGenerator<Buffer> {
+  const inflater = createInflateRaw({ chunkSize: 256 * 1024 });
+  let ended = false;
+  inflater.once('end', () => {
+    ended = true;
+  });
+  const fed: Buffer[] = [];
+  /** Input bytes handed to the inflater before fed[0]. */
+  let fedBefore = 0;
+  let left = limit ?? Number.POSITIVE_INFINITY;
+
+  const pump = async () => {
+    while (!ended) {
+      let chunk = left > 0 ? await reader.next() : undefined;
+      if (chunk === undefined) {
+        inflater.end();
+        return;
+      }
+      if (chunk.length > left) {
+        reader.unshift(chunk.subarray(left));
+        chunk = chunk.subarray(0, left);
+      }
+      left -= chunk.length;
+      fed.push(chunk);
+      while (fed.length > 1 && fedBefore + (fed[0] as Buffer).length <= inflater.bytesWritten) {
+        fedBefore += (fed.shift() as Buffer).length;
+      }
+      if (!inflater.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            inflater.off('drain', done);
+            inflater.off('end', done);
+            inflater.off('close', done);
+            resolve();
+          };
+          inflater.on('drain', done);
+          inflater.on('end', done);
+          inflater.on('close', done);
+        });
+      }
+    }
+  };
+  const pumping = pump().catch((error: unknown) => {
+    inflater.destroy(error as Error);
+  });
+  try {
+    for await (const out of inflater) yield out as Buffer;
+    await pumping;
+    // Everything handed over past the end of the deflate stream belongs to what follows it.
+    let skip = inflater.bytesWritten - fedBefore;
+    const rest: Buffer[] = [];
+    for (const chunk of fed) {
+      if (skip >= chunk.length) skip -= chunk.length;
+      else {
+        rest.push(chunk.subarray(skip));
+        skip = 0;
+      }
+    }
+    for (let i = rest.length - 1; i >= 0; i--) reader.unshift(rest[i] as Buffer);
+  } finally {
+    if (!ended) inflater.destroy();
+  }
+}

@@ -1,0 +1,38 @@
+import type { SchemaElement } from 'hyparquet';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+
+export interface ParquetColumn {
+  /** The column's schema elements: one for a flat column, the group and its children for a nested one. */
+  readonly schema: readonly SchemaElement[];
+  readonly data: readonly unknown[];
+}
+
+/** A Parquet file from columns with explicit schemas, written by hyparquet-writer (snappy by default). */
+export function parquetFile(
+  columns: Readonly<Record<string, ParquetColumn>>,
+  options: { rowGroupSize?: number; codec?: 'SNAPPY' | 'UNCOMPRESSED' } = {},
+): Buffer {
+  const entries = Object.entries(columns);
+  const schema: SchemaElement[] = [
+    { name: 'root', num_children: entries.length },
+    ...entries.flatMap(([, column]) => column.schema),
+  ];
+  const buffer = parquetWriteBuffer({
+    // hyparquet-writer carries its own copy of hyparquet's types.
+    schema: schema as NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>,
+    columnData: entries.map(([name, column]) => ({ name, data: column.data as unknown[] })),
+    ...(options.rowGroupSize === undefined ? {} : { rowGroupSize: options.rowGroupSize }),
+    ...(options.codec === undefined ? {} : { codec: options.codec }),
+  });
+  return Buffer.from(buffer);
+}
+
+/** A flat column of one physical type with optional annotations. */
+export function flat(
+  name: string,
+  element: Omit<SchemaElement, 'name'>,
+  data: readonly unknown[],
+  nullable = true,
+): ParquetColumn {
+  return { schema: [{ name, repetition_type: nullable ? 'OPTIONAL' : 'REQUIRED', ...element }], data };
+}

@@ -1,0 +1,109 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getIngestion, ingestionView } from '../../../src/ledger/read.js';
+import { COPY_FORMATS, engineHarness } from '../../harness/engine.js';
+import { memorySource } from '../../harness/sources.js';
+
+const h = engineHarness('dr');
+
+const COLUMNS = [
+  { name: 'id', type: 'bigint', nullable: false },
+  { name: 'amount', type: 'numeric(12,2)' },
+  { name: 'note', type: 'text' },
+];
+
+describe.each(COPY_FORMATS)('%s', (_label, format) => {
+  beforeAll(() => {
+    h.state.copyFormat = format;
+  });
+
+  it('maps reordered CSV columns by name', async () => {
+    const pipeline = await h.freshPipeline({ columns: COLUMNS });
+    const result = await h.run(memorySource('r.csv', 'note,ID,amount\nhi,1,2.5\n'), pipeline);
+    expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 1 });
+    expect(await h.rows(pipeline)).toEqual([{ id: '1', amount: '2.50', note: 'hi' }]);
+    expect((await h.ledger(result.ingestionId))?.details).not.toHaveProperty('drift');
+  });
+
+  it('rejects a renamed column (one missing, one extra) with the exact diff, in the ledger and the API view', async () => {
+    const pipeline = await h.freshPipeline({ columns: COLUMNS });
+    const result = await h.run(memorySource('renamed.csv', 'id,amt,note\n1,2.5,x\n'), pipeline);
+    const message =
+      `The header (line 1) does not match pipeline "${pipeline.name}": ` +
+      'missing column "amount" (expected by the contract); unexpected column "amt" (not in the contract; did you mean "amount"?). ' +
+      "Fix the file or update the pipeline's columns (onDrift: ignoreExtra skips extra columns and fills missing ones with NULL).";
+    expect(result).toMatchObject({
+      status: 'rejected',
+      rowsLoaded: 0,
+      error: { code: 'schema_drift', message },
+    });
+    expect(await h.rows(pipeline)).toEqual([]);
+    const row = await getIngestion(h.state.pool, result.ingestionId as string);
+    expect(row?.details).toEqual({
+      drift: {
+        missing: ['amount'],
+        unexpected: ['amt'],
+        renamed: [{ from: 'amt', to: 'amount' }],
+        repeated: [],
+        action: 'rejected',
+      },
+    });
+    // What `inlet ingestions` and GET /v1/ingestions/{id} show.
+    expect(ingestionView(row as NonNullable<typeof row>).error).toEqual({ code: 'schema_drift', message });
+  });
+
+  it('names several missing and unexpected columns and a repeated one', async () => {
+    const pipeline = await h.freshPipeline({ columns: COLUMNS });
+    const several = await h.run(memorySource('s.csv', 'id,x,y\n1,2,3\n'), pipeline);
+    expect(several.error?.message).toContain(
+      'missing columns "amount", "note" (expected by the contract); unexpected columns "x", "y" (not in the contract).',
+    );
+    const repeated = await h.run(memorySource('rep.csv', 'id,amount,note,id\n1,2,3,4\n'), pipeline);
+    expect(repeated.error?.message).toContain('column "id" appears more than once');
+  });
+
+  it('with onDrift: ignoreExtra skips extra columns and fills missing nullable ones with NULL (or the default)', async () => {
+    const pipeline = await h.freshPipeline({
+      onDrift: 'ignoreExtra',
+      columns: [...COLUMNS, { name: 'status', type: 'text', nullable: false, default: 'new' }],
+    });
+    const result = await h.run(memorySource('lenient.csv', 'extra,id\nx,1\ny,2\n'), pipeline);
+    expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
+    expect(await h.rows(pipeline)).toEqual([
+      { id: '1', amount: null, note: null, status: 'new' },
+      { id: '2', amount: null, note: null, status: 'new' },
+    ]);
+    expect((await h.ledger(result.ingestionId))?.details).toMatchObject({
+      drift: { missing: ['amount', 'note', 'status'], unexpected: ['extra'], action: 'ignored' },
+    });
+  });
+
+  it('with onDrift: ignoreExtra still rejects a missing NOT NULL column without a default', async () => {
+    const pipeline = await h.freshPipeline({ onDrift: 'ignoreExtra', columns: COLUMNS });
+    const result = await h.run(memorySource('noid.csv', 'amount,note\n1,x\n'), pipeline);
+    expect(result).toMatchObject({ status: 'rejected', error: { code: 'schema_drift' } });
+    expect(result.error?.message).toBe(
+      `The header (line 1) does not match pipeline "${pipeline.name}": missing column "id" (expected by the contract). ` +
+        `"id" is NOT NULL without a default, so it cannot be filled. Fix the file or update the pipeline's columns.`,
+    );
+  });
+
+  it('rejects a JSON record with a field the contract does not name, at that record', async () => {
+    const pipeline = await h.freshPipeline({ columns: COLUMNS });
+    const ndjson = '{"id": 1, "amount": 2}\n{"id": 2, "amt": 3, "note": "x"}\n';
+    const result = await h.run(memorySource('e.ndjson', ndjson), pipeline);
+    expect(result).toMatchObject({ status: 'rejected', error: { code: 'schema_drift' } });
+    expect(result.error?.message).toBe(
+      `Record 2 (line 2) does not match pipeline "${pipeline.name}": unexpected column "amt" (not in the contract; did you mean "amount"?). ` +
+        "Fix the file or update the pipeline's columns (onDrift: ignoreExtra skips fields the contract does not name).",
+    );
+    // Absent fields stay allowed: JSON producers leave out null fields.
+    expect((await h.run(memorySource('ok.ndjson', '{"id": 3}\n'), pipeline)).status).toBe('loaded');
+
+    const lenient = await h.freshPipeline({ onDrift: 'ignoreExtra', columns: COLUMNS });
+    const loaded = await h.run(memorySource('e.ndjson', ndjson), lenient);
+    expect(loaded).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
+    expect((await h.ledger(loaded.ingestionId))?.details).toMatchObject({
+      drift: { unexpected: ['amt'], action: 'ignored' },
+    });
+  });
+});
