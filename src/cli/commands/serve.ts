@@ -9,7 +9,7 @@ import { startUploadService, type UploadService } from '../../server/service.js'
 import { type ServerSettings, serverSettings } from '../../server/settings.js';
 import { startSnapshots } from '../../snapshots/service.js';
 import type { Action } from '../action.js';
-import { openDatabase } from '../database.js';
+import { type Database, openDatabase } from '../database.js';
 import { configOption, databaseUrlOption, examples } from '../options.js';
 import { cliLogger, note, print } from '../output.js';
 import { listenForStop } from '../signals.js';
@@ -52,13 +52,7 @@ async function runServe(options: ServeOptions): Promise<number> {
   const dataDir = process.env.INLET_DATA_DIR || '.inlet';
   const settings = serverSettings(dataDir, process.env, '0.0.0.0');
   const config = await loadConfig(options.config ?? process.env.INLET_CONFIG ?? 'inlet.config.yaml');
-  const db = await openDatabase({
-    databaseUrl: options.databaseUrl,
-    dataDir,
-    logger,
-    migrate: true,
-    poolMax: poolSizeFor(settings),
-  });
+  const db = await openServerDatabase(options.databaseUrl, dataDir, logger, settings);
   try {
     const service = await startConfiguredService({
       config,
@@ -97,6 +91,16 @@ async function runServe(options: ServeOptions): Promise<number> {
 /** One connection per worker, plus room for the API's token checks, ledger rows and status reads. */
 export function poolSizeFor(settings: ServerSettings): number {
   return settings.workers + 4;
+}
+
+/** The database a server runs on, migrated, with a pool sized for its workers. */
+export function openServerDatabase(
+  databaseUrl: string | undefined,
+  dataDir: string,
+  logger: Logger,
+  settings: ServerSettings,
+): Promise<Database> {
+  return openDatabase({ databaseUrl, dataDir, logger, migrate: true, poolMax: poolSizeFor(settings) });
 }
 
 /** The service with the environment's settings; `fallback` takes a free port when the default is busy. */

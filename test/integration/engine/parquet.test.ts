@@ -486,9 +486,11 @@ describe('memory', () => {
     });
     expect(result).toMatchObject({ status: 'loaded', rowsLoaded: rows });
     expect(calls).toBeGreaterThan(16);
-    // Measured against what is retained once the load is over (the baseline holds garbage of its own).
+    // Measured against what is retained once the load is over (the baseline holds garbage of its own):
+    // about 8 MB (up to 17 MB on a busy machine: COPY data queued in the socket), against about 65 MB
+    // when the same rows are one row group.
     const growth = peak - (retained() - baseline);
-    expect(growth).toBeLessThan(16 * 1024 * 1024);
+    expect(growth).toBeLessThan(32 * 1024 * 1024);
   });
 });
 
