@@ -8,8 +8,6 @@ export type Compression = 'gzip' | 'deflate' | 'brotli' | 'zip' | 'none';
 /** A pipeline's `compression:` key: `auto` detects by magic bytes (and `.br` by name). */
 export type DeclaredCompression = 'auto' | Compression;
 export type ConcreteFormat = Exclude<FormatName, 'auto'>;
-/** @deprecated every concrete format is readable now; kept for callers that named it. */
-export type ReadableFormat = ConcreteFormat;
 
 const GZIP = [0x1f, 0x8b];
 const ZIP = [0x50, 0x4b, 0x03, 0x04];

@@ -91,6 +91,7 @@ async function runDev(options: DevOptions): Promise<number> {
 
     await print('Inlet is running. Press Ctrl+C to stop.');
     await print(`  database  ${maskDatabaseUrl(db.url)}`);
+    await print(`  dashboard ${api.url}/#token=${token}  (open in a browser)`);
     await print(`  API       ${api.url}/v1  token ${token}  (spool ${relativeOrAbsolute(api.spool.dir)})`);
     await print(
       `            OpenAPI ${api.url}/v1/openapi.json  health ${api.url}/healthz  metrics ${api.url}/metrics`,

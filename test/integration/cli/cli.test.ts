@@ -336,6 +336,13 @@ describe('dev', () => {
     // The server path: the printed curl command's URL and token upload a file that the worker loads.
     const curl = /curl -H "Authorization: Bearer (\S+)" -T \S+ (http:\/\/\S+)\/v1\/files\//.exec(stdout);
     expect(curl, stdout).not.toBeNull();
+    // The printed dashboard address serves the page and carries the same token.
+    const dashboard = /dashboard (http:\/\/\S+)\/#token=(\S+)/.exec(stdout);
+    expect(dashboard?.[1]).toBe(curl?.[2]);
+    expect(dashboard?.[2]).toBe(curl?.[1]);
+    const page = await fetch(`${dashboard?.[1]}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>');
     const upload = await fetch(`${curl?.[2]}/v1/files/orders/from-api.csv`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${curl?.[1]}` },
