@@ -4,10 +4,9 @@
  * inflated with the same checks as a single zipped file: a ratio limit, a total decompressed-size
  * cap shared by all entries, and its CRC-32 and size.
  */
-import { crc32 } from 'node:zlib';
 import { ByteReader } from '../byte-reader.js';
 import type { RandomAccessInput } from '../random-access.js';
-import { inflateRawFrom } from './inflate.js';
+import { checkedEntry, inflateRawFrom } from './inflate.js';
 import {
   CENTRAL_HEADER,
   CENTRAL_HEADER_BYTES,
@@ -19,7 +18,6 @@ import {
   LOCAL_HEADER,
   LOCAL_HEADER_BYTES,
   MAX_INFLATE_RATIO,
-  RATIO_CHECK_AFTER_BYTES,
   ZIP64_END_OF_CENTRAL_DIRECTORY,
   ZIP64_LOCATOR,
   zip64Sizes,
@@ -169,45 +167,30 @@ export class ZipArchive {
     const reader = new ByteReader(sequential ? this.input.stream(start, end) : this.ranged(start, end));
     const output =
       entry.method === DEFLATED ? inflateRawFrom(reader, entry.compressedSize) : reader.remaining();
-    let produced = 0;
-    let crc = 0;
-    try {
-      for await (const chunk of output) {
-        produced += chunk.length;
-        this.inflated += chunk.length;
-        crc = crc32(chunk, crc);
-        if (this.inflated > this.options.maxDecompressedBytes) {
-          throw zipError(
-            'decompressed_too_large',
-            `${what} expands past the limit of ${this.options.maxDecompressedBytes} bytes when decompressed (limits.maxDecompressedBytes). ` +
-              'It may be a compression bomb; if it is genuine, raise the limit for this pipeline.',
-            source,
-          );
-        }
-        if (
-          produced > RATIO_CHECK_AFTER_BYTES &&
-          produced > MAX_INFLATE_RATIO * Math.max(1, reader.position)
-        ) {
-          throw zipError(
-            'zip_ratio',
-            `The part "${entry.name}" of ${lower(what)} expands more than ${MAX_INFLATE_RATIO} times its compressed size: refused as a likely zip bomb.`,
-            source,
-          );
-        }
-        yield chunk;
-      }
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (typeof code === 'string' && code.startsWith('Z_')) {
-        throw zipError(
-          'corrupt_zip',
-          `${what} is truncated or damaged: its part "${entry.name}" does not decompress (${(error as Error).message}). Send the file again.`,
-          source,
-          error,
-        );
-      }
-      throw error;
-    }
+    const tally = { produced: 0, crc: 0 };
+    yield* checkedEntry(
+      output,
+      {
+        source,
+        consumed: () => reader.position,
+        onChunk: (chunk) => {
+          this.inflated += chunk.length;
+          if (this.inflated > this.options.maxDecompressedBytes) {
+            throw zipError(
+              'decompressed_too_large',
+              `${what} expands past the limit of ${this.options.maxDecompressedBytes} bytes when decompressed (limits.maxDecompressedBytes). ` +
+                'It may be a compression bomb; if it is genuine, raise the limit for this pipeline.',
+              source,
+            );
+          }
+        },
+        bombMessage: `The part "${entry.name}" of ${lower(what)} expands more than ${MAX_INFLATE_RATIO} times its compressed size: refused as a likely zip bomb.`,
+        corruptMessage: (error) =>
+          `${what} is truncated or damaged: its part "${entry.name}" does not decompress (${error.message}). Send the file again.`,
+      },
+      tally,
+    );
+    const { produced, crc } = tally;
     if (produced !== entry.uncompressedSize || crc >>> 0 !== entry.crc >>> 0) {
       throw zipError(
         'corrupt_zip',

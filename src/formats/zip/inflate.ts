@@ -1,5 +1,6 @@
-import { createInflateRaw } from 'node:zlib';
+import { crc32, createInflateRaw } from 'node:zlib';
 import type { ByteReader } from '../byte-reader.js';
+import { MAX_INFLATE_RATIO, RATIO_CHECK_AFTER_BYTES, zipError } from './records.js';
 
 /**
  * Inflates one raw-deflate stream read from `reader`, yielding its output with backpressure, and
@@ -72,5 +73,60 @@ export async function* inflateRawFrom(reader: ByteReader, limit?: number): Async
     for (let i = rest.length - 1; i >= 0; i--) reader.unshift(rest[i] as Buffer);
   } finally {
     if (!ended) inflater.destroy();
+  }
+}
+
+/** What `checkedEntry` found once the entry's data ended: compare with the sizes and CRC-32 the archive declares. */
+export interface EntryTally {
+  produced: number;
+  crc: number;
+}
+
+export interface EntryChecks {
+  readonly source: string;
+  /** Compressed bytes consumed so far, for the ratio check. */
+  readonly consumed: () => number;
+  /** Called with each decompressed chunk before it is handed on (a cap shared by several entries). */
+  readonly onChunk?: (chunk: Buffer) => void;
+  /** The message when the entry expands past MAX_INFLATE_RATIO. */
+  readonly bombMessage: string;
+  /** The message when zlib finds the data corrupt or cut short (`Z_BUF_ERROR`). */
+  readonly corruptMessage: (error: Error & { code: string }) => string;
+}
+
+/**
+ * A zip entry's decompressed bytes, passed through with the checks every entry gets: its CRC-32 and
+ * size counted into `tally`, a ratio limit against zip bombs, and zlib's errors turned into
+ * `corrupt_zip` with the caller's words.
+ */
+export async function* checkedEntry(
+  output: AsyncIterable<Buffer>,
+  checks: EntryChecks,
+  tally: EntryTally,
+): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of output) {
+      tally.produced += chunk.length;
+      tally.crc = crc32(chunk, tally.crc);
+      checks.onChunk?.(chunk);
+      if (
+        tally.produced > RATIO_CHECK_AFTER_BYTES &&
+        tally.produced > MAX_INFLATE_RATIO * Math.max(1, checks.consumed())
+      ) {
+        throw zipError('zip_ratio', checks.bombMessage, checks.source);
+      }
+      yield chunk;
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+      throw zipError(
+        'corrupt_zip',
+        checks.corruptMessage(error as Error & { code: string }),
+        checks.source,
+        error,
+      );
+    }
+    throw error;
   }
 }

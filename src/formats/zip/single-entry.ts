@@ -5,9 +5,8 @@
  * Anything else (several entries, folders, encryption, methods other than stored and deflate) is
  * refused with a message that says what to send instead.
  */
-import { crc32 } from 'node:zlib';
 import { ByteReader } from '../byte-reader.js';
-import { inflateRawFrom } from './inflate.js';
+import { checkedEntry, inflateRawFrom } from './inflate.js';
 import {
   CENTRAL_HEADER,
   CENTRAL_HEADER_BYTES,
@@ -23,7 +22,6 @@ import {
   MAX_INFLATE_RATIO,
   namePathProblem,
   parseLocalHeader,
-  RATIO_CHECK_AFTER_BYTES,
   ZIP64_END_OF_CENTRAL_DIRECTORY,
   ZIP64_LOCATOR,
   zipError,
@@ -48,41 +46,25 @@ export async function* unzipSingleEntry(
   options.onEntry?.(entry.name);
 
   const dataStart = reader.position;
-  let produced = 0;
-  let crc = 0;
+  const tally = { produced: 0, crc: 0 };
   const output =
     entry.method === DEFLATED ? inflateRawFrom(reader, entry.compressedSize) : stored(reader, entry, source);
-  try {
-    for await (const chunk of output) {
-      produced += chunk.length;
-      crc = crc32(chunk, crc);
-      if (
-        produced > RATIO_CHECK_AFTER_BYTES &&
-        produced > MAX_INFLATE_RATIO * (reader.position - dataStart)
-      ) {
-        throw zipError(
-          'zip_ratio',
-          `The zip entry "${entry.name}" expands more than ${MAX_INFLATE_RATIO} times its compressed size: refused as a likely zip bomb. ` +
-            'If the file is genuine, send it gzip-compressed (limited only by limits.maxDecompressedBytes).',
-          source,
-        );
-      }
-      yield chunk;
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && code.startsWith('Z_')) {
-      throw zipError(
-        'corrupt_zip',
-        code === 'Z_BUF_ERROR'
+  yield* checkedEntry(
+    output,
+    {
+      source,
+      consumed: () => reader.position - dataStart,
+      bombMessage:
+        `The zip entry "${entry.name}" expands more than ${MAX_INFLATE_RATIO} times its compressed size: refused as a likely zip bomb. ` +
+        'If the file is genuine, send it gzip-compressed (limited only by limits.maxDecompressedBytes).',
+      corruptMessage: (error) =>
+        error.code === 'Z_BUF_ERROR'
           ? `The zip entry "${entry.name}" ends early (the archive is truncated). Send the complete file again.`
-          : `The zip entry "${entry.name}" is corrupt (${(error as Error).message}). Send the file again.`,
-        source,
-        error,
-      );
-    }
-    throw error;
-  }
+          : `The zip entry "${entry.name}" is corrupt (${error.message}). Send the file again.`,
+    },
+    tally,
+  );
+  const { produced, crc } = tally;
 
   const compressed = reader.position - dataStart;
   const trailer = await readDataDescriptor(reader, entry, source);
