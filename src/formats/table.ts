@@ -17,7 +17,15 @@ export class CellProblem {
 
 /** Text (a string or UTF-8 bytes) for the column's coercer, or why the cell is refused. */
 export type CellText = string | Uint8Array | CellProblem;
-export type CellConverter = (value: unknown) => CellText;
+export type CellConverter = ((value: unknown) => CellText) & {
+  /** Its strings are always ASCII (numbers, dates, booleans): written without the checks text needs. */
+  readonly ascii?: true;
+};
+
+/** Marks a converter whose strings are always ASCII, so the engine skips the UTF-8 and NUL checks. */
+export function asciiOnly(convert: (value: unknown) => string | CellProblem): CellConverter {
+  return Object.assign(convert, { ascii: true as const });
+}
 
 export interface TableBatch {
   readonly rows: number;

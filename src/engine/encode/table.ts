@@ -23,6 +23,7 @@ export async function* encodeTable(
     const field = mapping[c] as number;
     return field < 0 ? undefined : reader.converter(field, column);
   });
+  const ascii = converters.map((convert) => convert?.ascii === true);
   const used = [...new Set([...mapping].filter((f) => f >= 0))];
   const out = writer.out;
   let scratch = Buffer.allocUnsafe(4096);
@@ -60,12 +61,16 @@ export async function* encodeTable(
           break;
         }
         if (typeof text === 'string') {
-          length = Buffer.byteLength(text);
-          if (length > scratch.length) scratch = Buffer.allocUnsafe(Math.max(length, scratch.length * 2));
-          scratch.write(text, 0, 'utf8');
+          // At most three UTF-8 bytes per UTF-16 unit (a surrogate pair is four bytes for two units).
+          const most = ascii[c] ? text.length : text.length * 3;
+          if (most > scratch.length) scratch = Buffer.allocUnsafe(Math.max(most, scratch.length * 2));
           bytes = scratch;
-          if (text.includes('\u0000'))
-            reason = 'contains a NUL character, which PostgreSQL cannot store in text';
+          if (ascii[c]) length = scratch.write(text, 0, 'latin1');
+          else {
+            length = scratch.write(text, 0, 'utf8');
+            if (text.includes('\u0000'))
+              reason = 'contains a NUL character, which PostgreSQL cannot store in text';
+          }
         } else {
           bytes = text;
           length = text.length;

@@ -7,7 +7,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { ColumnContract } from '../../engine/contract.js';
 import { FormatError } from '../../errors.js';
-import { type CellConverter, CellProblem, jsonText } from '../table.js';
+import { dateText, FIRST_DAY, LAST_DAY, TWO_DIGITS } from '../civil-date.js';
+import { asciiOnly, type CellConverter, CellProblem, jsonText } from '../table.js';
 import type { ParquetField, TimeUnit } from './fields.js';
 
 const UNITS_PER_SECOND: Record<TimeUnit, bigint> = {
@@ -29,15 +30,17 @@ export function parquetConverter(field: ParquetField, column: ColumnContract, so
         { location: { source, column: column.name } },
       );
     case 'boolean':
-      return (value) => (value ? 'true' : 'false');
+      return asciiOnly((value) => (value ? 'true' : 'false'));
     case 'integer':
-      return (value) => String(value);
+      return asciiOnly((value) => String(value));
     case 'float':
-      return type.single
-        ? (value) => floatText(Math.fround(Number(value)), true, toJson)
-        : (value) => floatText(Number(value), false, toJson);
+      return asciiOnly(
+        type.single
+          ? (value) => floatText(Math.fround(Number(value)), true, toJson)
+          : (value) => floatText(Number(value), false, toJson),
+      );
     case 'decimal':
-      return (value) => decimalText(value, type.scale);
+      return asciiOnly((value) => decimalText(value, type.scale));
     case 'string':
       return toJson
         ? (value) => JSON.stringify(textOf(value))
@@ -63,7 +66,7 @@ export function parquetConverter(field: ParquetField, column: ColumnContract, so
     case 'timestamp': {
       // An instant (isAdjustedToUTC) into timestamp without time zone is its UTC wall time, as epoch input is.
       const zone = type.utc && target !== 'timestamp' ? 'Z' : '';
-      return quotedIf(toJson, (value) => `${epochText(BigInt(value as bigint | number), type.unit)}${zone}`);
+      return quotedIf(toJson, (value) => `${epochText(value as bigint | number, type.unit)}${zone}`);
     }
     case 'int96':
       return quotedIf(
@@ -77,8 +80,9 @@ export function parquetConverter(field: ParquetField, column: ColumnContract, so
   }
 }
 
+/** Temporal values are ASCII, quoted for a jsonb column. */
 function quotedIf(json: boolean, text: (value: unknown) => string): CellConverter {
-  return json ? (value) => JSON.stringify(text(value)) : text;
+  return asciiOnly(json ? (value) => JSON.stringify(text(value)) : text);
 }
 
 function textOf(value: unknown): string {
@@ -125,22 +129,51 @@ function signedBigEndian(bytes: Uint8Array): bigint {
   return (bytes[0] as number) & 0x80 ? value - (1n << bits) : value;
 }
 
-const DAY_MS = 86_400_000;
-
-/** Days since 1970-01-01 as YYYY-MM-DD (a year outside 0001–9999 comes out in a form the coercers refuse). */
-export function dateText(days: number): string {
-  const iso = new Date(days * DAY_MS).toISOString();
-  return iso.slice(0, iso.indexOf('T'));
+const SECONDS_PER_DAY = 86_400;
+const PER_SECOND: Record<TimeUnit, number> = { MILLIS: 1e3, MICROS: 1e6, NANOS: 1e9 };
+/** An epoch count in `unit` as `YYYY-MM-DDTHH:MM:SS[.fraction]`, every digit kept. */
+export function epochText(value: bigint | number, unit: TimeUnit): string {
+  // Counts within 2^53 (every instant of years 1678–2261 in nanoseconds, all of 0001–9999 in micro- and
+  // milliseconds) are exact as numbers, which are far cheaper than bigints.
+  const count = typeof value === 'bigint' ? Number(value) : value;
+  if (!Number.isSafeInteger(count)) return exactEpochText(BigInt(value), unit);
+  const perSecond = PER_SECOND[unit];
+  let seconds = Math.floor(count / perSecond);
+  let fraction = count - seconds * perSecond;
+  // The division rounds: the floor may be one off near a whole second.
+  if (fraction < 0) {
+    seconds -= 1;
+    fraction += perSecond;
+  } else if (fraction >= perSecond) {
+    seconds += 1;
+    fraction -= perSecond;
+  }
+  const days = Math.floor(seconds / SECONDS_PER_DAY);
+  if (days < FIRST_DAY || days > LAST_DAY) return exactEpochText(BigInt(value), unit);
+  const second = seconds - days * SECONDS_PER_DAY;
+  const hour = Math.floor(second / 3600);
+  const minute = Math.floor((second % 3600) / 60);
+  const whole = `${dateText(days)}T${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second % 60]}`;
+  return fraction === 0 ? whole : `${whole}.${String(fraction).padStart(FRACTION_DIGITS[unit], '0')}`;
 }
 
-/** An epoch count in `unit` as `YYYY-MM-DDTHH:MM:SS[.fraction]`, every digit kept. */
-export function epochText(value: bigint, unit: TimeUnit): string {
+const MAX_DATE_SECONDS = 8_640_000_000_000n;
+
+/**
+ * epochText by bigint arithmetic and Date, for counts past 2^53 or years outside 0001–9999. Past
+ * what Date can show (±273,790 years) the count itself is written, which the coercers refuse and the
+ * reject shows as the file has it.
+ */
+export function exactEpochText(value: bigint, unit: TimeUnit): string {
   const perSecond = UNITS_PER_SECOND[unit];
   let seconds = value / perSecond;
   let fraction = value % perSecond;
   if (fraction < 0n) {
     fraction += perSecond;
     seconds -= 1n;
+  }
+  if (seconds > MAX_DATE_SECONDS || seconds < -MAX_DATE_SECONDS) {
+    return `${value} ${unit.toLowerCase()} since 1970-01-01`;
   }
   const iso = new Date(Number(seconds) * 1000).toISOString();
   const whole = iso.slice(0, iso.indexOf('.'));
@@ -160,8 +193,8 @@ export function timeText(value: bigint, unit: TimeUnit): string {
 
 /** hyparquet's parsers for values nested in LIST/MAP/STRUCT (and INT96): ISO strings, so JSON keeps them exactly. */
 export const NESTED_PARSERS = {
-  timestampFromMilliseconds: (millis: bigint) => `${epochText(BigInt(millis), 'MILLIS')}Z`,
-  timestampFromMicroseconds: (micros: bigint) => `${epochText(BigInt(micros), 'MICROS')}Z`,
-  timestampFromNanoseconds: (nanos: bigint) => `${epochText(BigInt(nanos), 'NANOS')}Z`,
+  timestampFromMilliseconds: (millis: bigint) => `${epochText(millis, 'MILLIS')}Z`,
+  timestampFromMicroseconds: (micros: bigint) => `${epochText(micros, 'MICROS')}Z`,
+  timestampFromNanoseconds: (nanos: bigint) => `${epochText(nanos, 'NANOS')}Z`,
   dateFromDays: (days: number) => dateText(days),
 };
