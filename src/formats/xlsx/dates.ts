@@ -7,6 +7,8 @@
  * - 1904 (`<workbookPr date1904="1"/>`, old Mac workbooks): serial 0 is 1904-01-01, no bug.
  */
 
+import { dateText, TWO_DIGITS } from '../civil-date.js';
+
 export type DateSystem = 1900 | 1904;
 
 export type SerialText =
@@ -14,9 +16,9 @@ export type SerialText =
   | { readonly ok: false; readonly reason: string };
 
 const DAY_MS = 86_400_000;
-/** 1899-12-30: with it, serials from 61 on come out right in the 1900 system. */
-const EPOCH_1900 = Date.UTC(1899, 11, 30);
-const EPOCH_1904 = Date.UTC(1904, 0, 1);
+/** The epochs as days since 1970-01-01; 1899-12-30 makes serials from 61 on come out right in the 1900 system. */
+const EPOCH_1900_DAYS = Date.UTC(1899, 11, 30) / DAY_MS;
+const EPOCH_1904_DAYS = Date.UTC(1904, 0, 1) / DAY_MS;
 
 /**
  * A serial as ISO 8601 local date-time text: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.mmm]`, or
@@ -40,19 +42,21 @@ export function serialText(serial: number, system: DateSystem): SerialText {
   if (system === 1900 && whole === 60) {
     return { ok: false, reason: "is 1900-02-29, a day that does not exist (Excel's 1900 leap-year bug)" };
   }
-  const day =
-    system === 1904 ? EPOCH_1904 + whole * DAY_MS : EPOCH_1900 + (whole < 60 ? whole + 1 : whole) * DAY_MS;
-  const date = new Date(day).toISOString().slice(0, 10);
-  if (date.startsWith('+') || date.startsWith('-') || Number(date.slice(0, 4)) > 9999) {
+  const date = dateText(
+    system === 1904 ? EPOCH_1904_DAYS + whole : EPOCH_1900_DAYS + (whole < 60 ? whole + 1 : whole),
+  );
+  if (date.length !== 'YYYY-MM-DD'.length) {
     return { ok: false, reason: `is ${serial}, past the last date Excel can show (9999-12-31)` };
   }
   return { ok: true, text: time ? `${date}T${time}` : date, hasDate: true, hasTime: time !== '' };
 }
 
+/** HH:MM:SS, plus .mmm when there are milliseconds. */
 function timeOfDay(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  // HH:MM:SS, plus .mmm when there are milliseconds.
-  return iso.endsWith('.000Z') ? iso.slice(11, 19) : iso.slice(11, 23);
+  const seconds = Math.floor(ms / 1000);
+  const millis = ms - seconds * 1000;
+  const hms = `${TWO_DIGITS[Math.floor(seconds / 3600)]}:${TWO_DIGITS[Math.floor(seconds / 60) % 60]}:${TWO_DIGITS[seconds % 60]}`;
+  return millis === 0 ? hms : `${hms}.${String(millis).padStart(3, '0')}`;
 }
 
 /** What a number format shows: a date, a time, both, or a plain number. */

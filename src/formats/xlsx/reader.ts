@@ -10,7 +10,8 @@ import type { RandomAccessInput } from '../random-access.js';
 import { type CellConverter, CellProblem, type TableBatch, type TableReader } from '../table.js';
 import { ZipArchive } from '../zip/archive.js';
 import { type DateSystem, type FormatKind, serialText } from './dates.js';
-import { columnLetters, type SheetRow, sheetRows, XlsxCell } from './sheet.js';
+import { columnLetters, type SheetRow, XlsxCell } from './sheet.js';
+import { sheetRows } from './sheet-scanner.js';
 import { readWorkbook, type SheetInfo, type Workbook } from './workbook.js';
 
 export interface XlsxReaderOptions {

@@ -16,6 +16,7 @@ describe('serialText', () => {
     expect(text(serialText(45322, 1900))).toBe('2024-01-31');
     expect(text(serialText(2958465, 1900))).toBe('9999-12-31');
     expect(text(serialText(2958466, 1900))).toMatch(/past the last date/);
+    expect(text(serialText(1e12, 1900))).toMatch(/past the last date/);
   });
 
   it('counts the 1904 system from 1904-01-01 without the bug', () => {

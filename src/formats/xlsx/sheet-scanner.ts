@@ -1,0 +1,385 @@
+/**
+ * A worksheet's XML → rows, scanned as bytes. The sheet is the bulk of a workbook and a general XML
+ * parser (saxes, still used for the small parts) spends most of an XLSX load on it, decoding every
+ * byte to text and building an attribute map per tag. The sheet's vocabulary is small and fixed, so
+ * this scanner finds tags with `indexOf`, reads only the attributes it needs (`r`, `t`, `s`) from
+ * bytes, and decodes only the cell values it keeps.
+ *
+ * It reads what XML allows a writer to put there: namespace prefixes, either quote, `>` inside
+ * attribute values, comments, processing instructions, CDATA, entity and character references, CRLF
+ * line ends (read as LF, as XML says), markup split anywhere across chunks. It refuses a DOCTYPE
+ * (a workbook never has one, and entity declarations are how XML bombs work), unknown entities and
+ * unbalanced elements. The tests check it against saxes on the same documents at every chunk size.
+ */
+import { FormatError } from '../../errors.js';
+import type { ArchiveEntry, ZipArchive } from '../zip/archive.js';
+import { CELL_KINDS, columnIndex, columnLetters, type SheetRow, XlsxCell } from './sheet.js';
+
+const LT = 0x3c;
+const GT = 0x3e;
+const SLASH = 0x2f;
+const BANG = 0x21;
+const QUESTION = 0x3f;
+const QUOTE = 0x22;
+const APOSTROPHE = 0x27;
+const COLON = 0x3a;
+const EQUALS = 0x3d;
+
+const COMMENT_OPEN = Buffer.from('<!--');
+const COMMENT_CLOSE = Buffer.from('-->');
+const CDATA_OPEN = Buffer.from('<![CDATA[');
+const CDATA_CLOSE = Buffer.from(']]>');
+const PI_CLOSE = Buffer.from('?>');
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** The elements the scanner acts on, by local name. */
+const Tag = { Other: 0, Row: 1, Cell: 2, Value: 3, InlineString: 4, Text: 5, Phonetic: 6 } as const;
+type Tag = (typeof Tag)[keyof typeof Tag];
+
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/** The scanner's complaint: the caller names the sheet and turns it into a FormatError. */
+export class SheetXmlError extends Error {
+  override readonly name = 'SheetXmlError';
+}
+
+export class SheetScanner {
+  /** Rows completed since the last `take()`. */
+  private rows: SheetRow[] = [];
+  /** The first cell that names a shared string the workbook does not have, as `B7`. */
+  badStringIndex: string | undefined;
+
+  private carry: Buffer | undefined;
+  private depth = 0;
+  private sawRoot = false;
+
+  private line = 0;
+  private cells: (XlsxCell | undefined)[] = [];
+  private hasValue = false;
+  private column = 0;
+  private kind = 'n';
+  private style = 0;
+  private text: string[] = [];
+  private capture = false;
+  private inInline = false;
+  private phonetic = 0;
+
+  constructor(private readonly sharedStrings: readonly string[]) {}
+
+  /** The rows completed so far, handed over once. */
+  take(): SheetRow[] {
+    const rows = this.rows;
+    this.rows = [];
+    return rows;
+  }
+
+  write(chunk: Buffer): void {
+    const buf = this.carry === undefined ? chunk : Buffer.concat([this.carry, chunk]);
+    this.carry = undefined;
+    const stop = this.scan(buf);
+    if (stop < buf.length) this.carry = Buffer.from(buf.subarray(stop));
+  }
+
+  end(): void {
+    const rest = this.carry;
+    if (rest !== undefined && rest.some((byte) => !isSpace(byte))) {
+      throw new SheetXmlError('it ends inside a tag, comment or value');
+    }
+    if (!this.sawRoot) throw new SheetXmlError('it has no root element');
+    if (this.depth !== 0) throw new SheetXmlError('it ends before its elements are closed');
+  }
+
+  /** Scans whole constructs of `buf`; returns where the first incomplete one starts. */
+  private scan(buf: Buffer): number {
+    const n = buf.length;
+    let pos = 0;
+    while (pos < n) {
+      if (buf[pos] !== LT) {
+        const lt = buf.indexOf(LT, pos);
+        if (this.capture) {
+          if (lt < 0) return pos;
+          this.text.push(decodeText(buf, pos, lt));
+        } else if (this.depth === 0 && !isBlank(buf, pos, lt < 0 ? n : lt)) {
+          throw new SheetXmlError('it has text outside its root element');
+        }
+        if (lt < 0) return n;
+        pos = lt;
+        continue;
+      }
+      if (pos + 1 >= n) return pos;
+      const next = buf[pos + 1] as number;
+      if (next === BANG) {
+        const after = this.declaration(buf, pos);
+        if (after < 0) return pos;
+        pos = after;
+        continue;
+      }
+      if (next === QUESTION) {
+        const close = buf.indexOf(PI_CLOSE, pos + 2);
+        if (close < 0) return pos;
+        pos = close + 2;
+        continue;
+      }
+      const end = tagEnd(buf, pos + 1);
+      if (end < 0) return pos;
+      if (next === SLASH) this.close(buf, pos + 2, end);
+      else this.open(buf, pos + 1, end);
+      pos = end + 1;
+    }
+    return n;
+  }
+
+  /** `<!--…-->`, `<![CDATA[…]]>`; a DOCTYPE is refused. Returns the offset after it, or -1 when incomplete. */
+  private declaration(buf: Buffer, pos: number): number {
+    if (startsWith(buf, pos, COMMENT_OPEN)) {
+      const close = buf.indexOf(COMMENT_CLOSE, pos + 4);
+      return close < 0 ? -1 : close + 3;
+    }
+    if (startsWith(buf, pos, CDATA_OPEN)) {
+      const close = buf.indexOf(CDATA_CLOSE, pos + 9);
+      if (close < 0) return -1;
+      if (this.capture) this.text.push(buf.toString('utf8', pos + 9, close));
+      return close + 3;
+    }
+    // Not yet enough bytes to tell a comment or CDATA from something else.
+    if (buf.length - pos < CDATA_OPEN.length && isPrefix(buf, pos)) return -1;
+    throw new SheetXmlError('it has a DOCTYPE or other declaration, which a worksheet never has');
+  }
+
+  private open(buf: Buffer, start: number, end: number): void {
+    const selfClosing = buf[end - 1] === SLASH;
+    const nameEnd = nameEndOf(buf, start, selfClosing ? end - 1 : end);
+    if (nameEnd === start) throw new SheetXmlError('it has a tag without a name');
+    const tag = tagOf(buf, start, nameEnd);
+    this.sawRoot = true;
+    if (!selfClosing) this.depth++;
+    switch (tag) {
+      case Tag.Row: {
+        const r = attribute(buf, nameEnd, end, 0x72);
+        this.line = r === undefined ? this.line + 1 : Number(r);
+        this.cells = [];
+        this.hasValue = false;
+        this.column = 0;
+        break;
+      }
+      case Tag.Cell: {
+        const r = attribute(buf, nameEnd, end, 0x72);
+        const at = r === undefined ? -1 : columnIndex(r);
+        this.column = at < 0 ? this.column : at;
+        this.kind = attribute(buf, nameEnd, end, 0x74) ?? 'n';
+        const s = attribute(buf, nameEnd, end, 0x73);
+        this.style = s === undefined ? 0 : Number(s);
+        this.text = [];
+        this.inInline = false;
+        if (selfClosing) this.endCell();
+        break;
+      }
+      case Tag.Value:
+        if (!selfClosing) this.capture = true;
+        break;
+      case Tag.InlineString:
+        this.inInline = true;
+        break;
+      case Tag.Phonetic:
+        if (!selfClosing) this.phonetic++;
+        break;
+      case Tag.Text:
+        if (!selfClosing && this.inInline && this.phonetic === 0) this.capture = true;
+        break;
+    }
+  }
+
+  private close(buf: Buffer, start: number, end: number): void {
+    if (--this.depth < 0) throw new SheetXmlError('it closes an element it never opened');
+    switch (tagOf(buf, start, nameEndOf(buf, start, end))) {
+      case Tag.Value:
+      case Tag.Text:
+        this.capture = false;
+        break;
+      case Tag.Phonetic:
+        this.phonetic--;
+        break;
+      case Tag.Cell:
+        this.endCell();
+        break;
+      case Tag.Row:
+        if (this.hasValue) this.rows.push({ line: this.line, cells: this.cells });
+        break;
+    }
+  }
+
+  private endCell(): void {
+    const kind = this.kind;
+    if (this.text.length > 0 || kind === 'inlineStr') {
+      let value = this.text.length === 1 ? (this.text[0] as string) : this.text.join('');
+      if (kind === 's') {
+        const shared = this.sharedStrings[Number(value)];
+        if (shared === undefined) this.badStringIndex ??= `${columnLetters(this.column)}${this.line}`;
+        value = shared ?? '';
+      }
+      this.cells[this.column] = new XlsxCell(CELL_KINDS[kind] ?? 'string', value, this.style);
+      if (value !== '') this.hasValue = true;
+    }
+    this.column++;
+  }
+}
+
+/** Where the tag starting after `<` ends (its `>`), skipping quoted attribute values; -1 when incomplete. */
+function tagEnd(buf: Buffer, from: number): number {
+  let quote = 0;
+  for (let i = from; i < buf.length; i++) {
+    const byte = buf[i] as number;
+    if (quote !== 0) {
+      if (byte === quote) quote = 0;
+    } else if (byte === GT) return i;
+    else if (byte === QUOTE || byte === APOSTROPHE) quote = byte;
+  }
+  return -1;
+}
+
+function nameEndOf(buf: Buffer, start: number, end: number): number {
+  let i = start;
+  while (i < end && !isSpace(buf[i] as number) && buf[i] !== SLASH) i++;
+  return i;
+}
+
+/** The element by its local name (after any namespace prefix). */
+function tagOf(buf: Buffer, start: number, end: number): Tag {
+  let from = start;
+  for (let i = start; i < end; i++) if (buf[i] === COLON) from = i + 1;
+  const length = end - from;
+  const first = buf[from];
+  if (length === 1) {
+    if (first === 0x63) return Tag.Cell; // c
+    if (first === 0x76) return Tag.Value; // v
+    if (first === 0x74) return Tag.Text; // t
+  } else if (length === 3) {
+    if (first === 0x72 && buf[from + 1] === 0x6f && buf[from + 2] === 0x77) return Tag.Row; // row
+    if (first === 0x72 && buf[from + 1] === 0x50 && buf[from + 2] === 0x68) return Tag.Phonetic; // rPh
+  } else if (length === 2 && first === 0x69 && buf[from + 1] === 0x73) {
+    return Tag.InlineString; // is
+  }
+  return Tag.Other;
+}
+
+/** The value of the one-letter attribute `letter` (unprefixed) in the tag's attribute bytes. */
+function attribute(buf: Buffer, from: number, end: number, letter: number): string | undefined {
+  let i = from;
+  while (i < end) {
+    while (i < end && isSpace(buf[i] as number)) i++;
+    const nameStart = i;
+    while (i < end && buf[i] !== EQUALS && !isSpace(buf[i] as number) && buf[i] !== SLASH) i++;
+    const nameEnd = i;
+    while (i < end && isSpace(buf[i] as number)) i++;
+    if (buf[i] !== EQUALS) {
+      if (nameEnd === nameStart) i++;
+      continue;
+    }
+    i++;
+    while (i < end && isSpace(buf[i] as number)) i++;
+    const quote = buf[i];
+    if (quote !== QUOTE && quote !== APOSTROPHE)
+      throw new SheetXmlError('it has an attribute without quotes');
+    const valueEnd = buf.indexOf(quote, i + 1);
+    if (valueEnd < 0 || valueEnd >= end) throw new SheetXmlError('it has an unterminated attribute value');
+    if (nameEnd - nameStart === 1 && buf[nameStart] === letter) return decodeText(buf, i + 1, valueEnd);
+    i = valueEnd + 1;
+  }
+  return undefined;
+}
+
+function startsWith(buf: Buffer, pos: number, prefix: Buffer): boolean {
+  if (buf.length - pos < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[pos + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Whether the bytes from `pos` to the end (fewer than `<![CDATA[` has) could still become `<!--` or `<![CDATA[`. */
+function isPrefix(buf: Buffer, pos: number): boolean {
+  const rest = buf.subarray(pos);
+  return (
+    (rest.length < COMMENT_OPEN.length && COMMENT_OPEN.subarray(0, rest.length).equals(rest)) ||
+    CDATA_OPEN.subarray(0, rest.length).equals(rest)
+  );
+}
+
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!isSpace(buf[i] as number)) return false;
+  return true;
+}
+
+/** Character data as XML reads it: CRLF and CR as LF, then entity and character references. */
+function decodeText(buf: Buffer, start: number, end: number): string {
+  let text = buf.toString('utf8', start, end);
+  if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+  return text.includes('&') ? decodeReferences(text) : text;
+}
+
+function decodeReferences(text: string): string {
+  let out = '';
+  let from = 0;
+  for (let amp = text.indexOf('&'); amp >= 0; amp = text.indexOf('&', from)) {
+    const semicolon = text.indexOf(';', amp + 1);
+    if (semicolon < 0) throw new SheetXmlError('it has an unterminated entity reference');
+    const name = text.slice(amp + 1, semicolon);
+    let decoded: string | undefined;
+    if (name.startsWith('#x') || name.startsWith('#X')) decoded = codePoint(name.slice(2), 16);
+    else if (name.startsWith('#')) decoded = codePoint(name.slice(1), 10);
+    else decoded = ENTITIES[name];
+    if (decoded === undefined) throw new SheetXmlError(`it uses the undefined entity "&${name};"`);
+    out += text.slice(from, amp) + decoded;
+    from = semicolon + 1;
+  }
+  return out + text.slice(from);
+}
+
+function codePoint(digits: string, radix: number): string | undefined {
+  if (digits === '' || !(radix === 16 ? /^[0-9a-fA-F]+$/ : /^[0-9]+$/).test(digits)) return undefined;
+  const code = Number.parseInt(digits, radix);
+  return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff)
+    ? String.fromCodePoint(code)
+    : undefined;
+}
+
+/** Batches of non-empty rows of the sheet, one batch per inflated chunk. */
+export async function* sheetRows(
+  archive: ZipArchive,
+  entry: ArchiveEntry,
+  sharedStrings: readonly string[],
+  sheetName: string,
+  source: string,
+): AsyncGenerator<SheetRow[]> {
+  const scanner = new SheetScanner(sharedStrings);
+  const check = () => {
+    if (scanner.badStringIndex !== undefined) {
+      throw new FormatError(
+        'corrupt_xlsx',
+        `The XLSX workbook is damaged: cell ${scanner.badStringIndex} of sheet "${sheetName}" refers to a shared string the workbook does not have. Save it again from Excel.`,
+        { location: { source } },
+      );
+    }
+  };
+  try {
+    // The sheet is the bulk of a workbook: it comes from the sequential pass over the file.
+    for await (const chunk of archive.stream(entry, true)) {
+      scanner.write(chunk);
+      check();
+      const rows = scanner.take();
+      if (rows.length > 0) yield rows;
+    }
+    scanner.end();
+  } catch (error) {
+    if (!(error instanceof SheetXmlError)) throw error;
+    throw new FormatError(
+      'corrupt_xlsx',
+      `The XLSX workbook is damaged: its sheet "${sheetName}" is not valid XML (${error.message}). Send the file again.`,
+      { cause: error, location: { source } },
+    );
+  }
+  check();
+  const rows = scanner.take();
+  if (rows.length > 0) yield rows;
+}

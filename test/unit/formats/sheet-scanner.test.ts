@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import type { SheetRow } from '../../../src/formats/xlsx/sheet.js';
+import { SheetScanner, SheetXmlError } from '../../../src/formats/xlsx/sheet-scanner.js';
+import { referenceSheetRows } from '../../harness/xlsx-sheet-reference.js';
+
+const SHARED = ['alpha', 'beta & co', 'ünïcødé ☺', ''];
+const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+
+function scan(xml: string | Buffer, chunkSize: number): { rows: SheetRow[]; badStringIndex?: string } {
+  const bytes = typeof xml === 'string' ? Buffer.from(xml) : xml;
+  const scanner = new SheetScanner(SHARED);
+  const rows: SheetRow[] = [];
+  for (let at = 0; at < bytes.length; at += chunkSize) {
+    scanner.write(bytes.subarray(at, at + chunkSize));
+    rows.push(...scanner.take());
+  }
+  scanner.end();
+  rows.push(...scanner.take());
+  return scanner.badStringIndex === undefined ? { rows } : { rows, badStringIndex: scanner.badStringIndex };
+}
+
+const sheet = (rows: string, prefix = '') =>
+  `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<${prefix}worksheet xmlns${prefix ? `:${prefix.slice(0, -1)}` : ''}="${MAIN}"><${prefix}sheetData>${rows}</${prefix}sheetData></${prefix}worksheet>`;
+
+/** Documents that use what XML lets a workbook writer put in a sheet. */
+const DOCUMENTS: Record<string, string> = {
+  'shared strings, numbers, styles and formulas': sheet(
+    '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s" s="2"><v>1</v></c><c r="C1"><v>12.5</v></c></row>' +
+      '<row r="3" spans="1:3"><c r="A3" s="1"><v>45322.5</v></c><c r="C3"><f>SUM(C1:C2)</f><v>25</v></c></row>',
+  ),
+  'cells and rows without references, self-closing cells and empty values': sheet(
+    '<row><c t="s"><v>2</v></c><c/><c><v/></c><c><v>7</v></c></row><row><c t="b"><v>1</v></c><c t="e"><v>#N/A</v></c></row><row/>',
+  ),
+  'inline strings with rich-text runs, phonetic runs and CRLF': sheet(
+    '<row r="2"><c r="A2" t="inlineStr"><is><r><rPr><b/></rPr><t>bold</t></r><r><t xml:space="preserve"> and\r\nplain</t></r><rPh sb="0" eb="1"><t>ruby</t></rPh></is></c>' +
+      '<c r="B2" t="inlineStr"><is><t></t></is></c><c r="C2" t="inlineStr"/><c r="D2" t="str"><f>A2</f><v>formula text</v></c></row>',
+  ),
+  'entities, character references and CDATA': sheet(
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>&lt;tag&gt; &amp; &quot;q&quot; &apos;a&apos; &#10;&#x263A;&#128512;</t></is></c>' +
+      '<c r="B1" t="str"><v><![CDATA[raw <b>&amp;</b>]]></v></c><c r="C1" t="str"><v>x<![CDATA[]]>y</v></c></row>',
+  ),
+  'namespace prefixes, single quotes, > inside attributes, comments and processing instructions': sheet(
+    "<x:row r='4'><!-- a comment with <c> and > inside --><x:c r='B4' t='s' x:note='a>b'><x:v>1</x:v></x:c><?pi data?>" +
+      '<x:c r="C4"   t = "n" ><x:v>-3.25E-2</x:v></x:c></x:row>',
+    'x:',
+  ),
+  'a shared-string index the workbook does not have': sheet(
+    '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="9"><c r="AB9" t="s"><v>99</v></c></row>',
+  ),
+  'columns far to the right and multi-byte text': sheet(
+    '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>ünïcødé — 日本語 ☺ 😀</t></is></c><c r="zz1"><v>1</v></c></row>',
+  ),
+};
+
+/** A deterministic stream of numbers in [0, 1). */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}
+
+/** A larger sheet of random cells of every kind, so that every construct lands on chunk boundaries. */
+function randomSheet(rows: number): string {
+  const next = random(11);
+  const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)] as T;
+  const texts = ['plain', 'a &amp; b', 'ü☺😀', '&#x41;&#66;', 'line\r\nbreak', '', ' spaced '];
+  let xml = '';
+  for (let r = 1; r <= rows; r++) {
+    xml += next() < 0.1 ? '<row>' : `<row r="${r}" spans="1:6">`;
+    for (let c = 0; c < 6; c++) {
+      if (next() < 0.15) continue;
+      const ref = next() < 0.8 ? ` r="${String.fromCharCode(65 + c)}${r}"` : '';
+      const style = next() < 0.3 ? ` s="${Math.floor(next() * 4)}"` : '';
+      switch (pick(['n', 's', 'inline', 'str', 'b', 'empty', 'comment'])) {
+        case 'n':
+          xml += `<c${ref}${style}><v>${(next() * 1e6).toFixed(3)}</v></c>`;
+          break;
+        case 's':
+          xml += `<c${ref}${style} t="s"><v>${Math.floor(next() * SHARED.length)}</v></c>`;
+          break;
+        case 'inline':
+          xml += `<c${ref} t="inlineStr"><is><r><t>${pick(texts)}</t></r><r><t>${pick(texts)}</t></r></is></c>`;
+          break;
+        case 'str':
+          xml += `<c${ref} t="str"><f>A1&amp;"x"</f><v>${pick(texts)}</v></c>`;
+          break;
+        case 'b':
+          xml += `<c${ref} t='b'><v>${next() < 0.5 ? 1 : 0}</v></c>`;
+          break;
+        case 'empty':
+          xml += `<c${ref}${style}/>`;
+          break;
+        default:
+          xml += `<!-- c ${r} --><c${ref}><v><![CDATA[${pick(['cdata', '<&>', ''])}]]></v></c>`;
+      }
+    }
+    xml += '</row>';
+  }
+  return sheet(xml);
+}
+
+describe('the sheet scanner reads what saxes reads', () => {
+  for (const [name, xml] of Object.entries(DOCUMENTS)) {
+    it(`${name}, at every chunk size`, () => {
+      const expected = referenceSheetRows(xml, SHARED);
+      expect(expected.rows.length).toBeGreaterThan(0);
+      const length = Buffer.byteLength(xml);
+      for (let size = 1; size <= length; size++) expect(scan(xml, size)).toEqual(expected);
+    });
+  }
+
+  it('a sheet of 2,000 random rows, at chunk sizes from 1 byte to all of it', () => {
+    const xml = randomSheet(2_000);
+    const expected = referenceSheetRows(xml, SHARED);
+    expect(expected.rows.length).toBeGreaterThan(1_500);
+    for (const size of [1, 2, 3, 5, 8, 13, 64, 333, 4096, 65_536, Buffer.byteLength(xml)]) {
+      expect(scan(xml, size)).toEqual(expected);
+    }
+  });
+});
+
+describe('the sheet scanner refuses what is not a well-formed sheet', () => {
+  const cases: Record<string, [string, RegExp]> = {
+    'a DOCTYPE (entity declarations are how XML bombs work)': [
+      `<!DOCTYPE worksheet [<!ENTITY a "aaaa">]>${sheet('<row><c t="inlineStr"><is><t>&a;</t></is></c></row>')}`,
+      /DOCTYPE/,
+    ],
+    'an undefined entity': [
+      sheet('<row><c t="inlineStr"><is><t>&nbsp;</t></is></c></row>'),
+      /entity "&nbsp;"/,
+    ],
+    'a character reference to nothing': [sheet('<row><c><v>&#0;</v></c></row>'), /entity "&#0;"/],
+    'an unterminated reference': [sheet('<row><c><v>a &amp b</v></c></row>'), /entity/],
+    'a document cut short': [sheet('<row><c><v>1</v></c></row>').slice(0, -30), /ends/],
+    'a close without an open': [`${sheet('')}</extra>`, /never opened/],
+    'text outside the root element': [`${sheet('')}stray`, /outside its root/],
+    'an attribute without quotes': [sheet('<row r=1><c><v>1</v></c></row>'), /without quotes/],
+    'nothing at all': ['  \n', /no root element/],
+  };
+  for (const [name, [xml, message]] of Object.entries(cases)) {
+    it(name, () => {
+      expect(() => referenceSheetRows(xml, SHARED)).toThrow();
+      for (const size of [1, 7, Buffer.byteLength(xml)]) {
+        expect(() => scan(xml, size)).toThrow(SheetXmlError);
+        expect(() => scan(xml, size)).toThrow(message);
+      }
+    });
+  }
+});
