@@ -1,7 +1,7 @@
 /**
  * Runs one ingestion in its own process so the parent can read its peak RSS and wall time
  * without the benchmark's own memory in the figure. Prints one JSON line.
- * Usage: tsx bench/ingest-child.ts <databaseUrl> <file> <table> [auto|text]
+ * Usage: tsx bench/ingest-child.ts <databaseUrl> <file> <table> [auto|text] [csv|parquet|xlsx]
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -11,12 +11,12 @@ import type { Pipeline } from '../src/engine/contract.js';
 import { ingest } from '../src/engine/ingest.js';
 import { ORDERS_COLUMNS } from './orders-data.js';
 
-const [url, file, table, copyFormat = 'auto'] = process.argv.slice(2);
+const [url, file, table, copyFormat = 'auto', format = 'csv'] = process.argv.slice(2);
 if (!url || !file || !table) throw new Error('usage: ingest-child <databaseUrl> <file> <table>');
 
 const pipeline = parseConfig(
   JSON.stringify({
-    pipelines: [{ name: 'bench', format: 'csv', table: `public.${table}`, columns: ORDERS_COLUMNS }],
+    pipelines: [{ name: 'bench', format, table: `public.${table}`, columns: ORDERS_COLUMNS }],
   }),
   'bench pipeline',
 ).pipelines[0] as Pipeline;
@@ -30,6 +30,8 @@ const result = await ingest(
     name: file,
     size,
     open: async () => createReadStream(file, { highWaterMark: 1 << 20 }),
+    openRange: async (start: number, end: number) =>
+      createReadStream(file, { start, end: end - 1, highWaterMark: 1 << 20 }),
   },
   pipeline,
   { pool, force: true, copyFormat: copyFormat === 'text' ? 'text' : 'auto' },

@@ -3,9 +3,9 @@
  * (QUALITY.md). Every figure is printed as a ratio; nothing here asserts a time.
  * Uses DATABASE_URL when set, else a throwaway embedded PostgreSQL. Loopback only.
  * BENCH_ROWS (default 1,000,000) sets the size of the 1× file.
- * BENCH_ONLY=lambda|load|server|snapshots runs one section; unset, all of them. The upload service's section
- * (bench/server.ts) reads BENCH_SERVER_FILES and BENCH_SERVER_UPLOADS; the snapshot section
- * (bench/snapshots.ts) reads BENCH_SNAPSHOT_MB.
+ * BENCH_ONLY=lambda|load|formats|server|snapshots runs one section; unset, all of them. The formats section
+ * (bench/formats.ts) reads BENCH_FORMAT_ROWS; the upload service's section (bench/server.ts) reads
+ * BENCH_SERVER_FILES and BENCH_SERVER_UPLOADS; the snapshot section (bench/snapshots.ts) reads BENCH_SNAPSHOT_MB.
  */
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -18,6 +18,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
+import { benchFormats } from './formats.js';
 import { ORDERS_TABLE_SQL, writeOrdersCsv } from './orders-data.js';
 import { benchServer } from './server.js';
 import { benchSnapshots } from './snapshots.js';
@@ -26,7 +27,7 @@ import { tableRow } from './table.js';
 const run = promisify(execFile);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const SECTIONS = ['lambda', 'load', 'server', 'snapshots'] as const;
+const SECTIONS = ['lambda', 'load', 'formats', 'server', 'snapshots'] as const;
 const ONLY = process.env.BENCH_ONLY?.trim() || undefined;
 if (ONLY !== undefined && !(SECTIONS as readonly string[]).includes(ONLY)) {
   throw new Error(`BENCH_ONLY must be one of ${SECTIONS.join(', ')}, got "${ONLY}"`);
@@ -103,10 +104,11 @@ async function inlet(
   file: string,
   table: string,
   copyFormat: 'auto' | 'text' = 'auto',
+  format: 'csv' | 'parquet' | 'xlsx' = 'csv',
 ): Promise<ChildResult> {
   const { stdout } = await run(
     process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'ingest-child.ts'), url, file, table, copyFormat],
+    ['--import', 'tsx', join(import.meta.dirname, 'ingest-child.ts'), url, file, table, copyFormat, format],
     { maxBuffer: 1 << 20, env: { ...process.env, INLET_LOG_LEVEL: 'warn' } },
   );
   return JSON.parse(stdout.trim().split('\n').at(-1) as string) as ChildResult;
@@ -235,6 +237,19 @@ try {
       `${fmt(inletSeconds / smallRun.seconds, 1)}`,
     );
     console.log(`\n# sizes: ${(await stat(file)).size} bytes at 1x`);
+  }
+
+  if (wants('formats')) {
+    const rows = await benchFormats({
+      work,
+      rows: Number(process.env.BENCH_FORMAT_ROWS ?? ROWS),
+      repeats: REPEATS,
+      ingest: async (source, format) => {
+        await freshTable('bench_inlet');
+        return inlet(source, 'bench_inlet', 'auto', format);
+      },
+    });
+    for (const row of rows) console.log(row);
   }
 
   if (wants('server')) {
