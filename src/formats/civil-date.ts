@@ -4,6 +4,8 @@
  * small cache: a column's dates mostly fall on a few days, and Date objects cost far more per value.
  */
 
+import { type CivilDate, civilFromDays } from '../engine/coerce/calendar.js';
+
 const DAY_MS = 86_400_000;
 const MAX_DATE_DAYS = 100_000_000;
 /** 0001-01-01 and 9999-12-31 as days since 1970-01-01: the years PostgreSQL's ISO input takes as written. */
@@ -31,22 +33,9 @@ export function dateText(days: number): string {
   return text;
 }
 
-/** The proleptic Gregorian date of a day number, by integer arithmetic (H. Hinnant's civil_from_days). */
+const civil: CivilDate = { year: 0, month: 0, day: 0 };
+
 function civilDate(days: number): string {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor(
-    (dayOfEra -
-      Math.floor(dayOfEra / 1460) +
-      Math.floor(dayOfEra / 36_524) -
-      Math.floor(dayOfEra / 146_096)) /
-      365,
-  );
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const shifted = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * shifted + 2) / 5) + 1;
-  const month = shifted < 10 ? shifted + 3 : shifted - 9;
-  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  return `${String(year).padStart(4, '0')}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}`;
+  civilFromDays(days, civil);
+  return `${String(civil.year).padStart(4, '0')}-${TWO_DIGITS[civil.month]}-${TWO_DIGITS[civil.day]}`;
 }

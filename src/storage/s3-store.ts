@@ -119,14 +119,7 @@ export class S3ObjectStore implements ObjectStore {
       const total = /\/(\d+)$/.exec(out.ContentRange ?? '')?.[1];
       return {
         body,
-        info: objectInfo(bucket, key, {
-          size: total === undefined ? (out.ContentLength ?? 0) : Number(total),
-          etag: out.ETag,
-          versionId: out.VersionId,
-          lastModified: out.LastModified,
-          contentType: out.ContentType,
-          metadata: out.Metadata ?? {},
-        }),
+        info: responseInfo(bucket, key, out, total === undefined ? (out.ContentLength ?? 0) : Number(total)),
       };
     } catch (error) {
       throw this.error(error, 'read', bucket, key);
@@ -147,14 +140,7 @@ export class S3ObjectStore implements ObjectStore {
         }),
       );
       this.knownBuckets.add(bucket);
-      return objectInfo(bucket, key, {
-        size: out.ContentLength ?? 0,
-        etag: out.ETag,
-        versionId: out.VersionId,
-        lastModified: out.LastModified,
-        contentType: out.ContentType,
-        metadata: out.Metadata ?? {},
-      });
+      return responseInfo(bucket, key, out, out.ContentLength ?? 0);
     } catch (error) {
       // HEAD responses have no body, so a missing bucket and a missing key are both a bare 404.
       if (httpStatus(error) === 404) {
@@ -503,6 +489,29 @@ function validOffset(value: number): boolean {
 /** CopySource is a URL path: each key segment percent-encoded, `/` kept, so spaces, `+`, `%` survive. */
 function copySource(bucket: string, key: string): string {
   return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** What a GetObject or HeadObject response says of the object (a ranged GET's size comes from Content-Range). */
+function responseInfo(
+  bucket: string,
+  key: string,
+  out: {
+    ETag?: string | undefined;
+    VersionId?: string | undefined;
+    LastModified?: Date | undefined;
+    ContentType?: string | undefined;
+    Metadata?: Record<string, string> | undefined;
+  },
+  size: number,
+): ObjectInfo {
+  return objectInfo(bucket, key, {
+    size,
+    etag: out.ETag,
+    versionId: out.VersionId,
+    lastModified: out.LastModified,
+    contentType: out.ContentType,
+    metadata: out.Metadata ?? {},
+  });
 }
 
 function objectInfo(

@@ -85,7 +85,7 @@ export class SheetScanner {
 
   end(): void {
     const rest = this.carry;
-    if (rest !== undefined && rest.some((byte) => !isSpace(byte))) {
+    if (rest?.some((byte) => !isSpace(byte))) {
       throw new SheetXmlError('it ends inside a tag, comment or value');
     }
     if (!this.sawRoot) throw new SheetXmlError('it has no root element');
