@@ -13,7 +13,6 @@ import { ConfigError, InletError, UsageError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { ObjectNotFoundError } from '../storage/errors.js';
 import { fileSource } from '../storage/file-source.js';
-import { s3StoreFromEnv } from '../storage/s3-store.js';
 import { objectSource, parseObjectUri } from '../storage/uri.js';
 import type { Database } from './database.js';
 import { debugEnabled } from './output.js';
@@ -105,6 +104,8 @@ export async function openSource(arg: string): Promise<ObjectSource> {
   if (arg.startsWith('file://')) return fileSource(fileURLToPath(arg));
   if (arg.startsWith('s3://')) {
     const { bucket, key } = parseObjectUri(arg);
+    // Loaded for s3:// only: the S3 SDK is slow to load, and most runs read local files.
+    const { s3StoreFromEnv } = await import('../storage/s3-store.js');
     const store = s3StoreFromEnv();
     const info = await store.head(bucket, key);
     if (info === undefined) throw new ObjectNotFoundError(arg);

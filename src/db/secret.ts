@@ -4,7 +4,7 @@
  * The password is read again when it is older than a minute, so a rotation is picked up by new
  * connections without a restart.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from '../errors.js';
 
 export interface DatabaseSecret {
@@ -24,9 +24,13 @@ export interface SecretDatabase {
 
 const PASSWORD_TTL_MS = 60_000;
 
+/** The SDK loads when a secret is first read: only AWS deployments use one, and it is slow to load. */
+const secretsSdk = () => import('@aws-sdk/client-secrets-manager');
+
 export async function readDatabaseSecret(arn: string, client: SecretsManagerClient): Promise<DatabaseSecret> {
   let text: string | undefined;
   try {
+    const { GetSecretValueCommand } = await secretsSdk();
     text = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
   } catch (error) {
     throw new ConfigError(
@@ -76,7 +80,7 @@ export async function databaseFromSecret(
   arn: string,
   options: { client?: SecretsManagerClient; sslmode?: string; host?: string; now?: () => number } = {},
 ): Promise<SecretDatabase> {
-  const client = options.client ?? new SecretsManagerClient({});
+  const client = options.client ?? new (await secretsSdk()).SecretsManagerClient({});
   const now = options.now ?? Date.now;
   let secret = await readDatabaseSecret(arn, client);
   let readAt = now();

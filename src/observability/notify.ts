@@ -4,7 +4,7 @@
  * subscription filter policies (e.g. only `rejected` and `failed`). A notification that cannot be sent is
  * logged, never allowed to fail the ingestion it reports.
  */
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { IngestResult } from '../engine/types.js';
 import type { Logger } from './logger.js';
 
@@ -33,12 +33,15 @@ export class SnsNotifier implements Notifier {
   constructor(
     private readonly topicArn: string,
     private readonly logger: Logger,
-    private readonly client: SNSClient = new SNSClient({}),
+    /** Made on first use: the SDK is slow to load and most hosts never publish. */
+    private client?: SNSClient,
   ) {}
 
   async ingestionFinished(result: IngestResult): Promise<void> {
     const name = result.source.split('/').pop() ?? result.source;
     try {
+      const { PublishCommand, SNSClient } = await import('@aws-sdk/client-sns');
+      this.client ??= new SNSClient({});
       await this.client.send(
         new PublishCommand({
           TopicArn: this.topicArn,

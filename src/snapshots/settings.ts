@@ -16,7 +16,6 @@ import { pathToFileURL } from 'node:url';
 import type { InletConfig } from '../engine/contract.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { S3ObjectStore, s3StoreFromEnv } from '../storage/s3-store.js';
 import { ArchiveProvider } from './archive/provider.js';
 import { loadSnapshotKey } from './key.js';
 import type { IntakeFreeze, SnapshotProvider, SnapshotProviderKind } from './provider.js';
@@ -139,16 +138,20 @@ export async function openProvider(
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const local = options.localS3;
+  // The S3 SDK is slow to load: only for s3:// targets.
+  const s3 = /^\s*s3:/i.test(settings.target) ? await import('../storage/s3-store.js') : undefined;
   const opened = openTarget(settings.target, {
-    s3: () =>
-      local !== undefined && !env.INLET_S3_ENDPOINT?.trim()
-        ? new S3ObjectStore({
+    s3: () => {
+      if (s3 === undefined) throw new Error(`${settings.target} is not an s3:// target`);
+      return local !== undefined && !env.INLET_S3_ENDPOINT?.trim()
+        ? new s3.S3ObjectStore({
             endpoint: local.endpoint,
             region: 'us-east-1',
             credentials: local.credentials,
             forcePathStyle: true,
           })
-        : s3StoreFromEnv(env),
+        : s3.s3StoreFromEnv(env);
+    },
   });
   return new ArchiveProvider({
     location: opened.location,

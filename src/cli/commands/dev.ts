@@ -6,10 +6,8 @@ import { loadConfig } from '../../config/load.js';
 import type { InletConfig } from '../../engine/contract.js';
 import { createTargetTable } from '../../engine/create-table.js';
 import { localApiToken } from '../../local/api-token.js';
-import { startLocalS3 } from '../../local/s3.js';
 import type { Logger } from '../../observability/logger.js';
 import { serverSettings } from '../../server/settings.js';
-import { startSnapshots } from '../../snapshots/service.js';
 import { expandPaths } from '../../storage/file-source.js';
 import type { Action } from '../action.js';
 import type { Database } from '../database.js';
@@ -68,6 +66,11 @@ async function runDev(options: DevOptions): Promise<number> {
     services.push({ name: 'database', stop: db.close });
     await createTables(db, [config, ...(examplesConfig ? [examplesConfig] : [])]);
     const loaded = examplesConfig && (await loadExamples(db, examplesConfig, dataDir, logger));
+    // The gateway and snapshot modules (the S3 SDK among them) load here, not for every command's --help.
+    const [{ startLocalS3 }, { startSnapshots }] = await Promise.all([
+      import('../../local/s3.js'),
+      import('../../snapshots/service.js'),
+    ]);
     const s3 = await startLocalS3({ dataDir, config, pool: db.pool, logger });
     services.push({ name: 'S3 gateway', stop: s3.stop });
     const api = await startConfiguredService({

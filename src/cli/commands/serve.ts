@@ -5,9 +5,8 @@ import type { InletConfig } from '../../engine/contract.js';
 import { listenWithFallback } from '../../local/ports.js';
 import type { Logger } from '../../observability/logger.js';
 import { notifierFromEnv } from '../../observability/notify.js';
-import { startUploadService, type UploadService } from '../../server/service.js';
+import type { UploadService } from '../../server/service.js';
 import { type ServerSettings, serverSettings } from '../../server/settings.js';
-import { startSnapshots } from '../../snapshots/service.js';
 import type { Action } from '../action.js';
 import { type Database, openDatabase } from '../database.js';
 import { configOption, databaseUrlOption, examples } from '../options.js';
@@ -62,6 +61,7 @@ async function runServe(options: ServeOptions): Promise<number> {
       fallback: false,
     });
     await print(`Inlet upload service on ${service.url} (spool ${service.spool.dir})`);
+    const { startSnapshots } = await import('../../snapshots/service.js');
     const snapshots = await startSnapshots({
       mode: 'serve',
       config,
@@ -112,6 +112,8 @@ export async function startConfiguredService(options: {
   fallback: boolean;
 }): Promise<UploadService> {
   const { settings } = options;
+  // The service's modules (Fastify and the rest) load here, not for every command's --help.
+  const { startUploadService } = await import('../../server/service.js');
   const start = (port: number) =>
     startUploadService({
       config: options.config,
