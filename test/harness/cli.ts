@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
-/** The repository root and the CLI's source entry, as the tests run `inlet`. */
+/** The repository root, where the tests run `inlet`. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const MAIN = join(ROOT, 'src/cli/main.ts');
+
+/** Node's arguments that start `inlet`: the CLI transpiled for this run (test/harness/cli-build.ts). */
+export function inletArgs(...args: readonly string[]): string[] {
+  return [inject('cliEntry'), ...args];
+}
 
 export interface Run {
   code: number;
@@ -12,12 +16,12 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs the real `inlet` process from the sources with `env`; resolves with its exit code and output. */
+/** Runs the real `inlet` process with `env`; resolves with its exit code and output. */
 export function runInlet(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', MAIN, ...args],
+      inletArgs(...args),
       { cwd: ROOT, env, timeout: 50_000 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;

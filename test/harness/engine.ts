@@ -76,3 +76,17 @@ export const COPY_FORMATS = [
   ['binary COPY', 'auto'],
   ['text COPY', 'text'],
 ] as const;
+
+/**
+ * The ledger's details for a file that brings "amt" where the contract has "amount": the drift diff does not
+ * depend on the format, so the drift tests of each format expect this same value.
+ */
+export const AMOUNT_RENAMED_TO_AMT_DETAILS = {
+  drift: {
+    missing: ['amount'],
+    unexpected: ['amt'],
+    renamed: [{ from: 'amt', to: 'amount' }],
+    repeated: [],
+    action: 'rejected',
+  },
+} as const;

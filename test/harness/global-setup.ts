@@ -12,6 +12,7 @@ import { createPool } from '../../src/db/connect.js';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
 import { quoteIdent } from '../../src/db/sql.js';
+import { buildCliForTests } from './cli-build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,6 +24,8 @@ declare module 'vitest' {
     pgBinDir: string;
     /** A database migrated once for this run; createTestDatabase() copies it instead of migrating each time. */
     templateDatabase: string;
+    /** The CLI's entry, transpiled once for the run (test/harness/cli-build.ts). */
+    cliEntry: string;
   }
 }
 
@@ -69,6 +72,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await templatePool.end();
     }
     project.provide('templateDatabase', template);
+
+    const cli = await buildCliForTests(path.resolve(import.meta.dirname, '../..'));
+    cleanups.push(cli.remove);
+    project.provide('cliEntry', cli.entry);
   } catch (err) {
     await teardown();
     throw err;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../../src/storage/s3-store.js';
-import { jsonLines, MAIN, ROOT, runInlet } from '../../harness/cli.js';
+import { inletArgs, jsonLines, ROOT, runInlet } from '../../harness/cli.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
 
 let db: TestDatabase;
@@ -285,7 +285,7 @@ describe('migrate', () => {
 
 describe('dev', () => {
   it('loads the examples on first start, ingests what lands in the local S3 inbox or is uploaded to the API, and stops cleanly on SIGTERM', async () => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dev'], {
+    const child: ChildProcess = spawn(process.execPath, inletArgs('dev'), {
       cwd: ROOT,
       env: { ...env, INLET_DATA_DIR: join(dir, 'dev-data') },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,33 +1,17 @@
 /**
  * `inlet infer` as users run it, and schema drift as `inlet ingestions` shows it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
-import { jsonLines, runInlet } from '../../harness/cli.js';
-import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
+import { jsonLines } from '../../harness/cli.js';
+import { cliWorkspace } from '../../harness/cli-workspace.js';
 import { flat, parquetFile } from '../../harness/parquet.js';
 
-let db: TestDatabase;
-let dir: string;
-let env: NodeJS.ProcessEnv;
-const inlet = (...args: string[]) => runInlet(args, env);
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  dir = await mkdtemp(join(tmpdir(), 'inlet-infer-'));
-  env = { ...process.env, DATABASE_URL: db.url, INLET_DATA_DIR: join(dir, '.inlet'), NO_COLOR: '1' };
-  delete env.INLET_CONFIG;
-  delete env.INLET_LOG_LEVEL;
-});
-
-afterAll(async () => {
-  await db?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const cli = cliWorkspace('inlet-infer-');
+const { inlet } = cli;
 
 describe('inlet infer', () => {
   it('prints a pipeline for a CSV sample that the config loader reads as it is', async () => {
@@ -37,10 +21,10 @@ describe('inlet infer', () => {
         `${i + 1},0${(i % 9) + 1}123,${(i * 1.25).toFixed(2)},2024-01-${String((i % 28) + 1).padStart(2, '0')}`,
     );
     await writeFile(
-      join(dir, 'Customer Orders.csv'),
+      join(cli.dir, 'Customer Orders.csv'),
       `Order ID,Zip Code,Amount,Placed\n${rows.join('\n')}\n`,
     );
-    const run = await inlet('infer', join(dir, 'Customer Orders.csv'), '--sample', '20');
+    const run = await inlet('infer', join(cli.dir, 'Customer Orders.csv'), '--sample', '20');
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toMatch(
       /^# Proposed by `inlet infer` from the first 20 rows of Customer Orders\.csv\./,
@@ -62,7 +46,7 @@ describe('inlet infer', () => {
 
   it('reads Parquet and XLSX, with --table, --sheet and --header-row', async () => {
     await writeFile(
-      join(dir, 'events.parquet'),
+      join(cli.dir, 'events.parquet'),
       parquetFile({
         event_id: flat(
           'event_id',
@@ -76,7 +60,7 @@ describe('inlet infer', () => {
         ),
       }),
     );
-    const parquet = await inlet('infer', join(dir, 'events.parquet'), '--table', 'raw.events');
+    const parquet = await inlet('infer', join(cli.dir, 'events.parquet'), '--table', 'raw.events');
     expect(parquet.code).toBe(0);
     const [fromParquet] = parseConfig(parquet.stdout, 'stdout').pipelines;
     expect(fromParquet).toMatchObject({ format: 'parquet', table: { schema: 'raw', name: 'events' } });
@@ -89,8 +73,8 @@ describe('inlet infer', () => {
     sheet.addRow(['Day', 'Total']);
     sheet.addRow([new Date(Date.UTC(2024, 0, 31)), 10]);
     sheet.getColumn(1).numFmt = 'dd/mm/yyyy';
-    await writeFile(join(dir, 'report.xlsx'), Buffer.from(await book.xlsx.writeBuffer()));
-    const xlsx = await inlet('infer', join(dir, 'report.xlsx'), '--sheet', 'Data', '--header-row', '2');
+    await writeFile(join(cli.dir, 'report.xlsx'), Buffer.from(await book.xlsx.writeBuffer()));
+    const xlsx = await inlet('infer', join(cli.dir, 'report.xlsx'), '--sheet', 'Data', '--header-row', '2');
     expect(xlsx.code).toBe(0);
     const [fromXlsx] = parseConfig(xlsx.stdout, 'stdout').pipelines;
     expect(fromXlsx).toMatchObject({ format: 'xlsx', xlsx: { sheet: 'Data', headerRow: 2 } });
@@ -102,25 +86,25 @@ describe('inlet infer', () => {
 
   it('fails clearly on a file it cannot read, and on a bad option', async () => {
     await writeFile(
-      join(dir, 'image.csv'),
+      join(cli.dir, 'image.csv'),
       Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]),
     );
-    const png = await inlet('infer', join(dir, 'image.csv'));
+    const png = await inlet('infer', join(cli.dir, 'image.csv'));
     expect(png).toMatchObject({ code: 1, stdout: '' });
     expect(png.stderr).toMatch(/error: Not a supported file: the content is a PNG image/);
-    expect((await inlet('infer', join(dir, 'image.csv'), '--sample', '0')).code).toBe(2);
+    expect((await inlet('infer', join(cli.dir, 'image.csv'), '--sample', '0')).code).toBe(2);
   });
 });
 
 describe('schema drift in inlet ingestions', () => {
   it('shows the diff of a rejected file', async () => {
     await writeFile(
-      join(dir, 'inlet.config.yaml'),
+      join(cli.dir, 'inlet.config.yaml'),
       'pipelines:\n  - name: drift\n    match: ["*.drift.csv"]\n    table: public.drift\n    createTable: true\n    columns:\n      - { name: id, type: bigint }\n      - { name: amount, type: numeric }\n',
     );
-    await writeFile(join(dir, 'a.drift.csv'), 'id,amt\n1,2\n');
-    const config = join(dir, 'inlet.config.yaml');
-    const ingest = await inlet('ingest', join(dir, 'a.drift.csv'), '--config', config, '--json');
+    await writeFile(join(cli.dir, 'a.drift.csv'), 'id,amt\n1,2\n');
+    const config = join(cli.dir, 'inlet.config.yaml');
+    const ingest = await inlet('ingest', join(cli.dir, 'a.drift.csv'), '--config', config, '--json');
     expect(ingest.code).toBe(1);
     const [result] = jsonLines(ingest.stdout);
     expect(result).toMatchObject({ status: 'rejected', error: { code: 'schema_drift' } });

@@ -2,33 +2,14 @@
  * `inlet tokens create | list | revoke` through the real `inlet` process.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyToken } from '../../../src/server/tokens.js';
-import { jsonLines, runInlet } from '../../harness/cli.js';
-import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
+import { jsonLines } from '../../harness/cli.js';
+import { cliWorkspace } from '../../harness/cli-workspace.js';
 
-let db: TestDatabase;
-let dir: string;
-let env: NodeJS.ProcessEnv;
-
-const inlet = (...args: string[]) => runInlet(args, env);
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  dir = await mkdtemp(join(tmpdir(), 'inlet-cli-tokens-'));
-  // DATABASE_URL points nowhere useful: every command must honour --database-url.
-  env = { ...process.env, INLET_DATA_DIR: join(dir, '.inlet'), NO_COLOR: '1' };
-  delete env.DATABASE_URL;
-  delete env.INLET_LOG_LEVEL;
-});
-
-afterAll(async () => {
-  await db?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+// Without DATABASE_URL: every command must honour --database-url.
+const cli = cliWorkspace('inlet-cli-tokens-', { databaseUrl: false });
+const { inlet } = cli;
 
 describe.concurrent('inlet tokens --help', () => {
   it.each([[['tokens']], [['tokens', 'create']], [['tokens', 'list']], [['tokens', 'revoke']]])(
@@ -46,20 +27,29 @@ describe.concurrent('inlet tokens --help', () => {
 
 describe.concurrent('usage errors exit 2', () => {
   it('create without --name', async () => {
-    const run = await inlet('tokens', 'create', '--database-url', db.url);
+    const run = await inlet('tokens', 'create', '--database-url', cli.db.url);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain("required option '--name <name>'");
   });
 
   it('a bad --expires-in', async () => {
-    const run = await inlet('tokens', 'create', '--name', 'x', '--expires-in', '0', '--database-url', db.url);
+    const run = await inlet(
+      'tokens',
+      'create',
+      '--name',
+      'x',
+      '--expires-in',
+      '0',
+      '--database-url',
+      cli.db.url,
+    );
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
   });
 
   it('revoke of something that is not an id', async () => {
-    const run = await inlet('tokens', 'revoke', 'nope', '--database-url', db.url);
+    const run = await inlet('tokens', 'revoke', 'nope', '--database-url', cli.db.url);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('is not a token id');
   });
@@ -84,7 +74,7 @@ describe('create, list, revoke', () => {
       '30',
       '--json',
       '--database-url',
-      db.url,
+      cli.db.url,
     );
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
@@ -102,34 +92,34 @@ describe('create, list, revoke', () => {
     const expiresIn = Date.parse(String(token?.expiresAt)) - Date.now();
     expect(expiresIn).toBeGreaterThan(29 * 86_400_000);
     expect(expiresIn).toBeLessThanOrEqual(30 * 86_400_000);
-    expect((await verifyToken(db.pool, String(token?.token))).ok).toBe(true);
+    expect((await verifyToken(cli.db.pool, String(token?.token))).ok).toBe(true);
 
-    const listed = await inlet('tokens', 'list', '--json', '--database-url', db.url);
+    const listed = await inlet('tokens', 'list', '--json', '--database-url', cli.db.url);
     expect(listed.code).toBe(0);
     const rows = jsonLines(listed.stdout);
     const { token: _secret, ...withoutSecret } = token ?? {};
     expect(rows).toContainEqual({ ...withoutSecret, lastUsedAt: expect.any(String) });
     expect(listed.stdout).not.toContain(String(token?.token));
 
-    const revoked = await inlet('tokens', 'revoke', String(token?.id), '--database-url', db.url);
+    const revoked = await inlet('tokens', 'revoke', String(token?.id), '--database-url', cli.db.url);
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toContain(`revoked token "acme" (id ${token?.id})`);
-    const check = await verifyToken(db.pool, String(token?.token));
+    const check = await verifyToken(cli.db.pool, String(token?.token));
     expect(check).toMatchObject({ ok: false, code: 'revoked_token' });
 
-    const after = jsonLines((await inlet('tokens', 'list', '--json', '--database-url', db.url)).stdout);
+    const after = jsonLines((await inlet('tokens', 'list', '--json', '--database-url', cli.db.url)).stdout);
     expect(after.find((row) => row.id === token?.id)).toMatchObject({ status: 'revoked' });
   });
 
   it('prints the token for people with a warning to store it, and an aligned table', async () => {
-    const created = await inlet('tokens', 'create', '--name', 'people', '--database-url', db.url);
+    const created = await inlet('tokens', 'create', '--name', 'people', '--database-url', cli.db.url);
     expect(created.code).toBe(0);
     expect(created.stdout).toContain('Store this token now');
     expect(created.stdout).toMatch(/^ {2}inlet_[A-Za-z0-9_-]{43}$/m);
     expect(created.stdout).toContain('pipelines: all');
 
     // --database-url before the subcommand works as well.
-    const listed = await inlet('tokens', '--database-url', db.url, 'list');
+    const listed = await inlet('tokens', '--database-url', cli.db.url, 'list');
     expect(listed.code).toBe(0);
     const [header, ...lines] = listed.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^ID +NAME +PIPELINES +CREATED +EXPIRES +LAST USED +STATUS$/);
@@ -145,7 +135,7 @@ describe('create, list, revoke', () => {
 
   it('revoke of an unknown id exits 1', async () => {
     const id = randomUUID();
-    const run = await inlet('tokens', 'revoke', id, '--database-url', db.url);
+    const run = await inlet('tokens', 'revoke', id, '--database-url', cli.db.url);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`no token ${id}`);

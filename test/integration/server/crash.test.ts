@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAIN, ROOT } from '../../harness/cli.js';
+import { inletArgs, ROOT } from '../../harness/cli.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
 
 const TOKEN = 'crash-test-token';
@@ -48,24 +48,20 @@ interface Server {
 }
 
 async function startServe(): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', MAIN, 'serve', '--config', path.join(dir, 'inlet.config.yaml')],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: db.url,
-        INLET_PORT: '0',
-        INLET_HOST: '127.0.0.1',
-        INLET_API_TOKEN: TOKEN,
-        INLET_SPOOL_DIR: path.join(dir, 'spool'),
-        INLET_SPOOL_MIN_FREE_MB: '0',
-        INLET_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, inletArgs('serve', '--config', path.join(dir, 'inlet.config.yaml')), {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      INLET_PORT: '0',
+      INLET_HOST: '127.0.0.1',
+      INLET_API_TOKEN: TOKEN,
+      INLET_SPOOL_DIR: path.join(dir, 'spool'),
+      INLET_SPOOL_MIN_FREE_MB: '0',
+      INLET_LOG_LEVEL: 'warn',
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let stdout = '';
   let stderr = '';

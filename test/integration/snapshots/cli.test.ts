@@ -14,6 +14,9 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 const inlet = (args: string[], extra: NodeJS.ProcessEnv = {}) => runInlet(args, { ...env, ...extra });
 
+/** The --json object of `create` and of each `list` line as INTERFACES.md documents it: its keys, in order. */
+const SNAPSHOT_JSON_KEYS = ['id', 'createdAt', 'provider', 'files', 'bytes', 'bytesUploaded'];
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'inlet-cli-snapshot-'));
   const entry = join(dir, 'spool', 'incoming', '0190e5a0-0000-7000-8000-000000000001');
@@ -72,28 +75,14 @@ describe('inlet snapshot: create, list, verify, restore, prune', () => {
       const run = await inlet(['snapshot', 'create', '--json']);
       expect(run.code, run.stderr).toBe(0);
       const [created] = jsonLines(run.stdout);
-      expect(Object.keys(created ?? {})).toEqual([
-        'id',
-        'createdAt',
-        'provider',
-        'files',
-        'bytes',
-        'bytesUploaded',
-      ]);
+      expect(Object.keys(created ?? {})).toEqual(SNAPSHOT_JSON_KEYS);
       expect(created).toMatchObject({ provider: 'archive', files: 2, bytes: 44 });
       ids.push(created?.id as string);
     }
     const list = await inlet(['snapshot', 'list', '--json']);
     const listed = jsonLines(list.stdout);
     expect(listed.map((s) => s.id)).toEqual(ids);
-    expect(Object.keys(listed[0] ?? {})).toEqual([
-      'id',
-      'createdAt',
-      'provider',
-      'files',
-      'bytes',
-      'bytesUploaded',
-    ]);
+    expect(Object.keys(listed[0] ?? {})).toEqual(SNAPSHOT_JSON_KEYS);
     // Both files are small enough to travel inside the manifest: each snapshot uploads about a kilobyte.
     for (const snapshot of listed) expect(snapshot.bytesUploaded as number).toBeLessThan(4096);
   });

@@ -43,10 +43,16 @@ function asArray<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** Every Allow statement's use of "*" that the allow-list does not explain. */
-export function unexplainedWildcards(template: Template): WildcardUse[] {
-  const uses: WildcardUse[] = [];
-  for (const [type, documentsOf] of Object.entries(POLICY_PATHS)) {
+const IDENTITY_POLICY_TYPES = ['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'];
+
+/** Every Allow statement in the policy documents of resources of `types`, with the resource's logical id. */
+function* allowStatements(
+  template: Template,
+  types: readonly string[],
+): Generator<{ readonly id: string; readonly statement: Statement }> {
+  for (const type of types) {
+    const documentsOf = POLICY_PATHS[type];
+    if (documentsOf === undefined) continue;
     for (const [id, resource] of Object.entries(template.findResources(type))) {
       const properties = ((resource as { Properties?: Record<string, unknown> }).Properties ?? {}) as Record<
         string,
@@ -54,18 +60,24 @@ export function unexplainedWildcards(template: Template): WildcardUse[] {
       >;
       for (const document of documentsOf(properties)) {
         for (const statement of asArray((document as { Statement?: Statement[] }).Statement)) {
-          if (statement.Effect !== 'Allow') continue;
-          const actions = asArray(statement.Action);
-          const wildcardActions = actions.filter((action) => action.includes('*'));
-          if (wildcardActions.length > 0)
-            uses.push({ resource: id, kind: 'wildcard-action', actions: wildcardActions });
-          if (asArray(statement.Resource).includes('*')) {
-            const unexplained = actions.filter((action) => STAR_ONLY_ACTIONS[action] === undefined);
-            if (unexplained.length > 0)
-              uses.push({ resource: id, kind: 'star-resource', actions: unexplained });
-          }
+          if (statement.Effect === 'Allow') yield { id, statement };
         }
       }
+    }
+  }
+}
+
+/** Every Allow statement's use of "*" that the allow-list does not explain. */
+export function unexplainedWildcards(template: Template): WildcardUse[] {
+  const uses: WildcardUse[] = [];
+  for (const { id, statement } of allowStatements(template, Object.keys(POLICY_PATHS))) {
+    const actions = asArray(statement.Action);
+    const wildcardActions = actions.filter((action) => action.includes('*'));
+    if (wildcardActions.length > 0)
+      uses.push({ resource: id, kind: 'wildcard-action', actions: wildcardActions });
+    if (asArray(statement.Resource).includes('*')) {
+      const unexplained = actions.filter((action) => STAR_ONLY_ACTIONS[action] === undefined);
+      if (unexplained.length > 0) uses.push({ resource: id, kind: 'star-resource', actions: unexplained });
     }
   }
   return uses;
@@ -74,23 +86,10 @@ export function unexplainedWildcards(template: Template): WildcardUse[] {
 /** All Allow statements of identity policies, flattened: for asserting what a role may do. */
 export function allowedActions(template: Template, logicalIdPrefix: string): Map<string, unknown[]> {
   const byAction = new Map<string, unknown[]>();
-  for (const type of ['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
-    const documentsOf = POLICY_PATHS[type];
-    if (documentsOf === undefined) continue;
-    for (const [id, resource] of Object.entries(template.findResources(type))) {
-      if (!id.startsWith(logicalIdPrefix)) continue;
-      const properties = ((resource as { Properties?: Record<string, unknown> }).Properties ?? {}) as Record<
-        string,
-        unknown
-      >;
-      for (const document of documentsOf(properties)) {
-        for (const statement of asArray((document as { Statement?: Statement[] }).Statement)) {
-          if (statement.Effect !== 'Allow') continue;
-          for (const action of asArray(statement.Action)) {
-            byAction.set(action, [...(byAction.get(action) ?? []), ...asArray(statement.Resource)]);
-          }
-        }
-      }
+  for (const { id, statement } of allowStatements(template, IDENTITY_POLICY_TYPES)) {
+    if (!id.startsWith(logicalIdPrefix)) continue;
+    for (const action of asArray(statement.Action)) {
+      byAction.set(action, [...(byAction.get(action) ?? []), ...asArray(statement.Resource)]);
     }
   }
   return byAction;
