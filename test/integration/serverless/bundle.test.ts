@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../../../src/gateway/server.js';
 import { S3ObjectStore } from '../../../src/storage/s3-store.js';
 import { createTestDatabase } from '../../harness/db.js';
+import { flat, parquetFile } from '../../harness/parquet.js';
 
 const run = promisify(execFile);
 const credentials = { accessKeyId: 'bundle-test', secretAccessKey: 'bundle-test-secret' };
@@ -39,10 +40,11 @@ afterAll(async () => {
 });
 
 describe('the Lambda bundle', () => {
-  it('builds with esbuild, and its handler loads an S3 object in a fresh Node process', async () => {
+  it('builds with esbuild, and its handler loads S3 objects in a fresh Node process, Parquet from a chunk loaded on demand', async () => {
     const bundle = join(work, 'lambda', 'index.mjs');
     await run(process.execPath, ['scripts/build-lambda.mjs', bundle]);
     expect((await stat(bundle)).size).toBeLessThan(2 * 1024 * 1024);
+    expect((await readdir(join(work, 'lambda', 'chunks'))).length).toBeGreaterThan(0);
 
     const store = new S3ObjectStore({
       endpoint: gateway.endpoint,
@@ -64,11 +66,20 @@ describe('the Lambda bundle', () => {
       ].join('\n'),
     );
     await store.put('inbox', 'incoming/one.csv', 'id,label\n1,first\n2,second\n');
+    await store.put(
+      'inbox',
+      'incoming/two.parquet',
+      parquetFile({
+        id: flat('id', { type: 'INT32' }, [3, 4], false),
+        label: flat('label', { type: 'BYTE_ARRAY', converted_type: 'UTF8' }, ['third', 'fourth']),
+      }),
+    );
+    const keys = ['incoming/one.csv', 'incoming/two.parquet'];
     const deadline = Date.now() + 5000;
-    while (!announced.some((r) => r.s3.object.key === 'incoming/one.csv') && Date.now() < deadline)
+    while (!keys.every((key) => announced.some((r) => r.s3.object.key === key)) && Date.now() < deadline)
       await sleep(10);
-    const record = announced.find((r) => r.s3.object.key === 'incoming/one.csv');
-    expect(record).toBeDefined();
+    const records = keys.map((key) => announced.find((r) => r.s3.object.key === key));
+    expect(records.every((record) => record !== undefined)).toBe(true);
 
     // The function's own process: the bundle alone, configured only by its environment.
     const invoke = join(work, 'invoke.mjs');
@@ -76,11 +87,11 @@ describe('the Lambda bundle', () => {
       invoke,
       `const { handler } = await import(${JSON.stringify(bundle)});
        const event = JSON.parse(process.argv[2]);
-       const sqs = { Records: [{ messageId: 'm1', eventSource: 'aws:sqs', body: JSON.stringify(event) }] };
+       const sqs = { Records: event.Records.map((record, i) => ({ messageId: 'm' + i, eventSource: 'aws:sqs', body: JSON.stringify({ Records: [record] }) })) };
        process.stdout.write(JSON.stringify(await handler(sqs)) + '\\n');
        process.exit(0);`,
     );
-    const { stdout } = await run(process.execPath, [invoke, JSON.stringify({ Records: [record] })], {
+    const { stdout } = await run(process.execPath, [invoke, JSON.stringify({ Records: records })], {
       env: {
         PATH: process.env.PATH,
         DATABASE_URL: db.url,
@@ -97,6 +108,8 @@ describe('the Lambda bundle', () => {
     expect(rows).toEqual([
       { id: 1, label: 'first' },
       { id: 2, label: 'second' },
+      { id: 3, label: 'third' },
+      { id: 4, label: 'fourth' },
     ]);
   }, 60_000);
 });
