@@ -247,22 +247,8 @@ export class Storage {
   ): Promise<ObjectMeta> {
     this.bucket(bucket);
     checkKey(key);
-    const { tmp, digests, checksums } = await this.spool(bucket, body, options);
-    return this.commitObject(
-      bucket,
-      tmp,
-      {
-        ...attributes,
-        key,
-        size: digests.size,
-        etag: digests.md5Hex,
-        lastModified: new Date().toISOString(),
-        checksums,
-        dataFile: '',
-      },
-      'Put',
-      origin,
-    );
+    const spooled = await this.spool(bucket, body, options);
+    return this.commitSpooled(bucket, key, spooled, attributes, 'Put', origin);
   }
 
   async copyObject(
@@ -276,26 +262,29 @@ export class Storage {
     checkKey(key);
     const { meta: sourceMeta, body } = await this.read(source.bucket, source.key);
     const algorithms = Object.keys(sourceMeta.checksums) as ChecksumAlgorithm[];
-    const { tmp, digests, checksums } = await this.spool(bucket, body, {
-      algorithms,
-      sha256: false,
-      verify: (d) => d.checksums,
-    });
-    return this.commitObject(
-      bucket,
-      tmp,
-      {
-        ...attributes(sourceMeta),
-        key,
-        size: digests.size,
-        etag: digests.md5Hex,
-        lastModified: new Date().toISOString(),
-        checksums,
-        dataFile: '',
-      },
-      'Copy',
-      origin,
-    );
+    const spooled = await this.spool(bucket, body, { algorithms, sha256: false, verify: (d) => d.checksums });
+    return this.commitSpooled(bucket, key, spooled, attributes(sourceMeta), 'Copy', origin);
+  }
+
+  /** A body spooled by `spool()` becomes the object `key`, with its size, ETag and checksums. */
+  private commitSpooled(
+    bucket: string,
+    key: string,
+    { tmp, digests, checksums }: Awaited<ReturnType<Storage['spool']>>,
+    attributes: ObjectAttributes,
+    how: CreatedHow,
+    origin: Origin,
+  ): Promise<ObjectMeta> {
+    const meta: ObjectMeta = {
+      ...attributes,
+      key,
+      size: digests.size,
+      etag: digests.md5Hex,
+      lastModified: new Date().toISOString(),
+      checksums,
+      dataFile: '',
+    };
+    return this.commitObject(bucket, tmp, meta, how, origin);
   }
 
   private async commitObject(
