@@ -4,25 +4,23 @@
  * the cap never turns into throttled receives that push healthy messages towards the DLQ), fed by the
  * ingest queue with per-message failure reports, and a role that can do exactly what the handler does.
  */
-import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { type Duration, Stack } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from '../nag.js';
 import type { PipelineConfigFacts } from '../pipeline-config.js';
-import { acknowledgeNodeRuntime, NODE_RUNTIME } from '../runtime.js';
-import { FunctionRole } from './function-role.js';
 import { PROCESSED_PREFIX, REJECTED_PREFIX } from './inbox-bucket.js';
 import { ProxyAccess } from './proxy-access.js';
+import { VpcFunction } from './vpc-function.js';
 
 export interface IngestFunctionProps {
   readonly codeDir: string;
@@ -42,40 +40,18 @@ export interface IngestFunctionProps {
   readonly batchSize: number;
 }
 
-export class IngestFunction extends Construct {
-  readonly function: lambda.Function;
-  readonly securityGroup: ec2.SecurityGroup;
-  readonly role: iam.Role;
-
+export class IngestFunction extends VpcFunction {
   constructor(scope: Construct, id: string, props: IngestFunctionProps) {
-    super(scope, id);
-    const logGroup = new logs.LogGroup(this, 'Log', {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.role = new FunctionRole(this, 'Execution', {
-      logGroup,
-      description: 'Inlet ingest function: reads inbox objects, loads them through RDS Proxy',
-    }).role;
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'Inlet ingest function: PostgreSQL to the proxy, HTTPS to the VPC endpoints',
-    });
-
-    this.function = new lambda.Function(this, 'Function', {
+    super(scope, id, {
       description: 'Inlet: loads each new inbox object into PostgreSQL, exactly once',
-      runtime: NODE_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
+      roleDescription: 'Inlet ingest function: reads inbox objects, loads them through RDS Proxy',
+      securityGroupDescription: 'Inlet ingest function: PostgreSQL to the proxy, HTTPS to the VPC endpoints',
       code: lambda.Code.fromAsset(props.codeDir),
-      role: this.role,
-      logGroup,
+      vpc: props.vpc,
+      subnets: props.subnets,
       timeout: props.timeout,
       memorySize: props.memoryMiB,
       reservedConcurrentExecutions: props.concurrency,
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [this.securityGroup],
       environment: {
         INLET_CONFIG: props.config.s3ObjectUrl,
         // The app reads the credentials from the secret (INTERFACES.md) and connects to the proxy with TLS.
@@ -85,7 +61,6 @@ export class IngestFunction extends Construct {
         INLET_NOTIFY_TOPIC_ARN: props.ingestionEvents.topicArn,
       },
     });
-    acknowledgeNodeRuntime(this.function);
     this.function.addEventSource(
       new SqsEventSource(props.queue, {
         batchSize: props.batchSize,
