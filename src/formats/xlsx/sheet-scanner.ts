@@ -24,6 +24,16 @@ const QUOTE = 0x22;
 const APOSTROPHE = 0x27;
 const COLON = 0x3a;
 const EQUALS = 0x3d;
+const AMPERSAND = 0x26;
+const SEMICOLON = 0x3b;
+const CARRIAGE_RETURN = 0x0d;
+
+/**
+ * The most of one tag, comment or CDATA section held across chunks. A cell holds at most 32,767
+ * characters, so only a damaged or hostile sheet comes near it; past it the sheet is refused rather
+ * than copied over and over as chunks arrive.
+ */
+export const MAX_CARRY_BYTES = 4 * 1024 * 1024;
 
 const COMMENT_OPEN = Buffer.from('<!--');
 const COMMENT_CLOSE = Buffer.from('-->');
@@ -80,6 +90,9 @@ export class SheetScanner {
     const buf = this.carry === undefined ? chunk : Buffer.concat([this.carry, chunk]);
     this.carry = undefined;
     const stop = this.scan(buf);
+    if (buf.length - stop > MAX_CARRY_BYTES) {
+      throw new SheetXmlError(`it has a tag, comment or CDATA section longer than ${MAX_CARRY_BYTES} bytes`);
+    }
     if (stop < buf.length) this.carry = Buffer.from(buf.subarray(stop));
   }
 
@@ -100,7 +113,12 @@ export class SheetScanner {
       if (buf[pos] !== LT) {
         const lt = buf.indexOf(LT, pos);
         if (this.capture) {
-          if (lt < 0) return pos;
+          if (lt < 0) {
+            // A long value is decoded as it arrives, not carried whole from chunk to chunk.
+            const safe = textBoundary(buf, pos, n);
+            if (safe > pos) this.text.push(decodeText(buf, pos, safe));
+            return safe;
+          }
           this.text.push(decodeText(buf, pos, lt));
         } else if (this.depth === 0 && !isBlank(buf, pos, lt < 0 ? n : lt)) {
           throw new SheetXmlError('it has text outside its root element');
@@ -309,6 +327,24 @@ function isPrefix(buf: Buffer, pos: number): boolean {
 function isBlank(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (!isSpace(buf[i] as number)) return false;
   return true;
+}
+
+/**
+ * Where character data that runs on into the next chunk can be cut: before a UTF-8 sequence that may
+ * be incomplete, a reference without its `;` yet, or a CR whose LF may follow.
+ */
+function textBoundary(buf: Buffer, from: number, end: number): number {
+  let at = end;
+  let i = at;
+  while (i > from && at - i < 3 && ((buf[i - 1] as number) & 0xc0) === 0x80) i--;
+  if (i > from && (buf[i - 1] as number) >= 0xc0) at = i - 1;
+  const amp = buf.lastIndexOf(AMPERSAND, at - 1);
+  if (amp >= from) {
+    const semicolon = buf.indexOf(SEMICOLON, amp);
+    if (semicolon < 0 || semicolon >= at) at = amp;
+  }
+  if (at > from && buf[at - 1] === CARRIAGE_RETURN) at--;
+  return at;
 }
 
 /** Character data as XML reads it: CRLF and CR as LF, then entity and character references. */

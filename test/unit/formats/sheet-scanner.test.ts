@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SheetRow } from '../../../src/formats/xlsx/sheet.js';
-import { SheetScanner, SheetXmlError } from '../../../src/formats/xlsx/sheet-scanner.js';
+import { MAX_CARRY_BYTES, SheetScanner, SheetXmlError } from '../../../src/formats/xlsx/sheet-scanner.js';
 import { referenceSheetRows } from '../../harness/xlsx-sheet-reference.js';
 
 const SHARED = ['alpha', 'beta & co', 'ünïcødé ☺', ''];
@@ -148,4 +148,43 @@ describe('the sheet scanner refuses what is not a well-formed sheet', () => {
       }
     });
   }
+});
+
+describe('the sheet scanner on damaged bytes', () => {
+  it('either reads or refuses with its own error: 400 random corruptions, never a crash or a hang', () => {
+    const next = random(23);
+    const original = Buffer.from(randomSheet(40));
+    const alphabet = Buffer.from('<>/="\'&;!?[]-:xc \r\n#');
+    for (let round = 0; round < 400; round++) {
+      const bytes = Buffer.from(original);
+      for (let edits = 1 + Math.floor(next() * 4); edits > 0; edits--) {
+        const at = Math.floor(next() * bytes.length);
+        bytes[at] =
+          next() < 0.7
+            ? (alphabet[Math.floor(next() * alphabet.length)] as number)
+            : Math.floor(next() * 256);
+      }
+      const cut = next() < 0.3 ? bytes.subarray(0, Math.floor(next() * bytes.length)) : bytes;
+      try {
+        scan(cut, 1 + Math.floor(next() * 512));
+      } catch (error) {
+        expect(error).toBeInstanceOf(SheetXmlError);
+      }
+    }
+  });
+});
+
+describe('the sheet scanner on very long values and tags', () => {
+  it('reads a 3 MB value arriving in 64 KB chunks as it comes (entities, CRLF and multi-byte text on every boundary)', () => {
+    const piece = 'ab&amp;\r\nü☺😀';
+    const text = piece.repeat(Math.ceil(3_000_000 / Buffer.byteLength(piece)));
+    const xml = sheet(`<row r="1"><c r="A1" t="inlineStr"><is><t>${text}</t></is></c></row>`);
+    const { rows } = scan(xml, 65_536);
+    expect(rows[0]?.cells[0]?.text).toBe(text.replace(/&amp;/g, '&').replace(/\r\n/g, '\n'));
+  });
+
+  it('refuses a tag longer than it will hold', () => {
+    const xml = sheet(`<row r="1"><c r="A1" x="${'y'.repeat(MAX_CARRY_BYTES + 200_000)}"><v>1</v></c></row>`);
+    expect(() => scan(xml, 65_536)).toThrow(/longer than/);
+  });
 });
