@@ -1,6 +1,7 @@
 /**
- * The files user data writes on each instance: the service's environment, the systemd units, the
- * database-credentials bridge, the operator's `inlet` wrapper and the CloudWatch agent's config.
+ * The files user data writes on each instance: the service's environment, the systemd unit, the
+ * operator's `inlet` wrapper and the CloudWatch agent's config. No file holds a database password: the
+ * service reads the secret itself (INLET_DATABASE_SECRET_ARN) and reads it again after a rotation.
  * Pure functions of their inputs (CDK tokens welcome), so tests read exactly what an instance gets.
  */
 
@@ -9,8 +10,6 @@ export const PATHS = {
   entry: '/opt/inlet/lib/cli/main.mjs',
   config: '/etc/inlet/inlet.config.yaml',
   env: '/etc/inlet/inlet.env',
-  databaseEnv: '/run/inlet/database.env',
-  databaseEnvScript: '/usr/local/libexec/inlet-database-env',
   dataDir: '/var/lib/inlet',
   spool: '/var/lib/inlet/spool',
   logDir: '/var/log/inlet',
@@ -49,48 +48,6 @@ export function environmentFile(env: ServerEnvironment): string {
   ].join('\n');
 }
 
-/**
- * Until Inlet reads INLET_DATABASE_SECRET_ARN itself, this turns the secret into DATABASE_URL in a
- * root-only file on tmpfs (never on disk, never in logs) that systemd passes to the service. With
- * `--restart-if-changed` (the timer) it restarts the service after a rotation changed the password.
- */
-export interface DatabaseEnvPaths {
-  readonly env: string;
-  readonly databaseEnv: string;
-  readonly node: string;
-}
-
-export function databaseEnvScript(paths: DatabaseEnvPaths = PATHS): string {
-  return `#!/bin/bash
-set -euo pipefail
-set -a; . ${paths.env}; set +a
-umask 077
-mkdir -p "$(dirname ${paths.databaseEnv})"
-next="$(mktemp ${paths.databaseEnv}.XXXXXX)"
-trap 'rm -f "$next"' EXIT
-aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$INLET_DATABASE_SECRET_ARN" \\
-  --query SecretString --output text |
-  ${paths.node} -e '
-    let text = "";
-    process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
-      const secret = JSON.parse(text);
-      const enc = (value) => encodeURIComponent(String(value)).replace(/[!'"'"'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
-      const host = process.env.INLET_DATABASE_HOST || secret.host;
-      const url = "postgresql://" + enc(secret.username) + ":" + enc(secret.password) + "@" + host + ":" + (secret.port || 5432) + "/" + enc(secret.dbname || "postgres") + "?sslmode=verify-full";
-      process.stdout.write("DATABASE_URL=" + url + "\\n");
-    });' > "$next"
-if [ "\${1:-}" = "--restart-if-changed" ] && [ -f ${paths.databaseEnv} ] && cmp -s "$next" ${paths.databaseEnv}; then
-  exit 0
-fi
-changed=0; [ -f ${paths.databaseEnv} ] && changed=1
-mv "$next" ${paths.databaseEnv}
-trap - EXIT
-if [ "\${1:-}" = "--restart-if-changed" ] && [ "$changed" = 1 ]; then
-  systemctl try-restart inlet.service
-fi
-`;
-}
-
 export function serviceUnit(): string {
   return `[Unit]
 Description=Inlet upload service (inlet serve)
@@ -103,8 +60,6 @@ Type=simple
 User=inlet
 Group=inlet
 EnvironmentFile=${PATHS.env}
-ExecStartPre=+${PATHS.databaseEnvScript}
-EnvironmentFile=-${PATHS.databaseEnv}
 ExecStart=${PATHS.node} ${PATHS.entry} serve --config ${PATHS.config}
 StandardOutput=append:${PATHS.log}
 StandardError=append:${PATHS.log}
@@ -123,34 +78,11 @@ WantedBy=multi-user.target
 `;
 }
 
-/** Re-reads the secret every 10 minutes; a rotated password restarts the service (gracefully: SIGTERM). */
-export function rotationTimerUnits(): { service: string; timer: string } {
-  return {
-    service: `[Unit]
-Description=Refresh Inlet's database credentials after a rotation
-
-[Service]
-Type=oneshot
-ExecStart=${PATHS.databaseEnvScript} --restart-if-changed
-`,
-    timer: `[Unit]
-Description=Refresh Inlet's database credentials every 10 minutes
-
-[Timer]
-OnBootSec=10min
-OnUnitActiveSec=10min
-
-[Install]
-WantedBy=timers.target
-`,
-  };
-}
-
 /** `sudo inlet tokens create --name acme` from a Session Manager shell: the CLI with the service's settings. */
 export function cliWrapper(): string {
   return `#!/bin/bash
 set -euo pipefail
-set -a; . ${PATHS.env}; [ -f ${PATHS.databaseEnv} ] && . ${PATHS.databaseEnv}; set +a
+set -a; . ${PATHS.env}; set +a
 exec setpriv --reuid=inlet --regid=inlet --init-groups -- ${PATHS.node} ${PATHS.entry} "$@"
 `;
 }

@@ -1,13 +1,8 @@
-/** What user data writes on an instance, checked as files: the environment, the units, the credentials bridge. */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parse } from 'pg-connection-string';
+/** What user data writes on an instance, checked as files: the environment, the unit, the operator's wrapper. */
 import { describe, expect, it } from 'vitest';
 import {
+  cliWrapper,
   cloudWatchAgentConfig,
-  databaseEnvScript,
   environmentFile,
   PATHS,
   serviceUnit,
@@ -36,8 +31,16 @@ describe('server files', () => {
     expect(unit).toContain(`RequiresMountsFor=${PATHS.spool}`);
     expect(unit).toContain('Restart=always');
     expect(unit).toContain('NoNewPrivileges=true');
-    expect(unit).toContain(`ExecStartPre=+${PATHS.databaseEnvScript}`);
-    expect(unit).toContain(`EnvironmentFile=-${PATHS.databaseEnv}`);
+    // The service reads the database secret itself (and again after a rotation): no credentials file.
+    expect(unit).toContain(`EnvironmentFile=${PATHS.env}`);
+    expect(unit).not.toMatch(/ExecStartPre|database\.env/);
+  });
+
+  it("gives the operator's inlet command the service's settings and user, and no credentials file", () => {
+    const wrapper = cliWrapper();
+    expect(wrapper).toContain(`. ${PATHS.env}`);
+    expect(wrapper).toContain('--reuid=inlet');
+    expect(wrapper).not.toMatch(/database\.env|PASSWORD|DATABASE_URL/);
   });
 
   it('ships the service log and the spool usage to CloudWatch', () => {
@@ -47,40 +50,5 @@ describe('server files', () => {
       file_path: PATHS.log,
       log_group_name: 'app',
     });
-  });
-
-  it('turns the secret into a DATABASE_URL for the proxy that pg parses back exactly, in a private file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'inlet-db-env-'));
-    const secret = {
-      username: 'inlet',
-      password: 'p4ss=w0rd:with,odd.chars_-',
-      host: 'db.internal',
-      port: 5432,
-      dbname: 'inlet',
-    };
-    writeFileSync(join(dir, 'aws'), `#!/bin/sh\ncat <<'EOF'\n${JSON.stringify(secret)}\nEOF\n`);
-    chmodSync(join(dir, 'aws'), 0o755);
-    writeFileSync(
-      join(dir, 'inlet.env'),
-      'AWS_REGION=eu-west-1\nINLET_DATABASE_SECRET_ARN=arn\nINLET_DATABASE_HOST=proxy.example\n',
-    );
-    const paths = {
-      env: join(dir, 'inlet.env'),
-      databaseEnv: join(dir, 'run', 'database.env'),
-      node: process.execPath,
-    };
-    writeFileSync(join(dir, 'script'), databaseEnvScript(paths));
-    execFileSync('bash', [join(dir, 'script')], { env: { PATH: `${dir}:${process.env.PATH}` } });
-    const line = readFileSync(paths.databaseEnv, 'utf8').trim();
-    expect(line).toMatch(/^DATABASE_URL=postgresql:\/\//);
-    const parsed = parse(line.slice('DATABASE_URL='.length));
-    expect(parsed).toMatchObject({
-      user: 'inlet',
-      password: secret.password,
-      host: 'proxy.example',
-      port: '5432',
-      database: 'inlet',
-    });
-    expect(line).toContain('sslmode=verify-full');
   });
 });
