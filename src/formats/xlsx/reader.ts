@@ -182,12 +182,24 @@ export function xlsxConverter(
   };
 }
 
+/** Plain decimals that already read as they would be written back: no exponent, sign of zero or stray zeros. */
+const PLAIN_NUMBER = /^-?(?:[1-9]\d*|0(?!\.0{6}))(?:\.\d*[1-9])?$/;
+
 /** Excel keeps 15 significant digits; `0.30000000000000004` as stored is the 0.3 a person typed. */
 export function numberText(text: string): string {
+  // Most cells (`42`, `1234.5`) are plain with at most 15 digits: already the text the slow path would give.
+  if (text.length <= 17 && PLAIN_NUMBER.test(text) && text !== '-0') {
+    const digits = text.length - (text.charCodeAt(0) === 0x2d ? 1 : 0) - (text.includes('.') ? 1 : 0);
+    if (digits <= 15) return text;
+  }
   const n = Number(text);
   if (text === '' || !Number.isFinite(n)) return text;
-  if (Number.isSafeInteger(n)) return String(n);
-  return String(Number(n.toPrecision(15)));
+  return exactNumberText(n);
+}
+
+/** The 15-significant-digit text of a number, the slow way: every cell that is not plain takes it. */
+export function exactNumberText(n: number): string {
+  return Number.isSafeInteger(n) ? String(n) : String(Number(n.toPrecision(15)));
 }
 
 export { XlsxCell };

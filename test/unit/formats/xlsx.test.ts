@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ColumnContract } from '../../../src/engine/contract.js';
 import { CellProblem } from '../../../src/formats/table.js';
 import { builtInFormatKind, customFormatKind, serialText } from '../../../src/formats/xlsx/dates.js';
-import { numberText, XlsxCell, xlsxConverter } from '../../../src/formats/xlsx/reader.js';
+import { exactNumberText, numberText, XlsxCell, xlsxConverter } from '../../../src/formats/xlsx/reader.js';
 import { columnIndex, columnLetters } from '../../../src/formats/xlsx/sheet.js';
 
 const text = (result: ReturnType<typeof serialText>) => (result.ok ? result.text : result.reason);
@@ -95,6 +95,21 @@ describe('xlsxConverter', () => {
     expect(numberText('1.0000000000000001E-2')).toBe('0.01');
     expect(numberText('123456789012345')).toBe('123456789012345');
     expect(numberText('12')).toBe('12');
+  });
+
+  it('gives plain cells the text the 15-digit rounding gives, without computing it', () => {
+    const cases = ['0', '-0', '7', '-12.5', '0.000001', '0.0000001', '1.50', '00012', '0.10', '1e3', '1E-2'];
+    let seed = 5;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    for (let i = 0; i < 5_000; i++) {
+      const magnitude = 10 ** Math.floor(next() * 24 - 8);
+      const value = (next() - 0.5) * magnitude;
+      cases.push(String(value), value.toFixed(Math.floor(next() * 8)), String(Math.round(value)));
+    }
+    for (const text of cases) expect(numberText(text), text).toBe(exactNumberText(Number(text)));
   });
 });
 
