@@ -7,8 +7,6 @@
 import type { PoolClient } from 'pg';
 import { quoteIdent } from '../db/sql.js';
 import { FormatError } from '../errors.js';
-import { inferColumns } from '../infer/infer.js';
-import { sampleSource } from '../infer/sample.js';
 import { parseColumnType } from './column-type.js';
 import type { ColumnContract, Pipeline } from './contract.js';
 import { createTableSql } from './create-table.js';
@@ -43,6 +41,11 @@ export async function withInferredContract(
   const decided = await storedColumns(client, pipeline.name);
   if (decided !== undefined) return withColumns(pipeline, decided);
 
+  // Inference loads only for the first file of an `infer: true` pipeline.
+  const [{ sampleSource }, { inferColumns }] = await Promise.all([
+    import('../infer/sample.js'),
+    import('../infer/infer.js'),
+  ]);
   const sample = await sampleSource(source, {
     rows: INFER_SAMPLE_ROWS,
     format: pipeline.format,

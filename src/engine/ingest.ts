@@ -6,10 +6,8 @@ import { isRetryable, toDatabaseError } from '../db/errors.js';
 import { FormatError, InletError } from '../errors.js';
 import { type DecodedSource, SourceDecoder } from '../formats/decode.js';
 import { type ConcreteFormat, detectFormat } from '../formats/detect.js';
-import { openParquet } from '../formats/parquet/reader.js';
 import { openRandomAccess } from '../formats/random-access.js';
 import type { TableReader } from '../formats/table.js';
-import { openXlsx } from '../formats/xlsx/reader.js';
 import { silentLogger } from '../observability/logger.js';
 import type { CsvOptions, Pipeline } from './contract.js';
 import { CopyLoader } from './copy-loader.js';
@@ -311,9 +309,10 @@ async function openTable(
   const input = await openRandomAccess(decoded, source);
   const limits = { source: source.uri, maxDecompressedBytes: pipeline.limits.maxDecompressedBytes };
   try {
+    // Loaded on first use: a CSV-only deployment (and a Lambda cold start) never compiles these readers.
     return format === 'parquet'
-      ? await openParquet(input, limits)
-      : await openXlsx(input, {
+      ? await (await import('../formats/parquet/reader.js')).openParquet(input, limits)
+      : await (await import('../formats/xlsx/reader.js')).openXlsx(input, {
           ...limits,
           ...(pipeline.xlsx === undefined ? {} : { options: pipeline.xlsx }),
         });
