@@ -7,13 +7,14 @@
  * code finds next to itself by import.meta.url (package.json, examples/, the dashboard's files)
  * resolves as it does from dist/, and packages resolve from the repository's node_modules.
  */
-import { cp, rm } from 'node:fs/promises';
+import { cp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 export async function buildCliForTests(
   root: string,
 ): Promise<{ entry: string; remove: () => Promise<void> }> {
+  await removeAbandoned(root);
   const outdir = join(root, `.test-dist-${process.pid}`);
   await rm(outdir, { recursive: true, force: true });
   await build({
@@ -29,4 +30,23 @@ export async function buildCliForTests(
   });
   await cp(join(root, 'src/dashboard'), join(outdir, 'dashboard'), { recursive: true });
   return { entry: join(outdir, 'cli/main.js'), remove: () => rm(outdir, { recursive: true, force: true }) };
+}
+
+/** Trees left by runs that were killed before their teardown (their process is gone). */
+async function removeAbandoned(root: string): Promise<void> {
+  for (const name of await readdir(root)) {
+    const pid = /^\.test-dist-(\d+)$/.exec(name)?.[1];
+    if (pid === undefined || isAlive(Number(pid))) continue;
+    await rm(join(root, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
