@@ -32,24 +32,20 @@ export function localName(name: string): string {
   return colon < 0 ? name : name.slice(colon + 1);
 }
 
-export interface XmlHandlers {
+interface XmlHandlers {
   open?(name: string, attributes: Record<string, string>): void;
   close?(name: string): void;
   text?(text: string): void;
 }
 
-/**
- * Parses an archive entry's XML as it is inflated, calling `handlers` for every element, and yields
- * after each inflated chunk so that a caller can hand on what the handlers collected.
- */
-export async function* parseXmlChunks(
+/** Parses an archive entry's XML as it is inflated, calling `handlers` for every element. */
+async function parseXml(
   archive: ZipArchive,
   entry: ArchiveEntry,
   handlers: XmlHandlers,
   what: string,
   source: string,
-  sequential = false,
-): AsyncGenerator<void> {
+): Promise<void> {
   const parser = new SaxesParser({ position: false, xmlns: false });
   let failure: Error | undefined;
   parser.on('error', (error) => {
@@ -72,10 +68,9 @@ export async function* parseXmlChunks(
   }
   const decoder = new TextDecoder('utf-8', { fatal: false });
   try {
-    for await (const chunk of archive.stream(entry, sequential)) {
+    for await (const chunk of archive.stream(entry)) {
       parser.write(decoder.decode(chunk, { stream: true }));
       if (failure) throw failure;
-      yield;
     }
     parser.write(decoder.decode());
     parser.close();
@@ -87,19 +82,6 @@ export async function* parseXmlChunks(
       `The XLSX workbook is damaged: its ${what} is not valid XML (${(error as Error).message}). Send the file again.`,
       { cause: error, location: { source } },
     );
-  }
-  yield;
-}
-
-async function parseXml(
-  archive: ZipArchive,
-  entry: ArchiveEntry,
-  handlers: XmlHandlers,
-  what: string,
-  source: string,
-): Promise<void> {
-  for await (const _ of parseXmlChunks(archive, entry, handlers, what, source)) {
-    // The handlers collect everything.
   }
 }
 
