@@ -76,6 +76,7 @@ export class SheetScanner {
   private capture = false;
   private inInline = false;
   private phonetic = 0;
+  private readonly attributes: Attributes = { r: undefined, t: undefined, s: undefined };
 
   constructor(private readonly sharedStrings: readonly string[]) {}
 
@@ -176,7 +177,7 @@ export class SheetScanner {
     if (!selfClosing) this.depth++;
     switch (tag) {
       case Tag.Row: {
-        const r = attribute(buf, nameEnd, end, 0x72);
+        const { r } = readAttributes(buf, nameEnd, end, this.attributes);
         this.line = r === undefined ? this.line + 1 : Number(r);
         this.cells = [];
         this.hasValue = false;
@@ -184,11 +185,10 @@ export class SheetScanner {
         break;
       }
       case Tag.Cell: {
-        const r = attribute(buf, nameEnd, end, 0x72);
+        const { r, t, s } = readAttributes(buf, nameEnd, end, this.attributes);
         const at = r === undefined ? -1 : columnIndex(r);
         this.column = at < 0 ? this.column : at;
-        this.kind = attribute(buf, nameEnd, end, 0x74) ?? 'n';
-        const s = attribute(buf, nameEnd, end, 0x73);
+        this.kind = t ?? 'n';
         this.style = s === undefined ? 0 : Number(s);
         this.text = [];
         this.inInline = false;
@@ -283,8 +283,18 @@ function tagOf(buf: Buffer, start: number, end: number): Tag {
   return Tag.Other;
 }
 
-/** The value of the one-letter attribute `letter` (unprefixed) in the tag's attribute bytes. */
-function attribute(buf: Buffer, from: number, end: number, letter: number): string | undefined {
+/** The unprefixed one-letter attributes the scanner reads (row `r`; cell `r`, `t`, `s`). */
+interface Attributes {
+  r: string | undefined;
+  t: string | undefined;
+  s: string | undefined;
+}
+
+/** One pass over the tag's attribute bytes; `into` (reused: one object per scanner) holds those it reads. */
+function readAttributes(buf: Buffer, from: number, end: number, into: Attributes): Attributes {
+  into.r = undefined;
+  into.t = undefined;
+  into.s = undefined;
   let i = from;
   while (i < end) {
     while (i < end && isSpace(buf[i] as number)) i++;
@@ -303,10 +313,15 @@ function attribute(buf: Buffer, from: number, end: number, letter: number): stri
       throw new SheetXmlError('it has an attribute without quotes');
     const valueEnd = buf.indexOf(quote, i + 1);
     if (valueEnd < 0 || valueEnd >= end) throw new SheetXmlError('it has an unterminated attribute value');
-    if (nameEnd - nameStart === 1 && buf[nameStart] === letter) return decodeText(buf, i + 1, valueEnd);
+    if (nameEnd - nameStart === 1) {
+      const letter = buf[nameStart];
+      if (letter === 0x72) into.r = decodeText(buf, i + 1, valueEnd);
+      else if (letter === 0x74) into.t = decodeText(buf, i + 1, valueEnd);
+      else if (letter === 0x73) into.s = decodeText(buf, i + 1, valueEnd);
+    }
     i = valueEnd + 1;
   }
-  return undefined;
+  return into;
 }
 
 function startsWith(buf: Buffer, pos: number, prefix: Buffer): boolean {
