@@ -21,7 +21,7 @@ import { loadSnapshotKey } from './key.js';
 import type { IntakeFreeze, SnapshotProvider, SnapshotProviderKind } from './provider.js';
 import { DEFAULT_RETENTION, keepsNothing, type RetentionRules } from './retention.js';
 import { DEFAULT_SCHEDULE, parseSchedule } from './scheduler.js';
-import { openTarget, targetDirectory } from './target.js';
+import { openTarget, targetDirectory, targetScheme } from './target.js';
 
 export type SnapshotMode = 'dev' | 'serve' | 'cli';
 
@@ -138,11 +138,12 @@ export async function openProvider(
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const local = options.localS3;
-  // The S3 SDK is slow to load: only for s3:// targets.
-  const s3 = /^\s*s3:/i.test(settings.target) ? await import('../storage/s3-store.js') : undefined;
+  // The S3 SDK is slow to load: only for s3:// targets, the only ones openTarget asks for an S3 store.
+  const s3 = targetScheme(settings.target) === 's3' ? await import('../storage/s3-store.js') : undefined;
   const opened = openTarget(settings.target, {
     s3: () => {
-      if (s3 === undefined) throw new Error(`${settings.target} is not an s3:// target`);
+      if (s3 === undefined)
+        throw new Error('openTarget asked for an S3 store for a target that is not s3://');
       return local !== undefined && !env.INLET_S3_ENDPOINT?.trim()
         ? new s3.S3ObjectStore({
             endpoint: local.endpoint,

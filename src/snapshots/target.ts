@@ -25,9 +25,14 @@ export interface OpenedTarget {
   close(): void;
 }
 
+/** The target's URI scheme, lower case (`s3`, `file`), or undefined for a plain path. */
+export function targetScheme(target: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):/i.exec(target.trim())?.[1]?.toLowerCase();
+}
+
 export function openTarget(target: string, stores: TargetStores): OpenedTarget {
   const trimmed = target.trim();
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(trimmed)?.[1]?.toLowerCase();
+  const scheme = targetScheme(trimmed);
   if (scheme === 's3') {
     const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/i.exec(trimmed);
     const bucket = m?.[1];
