@@ -7,7 +7,8 @@ import { createTestDatabase, type TestDatabase } from './db.js';
 
 /**
  * What a CLI test file needs: its own database and temporary folder, and `inlet` run with its data in that
- * folder and without the developer's INLET_CONFIG and INLET_LOG_LEVEL, which would change what it prints.
+ * folder and without the developer's INLET_CONFIG, INLET_LOG_LEVEL and INLET_EXAMPLES, which would change
+ * what it prints or loads.
  * `databaseUrl: false` leaves DATABASE_URL unset, for commands that must be given --database-url.
  * Call at the top level of a test file.
  */
@@ -23,6 +24,7 @@ export function cliWorkspace(tmpPrefix: string, { databaseUrl = true }: { databa
     else delete env.DATABASE_URL;
     delete env.INLET_CONFIG;
     delete env.INLET_LOG_LEVEL;
+    delete env.INLET_EXAMPLES;
   });
   afterAll(async () => {
     await db?.drop();
@@ -39,6 +41,10 @@ export function cliWorkspace(tmpPrefix: string, { databaseUrl = true }: { databa
     },
     get dir(): string {
       return ready(dir);
+    },
+    /** The environment `inlet` runs with, for processes a test starts itself. */
+    get env(): NodeJS.ProcessEnv {
+      return ready(env);
     },
     inlet: (...args: string[]) => runInlet(args, ready(env)),
   };

@@ -2,19 +2,15 @@
  * The real `inlet` process, as users and scripts run it: exit codes, stdout lines, stderr messages.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../../src/storage/s3-store.js';
-import { inletArgs, jsonLines, ROOT, runInlet } from '../../harness/cli.js';
-import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
+import { inletArgs, jsonLines, ROOT } from '../../harness/cli.js';
+import { cliWorkspace } from '../../harness/cli-workspace.js';
 
-let db: TestDatabase;
-let dir: string;
-let env: NodeJS.ProcessEnv;
-
-const inlet = (...args: string[]) => runInlet(args, env);
+const workspace = cliWorkspace('inlet-cli-');
+const { inlet } = workspace;
 
 const CONFIG = `
 pipelines:
@@ -32,12 +28,7 @@ pipelines:
 `;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  dir = await mkdtemp(join(tmpdir(), 'inlet-cli-'));
-  env = { ...process.env, DATABASE_URL: db.url, INLET_DATA_DIR: join(dir, '.inlet'), NO_COLOR: '1' };
-  delete env.INLET_CONFIG;
-  delete env.INLET_LOG_LEVEL;
-  delete env.INLET_EXAMPLES;
+  const dir = workspace.dir;
   await writeFile(join(dir, 'inlet.config.yaml'), CONFIG);
   await writeFile(
     join(dir, 'good.orders.csv'),
@@ -54,12 +45,7 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await db?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-const config = () => join(dir, 'inlet.config.yaml');
+const config = () => join(workspace.dir, 'inlet.config.yaml');
 
 describe.concurrent('inlet --help', () => {
   it.each([
@@ -86,7 +72,7 @@ describe.concurrent('usage and config errors exit 2', () => {
   it('an unknown pipeline', async () => {
     const run = await inlet(
       'ingest',
-      join(dir, 'good.orders.csv'),
+      join(workspace.dir, 'good.orders.csv'),
       '--config',
       config(),
       '--pipeline',
@@ -98,14 +84,24 @@ describe.concurrent('usage and config errors exit 2', () => {
   });
 
   it('a broken config, naming the key path', async () => {
-    const run = await inlet('ingest', join(dir, 'good.orders.csv'), '--config', join(dir, 'broken.yaml'));
+    const run = await inlet(
+      'ingest',
+      join(workspace.dir, 'good.orders.csv'),
+      '--config',
+      join(workspace.dir, 'broken.yaml'),
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('broken.yaml: pipelines[0].columns[1].type: unknown type "numbr"');
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a missing config, saying how to make one', async () => {
-    const run = await inlet('ingest', join(dir, 'good.orders.csv'), '--config', join(dir, 'none.yaml'));
+    const run = await inlet(
+      'ingest',
+      join(workspace.dir, 'good.orders.csv'),
+      '--config',
+      join(workspace.dir, 'none.yaml'),
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('examples/inlet.config.yaml');
   });
@@ -119,7 +115,7 @@ describe.concurrent('usage and config errors exit 2', () => {
 
 describe('ingest', () => {
   it('loads a good file: exit 0 and one JSON line with status loaded', async () => {
-    const run = await inlet('ingest', join(dir, 'good.orders.csv'), '--config', config(), '--json');
+    const run = await inlet('ingest', join(workspace.dir, 'good.orders.csv'), '--config', config(), '--json');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = jsonLines(run.stdout);
@@ -141,37 +137,37 @@ describe('ingest', () => {
       rowsRejected: 0,
     });
     expect(lines[0]?.source).toMatch(/^file:\/\/.*good\.orders\.csv$/);
-    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM public.cli_orders');
+    const { rows } = await workspace.db.pool.query('SELECT count(*)::int AS n FROM public.cli_orders');
     expect(rows[0].n).toBe(3);
   });
 
   it('answers duplicate for the same file again, still exit 0', async () => {
-    const run = await inlet('ingest', join(dir, 'good.orders.csv'), '--config', config(), '--json');
+    const run = await inlet('ingest', join(workspace.dir, 'good.orders.csv'), '--config', config(), '--json');
     expect(run.code).toBe(0);
     expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'duplicate', rowsLoaded: 0 });
   });
 
   it('rejects a file with a bad row under maxRatio 0: exit 1, nothing loaded', async () => {
-    const run = await inlet('ingest', join(dir, 'bad.orders.csv'), '--config', config(), '--json');
+    const run = await inlet('ingest', join(workspace.dir, 'bad.orders.csv'), '--config', config(), '--json');
     expect(run.code).toBe(1);
     const [line] = jsonLines(run.stdout);
     expect(line).toMatchObject({ status: 'rejected', rowsLoaded: 0, rowsRejected: 1 });
     expect(line?.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
-    const { rows } = await db.pool.query(
+    const { rows } = await workspace.db.pool.query(
       'SELECT count(*)::int AS n FROM public.cli_orders WHERE order_id >= 10',
     );
     expect(rows[0].n).toBe(0);
   });
 
   it('prints the human summary with the first rejected rows', async () => {
-    const run = await inlet('ingest', join(dir, 'bad.orders.csv'), '--config', config());
+    const run = await inlet('ingest', join(workspace.dir, 'bad.orders.csv'), '--config', config());
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('✗ rejected');
     expect(run.stdout).toMatch(/line 3, column amount, value "=HYPERLINK\(\\"http:\/\/x\\"\)"/);
   });
 
   it('reports a file no pipeline takes as failed with no_pipeline: exit 1', async () => {
-    const run = await inlet('ingest', join(dir, 'notes.txt'), '--config', config(), '--json');
+    const run = await inlet('ingest', join(workspace.dir, 'notes.txt'), '--config', config(), '--json');
     expect(run.code).toBe(1);
     const [line] = jsonLines(run.stdout);
     expect(line).toMatchObject({ status: 'failed', pipeline: null, error: { code: 'no_pipeline' } });
@@ -183,8 +179,8 @@ describe('ingest', () => {
   it('goes on past a missing file and exits 1', async () => {
     const run = await inlet(
       'ingest',
-      join(dir, 'missing.orders.csv'),
-      join(dir, 'good.orders.csv'),
+      join(workspace.dir, 'missing.orders.csv'),
+      join(workspace.dir, 'good.orders.csv'),
       '--config',
       config(),
       '--json',
@@ -196,18 +192,24 @@ describe('ingest', () => {
 
 describe('validate', () => {
   it('reports what would load without committing', async () => {
-    await writeFile(join(dir, 'new.orders.csv'), 'order_id,amount,note\n100,1.00,a\n101,2.00,b\n');
-    const run = await inlet('validate', join(dir, 'new.orders.csv'), '--config', config());
+    await writeFile(join(workspace.dir, 'new.orders.csv'), 'order_id,amount,note\n100,1.00,a\n101,2.00,b\n');
+    const run = await inlet('validate', join(workspace.dir, 'new.orders.csv'), '--config', config());
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('2 rows would load');
-    const { rows } = await db.pool.query(
+    const { rows } = await workspace.db.pool.query(
       'SELECT count(*)::int AS n FROM public.cli_orders WHERE order_id >= 100',
     );
     expect(rows[0].n).toBe(0);
   });
 
   it('shows the first rejects of a bad file and exits 1', async () => {
-    const run = await inlet('validate', join(dir, 'bad.orders.csv'), '--config', config(), '--json');
+    const run = await inlet(
+      'validate',
+      join(workspace.dir, 'bad.orders.csv'),
+      '--config',
+      config(),
+      '--json',
+    );
     expect(run.code).toBe(1);
     const [line] = jsonLines(run.stdout);
     expect(line).toMatchObject({ status: 'rejected', dryRun: true });
@@ -271,14 +273,16 @@ describe('ingestions and rejects', () => {
 describe('migrate', () => {
   it('applies migrations and creates the tables of createTable pipelines', async () => {
     await writeFile(
-      join(dir, 'migrate.yaml'),
+      join(workspace.dir, 'migrate.yaml'),
       'pipelines:\n  - { name: m, table: cli_made.things, createTable: true, columns: [{ name: id, type: bigint }] }\n',
     );
-    const run = await inlet('migrate', '--config', join(dir, 'migrate.yaml'));
+    const run = await inlet('migrate', '--config', join(workspace.dir, 'migrate.yaml'));
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('schema inlet is up to date');
     expect(run.stdout).toContain('table cli_made.things ready');
-    const { rows } = await db.pool.query(`SELECT to_regclass('cli_made.things') IS NOT NULL AS exists`);
+    const { rows } = await workspace.db.pool.query(
+      `SELECT to_regclass('cli_made.things') IS NOT NULL AS exists`,
+    );
     expect(rows[0].exists).toBe(true);
   });
 });
@@ -287,7 +291,7 @@ describe('dev', () => {
   it('loads the examples on first start, ingests what lands in the local S3 inbox or is uploaded to the API, and stops cleanly on SIGTERM', async () => {
     const child: ChildProcess = spawn(process.execPath, inletArgs('dev'), {
       cwd: ROOT,
-      env: { ...env, INLET_DATA_DIR: join(dir, 'dev-data') },
+      env: { ...workspace.env, INLET_DATA_DIR: join(workspace.dir, 'dev-data') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -305,7 +309,7 @@ describe('dev', () => {
     }
     expect(stdout, stderr).toContain('npx inlet ingest examples/data/orders.csv');
     expect(stdout).toContain('loaded examples/data/orders.csv → public.orders');
-    expect(stdout).not.toContain(new URL(db.url).password || '\0');
+    expect(stdout).not.toContain(new URL(workspace.db.url).password || '\0');
 
     // The local serverless path: an object put into the inbox bucket is loaded by the same handler as in Lambda.
     const endpoint = /S3\s+(http:\/\/\S+)\s+bucket (\S+)/.exec(stdout);
@@ -326,7 +330,7 @@ describe('dev', () => {
     let loadedFromS3 = 0;
     while (loadedFromS3 === 0 && Date.now() < s3Deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const { rows } = await db.pool.query(
+      const { rows } = await workspace.db.pool.query(
         'SELECT count(*)::int AS n FROM public.orders WHERE order_id = 424242',
       );
       loadedFromS3 = rows[0].n;
@@ -360,13 +364,15 @@ describe('dev', () => {
       status = ((await answer.json()) as { status: string }).status;
     }
     expect(status).toBe('loaded');
-    const fromApi = await db.pool.query('SELECT customer FROM public.orders WHERE order_id = 434343');
+    const fromApi = await workspace.db.pool.query(
+      'SELECT customer FROM public.orders WHERE order_id = 434343',
+    );
     expect(fromApi.rows).toEqual([{ customer: 'API Client' }]);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    await access(join(dir, 'dev-data', '.examples-loaded'));
-    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM public.orders');
+    await access(join(workspace.dir, 'dev-data', '.examples-loaded'));
+    const { rows } = await workspace.db.pool.query('SELECT count(*)::int AS n FROM public.orders');
     expect(rows[0].n).toBeGreaterThan(0);
   });
 });
