@@ -45,7 +45,9 @@ beforeAll(async () => {
   );
 });
 
-const config = () => join(workspace.dir, 'inlet.config.yaml');
+/** A file in the test's folder. */
+const inDir = (name: string) => join(workspace.dir, name);
+const config = () => inDir('inlet.config.yaml');
 
 describe.concurrent('inlet --help', () => {
   it.each([
@@ -70,38 +72,21 @@ describe.concurrent('inlet --help', () => {
 
 describe.concurrent('usage and config errors exit 2', () => {
   it('an unknown pipeline', async () => {
-    const run = await inlet(
-      'ingest',
-      join(workspace.dir, 'good.orders.csv'),
-      '--config',
-      config(),
-      '--pipeline',
-      'nope',
-    );
+    const run = await inlet('ingest', inDir('good.orders.csv'), '--config', config(), '--pipeline', 'nope');
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('error: unknown pipeline "nope"; known pipelines: cli_orders');
   });
 
   it('a broken config, naming the key path', async () => {
-    const run = await inlet(
-      'ingest',
-      join(workspace.dir, 'good.orders.csv'),
-      '--config',
-      join(workspace.dir, 'broken.yaml'),
-    );
+    const run = await inlet('ingest', inDir('good.orders.csv'), '--config', inDir('broken.yaml'));
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('broken.yaml: pipelines[0].columns[1].type: unknown type "numbr"');
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a missing config, saying how to make one', async () => {
-    const run = await inlet(
-      'ingest',
-      join(workspace.dir, 'good.orders.csv'),
-      '--config',
-      join(workspace.dir, 'none.yaml'),
-    );
+    const run = await inlet('ingest', inDir('good.orders.csv'), '--config', inDir('none.yaml'));
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('examples/inlet.config.yaml');
   });
@@ -115,7 +100,7 @@ describe.concurrent('usage and config errors exit 2', () => {
 
 describe('ingest', () => {
   it('loads a good file: exit 0 and one JSON line with status loaded', async () => {
-    const run = await inlet('ingest', join(workspace.dir, 'good.orders.csv'), '--config', config(), '--json');
+    const run = await inlet('ingest', inDir('good.orders.csv'), '--config', config(), '--json');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = jsonLines(run.stdout);
@@ -142,13 +127,13 @@ describe('ingest', () => {
   });
 
   it('answers duplicate for the same file again, still exit 0', async () => {
-    const run = await inlet('ingest', join(workspace.dir, 'good.orders.csv'), '--config', config(), '--json');
+    const run = await inlet('ingest', inDir('good.orders.csv'), '--config', config(), '--json');
     expect(run.code).toBe(0);
     expect(jsonLines(run.stdout)[0]).toMatchObject({ status: 'duplicate', rowsLoaded: 0 });
   });
 
   it('rejects a file with a bad row under maxRatio 0: exit 1, nothing loaded', async () => {
-    const run = await inlet('ingest', join(workspace.dir, 'bad.orders.csv'), '--config', config(), '--json');
+    const run = await inlet('ingest', inDir('bad.orders.csv'), '--config', config(), '--json');
     expect(run.code).toBe(1);
     const [line] = jsonLines(run.stdout);
     expect(line).toMatchObject({ status: 'rejected', rowsLoaded: 0, rowsRejected: 1 });
@@ -160,14 +145,14 @@ describe('ingest', () => {
   });
 
   it('prints the human summary with the first rejected rows', async () => {
-    const run = await inlet('ingest', join(workspace.dir, 'bad.orders.csv'), '--config', config());
+    const run = await inlet('ingest', inDir('bad.orders.csv'), '--config', config());
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('✗ rejected');
     expect(run.stdout).toMatch(/line 3, column amount, value "=HYPERLINK\(\\"http:\/\/x\\"\)"/);
   });
 
   it('reports a file no pipeline takes as failed with no_pipeline: exit 1', async () => {
-    const run = await inlet('ingest', join(workspace.dir, 'notes.txt'), '--config', config(), '--json');
+    const run = await inlet('ingest', inDir('notes.txt'), '--config', config(), '--json');
     expect(run.code).toBe(1);
     const [line] = jsonLines(run.stdout);
     expect(line).toMatchObject({ status: 'failed', pipeline: null, error: { code: 'no_pipeline' } });
@@ -179,8 +164,8 @@ describe('ingest', () => {
   it('goes on past a missing file and exits 1', async () => {
     const run = await inlet(
       'ingest',
-      join(workspace.dir, 'missing.orders.csv'),
-      join(workspace.dir, 'good.orders.csv'),
+      inDir('missing.orders.csv'),
+      inDir('good.orders.csv'),
       '--config',
       config(),
       '--json',
@@ -192,8 +177,8 @@ describe('ingest', () => {
 
 describe('validate', () => {
   it('reports what would load without committing', async () => {
-    await writeFile(join(workspace.dir, 'new.orders.csv'), 'order_id,amount,note\n100,1.00,a\n101,2.00,b\n');
-    const run = await inlet('validate', join(workspace.dir, 'new.orders.csv'), '--config', config());
+    await writeFile(inDir('new.orders.csv'), 'order_id,amount,note\n100,1.00,a\n101,2.00,b\n');
+    const run = await inlet('validate', inDir('new.orders.csv'), '--config', config());
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('2 rows would load');
     const { rows } = await workspace.db.pool.query(
@@ -203,13 +188,7 @@ describe('validate', () => {
   });
 
   it('shows the first rejects of a bad file and exits 1', async () => {
-    const run = await inlet(
-      'validate',
-      join(workspace.dir, 'bad.orders.csv'),
-      '--config',
-      config(),
-      '--json',
-    );
+    const run = await inlet('validate', inDir('bad.orders.csv'), '--config', config(), '--json');
     expect(run.code).toBe(1);
     const [line] = jsonLines(run.stdout);
     expect(line).toMatchObject({ status: 'rejected', dryRun: true });
@@ -273,10 +252,10 @@ describe('ingestions and rejects', () => {
 describe('migrate', () => {
   it('applies migrations and creates the tables of createTable pipelines', async () => {
     await writeFile(
-      join(workspace.dir, 'migrate.yaml'),
+      inDir('migrate.yaml'),
       'pipelines:\n  - { name: m, table: cli_made.things, createTable: true, columns: [{ name: id, type: bigint }] }\n',
     );
-    const run = await inlet('migrate', '--config', join(workspace.dir, 'migrate.yaml'));
+    const run = await inlet('migrate', '--config', inDir('migrate.yaml'));
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('schema inlet is up to date');
     expect(run.stdout).toContain('table cli_made.things ready');
@@ -291,7 +270,7 @@ describe('dev', () => {
   it('loads the examples on first start, ingests what lands in the local S3 inbox or is uploaded to the API, and stops cleanly on SIGTERM', async () => {
     const child: ChildProcess = spawn(process.execPath, inletArgs('dev'), {
       cwd: ROOT,
-      env: { ...workspace.env, INLET_DATA_DIR: join(workspace.dir, 'dev-data') },
+      env: { ...workspace.env, INLET_DATA_DIR: inDir('dev-data') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
