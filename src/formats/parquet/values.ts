@@ -140,13 +140,11 @@ export function epochText(value: bigint | number, unit: TimeUnit): string {
   const perSecond = PER_SECOND[unit];
   let seconds = Math.floor(count / perSecond);
   let fraction = count - seconds * perSecond;
-  // The division rounds: the floor may be one off near a whole second.
+  // The division rounds to nearest, so just below a whole second it can round up to it (never below one:
+  // whole seconds are exact numbers here): then the floor is one too many.
   if (fraction < 0) {
     seconds -= 1;
     fraction += perSecond;
-  } else if (fraction >= perSecond) {
-    seconds += 1;
-    fraction -= perSecond;
   }
   const days = Math.floor(seconds / SECONDS_PER_DAY);
   if (days < FIRST_DAY || days > LAST_DAY) return exactEpochText(BigInt(value), unit);
