@@ -46,7 +46,7 @@ const CORPUS_ERRATA: Record<string, (records: Record<string, string>[]) => Recor
 };
 
 describe('CsvScanner on the csv-spectrum corpus', () => {
-  const root = join(import.meta.dirname, '../../../../shared/corpus/csv-spectrum');
+  const root = join(import.meta.dirname, '../../fixtures/csv-spectrum');
   const names = readdirSync(join(root, 'csvs')).filter((n) => n.endsWith('.csv'));
 
   it('finds the corpus', () => {
