@@ -9,6 +9,7 @@ import {
   type ColumnContract,
   type CsvOptions,
   DEFAULT_CSV,
+  DEFAULT_MAX_COMPRESSION_RATIO,
   DEFAULT_MAX_DECOMPRESSED_BYTES,
   type Pipeline,
   type RejectPolicy,
@@ -54,7 +55,10 @@ export function buildPipeline(raw: RawPipeline, ctx: IssueSink): Pipeline {
     onDrift: raw.onDrift,
     afterLoad: raw.afterLoad,
     infer: raw.infer,
-    limits: { maxDecompressedBytes: raw.limits?.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES },
+    limits: {
+      maxDecompressedBytes: raw.limits?.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
+      maxCompressionRatio: raw.limits?.maxCompressionRatio ?? DEFAULT_MAX_COMPRESSION_RATIO,
+    },
     ...(raw.xlsx === undefined ? {} : { xlsx: raw.xlsx }),
   };
   return pipeline;

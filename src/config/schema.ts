@@ -164,7 +164,10 @@ const rawPipeline = strict({
   timezone: timezone.default('UTC'),
   onDrift: z.enum(['reject', 'ignoreExtra']).default('reject'),
   afterLoad: z.enum(['none', 'tag', 'move']).default('none'),
-  limits: strict({ maxDecompressedBytes: z.number().int().positive().optional() }).optional(),
+  limits: strict({
+    maxDecompressedBytes: z.number().int().positive().optional(),
+    maxCompressionRatio: z.number().min(1).optional(),
+  }).optional(),
 });
 export type RawPipeline = z.output<typeof rawPipeline>;
 

@@ -101,6 +101,8 @@ export interface Pipeline {
   readonly limits: {
     /** Decompressed bytes past which a file is refused (gzip bombs). */
     readonly maxDecompressedBytes: number;
+    /** Decompressed bytes per compressed byte past which a file is refused, checked as it streams. */
+    readonly maxCompressionRatio: number;
   };
 }
 
@@ -124,3 +126,8 @@ export const DEFAULT_CSV: CsvOptions = {
   encoding: 'utf8',
 };
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 ** 3;
+/**
+ * Ordinary CSV compresses 5–20×, very repetitive exports up to ~100×; deflate's own ceiling is about 1032×
+ * and brotli's far higher, so anything past 200× is far more likely a bomb than data.
+ */
+export const DEFAULT_MAX_COMPRESSION_RATIO = 200;

@@ -52,7 +52,7 @@ export async function withInferredContract(
     ...(pipeline.compression === undefined ? {} : { compression: pipeline.compression }),
     csv: pipeline.csv,
     ...(pipeline.xlsx === undefined ? {} : { xlsx: pipeline.xlsx }),
-    maxDecompressedBytes: pipeline.limits.maxDecompressedBytes,
+    ...pipeline.limits,
   });
   const columns: StoredColumn[] = inferColumns(sample)
     .filter((column) => column.skip === undefined)

@@ -192,7 +192,7 @@ async function attemptIngest(context: IngestionContext, client: PoolClient): Pro
       ? { ...context, pipeline: await withInferredContract(client, pipeline, source, id) }
       : context;
     decoder = new SourceDecoder(await source.open(), {
-      maxDecompressedBytes: pipeline.limits.maxDecompressedBytes,
+      ...pipeline.limits,
       source: source.uri,
       name: source.name,
       compression: pipeline.compression ?? 'auto',
@@ -307,7 +307,7 @@ async function openTable(
 ): Promise<TableReader | undefined> {
   if (format !== 'parquet' && format !== 'xlsx') return undefined;
   const input = await openRandomAccess(decoded, source);
-  const limits = { source: source.uri, maxDecompressedBytes: pipeline.limits.maxDecompressedBytes };
+  const limits = { source: source.uri, ...pipeline.limits };
   try {
     // Loaded on first use: a CSV-only deployment (and a Lambda cold start) never compiles these readers.
     return format === 'parquet'

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { pipeline, Readable, type Transform } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { FormatName } from '../engine/contract.js';
 import { FormatError, SourceError } from '../errors.js';
 import { type Compression, type DeclaredCompression, detectCompression } from './detect.js';
+import { compressionRatioError, expandsTooMuch } from './ratio.js';
 import { unzipSingleEntry } from './zip/single-entry.js';
 
 const HEAD_BYTES = 4096;
@@ -20,6 +21,8 @@ export interface DecodedSource {
 
 export interface DecoderOptions {
   readonly maxDecompressedBytes: number;
+  /** Decompressed bytes per compressed byte past which the file is refused (limits.maxCompressionRatio). */
+  readonly maxCompressionRatio: number;
   readonly source: string;
   /** The object's name, for compression known only by extension (`.br`) and to tell XLSX from zip. */
   readonly name?: string;
@@ -114,6 +117,7 @@ export class SourceDecoder {
       case 'zip':
         return unzipSingleEntry(raw, {
           source: this.options.source,
+          maxCompressionRatio: this.options.maxCompressionRatio,
           onEntry: (name) => {
             this.entryName = name;
           },
@@ -146,10 +150,25 @@ export class SourceDecoder {
     compression: keyof typeof CODECS,
   ): AsyncGenerator<Buffer> {
     const codec = CODECS[compression];
-    const inflater: Transform = codec.create({ chunkSize: 256 * 1024 });
+    const inflater = codec.create({ chunkSize: 256 * 1024 });
     const out = pipeline(Readable.from(raw, { objectMode: false }), inflater, () => {});
+    const maxRatio = this.options.maxCompressionRatio;
+    let produced = 0;
     try {
-      for await (const chunk of out) yield chunk as Buffer;
+      for await (const chunk of out) {
+        produced += (chunk as Buffer).length;
+        // bytesWritten counts the compressed bytes the codec has consumed, not those read ahead of it.
+        if (expandsTooMuch(produced, inflater.bytesWritten, maxRatio)) {
+          throw compressionRatioError(
+            `The ${codec.label} data`,
+            maxRatio,
+            inflater.bytesWritten,
+            produced,
+            this.options.source,
+          );
+        }
+        yield chunk as Buffer;
+      }
     } catch (error) {
       if (error instanceof FormatError || error instanceof SourceError) throw error;
       const truncated = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR';

@@ -3,7 +3,15 @@
  * through the same decoders and readers as ingestion (compression, format detection, Parquet row
  * groups, XLSX sheets) and stops once it has enough rows.
  */
-import type { CompressionName, CsvOptions, FormatName, XlsxOptions } from '../engine/contract.js';
+import {
+  type CompressionName,
+  type CsvOptions,
+  DEFAULT_MAX_COMPRESSION_RATIO,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  type FormatName,
+  type Pipeline,
+  type XlsxOptions,
+} from '../engine/contract.js';
 import type { ObjectSource } from '../engine/types.js';
 import { FormatError } from '../errors.js';
 import { CsvScanner } from '../formats/csv/scanner.js';
@@ -54,13 +62,19 @@ export interface SampleOptions {
   readonly csv?: Partial<CsvOptions>;
   readonly xlsx?: XlsxOptions;
   readonly maxDecompressedBytes?: number;
+  readonly maxCompressionRatio?: number;
 }
 
-const DEFAULT_MAX_DECOMPRESSED = 64 * 1024 ** 3;
+function limitsOf(options: SampleOptions): Pipeline['limits'] {
+  return {
+    maxDecompressedBytes: options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
+    maxCompressionRatio: options.maxCompressionRatio ?? DEFAULT_MAX_COMPRESSION_RATIO,
+  };
+}
 
 export async function sampleSource(source: ObjectSource, options: SampleOptions): Promise<Sample> {
   const decoder = new SourceDecoder(await source.open(), {
-    maxDecompressedBytes: options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED,
+    ...limitsOf(options),
     source: source.uri,
     name: source.name,
     compression: options.compression ?? 'auto',
@@ -238,10 +252,7 @@ async function sampleTable(
   options: SampleOptions,
 ): Promise<Sampled> {
   const input = await openRandomAccess(decoded, source);
-  const limits = {
-    source: source.uri,
-    maxDecompressedBytes: options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED,
-  };
+  const limits = { source: source.uri, ...limitsOf(options) };
   try {
     if (format === 'parquet') {
       const reader = await openParquet(input, limits);

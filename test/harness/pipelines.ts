@@ -10,7 +10,8 @@ export interface ColumnSpec {
   format?: string;
 }
 
-type Overrides = Omit<Partial<Pipeline>, 'columns' | 'csv' | 'table'> & {
+type Overrides = Omit<Partial<Pipeline>, 'columns' | 'csv' | 'table' | 'limits'> & {
+  limits?: Partial<Pipeline['limits']>;
   /** Omitted only with `infer: true`. */
   columns?: ColumnSpec[];
   csv?: Partial<Pipeline['csv']>;

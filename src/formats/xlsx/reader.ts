@@ -17,6 +17,7 @@ import { readWorkbook, type SheetInfo, type Workbook } from './workbook.js';
 export interface XlsxReaderOptions {
   readonly source: string;
   readonly maxDecompressedBytes: number;
+  readonly maxCompressionRatio: number;
   readonly options?: XlsxOptions;
 }
 
@@ -34,6 +35,7 @@ export async function openXlsx(
     source,
     what: 'The XLSX workbook',
     maxDecompressedBytes: options.maxDecompressedBytes,
+    maxCompressionRatio: options.maxCompressionRatio,
   });
   const workbook = await readWorkbook(archive, source);
   const sheet = chooseSheet(workbook, options.options?.sheet, source);

@@ -17,7 +17,6 @@ import {
   entryName,
   LOCAL_HEADER,
   LOCAL_HEADER_BYTES,
-  MAX_INFLATE_RATIO,
   ZIP64_END_OF_CENTRAL_DIRECTORY,
   ZIP64_LOCATOR,
   zip64Sizes,
@@ -40,6 +39,8 @@ export interface ArchiveOptions {
   readonly what: string;
   /** Decompressed bytes all entries together may produce. */
   readonly maxDecompressedBytes: number;
+  /** Decompressed bytes per compressed byte any one entry may produce (limits.maxCompressionRatio). */
+  readonly maxCompressionRatio: number;
   readonly maxEntries?: number;
 }
 
@@ -184,7 +185,8 @@ export class ZipArchive {
             );
           }
         },
-        bombMessage: `The part "${entry.name}" of ${lower(what)} expands more than ${MAX_INFLATE_RATIO} times its compressed size: refused as a likely zip bomb.`,
+        maxRatio: this.options.maxCompressionRatio,
+        what: `The part "${entry.name}" of ${lower(what)}`,
         corruptMessage: (error) =>
           `${what} is truncated or damaged: its part "${entry.name}" does not decompress (${error.message}). Send the file again.`,
       },

@@ -1,6 +1,7 @@
 import { crc32, createInflateRaw } from 'node:zlib';
 import type { ByteReader } from '../byte-reader.js';
-import { MAX_INFLATE_RATIO, RATIO_CHECK_AFTER_BYTES, zipError } from './records.js';
+import { compressionRatioError, expandsTooMuch } from '../ratio.js';
+import { zipError } from './records.js';
 
 /**
  * Inflates one raw-deflate stream read from `reader`, yielding its output with backpressure, and
@@ -88,8 +89,10 @@ export interface EntryChecks {
   readonly consumed: () => number;
   /** Called with each decompressed chunk before it is handed on (a cap shared by several entries). */
   readonly onChunk?: (chunk: Buffer) => void;
-  /** The message when the entry expands past MAX_INFLATE_RATIO. */
-  readonly bombMessage: string;
+  /** Decompressed bytes per compressed byte past which the entry is refused (limits.maxCompressionRatio). */
+  readonly maxRatio: number;
+  /** The entry, for the ratio message: `The zip entry "a.csv"`. */
+  readonly what: string;
   /** The message when zlib finds the data corrupt or cut short (`Z_BUF_ERROR`). */
   readonly corruptMessage: (error: Error & { code: string }) => string;
 }
@@ -109,11 +112,9 @@ export async function* checkedEntry(
       tally.produced += chunk.length;
       tally.crc = crc32(chunk, tally.crc);
       checks.onChunk?.(chunk);
-      if (
-        tally.produced > RATIO_CHECK_AFTER_BYTES &&
-        tally.produced > MAX_INFLATE_RATIO * Math.max(1, checks.consumed())
-      ) {
-        throw zipError('zip_ratio', checks.bombMessage, checks.source);
+      const consumed = checks.consumed();
+      if (expandsTooMuch(tally.produced, consumed, checks.maxRatio)) {
+        throw compressionRatioError(checks.what, checks.maxRatio, consumed, tally.produced, checks.source);
       }
       yield chunk;
     }

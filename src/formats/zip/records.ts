@@ -26,13 +26,6 @@ const AES_METHOD = 99;
 const ZIP64_EXTRA = 0x0001;
 const U32_MAX = 0xffffffff;
 
-/**
- * Past this ratio of decompressed to compressed bytes (checked once a part has produced 1 MiB), an
- * entry is refused as a likely bomb. Ordinary CSV compresses 5–20×; deflate's ceiling is about 1032×.
- */
-export const MAX_INFLATE_RATIO = 200;
-export const RATIO_CHECK_AFTER_BYTES = 1 << 20;
-
 const METHOD_NAMES: Record<number, string> = {
   1: 'shrink',
   6: 'implode',

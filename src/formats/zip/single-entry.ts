@@ -19,7 +19,6 @@ import {
   FLAG_DATA_DESCRIPTOR,
   LOCAL_HEADER,
   LOCAL_HEADER_BYTES,
-  MAX_INFLATE_RATIO,
   namePathProblem,
   parseLocalHeader,
   ZIP64_END_OF_CENTRAL_DIRECTORY,
@@ -34,6 +33,8 @@ export interface SingleEntryOptions {
   readonly source: string;
   /** Called with the entry's name once its header is read (format detection looks at its extension). */
   readonly onEntry?: (name: string) => void;
+  /** limits.maxCompressionRatio. */
+  readonly maxCompressionRatio: number;
 }
 
 export async function* unzipSingleEntry(
@@ -54,9 +55,8 @@ export async function* unzipSingleEntry(
     {
       source,
       consumed: () => reader.position - dataStart,
-      bombMessage:
-        `The zip entry "${entry.name}" expands more than ${MAX_INFLATE_RATIO} times its compressed size: refused as a likely zip bomb. ` +
-        'If the file is genuine, send it gzip-compressed (limited only by limits.maxDecompressedBytes).',
+      maxRatio: options.maxCompressionRatio,
+      what: `The zip entry "${entry.name}"`,
       corruptMessage: (error) =>
         error.code === 'Z_BUF_ERROR'
           ? `The zip entry "${entry.name}" ends early (the archive is truncated). Send the complete file again.`

@@ -371,6 +371,18 @@ describe.each([
       expect(result).toMatchObject({ status: 'rejected', error: { code: 'decompressed_too_large' } });
     });
 
+    it('refuses a gzip that expands past limits.maxCompressionRatio early, and loads it when raised (B20)', async () => {
+      const pipeline = await freshPipeline();
+      // A header and 64 MiB of blank lines: about 64 KiB of gzip, a ratio near 1000.
+      const bomb = gzipSync(Buffer.concat([Buffer.from(HEADER), Buffer.alloc(64 << 20, 0x0a)]));
+      const result = await run(memorySource('blank.csv.gz', bomb), pipeline);
+      expect(result).toMatchObject({ status: 'rejected', error: { code: 'compression_ratio' } });
+      expect(result.error?.message).toMatch(/limits\.maxCompressionRatio/);
+      expect(await rows(pipeline)).toEqual([]);
+      const raised = await freshPipeline({ limits: { maxCompressionRatio: 5000 } });
+      expect((await run(memorySource('blank.csv.gz', bomb), raised)).status).toBe('loaded');
+    });
+
     it('loads TSV, NDJSON and JSON arrays', async () => {
       const pipeline = await freshPipeline();
       const tsv = 'order_id\tplaced_at\tCustomer Name\tamount\tpaid\n1\t\ttab\t1\tt\n';

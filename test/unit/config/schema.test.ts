@@ -53,7 +53,7 @@ describe('config defaults', () => {
       onDrift: 'reject',
       afterLoad: 'none',
       infer: false,
-      limits: { maxDecompressedBytes: DEFAULT_MAX_DECOMPRESSED_BYTES },
+      limits: { maxDecompressedBytes: DEFAULT_MAX_DECOMPRESSED_BYTES, maxCompressionRatio: 200 },
     });
   });
 
@@ -156,15 +156,16 @@ snapshots: { schedule: "0 * * * *", retention: { last: 24, daily: 7, weekly: 4, 
     expect(firstPipeline(onePipeline('rejects: { maxRejects: 5 }')).rejects).toEqual({ maxRejects: 5 });
   });
 
-  it('takes a schema-qualified table and a decompression limit', () => {
+  it('takes a schema-qualified table and decompression limits', () => {
     const pipeline = firstPipeline(
-      onePipeline('limits: { maxDecompressedBytes: 1048576 }').replace(
+      onePipeline('limits: { maxDecompressedBytes: 1048576, maxCompressionRatio: 1000 }').replace(
         'table: orders',
         'table: sales.orders',
       ),
     );
     expect(pipeline.table).toEqual({ schema: 'sales', name: 'orders' });
     expect(pipeline.limits.maxDecompressedBytes).toBe(1_048_576);
+    expect(pipeline.limits.maxCompressionRatio).toBe(1000);
   });
 });
 
@@ -366,6 +367,11 @@ describe('config checks', () => {
       'a zero decompression limit',
       onePipeline('limits: { maxDecompressedBytes: 0 }'),
       'inlet.config.yaml: pipelines[0].limits.maxDecompressedBytes: must be above 0',
+    ],
+    [
+      'a compression ratio below 1',
+      onePipeline('limits: { maxCompressionRatio: 0.5 }'),
+      'inlet.config.yaml: pipelines[0].limits.maxCompressionRatio: must be at least 1',
     ],
     [
       'a bad cron schedule',

@@ -20,6 +20,7 @@ async function decode(
 ) {
   const decoder = new SourceDecoder(chunked(bytes, chunkSize), {
     maxDecompressedBytes: 1 << 30,
+    maxCompressionRatio: 200,
     source: `memory://${name}`,
     name,
     ...options,
@@ -30,9 +31,14 @@ async function decode(
   return { decoder, decoded, text: Buffer.concat(parts).toString() };
 }
 
-async function decodeError(bytes: Uint8Array, name = 'file', chunkSize = 1000): Promise<FormatError> {
+async function decodeError(
+  bytes: Uint8Array,
+  name = 'file',
+  chunkSize = 1000,
+  options: Partial<ConstructorParameters<typeof SourceDecoder>[1]> = {},
+): Promise<FormatError> {
   try {
-    await decode(bytes, name, {}, chunkSize);
+    await decode(bytes, name, options, chunkSize);
   } catch (error) {
     expect(error).toBeInstanceOf(FormatError);
     return error as FormatError;
@@ -158,16 +164,66 @@ describe('SourceDecoder', () => {
   it('refuses an entry that expands past the ratio limit, and stops at the decompressed-size cap', async () => {
     const bomb = zipSync({ 'a.csv': Buffer.alloc(20_000_000, 0x41) });
     const error = await decodeError(bomb, 'bomb.zip');
-    expect(error.code).toBe('zip_ratio');
-    expect(error.message).toMatch(/200 times/);
+    expect(error.code).toBe('compression_ratio');
+    expect(error.message).toMatch(/200 times.*limits\.maxCompressionRatio/);
     const capped = new SourceDecoder(chunked(zipSync({ 'a.csv': Buffer.from(CSV) })), {
       maxDecompressedBytes: 1000,
+      maxCompressionRatio: 200,
       source: 'memory://x',
       name: 'x.zip',
     });
     await expect(async () => {
       for await (const _ of (await capped.open()).chunks);
     }).rejects.toMatchObject({ code: 'decompressed_too_large' });
+  });
+
+  describe('the expansion-ratio limit (B20)', () => {
+    // 64 MiB of blank lines: gzip and deflate shrink it about 1000x, brotli far more.
+    const blanks = Buffer.alloc(64 << 20, 0x0a);
+    const bombs = [
+      ['gzip', gzipSync(blanks), 'blank.csv'],
+      ['deflate', deflateSync(blanks), 'blank.csv'],
+      ['brotli', brotliCompressSync(blanks), 'blank.csv.br'],
+      ['zip', Buffer.from(zipSync({ 'blank.csv': blanks })), 'blank.zip'],
+    ] as const;
+
+    for (const [kind, bomb, name] of bombs) {
+      it(`refuses ${kind} past 200x early, while it streams, with compression_ratio`, async () => {
+        expect(bomb.length * 200).toBeLessThan(blanks.length);
+        const decoder = new SourceDecoder(chunked(bomb, 64 * 1024), {
+          maxDecompressedBytes: 1 << 30,
+          maxCompressionRatio: 200,
+          source: `memory://${name}`,
+          name,
+        });
+        const error = await (async () => {
+          for await (const _ of (await decoder.open()).chunks);
+        })().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(FormatError);
+        expect(error).toMatchObject({ code: 'compression_ratio', location: { source: `memory://${name}` } });
+        expect((error as FormatError).message).toMatch(/200 times its compressed size.*maxCompressionRatio/);
+        // Refused after a few MiB, not after reading the whole 64 MiB.
+        expect(decoder.decodedBytes).toBeLessThan(16 << 20);
+      });
+    }
+
+    it('lets a pipeline raise the limit, and passes real data that compresses well', async () => {
+      const [, gzipBomb] = bombs[0];
+      const raised = await decode(gzipBomb, 'blank.csv', { maxCompressionRatio: 5000 }, 64 * 1024);
+      expect(raised.text.length).toBe(blanks.length);
+      // Repetitive but genuine CSV (about 30x) passes the default.
+      const repetitive = Buffer.from(
+        `id,status\n${Array.from({ length: 200_000 }, (_, i) => `${i % 1000},shipped`).join('\n')}\n`,
+      );
+      const { text } = await decode(gzipSync(repetitive), 'r.csv', {}, 64 * 1024);
+      expect(text).toBe(repetitive.toString());
+    });
+
+    it('judges no ratio below 1 MiB of output, so a small file of blanks is no bomb', async () => {
+      const small = gzipSync(Buffer.alloc(1 << 20, 0x0a));
+      const { text } = await decode(small, 'small.csv', {}, 64 * 1024);
+      expect(text.length).toBe(1 << 20);
+    });
   });
 
   it('reports truncated deflate and brotli data clearly', async () => {
