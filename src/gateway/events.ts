@@ -90,11 +90,15 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxEl
 /**
  * Delivers records to the handler one at a time, in the order the objects were created, off the request path.
  * A rejecting handler is retried with exponential backoff (at-least-once); after the bound the record is logged
- * as dropped, as S3 would after its own retries.
+ * and moved to the outbox's dead letters, as S3 would after its own retries. A record leaves the outbox only
+ * once the handler resolved for it, so the handler must reject whenever it has not recorded an outcome.
+ * Nothing is delivered before `start()`: records queued earlier (replayed ones first) wait in order, so a
+ * handler that is not ready yet never sees, and never drops, a record.
  */
 export class EventDispatcher {
   private readonly queue: Array<{ entry: OutboxEntry; durable: Promise<void>; saved: Promise<void> }> = [];
   private running: Promise<void> | undefined;
+  private started = false;
 
   constructor(
     private readonly handler: (record: S3EventRecordLike) => Promise<void>,
@@ -115,13 +119,27 @@ export class EventDispatcher {
   ): Promise<void> {
     const saved = alreadySaved ? Promise.resolve() : this.outbox.save(entry);
     this.queue.push({ entry, durable, saved });
-    this.running ??= this.drain().finally(() => {
-      this.running = undefined;
-    });
+    this.kick();
     return saved;
   }
 
-  /** Resolves once every queued record has been delivered or given up on. */
+  /** Starts delivering, queued records first. Calling it again does nothing. */
+  start(): void {
+    this.started = true;
+    this.kick();
+  }
+
+  private kick(): void {
+    if (!this.started || this.queue.length === 0) return;
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /**
+   * Resolves once every queued record has been delivered or given up on; before `start()`, at once (the
+   * records stay in the outbox for the next run).
+   */
   async idle(): Promise<void> {
     while (this.running !== undefined) await this.running;
   }

@@ -36,6 +36,11 @@ export interface GatewayOptions {
    * creation order. Retried with backoff while it rejects (at-least-once), within bounded attempts and time.
    */
   onObjectCreated?: (record: S3EventRecordLike) => Promise<void>;
+  /**
+   * true: no event (replayed or new) is delivered until `gateway.deliverEvents()`, for a handler that cannot
+   * act before it knows the gateway's endpoint. @default false: delivery starts once the gateway listens.
+   */
+  deferEvents?: boolean;
   logger?: Logger;
   /** How rejected `onObjectCreated` calls are retried. @default 5 attempts, 200 ms doubling, 30 s at most */
   eventRetry?: Partial<RetryPolicy>;
@@ -44,14 +49,16 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly endpoint: string;
   readonly port: number;
+  /** Starts delivering events, those the last run left undelivered first (see `deferEvents`). */
+  deliverEvents(): void;
   /** Stops accepting requests, then waits until queued events have been delivered (or given up on). */
   close(): Promise<void>;
 }
 
 /**
- * Re-announces the events a previous run saved but did not deliver (it stopped or crashed first).
- * An event whose object never committed, or has been replaced since (the replacement has its own
- * event), is dropped.
+ * Queues again the events a previous run saved but did not deliver (it stopped or crashed first), ahead
+ * of any new one; they are delivered once the dispatcher starts. An event whose object never committed,
+ * or has been replaced since (the replacement has its own event), is dropped.
  */
 async function replayOutbox(
   outbox: EventOutbox,
@@ -162,10 +169,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const port = (server.address() as AddressInfo).port;
   const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info('gateway listening', { endpoint, dataDir: options.dataDir });
+  // Only now: a gateway that failed to listen (a busy port, then retried on another) must deliver nothing.
+  if (options.deferEvents !== true) dispatcher?.start();
 
   return {
     endpoint,
     port,
+    deliverEvents() {
+      dispatcher?.start();
+    },
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

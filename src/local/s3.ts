@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import type { InletConfig } from '../engine/contract.js';
+import { InletError } from '../errors.js';
 import { type Gateway, startGateway } from '../gateway/server.js';
 import type { Logger } from '../observability/logger.js';
 import { handleEvent } from '../serverless/handler.js';
@@ -38,8 +39,12 @@ export async function startLocalS3(options: {
       credentials,
       buckets: [bucket, 'inlet-snapshots'],
       logger: options.logger.child({ component: 'gateway' }),
+      // The handler reads objects back through the gateway, whose port is known only once it listens.
+      deferEvents: true,
       onObjectCreated: async (record) => {
-        if (record.s3.bucket.name !== bucket || store.current === undefined) return;
+        if (record.s3.bucket.name !== bucket) return;
+        // Resolving would take the event out of the outbox with nothing in the ledger: fail, so it is retried.
+        if (store.current === undefined) throw new GatewayNotReadyError();
         await handleEvent(
           { Records: [record] },
           { store: store.current, config: options.config, pool: options.pool, logger: options.logger },
@@ -58,12 +63,23 @@ export async function startLocalS3(options: {
     credentials,
     forcePathStyle: true,
   });
+  gateway.deliverEvents();
   return {
     endpoint: gateway.endpoint,
     bucket,
     credentials,
     stop: () => gateway.close(),
   };
+}
+
+class GatewayNotReadyError extends InletError {
+  constructor() {
+    super(
+      'gateway_not_ready',
+      'The local S3 gateway delivered an event before its object store was set up; the event stays in the ' +
+        'outbox and is retried. If this repeats, restart `inlet dev` and report it.',
+    );
+  }
 }
 
 /** INLET_S3_ACCESS_KEY_ID/SECRET when set, else a pair generated once and kept in the data directory. */
