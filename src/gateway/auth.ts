@@ -20,6 +20,8 @@ export interface AuthResult {
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const MAX_SKEW_MS = 15 * 60 * 1000;
+/** S3 refuses presigned URLs valid for longer than seven days. */
+const MAX_PRESIGNED_EXPIRES_S = 7 * 24 * 60 * 60;
 const EMPTY_SHA256 = createHash('sha256').digest('hex');
 
 /**
@@ -107,6 +109,31 @@ function parseAmzDate(longDate: string): Date {
   return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
 }
 
+/**
+ * What S3 checks of a presigned URL's time window, before its signature: a whole number of seconds up to
+ * seven days, a credential scope of the signing day, a signing time not in the future (beyond the clock
+ * skew S3 allows), and not expired. Without the first two a URL could be made to live for a century.
+ */
+function checkPresignedWindow(expiresText: string, parts: SignatureParts, now: Date): void {
+  if (!/^\d{1,10}$/.test(expiresText)) {
+    throw s3Errors.authorizationQueryParametersError('X-Amz-Expires should be a number');
+  }
+  const expires = Number(expiresText);
+  if (expires > MAX_PRESIGNED_EXPIRES_S) {
+    throw s3Errors.authorizationQueryParametersError(
+      `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGNED_EXPIRES_S}`,
+    );
+  }
+  const signedAt = parseAmzDate(parts.longDate).getTime();
+  if (!parts.longDate.startsWith(parts.shortDate)) {
+    throw s3Errors.authorizationQueryParametersError(
+      'Invalid credential date. Date is not the same as X-Amz-Date.',
+    );
+  }
+  if (signedAt - now.getTime() > MAX_SKEW_MS) throw s3Errors.accessDenied('Request is not valid yet');
+  if (now.getTime() > signedAt + expires * 1000) throw s3Errors.accessDenied('Request has expired');
+}
+
 function sameHex(a: string, b: string): boolean {
   const left = Buffer.from(a, 'utf8');
   const right = Buffer.from(b, 'utf8');
@@ -146,9 +173,13 @@ export class RequestAuthenticator {
         throw s3Errors.invalidRequest('Missing required header for this request: x-amz-content-sha256');
       }
       payloadHash = sent;
-      if (Math.abs(now.getTime() - parseAmzDate(parts.longDate).getTime()) > MAX_SKEW_MS) {
-        throw s3Errors.requestTimeTooSkewed();
+      const signedAt = parseAmzDate(parts.longDate).getTime();
+      if (!parts.longDate.startsWith(parts.shortDate)) {
+        throw s3Errors.authorizationHeaderMalformed(
+          'Invalid credential date. Date is not the same as X-Amz-Date.',
+        );
       }
+      if (Math.abs(now.getTime() - signedAt) > MAX_SKEW_MS) throw s3Errors.requestTimeTooSkewed();
     } else if (presigned) {
       const q = (name: string) => {
         const value = query[name];
@@ -163,11 +194,7 @@ export class RequestAuthenticator {
         signature: q('X-Amz-Signature'),
         longDate: q('X-Amz-Date'),
       };
-      const expires = Number(q('X-Amz-Expires'));
-      const signedAt = parseAmzDate(parts.longDate).getTime();
-      if (!Number.isFinite(expires) || now.getTime() > signedAt + expires * 1000) {
-        throw s3Errors.accessDenied('Request has expired');
-      }
+      checkPresignedWindow(q('X-Amz-Expires'), parts, now);
       // S3 presigned URLs never sign the body; the JS SDK also hoists that choice into the query.
       const hoisted = Object.entries(query).find(
         ([name]) => name.toLowerCase() === 'x-amz-content-sha256',

@@ -23,6 +23,10 @@ export class S3Error extends InletError {
 
 export const s3Errors = {
   accessDenied: (message = 'Access Denied') => new S3Error('AccessDenied', 403, message),
+  authorizationHeaderMalformed: (message: string) =>
+    new S3Error('AuthorizationHeaderMalformed', 400, `The authorization header is malformed; ${message}`),
+  authorizationQueryParametersError: (message: string) =>
+    new S3Error('AuthorizationQueryParametersError', 400, message),
   badDigest: (message: string) => new S3Error('BadDigest', 400, message),
   bucketAlreadyOwnedByYou: (bucket: string) =>
     new S3Error(

@@ -74,6 +74,19 @@ describeWithAwsCli('AWS CLI v2 against the gateway', () => {
     expect((await readFile(down)).equals(body)).toBe(true);
   });
 
+  it('presign: the gateway serves a URL valid for a week and refuses one the CLI signs for longer', async () => {
+    await client.send(new PutObjectCommand({ Bucket, Key: 'presigned.csv', Body: 'id\n1\n' }));
+    const presign = async (seconds: number) =>
+      (await aws('s3', 'presign', `s3://${Bucket}/presigned.csv`, '--expires-in', String(seconds))).trim();
+    const week = await fetch(await presign(604_800));
+    expect(week.status).toBe(200);
+    expect(await week.text()).toBe('id\n1\n');
+    // The CLI signs whatever it is asked; S3, and so the gateway, refuses past 604,800 s.
+    const century = await fetch(await presign(100 * 365 * 86_400));
+    expect(century.status).toBe(400);
+    expect(await century.text()).toContain('<Code>AuthorizationQueryParametersError</Code>');
+  });
+
   it('cp uploads 50 MB as a multipart upload and downloads it intact', async () => {
     const source = join(work, 'big.bin');
     const body = randomBytes(50 * MiB);
