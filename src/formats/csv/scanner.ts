@@ -1,4 +1,4 @@
-import { FormatError } from '../../errors.js';
+import { FormatError, InletError } from '../../errors.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -30,6 +30,20 @@ export type CsvRowHandler = (
 
 const INCOMPLETE = -1;
 
+/** Lexer states of a row cut by a chunk boundary (see CsvScanner.lexRowEnd). */
+/** At the start of a field. */
+const FIELD = 0;
+/** Inside an unquoted field, or in stray text after a closing quote: runs to a delimiter or line end. */
+const UNQUOTED = 1;
+/** Inside a quoted field. */
+const QUOTED = 2;
+/** Just after a quote inside a quoted field, when quotes escape by doubling: doubled, or closing. */
+const QUOTE_IN_QUOTES = 3;
+/** Just after the escape byte inside a quoted field (an escape other than the quote). */
+const ESCAPE_IN_QUOTES = 4;
+/** Just after a CR that ends the row: an LF right after it belongs to the same line end. */
+const CR_END = 5;
+
 /**
  * An RFC 4180 scanner that works on bytes and reports field boundaries instead of building strings,
  * because a string per field costs more than PostgreSQL's whole COPY (see QUALITY.md).
@@ -40,13 +54,22 @@ export class CsvScanner {
   starts = new Int32Array(64);
   ends = new Int32Array(64);
   quoted = new Uint8Array(64);
+  /** Work done so far: bytes the scanning loops examined and bytes copied, for tests and the bench. */
+  readonly work = { examined: 0, copied: 0 };
 
   private readonly delimiter: number;
   private readonly quote: number;
   private readonly escape: number;
   private readonly maxRowBytes: number;
   private readonly source: string | undefined;
-  private pending: Buffer | undefined;
+  /**
+   * The unfinished row carried across chunks: `carry[0, carried)`. The buffer grows geometrically and is
+   * only appended to, so a row that spans many chunks is copied a bounded number of times, not once per chunk.
+   */
+  private carry: Buffer | undefined;
+  private carried = 0;
+  /** Where the carried row's bytes leave the lexer (FIELD, UNQUOTED, ...), so new bytes need no rescan. */
+  private mode = FIELD;
   /** Physical line (1-based) where the next row starts. */
   private line = 1;
   private problem: string | undefined;
@@ -60,38 +83,158 @@ export class CsvScanner {
     this.source = options.source;
   }
 
+  /**
+   * Scans the rows complete in `chunk`. Rows wholly inside it are read in place; only a row that crosses
+   * chunk boundaries is copied, and each of its bytes is looked at a bounded number of times: the lexer
+   * resumes where the last chunk left it, and the row is scanned for fields once, when its line end arrives.
+   */
   push(chunk: Buffer, onRow: CsvRowHandler): void {
+    if (chunk.length === 0) return;
     let buf = chunk;
-    const pending = this.pending;
-    if (pending !== undefined) {
-      this.pending = undefined;
-      // Finish the carried-over row on a small joined buffer rather than copying the whole chunk:
-      // copying every chunk once costs as much as scanning it.
-      const joined = Buffer.concat([pending, chunk.subarray(0, Math.max(pending.length * 2, 64 * 1024))]);
-      const consumed = this.scan(joined, false, onRow);
-      if (consumed >= pending.length) buf = chunk.subarray(consumed - pending.length);
-      else buf = Buffer.concat([joined.subarray(consumed), chunk.subarray(joined.length - pending.length)]);
+    if (this.carried > 0) {
+      const end = this.lexRowEnd(chunk);
+      if (end === INCOMPLETE) {
+        this.keep(chunk, chunk.length);
+        return;
+      }
+      // One byte past the line end, when there is one, lets the scan see that a lone CR ended the row.
+      // The scan checks the cap on the finished row's exact length.
+      const before = this.carried;
+      this.keep(chunk, Math.min(end + 1, chunk.length), false);
+      const row = (this.carry as Buffer).subarray(0, this.carried);
+      const consumed = this.scan(row, false, onRow);
+      if (consumed < before) throw internal('the row carried over did not end where its line end was found');
+      this.release();
+      buf = chunk.subarray(consumed - before);
     }
     const consumed = this.scan(buf, false, onRow);
     if (consumed < buf.length) {
-      if (buf.length - consumed > this.maxRowBytes) {
-        throw new FormatError(
-          'row_too_large',
-          `A row starting at line ${this.line} is longer than ${this.maxRowBytes} bytes. ` +
-            'This is usually a quote that is never closed; check the quoting around that line.',
-          { location: { source: this.source, line: this.line } },
-        );
-      }
-      // Keep only the unfinished row; copy so the caller's chunk can be released.
-      this.pending = Buffer.from(buf.subarray(consumed));
+      // Lex the unfinished tail once so the next chunk resumes from its state, then keep a copy of it:
+      // the caller's chunk can then be released.
+      this.mode = FIELD;
+      if (this.lexRowEnd(buf.subarray(consumed)) !== INCOMPLETE)
+        throw internal('a row end was found only on the second look');
+      this.keep(buf.subarray(consumed), buf.length - consumed);
     }
   }
 
   finish(onRow: CsvRowHandler): void {
-    if (this.pending === undefined) return;
-    const buf = this.pending;
-    this.pending = undefined;
-    this.scan(buf, true, onRow);
+    if (this.carried === 0) return;
+    const row = (this.carry as Buffer).subarray(0, this.carried);
+    this.scan(row, true, onRow);
+    this.release();
+  }
+
+  /**
+   * Appends `bytes[0, count)` to the carried row. While the row is unfinished (`check`), refuses it as
+   * soon as it outgrows the cap, before reading on: that is what bounds memory on a runaway row.
+   */
+  private keep(bytes: Buffer, count: number, check = true): void {
+    const size = this.carried + count;
+    // A CR at the end is the row's line end, not its text.
+    if (check && size - (this.mode === CR_END ? 1 : 0) > this.maxRowBytes) throw this.rowTooLarge();
+    let carry = this.carry;
+    if (carry === undefined || carry.length < size) {
+      const grown = Buffer.allocUnsafe(
+        Math.max(size, Math.min((carry?.length ?? 0) * 2, this.maxRowBytes + 1), 256),
+      );
+      if (carry !== undefined && this.carried > 0) {
+        carry.copy(grown, 0, 0, this.carried);
+        this.work.copied += this.carried;
+      }
+      carry = grown;
+      this.carry = grown;
+    }
+    bytes.copy(carry, this.carried, 0, count);
+    this.work.copied += count;
+    this.carried = size;
+  }
+
+  /** Empties the carried row; a buffer grown large for one long row is let go rather than held. */
+  private release(): void {
+    this.carried = 0;
+    this.mode = FIELD;
+    if (this.carry !== undefined && this.carry.length > 1024 * 1024) this.carry = undefined;
+  }
+
+  private rowTooLarge(): FormatError {
+    return new FormatError(
+      'row_too_large',
+      `A row starting at line ${this.line} is longer than ${this.maxRowBytes} bytes. ` +
+        'This is usually a quote that is never closed; check the quoting around that line.',
+      { location: { source: this.source, line: this.line } },
+    );
+  }
+
+  /**
+   * Lexes `buf` from the state `this.mode` to find where the current row ends: returns the offset after
+   * its line end, or INCOMPLETE (keeping the state in `this.mode`) when the row goes on past `buf`.
+   * Follows exactly the rules of scanRow and scanQuoted, without recording fields.
+   */
+  private lexRowEnd(buf: Buffer): number {
+    const len = buf.length;
+    const delimiter = this.delimiter;
+    const quote = this.quote;
+    const escapeByte = this.escape;
+    const doubling = escapeByte === quote;
+    let mode = this.mode;
+    let pos = 0;
+    let end = INCOMPLETE;
+    while (pos < len) {
+      const b = buf[pos] as number;
+      if (mode === QUOTED) {
+        if (doubling) {
+          // Only a quote matters inside quotes: let native code find it.
+          const at = buf.indexOf(quote, pos);
+          if (at === -1) {
+            pos = len;
+            break;
+          }
+          pos = at + 1;
+          mode = QUOTE_IN_QUOTES;
+        } else {
+          if (b === escapeByte) mode = ESCAPE_IN_QUOTES;
+          else if (b === quote) mode = UNQUOTED;
+          pos++;
+        }
+        continue;
+      }
+      if (mode === QUOTE_IN_QUOTES) {
+        if (b === quote) {
+          mode = QUOTED;
+          pos++;
+          continue;
+        }
+        mode = UNQUOTED; // the quote closed the field; text after it, if any, runs to the next delimiter
+      } else if (mode === ESCAPE_IN_QUOTES) {
+        mode = QUOTED;
+        if (b === quote || b === escapeByte) pos++;
+        continue;
+      } else if (mode === CR_END) {
+        end = b === LF ? pos + 1 : pos;
+        break;
+      } else if (mode === FIELD && b === quote) {
+        mode = QUOTED;
+        pos++;
+        continue;
+      }
+      // FIELD or UNQUOTED: a field's text runs to a delimiter or a line end.
+      if (b === delimiter) {
+        mode = FIELD;
+      } else if (b === LF) {
+        end = pos + 1;
+        break;
+      } else if (b === CR) {
+        mode = CR_END;
+      } else {
+        mode = UNQUOTED;
+      }
+      pos++;
+    }
+    this.work.examined += end === INCOMPLETE ? len : end;
+    if (end === INCOMPLETE) this.mode = mode;
+    else this.mode = FIELD;
+    return end;
   }
 
   /** The line the scanner has reached (1-based), for messages. */
@@ -102,12 +245,16 @@ export class CsvScanner {
   /** Scans complete rows in `buf`; returns the offset of the first byte not consumed. */
   private scan(buf: Buffer, final: boolean, onRow: CsvRowHandler): number {
     const len = buf.length;
+    this.work.examined += len;
+    const maxRowBytes = this.maxRowBytes;
     let rowStart = 0;
     while (rowStart < len) {
       this.problem = undefined;
       this.newlinesInRow = 0;
       const next = this.scanRow(buf, rowStart, final);
       if (next === INCOMPLETE) return rowStart;
+      const rowEnd = this.rowEnd;
+      if (rowEnd - rowStart > maxRowBytes) throw this.rowTooLarge();
       const fieldCount = this.fieldCount;
       for (let f = 0; f < fieldCount; f++) {
         if (this.quoted[f] === 2) {
@@ -115,7 +262,6 @@ export class CsvScanner {
           this.quoted[f] = 1;
         }
       }
-      const rowEnd = this.rowEnd;
       // A blank line is one empty unquoted field: skip it rather than report a one-field row.
       const blank = fieldCount === 1 && rowEnd === rowStart && this.quoted[0] === 0;
       if (!blank) onRow(buf, fieldCount, this.line, rowStart, rowEnd, this.problem);
@@ -245,6 +391,7 @@ export class CsvScanner {
     const quote = this.quote;
     const escapeByte = this.escape;
     let write = start;
+    this.work.examined += end - start;
     for (let read = start; read < end; read++) {
       const b = buf[read] as number;
       if (b === escapeByte && read + 1 < end) {
@@ -272,6 +419,14 @@ export class CsvScanner {
     this.ends = ends;
     this.quoted = quoted;
   }
+}
+
+/** The scanner's two passes disagreed about where a row ends: a bug in Inlet, not in the file. */
+function internal(what: string): InletError {
+  return new InletError(
+    'internal',
+    `The CSV scanner went wrong: ${what}. This is a bug in Inlet; please report it with the file that caused it.`,
+  );
 }
 
 function singleByte(value: string, what: string): number {
