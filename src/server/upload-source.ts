@@ -1,14 +1,15 @@
 import { createReadStream } from 'node:fs';
 import type { ObjectSource } from '../engine/types.js';
+import { encodeKeyPath } from '../storage/uri-encoding.js';
 import type { SpoolEntry } from './spool.js';
 
 /**
- * The URI an uploaded file is known by in the ledger: its client name under `upload:///`, each path
- * segment percent-encoded. With the content hash it is the file's identity, so the same bytes uploaded
- * again under the same name are a duplicate, as for S3 objects and local files.
+ * The URI an uploaded file is known by in the ledger: its client name under `upload:///`, percent-encoded
+ * as every door encodes keys (encodeKeyPath). With the content hash it is the file's identity, so the same
+ * bytes uploaded again under the same name are a duplicate, as for S3 objects and local files.
  */
 export function uploadUri(name: string): string {
-  return `upload:///${name.split('/').map(encodeURIComponent).join('/')}`;
+  return `upload:///${encodeKeyPath(name)}`;
 }
 
 /** A spool entry as the engine reads it. */

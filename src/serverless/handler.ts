@@ -7,7 +7,7 @@ import type { IngestResult } from '../engine/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Notifier } from '../observability/notify.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { objectSource } from '../storage/uri.js';
+import { objectSource, uriOf } from '../storage/uri.js';
 import { type Announcement, fromDirectEvent, fromSqsMessage, isSqsEvent, type ObjectRef } from './events.js';
 
 /** Where processed and rejected objects go with `afterLoad: move`; objects there are never ingested again. */
@@ -66,7 +66,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<SQ
   const retry = outcomes.filter((o) => o.retry);
   if (retry.length > 0) {
     throw new Error(
-      `Could not load ${retry.map((o) => `s3://${o.ref.bucket}/${o.ref.key}`).join(', ')}: ${retry
+      `Could not load ${retry.map((o) => uriOf(deps.store, o.ref.bucket, o.ref.key)).join(', ')}: ${retry
         .map((o) => o.result?.error?.message ?? 'unknown error')
         .join('; ')}`,
     );

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ObjectSource } from '../engine/types.js';
 import { SourceError, UsageError } from '../errors.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
+import { encodeKeyPath } from './uri-encoding.js';
 
 export interface ObjectUri {
   readonly scheme: 's3' | 'file';
@@ -17,8 +18,9 @@ export interface ObjectUri {
 
 /**
  * Splits an object URI:
- * - `s3://bucket/key/with/slashes` → bucket `bucket`, key `key/with/slashes`, taken verbatim: an S3 URI
- *   carries the raw key, so `%20` stays `%20` and `+` stays `+` (unlike keys in S3 event records).
+ * - `s3://bucket/key/with/slashes` → bucket `bucket`, key `key/with/slashes`, taken verbatim, as the AWS CLI
+ *   takes them: a typed S3 URI carries the raw key, so `%20` stays `%20` and `+` stays `+` (unlike keys in
+ *   S3 event records, and unlike the encoded source URIs the ledger records).
  * - `file:///abs/dir/name.csv` → bucket `/abs/dir` (the directory, absolute), key `name.csv` (the file
  *   name), percent-decoded as file URLs are. A `FileObjectStore` rooted at `/` reads it back.
  */
@@ -123,10 +125,14 @@ export function objectSource(
   }
 }
 
-/** A file store names its objects by path, so that the identity matches `inlet ingest <path>`. */
-function uriOf(store: ObjectStore, bucket: string, key: string): string {
+/**
+ * The ledger identity of a stored object: `s3://bucket/` and the key percent-encoded (encodeKeyPath), so
+ * that any key, a NUL byte included, can be written to PostgreSQL. A file store names its objects by path
+ * instead, so that the identity matches `inlet ingest <path>`.
+ */
+export function uriOf(store: ObjectStore, bucket: string, key: string): string {
   const withUri = store as ObjectStore & { objectUri?: (bucket: string, key: string) => string };
   return typeof withUri.objectUri === 'function'
     ? withUri.objectUri(bucket, key)
-    : `${store.scheme}://${bucket}/${key}`;
+    : `${store.scheme}://${bucket}/${encodeKeyPath(key)}`;
 }

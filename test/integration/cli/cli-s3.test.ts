@@ -63,7 +63,8 @@ describe('inlet ingest s3://', () => {
     );
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({
-      source: 's3://inbox/daily/2026-11-25 orders.csv',
+      // The ledger identity: the key percent-encoded, as every door writes it.
+      source: 's3://inbox/daily/2026-11-25%20orders.csv',
       pipeline: 's3_orders',
       status: 'loaded',
       rowsLoaded: 2,

@@ -100,7 +100,7 @@ describeWithAwsCli('AWS CLI upload → gateway event → handler → PostgreSQL'
     }, 15_000);
     expect(handled.filter((h) => h.error !== undefined)).toEqual([]);
     expect(ledger).toEqual([
-      { source_uri: 's3://inbox/incoming/a b+c.csv', status: 'loaded', rows_loaded: '3' },
+      { source_uri: 's3://inbox/incoming/a%20b%2Bc.csv', status: 'loaded', rows_loaded: '3' },
     ]);
 
     const { rows } = await db.pool.query('SELECT order_id, amount FROM incoming ORDER BY order_id');

@@ -105,7 +105,7 @@ describe('serverless handler on the local gateway', () => {
     ]);
     expect(await store.tags('inbox', 'orders/a b+c.csv')).toMatchObject({ 'inlet-status': 'loaded' });
     const ledger = await db.pool.query(`SELECT source_uri FROM inlet.ingestions WHERE pipeline = 'orders'`);
-    expect(ledger.rows).toEqual([{ source_uri: 's3://inbox/orders/a b+c.csv' }]);
+    expect(ledger.rows).toEqual([{ source_uri: 's3://inbox/orders/a%20b%2Bc.csv' }]);
   });
 
   it('tells the notifier of every finished object, once each, with its verdict', async () => {

@@ -85,7 +85,7 @@ describe('objectSource', () => {
       lastModified: new Date(1_700_000_000_123),
     });
     expect(source).toMatchObject({
-      uri: 's3://inbox/in/a b.csv',
+      uri: 's3://inbox/in/a%20b.csv',
       name: 'in/a b.csv',
       etag: 'e1',
       size: 1,
