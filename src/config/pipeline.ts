@@ -11,8 +11,10 @@ import {
   DEFAULT_CSV,
   DEFAULT_MAX_COMPRESSION_RATIO,
   DEFAULT_MAX_DECOMPRESSED_BYTES,
+  DEFAULT_REPLACE_GUARD,
   type Pipeline,
   type RejectPolicy,
+  type ReplaceGuard,
 } from '../engine/contract.js';
 import type { RawColumn, RawCsvOptions, RawPipeline } from './schema.js';
 
@@ -29,6 +31,7 @@ export function buildPipeline(raw: RawPipeline, ctx: IssueSink): Pipeline {
   const columns = resolveColumns(raw, fail);
   checkKey(raw, fail);
   const rejects = resolveRejects(raw, fail);
+  const replace = resolveReplace(raw, fail);
 
   if (raw.xlsx !== undefined && raw.format !== 'xlsx' && raw.format !== 'auto') {
     fail(
@@ -47,6 +50,7 @@ export function buildPipeline(raw: RawPipeline, ctx: IssueSink): Pipeline {
     table: raw.table,
     createTable: raw.createTable,
     mode: raw.mode,
+    ...(replace === undefined ? {} : { replace }),
     key: raw.key,
     columns,
     rejects,
@@ -162,5 +166,19 @@ function resolveRejects(raw: RawPipeline, fail: Fail): RejectPolicy {
   return {
     ...(maxRatio === undefined ? {} : { maxRatio }),
     ...(maxRejects === undefined ? {} : { maxRejects }),
+  };
+}
+
+/** Every replace pipeline is guarded (defaults on); the setting means nothing in the other modes. */
+function resolveReplace(raw: RawPipeline, fail: Fail): ReplaceGuard | undefined {
+  if (raw.mode !== 'replace') {
+    if (raw.replace !== undefined) {
+      fail(['replace'], `replace options apply only to mode: replace (this pipeline's mode is ${raw.mode})`);
+    }
+    return undefined;
+  }
+  return {
+    minRows: raw.replace?.minRows ?? DEFAULT_REPLACE_GUARD.minRows,
+    minRatio: raw.replace?.minRatio ?? DEFAULT_REPLACE_GUARD.minRatio,
   };
 }

@@ -124,6 +124,12 @@ const rejects = strict({
   maxRejects: z.number().int().min(0).optional(),
 });
 
+/** mode: replace only (checked in pipeline.ts); `{ minRows: 0, minRatio: 0 }` turns the guard off. */
+const replaceGuard = strict({
+  minRows: z.number().int().min(0).optional(),
+  minRatio: z.number().min(0).max(1).optional(),
+});
+
 function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat(undefined, { timeZone: zone });
@@ -160,6 +166,7 @@ const rawPipeline = strict({
   columns: z.array(column).min(1, 'must list at least one column').optional(),
   infer: z.boolean().default(false),
   rejects: rejects.optional(),
+  replace: replaceGuard.optional(),
   duplicateKeys: z.enum(['last', 'reject']).default('last'),
   timezone: timezone.default('UTC'),
   onDrift: z.enum(['reject', 'ignoreExtra']).default('reject'),

@@ -72,6 +72,19 @@ export interface RejectPolicy {
   readonly maxRejects?: number;
 }
 
+/**
+ * `mode: replace` refuses a file that would shrink a table holding rows below these (a truncated or
+ * header-only export); `inlet ingest --force` allows it once, `{ minRows: 0, minRatio: 0 }` always.
+ */
+export interface ReplaceGuard {
+  /** Fewest rows a file must load to replace a table that holds rows. */
+  readonly minRows: number;
+  /** Smallest share (0..1) of the rows the table holds now that a file must load. */
+  readonly minRatio: number;
+}
+
+export const DEFAULT_REPLACE_GUARD: ReplaceGuard = { minRows: 1, minRatio: 0.5 };
+
 export interface TableName {
   readonly schema: string;
   readonly name: string;
@@ -89,6 +102,8 @@ export interface Pipeline {
   readonly table: TableName;
   readonly createTable: boolean;
   readonly mode: WriteMode;
+  /** Present exactly when `mode` is `replace`. */
+  readonly replace?: ReplaceGuard;
   readonly key: readonly string[];
   readonly columns: readonly ColumnContract[];
   readonly rejects: RejectPolicy;

@@ -418,3 +418,71 @@ describe('config checks', () => {
     expect(error.message).toContain('pipelines[1].key: required when mode is upsert');
   });
 });
+
+describe('replace guard settings', () => {
+  const replacePipeline = (extra: string) => onePipeline(`mode: replace\n${extra}`);
+
+  it('guards every replace pipeline by default, and only replace pipelines', () => {
+    expect(firstPipeline(replacePipeline('')).replace).toEqual({ minRows: 1, minRatio: 0.5 });
+    expect(firstPipeline(onePipeline('mode: upsert\nkey: [id]'))).not.toHaveProperty('replace');
+    expect(firstPipeline(onePipeline(''))).not.toHaveProperty('replace');
+  });
+
+  it('takes minRows and minRatio, each defaulting on its own', () => {
+    expect(firstPipeline(replacePipeline('replace: { minRows: 100, minRatio: 0.9 }')).replace).toEqual({
+      minRows: 100,
+      minRatio: 0.9,
+    });
+    expect(firstPipeline(replacePipeline('replace: { minRows: 0 }')).replace).toEqual({
+      minRows: 0,
+      minRatio: 0.5,
+    });
+    expect(firstPipeline(replacePipeline('replace: { minRows: 0, minRatio: 0 }')).replace).toEqual({
+      minRows: 0,
+      minRatio: 0,
+    });
+    expect(firstPipeline(replacePipeline('replace: {}')).replace).toEqual({ minRows: 1, minRatio: 0.5 });
+  });
+
+  it.each([
+    [
+      'a negative minRows',
+      replacePipeline('replace: { minRows: -1 }'),
+      'inlet.config.yaml: pipelines[0].replace.minRows: must be at least 0',
+    ],
+    [
+      'a fractional minRows',
+      replacePipeline('replace: { minRows: 1.5 }'),
+      'inlet.config.yaml: pipelines[0].replace.minRows: expected a whole number, got 1.5',
+    ],
+    [
+      'minRatio above 1',
+      replacePipeline('replace: { minRatio: 2 }'),
+      'inlet.config.yaml: pipelines[0].replace.minRatio: must be at most 1',
+    ],
+    [
+      'minRatio below 0',
+      replacePipeline('replace: { minRatio: -0.5 }'),
+      'inlet.config.yaml: pipelines[0].replace.minRatio: must be at least 0',
+    ],
+    [
+      'minRatio as text',
+      replacePipeline('replace: { minRatio: "50%" }'),
+      'inlet.config.yaml: pipelines[0].replace.minRatio: expected a number, got "50%"',
+    ],
+    [
+      'a misspelt key',
+      replacePipeline('replace: { minRow: 1 }'),
+      'inlet.config.yaml: pipelines[0].replace.minRow: unknown key; did you mean "minRows"?',
+    ],
+    [
+      'replace options on a pipeline that does not replace',
+      onePipeline('mode: upsert\nkey: [id]\nreplace: { minRows: 0 }'),
+      "inlet.config.yaml: pipelines[0].replace: replace options apply only to mode: replace (this pipeline's mode is upsert)",
+    ],
+  ])('refuses %s, naming the key', (_, text, message) => {
+    const error = errorOf(text);
+    const line = error.message.split('\n').find((candidate) => candidate.startsWith(message));
+    expect(line, error.message).toBeDefined();
+  });
+});
