@@ -38,6 +38,7 @@ import {
   withLocation,
 } from './outcome.js';
 import { insertRejects, REJECT_FLUSH_SIZE, RejectCollector } from './rejects.js';
+import { ReplaceGuardError } from './replace-guard.js';
 import { thresholdVerdict } from './threshold.js';
 import type { IngestOptions, IngestResult, ObjectSource } from './types.js';
 
@@ -390,7 +391,28 @@ async function loadPieces(
     return rejectFile(context, client, rejects, writer.stats.records, decoder.rawBytes);
   }
 
-  const rowsLoaded = usesStaging(pipeline) ? await mergeStaged(client, pipeline) : writer.stats.good;
+  let rowsLoaded: number;
+  try {
+    // A replace pipeline's guard compares the rows the merge would insert with the rows the table holds.
+    const guarded = options.forceReplace
+      ? undefined
+      : { stagedRows: writer.stats.good, rejectedRows: rejects.total };
+    rowsLoaded = usesStaging(pipeline) ? await mergeStaged(client, pipeline, guarded) : writer.stats.good;
+  } catch (error) {
+    if (!(error instanceof ReplaceGuardError)) throw error;
+    return endWithout(
+      context,
+      client,
+      outcome(context, 'rejected', {
+        rowsRejected: rejects.total,
+        bytes: decoder.rawBytes,
+        sha256,
+        error: error.toJSON(),
+        rejects: rejects.sample,
+      }),
+      { replaceGuard: error.report },
+    );
+  }
   await writeLedger(client, {
     id,
     pipeline,

@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import { quoteIdent, quoteTable } from '../db/sql.js';
 import type { Pipeline } from './contract.js';
 import type { RejectCollector } from './rejects.js';
+import { countRows, refuses, replaceGuardError, rowsToCount } from './replace-guard.js';
 
 /**
  * Where COPY writes and how the rows reach the target table.
@@ -63,8 +64,24 @@ export async function rejectDuplicateKeys(
   return rows.length;
 }
 
-/** Moves staged rows into the target; returns the number of rows inserted or updated. */
-export async function mergeStaged(client: PoolClient, pipeline: Pipeline): Promise<number> {
+/** What the replace guard needs to know of the file; absent, the guard is off (`inlet ingest --force`). */
+export interface GuardedReplace {
+  /** Rows copied into staging: at least the rows the merge will insert. */
+  readonly stagedRows: number;
+  /** Rows of the file rejected so far, for the message. */
+  readonly rejectedRows: number;
+}
+
+/**
+ * Moves staged rows into the target; returns the number of rows inserted or updated. In replace mode,
+ * with `guarded`, throws ReplaceGuardError when the pipeline's `replace` guard refuses the file; the
+ * caller rolls back, so the table is as it was.
+ */
+export async function mergeStaged(
+  client: PoolClient,
+  pipeline: Pipeline,
+  guarded?: GuardedReplace,
+): Promise<number> {
   const target = quoteTable(pipeline.table);
   const names = pipeline.columns.map((c) => quoteIdent(c.name));
   const columns = names.join(', ');
@@ -75,9 +92,7 @@ export async function mergeStaged(client: PoolClient, pipeline: Pipeline): Promi
       ? `SELECT DISTINCT ON (${keys.join(', ')}) ${columns} FROM ${STAGING} ORDER BY ${keys.join(', ')}, ${RECORD} DESC`
       : `SELECT ${columns} FROM ${STAGING}`;
   if (pipeline.mode === 'replace') {
-    await client.query(`TRUNCATE ${target}`);
-    const result = await client.query(`INSERT INTO ${target} (${columns}) ${rows}`);
-    return result.rowCount ?? 0;
+    return replaceAll(client, pipeline, `INSERT INTO ${target} (${columns}) ${rows}`, guarded);
   }
   const updates = names.filter((_, i) => !pipeline.key.includes(pipeline.columns[i]?.name ?? ''));
   const action =
@@ -88,4 +103,44 @@ export async function mergeStaged(client: PoolClient, pipeline: Pipeline): Promi
     `INSERT INTO ${target} AS t (${columns}) ${rows} ON CONFLICT (${keys.join(', ')}) ${action}`,
   );
   return result.rowCount ?? 0;
+}
+
+/**
+ * TRUNCATE and INSERT in the load's transaction. The guard locks the table first (the lock TRUNCATE
+ * would take), so that the rows it counts are exactly the rows TRUNCATE removes: no concurrent load can
+ * commit rows in between. It counts only as far as decides (see rowsToCount); the exact figure for the
+ * message is counted only when the file is refused.
+ */
+async function replaceAll(
+  client: PoolClient,
+  pipeline: Pipeline,
+  insert: string,
+  guarded: GuardedReplace | undefined,
+): Promise<number> {
+  const target = quoteTable(pipeline.table);
+  const guard = guarded === undefined ? undefined : pipeline.replace;
+  const limit = guard === undefined ? undefined : rowsToCount(guard, guarded?.stagedRows ?? 0);
+  let held = 0;
+  if (limit !== undefined) {
+    await client.query(`LOCK TABLE ${target} IN ACCESS EXCLUSIVE MODE`);
+    held = await countRows(client, target, limit);
+    // Counted only in part: if the file is refused, the message wants the exact figure, from before TRUNCATE.
+    if (held === limit) await client.query('SAVEPOINT inlet_replace');
+  }
+  await client.query(`TRUNCATE ${target}`);
+  const loaded = (await client.query(insert)).rowCount ?? 0;
+  if (guard === undefined || guarded === undefined) return loaded;
+  // The count was bounded by the staged rows: inserting more would make it wrong (a bug, not the file's fault).
+  if (loaded > guarded.stagedRows) throw new Error(`inserted ${loaded} rows of ${guarded.stagedRows} staged`);
+  if (!refuses(guard, loaded, held)) return loaded;
+  let tableRows = held;
+  if (held === limit) {
+    await client.query('ROLLBACK TO SAVEPOINT inlet_replace');
+    tableRows = await countRows(client, target);
+  }
+  throw replaceGuardError(pipeline, guard, {
+    fileRows: loaded,
+    tableRows,
+    rejectedRows: guarded.rejectedRows,
+  });
 }

@@ -71,6 +71,11 @@ export interface IngestOptions {
   readonly pool: pg.Pool;
   /** Load again even when this identity was loaded before (a new ingestion). */
   readonly force?: boolean;
+  /**
+   * Let a replace pipeline's file shrink its table past the pipeline's `replace` guard (`inlet ingest
+   * --force`); without it such a file is `rejected` with `replace_guard`.
+   */
+  readonly forceReplace?: boolean;
   /** Validate everything and roll back instead of committing (`inlet validate`). */
   readonly dryRun?: boolean;
   /** A ledger id assigned earlier by a front door (e.g. the upload API's 202). */
