@@ -34,6 +34,8 @@ export interface IngestFilesOptions {
   readonly config: InletConfig;
   readonly pipelineName?: string | undefined;
   readonly force?: boolean;
+  /** Let a file shrink a replace pipeline's table past its `replace` guard (`inlet ingest --force`). */
+  readonly forceReplace?: boolean;
   readonly dryRun?: boolean;
   /** Opened on first use: a run where no file matches a pipeline never starts a database. */
   readonly database: () => Promise<Database>;
@@ -88,6 +90,7 @@ async function ingestOne(path: string, options: IngestFilesOptions): Promise<Fil
       pool: db.pool,
       logger: options.logger,
       ...(options.force ? { force: true } : {}),
+      ...(options.forceReplace ? { forceReplace: true } : {}),
       ...(options.dryRun ? { dryRun: true } : {}),
       ...(bar ? { onProgress: (progress) => bar.update(progress) } : {}),
     });

@@ -18,6 +18,14 @@ interface IngestOptions {
   json?: boolean;
 }
 
+const REPLACE_GUARD_HELP = `
+A replace pipeline refuses a file that would leave a table holding rows with
+fewer than replace.minRows rows, or fewer than replace.minRatio × the rows it
+holds (default replace: { minRows: 1, minRatio: 0.5 }), such as a truncated
+or header-only export: it is rejected (code replace_guard), the table unchanged.
+--force loads such a file anyway; replace: { minRows: 0, minRatio: 0 } in the
+pipeline allows any size.`;
+
 export function registerIngest(program: Command, action: Action): void {
   program
     .command('ingest')
@@ -27,8 +35,12 @@ export function registerIngest(program: Command, action: Action): void {
     .addOption(configOption())
     .addOption(pipelineOption('send every file to this pipeline, whatever its match globs say'))
     .addOption(databaseUrlOption())
-    .option('--force', 'load a file again even if these bytes were loaded before (a new ingestion)')
+    .option(
+      '--force',
+      "load a file again even if these bytes were loaded before (a new ingestion), and let it shrink a replace pipeline's table past its guard",
+    )
     .addOption(jsonOption())
+    .addHelpText('after', REPLACE_GUARD_HELP)
     .addHelpText(
       'after',
       examples('inlet ingest examples/data/orders.csv', 'inlet ingest incoming/ --pipeline orders --json'),
@@ -50,6 +62,7 @@ async function runIngest(paths: string[], options: IngestOptions): Promise<numbe
       config,
       pipelineName: options.pipeline,
       force: options.force === true,
+      forceReplace: options.force === true,
       logger,
       database: db.get,
       progress: options.json !== true && process.stderr.isTTY === true,
