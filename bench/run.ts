@@ -3,8 +3,8 @@
  * (QUALITY.md). Every figure is printed as a ratio; nothing here asserts a time.
  * Uses DATABASE_URL when set, else a throwaway embedded PostgreSQL. Loopback only.
  * BENCH_ROWS (default 1,000,000) sets the size of the 1× file.
- * BENCH_ONLY=lambda|load|formats|server|snapshots runs one section; unset, all of them. The formats section
- * (bench/formats.ts) reads BENCH_FORMAT_ROWS; the upload service's section (bench/server.ts) reads
+ * BENCH_ONLY=lambda|load|long-row|formats|server|snapshots runs one section; unset, all of them. The formats
+ * section (bench/formats.ts) reads BENCH_FORMAT_ROWS; the long-row section (bench/long-row.ts) BENCH_LONG_ROW_MB; the upload service's section (bench/server.ts) reads
  * BENCH_SERVER_FILES and BENCH_SERVER_UPLOADS; the snapshot section (bench/snapshots.ts) reads BENCH_SNAPSHOT_MB.
  */
 import { execFile } from 'node:child_process';
@@ -19,6 +19,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { benchFormats } from './formats.js';
+import { benchLongRow } from './long-row.js';
 import { ORDERS_TABLE_SQL, writeOrdersCsv } from './orders-data.js';
 import { benchServer } from './server.js';
 import { benchSnapshots } from './snapshots.js';
@@ -27,7 +28,7 @@ import { tableRow } from './table.js';
 const run = promisify(execFile);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const SECTIONS = ['lambda', 'load', 'formats', 'server', 'snapshots'] as const;
+const SECTIONS = ['lambda', 'load', 'long-row', 'formats', 'server', 'snapshots'] as const;
 const ONLY = process.env.BENCH_ONLY?.trim() || undefined;
 if (ONLY !== undefined && !(SECTIONS as readonly string[]).includes(ONLY)) {
   throw new Error(`BENCH_ONLY must be one of ${SECTIONS.join(', ')}, got "${ONLY}"`);
@@ -238,6 +239,18 @@ try {
       `${fmt(inletSeconds / smallRun.seconds, 1)}`,
     );
     console.log(`\n# sizes: ${(await stat(file)).size} bytes at 1x`);
+  }
+
+  if (wants('long-row')) {
+    const rows = await benchLongRow({
+      work,
+      repeats: REPEATS,
+      ingest: async (source) => {
+        await freshTable('bench_inlet');
+        return inlet(source, 'bench_inlet');
+      },
+    });
+    for (const row of rows) console.log(row);
   }
 
   if (wants('formats')) {
