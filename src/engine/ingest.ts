@@ -168,8 +168,7 @@ async function endWithout(
   details?: Record<string, unknown>,
 ): Promise<IngestResult> {
   await client.query('ROLLBACK');
-  await recordOutcome(context, result, details);
-  return result;
+  return recordOutcome(context, result, details);
 }
 
 async function attemptIngest(context: IngestionContext, client: PoolClient): Promise<IngestResult> {

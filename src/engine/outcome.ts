@@ -51,16 +51,17 @@ export function outcome(
  * Writes the ledger row of a file that did not load (rejected, failed, superseded, or a duplicate
  * a front door had already given an id), outside the rolled-back transaction, so that the outcome
  * and its first rejects can be looked up. A duplicate without a front-door id writes nothing: the
- * ledger already holds the ingestion that loaded those bytes.
+ * ledger already holds the ingestion that loaded those bytes. Returns the result to report: `result`,
+ * or a `failed` one when the row could not be written.
  */
 export async function recordOutcome(
   context: IngestionContext,
   result: IngestResult,
   details?: Record<string, unknown>,
-): Promise<void> {
+): Promise<IngestResult> {
   const { id, options, pipeline, source } = context;
-  if (options.dryRun) return;
-  if (result.status === 'duplicate' && options.ingestionId === undefined) return;
+  if (options.dryRun) return result;
+  if (result.status === 'duplicate' && options.ingestionId === undefined) return result;
   let client: PoolClient | undefined;
   try {
     client = await options.pool.connect();
@@ -82,9 +83,22 @@ export async function recordOutcome(
     await client.query('DELETE FROM inlet.rejects WHERE ingestion_id = $1', [id]);
     await insertRejects(client, id, result.rejects);
     await client.query('COMMIT');
+    return result;
   } catch (error) {
     await client?.query('ROLLBACK').catch(() => {});
     context.logger.warn('could not record the outcome in the ledger', { status: result.status, error });
+    // A verdict nobody can look up must not end the file's delivery: front doors acknowledge a rejected or
+    // superseded file as final, so report it as failed (retried) until the ledger takes the row.
+    if (result.status === 'failed') return result;
+    return outcome(context, 'failed', {
+      bytes: result.bytes,
+      error: {
+        code: 'ledger_unwritable',
+        message: `${source.uri} was ${result.status}, but the ledger could not record it (${
+          (error as Error).message
+        }); it will be tried again. Check that PostgreSQL is up and accepts writes to inlet.ingestions.`,
+      },
+    });
   } finally {
     client?.release();
   }
