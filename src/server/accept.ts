@@ -27,7 +27,11 @@ export interface AcceptDeps {
 }
 
 export interface UploadRequest {
-  /** The client's file name (path segments allowed: `orders/2026-11.csv`). */
+  /**
+   * The client's file name exactly as sent, folders included (`orders/2026-11.csv`): the decoded path of
+   * PUT /v1/files/{name}, or the multipart part's filename. One rule for both doors: it routes the file
+   * and names it in the ledger (`upload:///…`), and is checked here, but never becomes a path.
+   */
   name: string;
   principal: Extract<TokenCheck, { ok: true }>;
   /** `?pipeline=`: route to this pipeline whatever `match` says. */
@@ -58,7 +62,8 @@ export function routeUpload(deps: AcceptDeps, request: Omit<UploadRequest, 'body
     throw new HttpError(
       400,
       'invalid_name',
-      'The upload needs a file name: PUT /v1/files/{name}, e.g. orders.csv.',
+      'The upload needs a file name that does not end in "/": PUT /v1/files/{name}, or the filename of ' +
+        'the multipart file part, e.g. orders/2026-11.csv.',
     );
   }
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) {

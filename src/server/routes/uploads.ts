@@ -118,7 +118,9 @@ export async function uploadRoutes(app: FastifyInstance, deps: UploadRoutesDeps)
       schema: {
         summary: 'Upload a file as multipart/form-data',
         description:
-          'The first file part is stored; its filename routes it to a pipeline. Answers as PUT /v1/files/{name}.',
+          'The first file part is stored. Its filename, folders included (`orders/2026-11.csv`), is the ' +
+          "file's name under the same rule as PUT /v1/files/{name}: it routes the file and names it in the " +
+          'ledger, and is never used as a path. Answers as PUT /v1/files/{name}.',
         tags: ['uploads'],
         querystring: {
           type: 'object',
@@ -141,6 +143,8 @@ export async function uploadRoutes(app: FastifyInstance, deps: UploadRoutesDeps)
       }
       refuseDeclaredOversize(request, deps.maxUploadBytes + MULTIPART_OVERHEAD);
       const part = await request.file({
+        // busboy keeps only the base name unless told otherwise; the name rule is PUT's, folders included.
+        preservePath: true,
         limits: { fileSize: deps.maxUploadBytes + 1, files: 1, fields: 20 },
       });
       if (part === undefined) {

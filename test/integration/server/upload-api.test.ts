@@ -1209,14 +1209,14 @@ describe('POST /v1/files', () => {
     expect(await orderRows([4600])).toEqual([{ id: '4600', amount: '5.50', note: 'multipart' }]);
   });
 
-  it('takes only the base name of a multipart filename with a path in it (B5)', async () => {
+  it('keeps a multipart filename with a path in it whole, as PUT does, and never uses it as a path (B5)', async () => {
     const idsBefore = new Set(await allEntryIds(running.spoolDir));
     const form = new FormData();
     form.append('file', new Blob(['id,amount,note\n4650,1,mp-evil\n']), '../../orders-mp-evil.csv');
     const answer = await accepted(await api(running.service, '/v1/files', { method: 'POST', body: form }));
     expect(await waitForStatus(running.service, answer.ingestionId)).toMatchObject({
       status: 'loaded',
-      source: 'upload:///orders-mp-evil.csv',
+      source: 'upload:///../../orders-mp-evil.csv',
     });
     const newIds = (await allEntryIds(running.spoolDir)).filter((id) => !idsBefore.has(id));
     expect(newIds).toEqual([answer.ingestionId]);
