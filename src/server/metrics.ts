@@ -3,6 +3,11 @@
  * Prometheus conventions (`_total` counters, `_seconds` histograms) and match the Lambda's EMF metric
  * names without those suffixes, so one dashboard vocabulary covers both shapes. The worker also logs
  * each finished file as a CloudWatch Embedded Metric Format record (emfRecord) for the CloudWatch agent.
+ *
+ * Two registries, so what a token may see is decided by structure rather than by a list of names: the
+ * per-pipeline series (every one labelled `pipeline`) and the service-wide ones (uploads by outcome,
+ * bytes, spool depth, busy workers, process metrics), which add up every pipeline's activity. A token
+ * scoped to pipelines sees only its pipelines' series; an unscoped token sees both registries.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { IngestResult } from '../engine/types.js';
@@ -25,7 +30,10 @@ export type UploadOutcome =
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 export class ServerMetrics {
+  /** Service-wide series: only unscoped tokens see them. */
   readonly registry = new Registry();
+  /** Series labelled by pipeline: a scoped token sees its pipelines' samples. */
+  readonly pipelineRegistry = new Registry();
   private readonly uploads: Counter<'outcome'>;
   private readonly uploadBytes: Counter;
   private readonly files: Counter<'pipeline' | 'status'>;
@@ -37,6 +45,7 @@ export class ServerMetrics {
 
   constructor(options: { spoolDepth?: () => Promise<Record<SpoolState, number>> } = {}) {
     const registers = [this.registry];
+    const perPipeline = [this.pipelineRegistry];
     collectDefaultMetrics({ register: this.registry, prefix: 'inlet_' });
     this.uploads = new Counter({
       name: 'inlet_uploads_total',
@@ -53,33 +62,33 @@ export class ServerMetrics {
       name: 'inlet_files_total',
       help: 'Files the worker finished, by pipeline and ingestion status.',
       labelNames: ['pipeline', 'status'],
-      registers,
+      registers: perPipeline,
     });
     this.rowsLoaded = new Counter({
       name: 'inlet_rows_loaded_total',
       help: 'Rows committed to the target tables.',
       labelNames: ['pipeline'],
-      registers,
+      registers: perPipeline,
     });
     this.rowsRejected = new Counter({
       name: 'inlet_rows_rejected_total',
       help: 'Rows rejected by validation.',
       labelNames: ['pipeline'],
-      registers,
+      registers: perPipeline,
     });
     this.ingestSeconds = new Histogram({
       name: 'inlet_ingest_duration_seconds',
       help: 'Time the engine spent on a file, from claim to outcome.',
       labelNames: ['pipeline'],
       buckets: DURATION_BUCKETS,
-      registers,
+      registers: perPipeline,
     });
     this.lagSeconds = new Histogram({
       name: 'inlet_lag_seconds',
       help: 'Time from the 202 (file durable in the spool) to its outcome: what a client waits.',
       labelNames: ['pipeline'],
       buckets: DURATION_BUCKETS,
-      registers,
+      registers: perPipeline,
     });
     this.busyWorkers = new Gauge({
       name: 'inlet_workers_busy',
@@ -123,13 +132,33 @@ export class ServerMetrics {
     this.busyWorkers.dec();
   }
 
-  async text(): Promise<string> {
-    return this.registry.metrics();
+  /**
+   * The Prometheus text a token may see: every series for `null` (an unscoped token), else only the
+   * per-pipeline series of those pipelines (HELP and TYPE lines stay, so a family may have no samples).
+   */
+  async text(pipelines: readonly string[] | null = null): Promise<string> {
+    const perPipeline = await this.pipelineRegistry.metrics();
+    if (pipelines === null) return `${await this.registry.metrics()}\n${perPipeline}`;
+    const allowed = new Set(pipelines);
+    return perPipeline
+      .split('\n')
+      .filter((line) => line === '' || line.startsWith('#') || allowed.has(pipelineLabel(line) ?? ''))
+      .join('\n');
   }
 
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+const PIPELINE_LABEL = /[{,]pipeline="((?:[^"\\]|\\.)*)"/;
+
+/** The `pipeline` label of a sample line, unescaped as the text format escapes it; undefined without one. */
+function pipelineLabel(sample: string): string | undefined {
+  // The labels before it here are `le` bounds and statuses, which never hold `pipeline="`; the value is
+  // read whole, escaped quotes included.
+  const escaped = PIPELINE_LABEL.exec(sample)?.[1];
+  return escaped?.replace(/\\(.)/g, (_match, c: string) => (c === 'n' ? '\n' : c));
 }
 
 /** CloudWatch namespace and dimensions: those the Lambda's Powertools metrics use, so both shapes add up. */

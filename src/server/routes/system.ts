@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
+import { principalOf } from '../auth.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { Spool } from '../spool.js';
 
@@ -45,15 +46,31 @@ export async function healthRoute(app: FastifyInstance, deps: SystemRoutesDeps):
   );
 }
 
+/**
+ * `/metrics` answers each token with what it may see: an unscoped token every series; a token scoped to
+ * pipelines only the series labelled with those pipelines, and none of the service-wide ones (uploads by
+ * outcome, bytes, spool depth, workers, process), which add up other pipelines' activity.
+ */
 export async function metricsRoute(app: FastifyInstance, deps: SystemRoutesDeps): Promise<void> {
   app.get(
     '/metrics',
-    { schema: { summary: 'Metrics in Prometheus text format', tags: ['system'], produces: ['text/plain'] } },
-    async (_request, reply) =>
+    {
+      schema: {
+        summary: 'Metrics in Prometheus text format, as far as the token may see',
+        description:
+          'A token without a pipeline scope (and INLET_API_TOKEN) sees every series. A token scoped to ' +
+          'pipelines sees only the per-pipeline series of those pipelines (inlet_files_total, ' +
+          'inlet_rows_loaded_total, inlet_rows_rejected_total, inlet_ingest_duration_seconds, ' +
+          'inlet_lag_seconds) and no service-wide series.',
+        tags: ['system'],
+        produces: ['text/plain'],
+      },
+    },
+    async (request, reply) =>
       reply
         .type(deps.metrics.contentType)
         .serializer((body: string) => body)
-        .send(await deps.metrics.text()),
+        .send(await deps.metrics.text(principalOf(request).pipelines)),
   );
 }
 
