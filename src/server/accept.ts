@@ -2,6 +2,11 @@
  * Accepting an upload: route the client's name to a pipeline, check the token may use it, sniff the
  * content, verify the client's checksum, honour an Idempotency-Key, and write the file durably into the
  * spool. The caller answers `202` only when this resolves: the file is on disk and queued.
+ *
+ * An Idempotency-Key names one request, per token, for 24 hours, as payment APIs treat it: the same
+ * request again (same pipeline, same name, same body) is answered with the first ingestion and its status
+ * now, and stores nothing; the key reused for a different pipeline, name or body is `409
+ * idempotency_key_reused`, and stores nothing either.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,12 +15,14 @@ import { findPipeline } from '../config/route.js';
 import { isRetryable } from '../db/errors.js';
 import type { InletConfig, Pipeline } from '../engine/contract.js';
 import { InletError, UsageError } from '../errors.js';
+import type { LedgerStatus } from '../ledger/read.js';
 import type { Logger } from '../observability/logger.js';
 import { HttpError } from './http-error.js';
 import { QueuedLedger } from './queued-ledger.js';
 import { sniffed, sniffUpload } from './sniff.js';
 import type { Spool, SpoolEntry } from './spool.js';
 import { type TokenCheck, tokenAllowsPipeline } from './tokens.js';
+import { uploadUri } from './upload-source.js';
 
 export interface AcceptDeps {
   spool: Spool;
@@ -47,9 +54,11 @@ export interface UploadRequest {
 export interface Accepted {
   ingestionId: string;
   pipeline: string;
-  /** True when an Idempotency-Key named an earlier upload: nothing new was stored. */
+  /** True when an Idempotency-Key named an earlier, identical upload: nothing new was stored. */
   replayed: boolean;
   bytes: number;
+  /** `queued` for a new upload; for a replay, the first upload's status now (ledger, else spool). */
+  status: LedgerStatus;
 }
 
 const MAX_NAME_BYTES = 1024;
@@ -106,36 +115,48 @@ export function routeUpload(deps: AcceptDeps, request: Omit<UploadRequest, 'body
   return pipeline;
 }
 
-/** The ingestion an Idempotency-Key already names (within 24 hours), if any. */
-export async function findByIdempotencyKey(
+/** What an Idempotency-Key was first used for; null where a key recorded before migration 006 cannot say. */
+export interface KeyRecord {
+  ingestionId: string;
+  pipeline: string | null;
+  sourceUri: string | null;
+  sha256: string | null;
+}
+
+/** The request an Idempotency-Key names (used within 24 hours), if any. */
+export async function findIdempotencyKey(
   pool: pg.Pool | pg.PoolClient,
   principal: UploadRequest['principal'],
   key: string,
-): Promise<string | undefined> {
-  const { rows } = await pool.query<{ ingestion_id: string }>(
-    `SELECT ingestion_id FROM inlet.upload_keys
+): Promise<KeyRecord | undefined> {
+  const { rows } = await pool.query<KeyRecord>(
+    `SELECT ingestion_id::text AS "ingestionId", pipeline, source_uri AS "sourceUri", content_sha256 AS sha256
+       FROM inlet.upload_keys
       WHERE token_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'`,
     [principal.tokenId, key],
   );
-  return rows[0]?.ingestion_id;
+  return rows[0];
 }
 
 export async function acceptUpload(deps: AcceptDeps, request: UploadRequest): Promise<Accepted> {
   const pipeline = routeUpload(deps, request);
   const key = request.idempotencyKey;
+  const sourceUri = uploadUri(request.name);
   if (key !== undefined) {
-    const earlier = await retrying(() => findByIdempotencyKey(deps.pool, request.principal, key)).catch(
+    const earlier = await retrying(() => findIdempotencyKey(deps.pool, request.principal, key)).catch(
       (error: unknown) => {
         throw unavailable(error);
       },
     );
-    if (earlier !== undefined)
-      return { ingestionId: earlier, pipeline: pipeline.name, replayed: true, bytes: 0 };
+    // The pipeline and the name can be compared before a byte is read: a key reused for another file is
+    // refused at once. The body's hash is known only once it is spooled; it is compared at publication.
+    if (earlier !== undefined) refuseReuse(key, earlier, { pipeline: pipeline.name, sourceUri });
   }
 
   const md5 = request.contentMd5 === undefined ? undefined : createHash('md5');
   const body = sniffed(tapped(request.body, md5), (head) => sniffUpload(head, request.name, pipeline));
-  let replayOf: string | undefined;
+  let replayOf: KeyRecord | undefined;
+  let replayBytes = 0;
   const entry = await deps.spool
     .accept(body, {
       name: request.name,
@@ -149,7 +170,11 @@ export async function acceptUpload(deps: AcceptDeps, request: UploadRequest): Pr
           return;
         }
         replayOf = await publishOnce(deps, request.principal, key, pipeline, staged, publish);
-        if (replayOf !== undefined) throw new Replayed();
+        if (replayOf === undefined) return;
+        // Throwing here removes the staged copy: a refused reuse, like a replay, leaves nothing behind.
+        refuseReuse(key, replayOf, { pipeline: pipeline.name, sourceUri, sha256: staged.sha256 });
+        replayBytes = staged.size;
+        throw new Replayed();
       },
     })
     .catch((error: unknown) => {
@@ -157,7 +182,17 @@ export async function acceptUpload(deps: AcceptDeps, request: UploadRequest): Pr
       throw error;
     });
   if (entry === undefined) {
-    return { ingestionId: replayOf as string, pipeline: pipeline.name, replayed: true, bytes: 0 };
+    const first = replayOf as KeyRecord;
+    const status = await retrying(() => currentStatus(deps, first.ingestionId)).catch((error: unknown) => {
+      throw unavailable(error);
+    });
+    return {
+      ingestionId: first.ingestionId,
+      pipeline: first.pipeline ?? pipeline.name,
+      replayed: true,
+      bytes: replayBytes,
+      status,
+    };
   }
   deps.logger.info('upload accepted', {
     ingestionId: entry.id,
@@ -166,7 +201,55 @@ export async function acceptUpload(deps: AcceptDeps, request: UploadRequest): Pr
     bytes: entry.size,
     token: request.principal.name,
   });
-  return { ingestionId: entry.id, pipeline: pipeline.name, replayed: false, bytes: entry.size };
+  return {
+    ingestionId: entry.id,
+    pipeline: pipeline.name,
+    replayed: false,
+    bytes: entry.size,
+    status: 'queued',
+  };
+}
+
+/**
+ * 409 `idempotency_key_reused` unless this request is the one the key was first used for: the same
+ * pipeline, the same name and (once known) the same body. What a key recorded before migration 006
+ * cannot say is not compared.
+ */
+function refuseReuse(
+  key: string,
+  first: KeyRecord,
+  now: { pipeline: string; sourceUri: string; sha256?: string },
+): void {
+  const differences: string[] = [];
+  if (first.pipeline !== null && first.pipeline !== now.pipeline) {
+    differences.push(`the pipeline ("${now.pipeline}", first "${first.pipeline}")`);
+  }
+  if (first.sourceUri !== null && first.sourceUri !== now.sourceUri) {
+    differences.push(`the file name (${now.sourceUri}, first ${first.sourceUri})`);
+  }
+  if (now.sha256 !== undefined && first.sha256 !== null && first.sha256 !== now.sha256) {
+    differences.push(`the body (SHA-256 ${now.sha256}, first ${first.sha256})`);
+  }
+  if (differences.length === 0) return;
+  throw new HttpError(
+    409,
+    'idempotency_key_reused',
+    `The Idempotency-Key "${key}" was used within the last 24 hours for ingestion ${first.ingestionId}, ` +
+      `and this request differs from that one in ${differences.join(', ')}; nothing was stored. ` +
+      'A retry must repeat the first request exactly; for a new upload, send a new Idempotency-Key (a fresh UUID).',
+  );
+}
+
+/** The ingestion's status now: the ledger's, or before the ledger has a row, what the spool says. */
+async function currentStatus(deps: AcceptDeps, id: string): Promise<LedgerStatus> {
+  const { rows } = await deps.pool.query<{ status: LedgerStatus }>(
+    'SELECT status FROM inlet.ingestions WHERE id = $1',
+    [id],
+  );
+  const status = rows[0]?.status;
+  if (status !== undefined) return status;
+  const state = await deps.spool.locate(id);
+  return state === 'processing' ? 'processing' : state === 'failed' ? 'failed' : 'queued';
 }
 
 /** Thrown inside aroundPublish to drop the staged copy of a body that an earlier upload already stored. */
@@ -213,8 +296,8 @@ function verifyChecksums(
 
 /**
  * Claims the key, writes the queued ledger row and publishes the file in one transaction: either the key
- * names a file that is in the spool, or it names nothing and the file is not stored. Returns the earlier
- * ingestion when another request holds the key.
+ * names a file that is in the spool, or it names nothing and the file is not stored. When another request
+ * holds the key, returns what it was used for; the caller compares it with this request.
  */
 async function publishOnce(
   deps: AcceptDeps,
@@ -223,25 +306,39 @@ async function publishOnce(
   pipeline: Pipeline,
   staged: SpoolEntry,
   publish: () => Promise<void>,
-): Promise<string | undefined> {
+): Promise<KeyRecord | undefined> {
   const client = await retrying(() => deps.pool.connect()).catch((error: unknown) => {
     throw unavailable(error);
   });
   let failure: Error | undefined;
   try {
     await client.query('BEGIN');
+    // A request racing on the same key waits here until the holder commits (then it reads the holder's
+    // request below) or rolls back (then it claims the key itself).
     const claimed = await client.query(
-      `INSERT INTO inlet.upload_keys AS k (token_id, key, ingestion_id) VALUES ($1, $2, $3)
-       ON CONFLICT (token_id, key) DO UPDATE SET ingestion_id = EXCLUDED.ingestion_id, created_at = now()
+      `INSERT INTO inlet.upload_keys AS k (token_id, key, ingestion_id, pipeline, source_uri, content_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (token_id, key) DO UPDATE
+         SET ingestion_id = EXCLUDED.ingestion_id, pipeline = EXCLUDED.pipeline,
+             source_uri = EXCLUDED.source_uri, content_sha256 = EXCLUDED.content_sha256, created_at = now()
          WHERE k.created_at <= now() - interval '24 hours'
        RETURNING ingestion_id`,
-      [principal.tokenId, key, staged.id],
+      [principal.tokenId, key, staged.id, pipeline.name, uploadUri(staged.name), staged.sha256],
     );
     if (claimed.rowCount === 0) {
       await client.query('ROLLBACK');
       // On this connection, not another from the pool: requests racing on one key each hold a connection
       // here, and waiting for a second one could exhaust the pool with all of them waiting.
-      return (await findByIdempotencyKey(client, principal, key)) ?? staged.id;
+      const holder = await findIdempotencyKey(client, principal, key);
+      if (holder === undefined) {
+        throw new HttpError(
+          503,
+          'idempotency_key_busy',
+          `The Idempotency-Key "${key}" changed hands while this upload was recorded; nothing was stored, send it again.`,
+          { headers: { 'retry-after': '1' } },
+        );
+      }
+      return holder;
     }
     await client.query(QueuedLedger.sql(1), QueuedLedger.row(pipeline, staged));
     await publish();

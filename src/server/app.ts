@@ -201,6 +201,8 @@ function uploadOutcome(status: number, code: string): UploadOutcome {
       return 'unauthorized';
     case 403:
       return 'forbidden';
+    case 409:
+      return 'idempotency_key_reused';
     case 413:
       return 'too_large';
     case 415:

@@ -20,6 +20,7 @@ export type UploadOutcome =
   | 'unauthorized'
   | 'forbidden'
   | 'no_pipeline'
+  | 'idempotency_key_reused'
   | 'too_large'
   | 'unsupported_media_type'
   | 'rate_limited'

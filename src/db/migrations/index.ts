@@ -3,6 +3,7 @@ import { sql as tokens } from './002-tokens.js';
 import { sql as uploadKeys } from './003-upload-keys.js';
 import { sql as snapshotRuns } from './004-snapshot-runs.js';
 import { sql as contracts } from './005-contracts.js';
+import { sql as uploadKeyRequests } from './006-upload-key-requests.js';
 
 export interface Migration {
   /** Applied in ascending order; never renumber or edit a released migration, add a new one. */
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'upload-keys', sql: uploadKeys },
   { version: 4, name: 'snapshot-runs', sql: snapshotRuns },
   { version: 5, name: 'contracts', sql: contracts },
+  { version: 6, name: 'upload-key-requests', sql: uploadKeyRequests },
 ];

@@ -38,7 +38,10 @@ const uploadHeaders = {
   properties: {
     'idempotency-key': {
       type: 'string',
-      description: 'The same key within 24 hours answers with the first ingestion.',
+      description:
+        'Names one request, per token, for 24 hours. The same request again (same pipeline, name and body) ' +
+        'answers 202 with the first ingestion, `replayed: true` and its status now, and stores nothing; the ' +
+        'key reused for a different pipeline, name or body is 409 `idempotency_key_reused`.',
     },
     'content-md5': { type: 'string', description: 'Base64 MD5 of the body; a mismatch is 400.' },
     'x-amz-checksum-sha256': {
@@ -49,10 +52,19 @@ const uploadHeaders = {
 } as const;
 
 const uploadResponses = {
-  202: { description: 'The file is durable in the spool and queued.', ...acceptedSchema },
+  202: {
+    description:
+      'The file is durable in the spool and queued; or, for a replayed Idempotency-Key, the first ' +
+      "upload's ingestion with its status now.",
+    ...acceptedSchema,
+  },
   400: errorSchema,
   401: errorSchema,
   403: errorSchema,
+  409: {
+    description: 'idempotency_key_reused: the Idempotency-Key named a different request; use a new key.',
+    ...errorSchema,
+  },
   413: errorSchema,
   415: errorSchema,
   422: errorSchema,
@@ -192,11 +204,13 @@ function uploadMeta(request: FastifyRequest) {
 }
 
 function answer(reply: FastifyReply, deps: UploadRoutesDeps, accepted: Accepted) {
-  deps.metrics.upload(accepted.replayed ? 'replayed' : 'accepted', accepted.bytes);
+  // A replay stored nothing: its bytes are not counted again.
+  if (accepted.replayed) deps.metrics.upload('replayed');
+  else deps.metrics.upload('accepted', accepted.bytes);
   if (!accepted.replayed) deps.onAccepted();
   return reply.code(202).header('location', `/v1/ingestions/${accepted.ingestionId}`).send({
     ingestionId: accepted.ingestionId,
-    status: 'queued',
+    status: accepted.status,
     pipeline: accepted.pipeline,
     bytes: accepted.bytes,
     replayed: accepted.replayed,

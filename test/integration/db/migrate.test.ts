@@ -38,6 +38,7 @@ describe('migrate', () => {
       { version: 3, name: 'upload-keys', applied_at: expect.any(Date) },
       { version: 4, name: 'snapshot-runs', applied_at: expect.any(Date) },
       { version: 5, name: 'contracts', applied_at: expect.any(Date) },
+      { version: 6, name: 'upload-key-requests', applied_at: expect.any(Date) },
     ]);
 
     expect(await migrate(db.pool)).toEqual({ applied: [] });

@@ -1027,13 +1027,14 @@ describe('Idempotency-Key', () => {
       await put(running.service, 'orders/idem-seq.csv', body, { headers: { 'idempotency-key': key } }),
     );
     expect(second).toMatchObject({ ingestionId: first.ingestionId, replayed: true });
-    // A different body under the same key is still the first upload: the key names the upload.
-    const third = await accepted(
+    // The key reused for another name and body is refused (idempotency.test.ts has the details).
+    await refused(
       await put(running.service, 'orders/idem-seq-other.csv', 'id,amount,note\n3901,1,other\n', {
         headers: { 'idempotency-key': key },
       }),
+      409,
+      'idempotency_key_reused',
     );
-    expect(third).toMatchObject({ ingestionId: first.ingestionId, replayed: true });
 
     expect(await waitForStatus(running.service, first.ingestionId)).toMatchObject({ status: 'loaded' });
     const newIds = (await allEntryIds(running.spoolDir)).filter((id) => !idsBefore.has(id));
