@@ -13,7 +13,10 @@ const matchers = new WeakMap<Pipeline, Matcher>();
 function matcherFor(pipeline: Pipeline): Matcher {
   let matcher = matchers.get(pipeline);
   if (matcher === undefined) {
-    matcher = pipeline.match.length === 0 ? () => false : picomatch([...pipeline.match], { dot: true });
+    // flags 's': a `*` or `**` spans a newline too, which an S3 key or a file name may hold; without it such
+    // an object matched no pipeline and was acknowledged with nothing in the ledger.
+    matcher =
+      pipeline.match.length === 0 ? () => false : picomatch([...pipeline.match], { dot: true, flags: 's' });
     matchers.set(pipeline, matcher);
   }
   return matcher;

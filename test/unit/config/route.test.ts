@@ -38,6 +38,12 @@ describe('findPipeline', () => {
     expect(route('orders\\a.csv')).toBe('orders');
   });
 
+  it('matches names holding a newline or other control characters, which S3 keys and file names may (B17)', () => {
+    expect(route('orders/a\nb.csv')).toBe('orders');
+    expect(route('other/line\nbreak\r\u0001.csv')).toBe('catch-all');
+    expect(route('in/x\n.orders.csv')).toBe('orders');
+  });
+
   it('returns undefined when nothing matches', () => {
     expect(route('notes.txt')).toBeUndefined();
   });
