@@ -4,6 +4,7 @@
  * a laptop next to the embedded database and the S3 gateway.
  */
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type pg from 'pg';
 import type { InletConfig } from '../engine/contract.js';
 import type { IngestResult } from '../engine/types.js';
@@ -12,6 +13,7 @@ import type { Notifier } from '../observability/notify.js';
 import { buildApp } from './app.js';
 import { ServerMetrics } from './metrics.js';
 import { Spool, type SpoolEntry } from './spool.js';
+import { recordSpoolVerdict, unreadableVerdict } from './spool-verdicts.js';
 import { WorkerPool, type WorkerPoolOptions } from './worker.js';
 
 export interface UploadServiceOptions {
@@ -62,6 +64,8 @@ export async function startUploadService(options: UploadServiceOptions): Promise
   const logger = (options.logger ?? silentLogger).child({ component: 'server' });
   const spool = new Spool(options.spoolDir, {
     logger,
+    recordUnreadable: (id, error) =>
+      recordSpoolVerdict(options.pool, unreadableVerdict(path.resolve(options.spoolDir), id, error)),
     ...(options.minFreeBytes === undefined ? {} : { minFreeBytes: options.minFreeBytes }),
   });
   const resumed = await spool.open();

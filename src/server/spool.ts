@@ -36,6 +36,12 @@ export interface SpoolOptions {
   logger?: Logger;
   /** Accepting stops (`spool_full`) when the volume has less than this many bytes free; default 256 MiB. */
   minFreeBytes?: number;
+  /**
+   * Records the final verdict (in the ledger) of an entry that cannot be read back, before it moves to
+   * `failed/`. When it rejects, the entry goes back to `incoming/` instead, so it stays live and a later
+   * claim tries again; a spool without it moves such an entry to `failed/` at once.
+   */
+  recordUnreadable?: (id: string, error: SpoolError) => Promise<void>;
 }
 
 export interface AcceptOptions {
@@ -127,6 +133,7 @@ export class Spool {
   readonly dir: string;
   private readonly logger: Logger;
   private readonly minFreeBytes: number;
+  private readonly recordUnreadable: SpoolOptions['recordUnreadable'];
   private readonly syncer = new DirectorySyncer();
   /** Ids listed in `incoming/` and not yet tried by this instance, oldest first. */
   private queued: string[] = [];
@@ -135,6 +142,7 @@ export class Spool {
     this.dir = path.resolve(dir);
     this.logger = (options.logger ?? silentLogger).child({ component: 'spool' });
     this.minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
+    this.recordUnreadable = options.recordUnreadable;
   }
 
   /**
@@ -151,11 +159,10 @@ export class Spool {
 
     const entries: SpoolEntry[] = [];
     for (const id of await this.list('processing')) {
-      const entry = await this.readEntry('processing', id).catch((error: unknown) => error as Error);
+      const entry = await this.readEntry('processing', id).catch((error: unknown) => error as SpoolError);
       if (entry instanceof Error) {
         // An unreadable entry would be resumed, fail, and be resumed again on every restart.
-        this.logger.error('unreadable spool entry moved to failed', { id, error: entry });
-        await this.move(id, 'processing', 'failed').catch(() => undefined);
+        await this.quarantine(id, entry);
         continue;
       }
       entries.push(entry);
@@ -251,11 +258,30 @@ export class Spool {
         this.logger.debug('entry claimed', { id });
         return entry;
       } catch (error) {
-        this.logger.error('unreadable spool entry moved to failed', { id, error });
-        await this.move(id, 'processing', 'failed').catch(() => undefined);
+        await this.quarantine(id, error as SpoolError);
       }
     }
     return undefined;
+  }
+
+  /**
+   * An entry in `processing/` that cannot be read: to `failed/` once its verdict is recorded, else back to
+   * `incoming/`, so that no entry leaves the live folders with its ledger row still saying `queued`.
+   */
+  private async quarantine(id: string, error: SpoolError): Promise<void> {
+    try {
+      await this.recordUnreadable?.(id, error);
+    } catch (recordError) {
+      this.logger.error('unreadable spool entry kept in incoming until its failure can be recorded', {
+        id,
+        error,
+        recordError,
+      });
+      await this.move(id, 'processing', 'incoming').catch(() => undefined);
+      return;
+    }
+    this.logger.error('unreadable spool entry moved to failed', { id, error });
+    await this.move(id, 'processing', 'failed').catch(() => undefined);
   }
 
   async finish(entry: SpoolEntry, outcome: 'done' | 'failed'): Promise<void> {

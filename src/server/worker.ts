@@ -12,6 +12,7 @@ import type { IngestResult } from '../engine/types.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import { emfRecord, type ServerMetrics } from './metrics.js';
 import type { Spool, SpoolEntry } from './spool.js';
+import { noPipelineVerdict, recordSpoolVerdict, type SpoolVerdict } from './spool-verdicts.js';
 import { uploadSource } from './upload-source.js';
 
 export interface WorkerPoolOptions {
@@ -155,11 +156,17 @@ export class WorkerPool {
     const { metrics } = this.options;
     const pipeline = this.pipelineFor(entry);
     if (pipeline === undefined) {
-      this.logger.error('no pipeline for a spooled file; moved to failed/', {
+      const verdict = noPipelineVerdict(entry);
+      if (!(await this.recordVerdict(entry, verdict))) return;
+      this.logger.error('no pipeline for a spooled file; rejected and moved to failed/', {
         id: entry.id,
         name: entry.name,
+        error: verdict.error,
       });
+      const result = verdictResult(entry, verdict);
+      this.recordFinished(entry, result);
       await this.settle(entry, 'failed');
+      this.options.onFinished?.(entry, result);
       return;
     }
     const controller = new AbortController();
@@ -211,6 +218,18 @@ export class WorkerPool {
     const attempts = previous + 1;
     const unavailable = UNAVAILABLE.has(result.error?.code ?? '');
     if (!unavailable && attempts >= this.options.maxAttempts) {
+      // The engine wrote the failed row unless the ledger itself refused it: only a recorded verdict ends the file.
+      const recorded = await this.recordVerdict(entry, {
+        id: entry.id,
+        status: 'failed',
+        error: result.error ?? { code: 'failed', message: 'It failed on every attempt.' },
+        pipeline: result.pipeline,
+        sourceUri: result.source,
+        sha256: entry.sha256,
+        bytes: entry.size,
+        receivedAt: entry.receivedAt,
+      });
+      if (!recorded) return;
       this.retries.delete(entry.id);
       this.logger.error('file failed on every attempt; moved to failed/', {
         id: entry.id,
@@ -231,6 +250,29 @@ export class WorkerPool {
       error: result.error,
     });
     await this.handBack(entry, result.error?.message ?? 'it failed');
+  }
+
+  /**
+   * Writes the final row of an entry about to leave the live folders. When the ledger cannot take it, the
+   * entry goes back to `incoming/` and is tried again after a delay (false): it may leave only with its row.
+   */
+  private async recordVerdict(entry: SpoolEntry, verdict: SpoolVerdict): Promise<boolean> {
+    try {
+      await recordSpoolVerdict(this.options.pool, verdict);
+      return true;
+    } catch (error) {
+      const attempts = (this.retries.get(entry.id)?.attempts ?? 0) + 1;
+      const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (attempts - 1));
+      this.retries.set(entry.id, { attempts, notBefore: Date.now() + delay });
+      this.logger.warn("could not record a file's final verdict in the ledger; it stays in the spool", {
+        id: entry.id,
+        verdict: verdict.error,
+        delayMs: delay,
+        error,
+      });
+      await this.handBack(entry, 'its verdict could not be recorded');
+      return false;
+    }
   }
 
   /** Back to `incoming/`, and the ledger says queued again rather than a final-looking `failed`. */
@@ -260,4 +302,21 @@ export class WorkerPool {
       this.logger.error('could not move a finished file in the spool', { id: entry.id, outcome, error });
     }
   }
+}
+
+/** What the engine would have reported for a verdict reached without it. */
+function verdictResult(entry: SpoolEntry, verdict: SpoolVerdict): IngestResult {
+  return {
+    source: verdict.sourceUri,
+    pipeline: verdict.pipeline,
+    status: verdict.status,
+    ingestionId: entry.id,
+    rowsLoaded: 0,
+    rowsRejected: 0,
+    bytes: entry.size,
+    durationMs: 0,
+    contentSha256: entry.sha256,
+    error: verdict.error,
+    rejects: [],
+  };
 }
