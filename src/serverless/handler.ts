@@ -38,25 +38,36 @@ export interface ObjectOutcome {
   readonly result?: IngestResult;
   /** Only a `failed` ingestion (the environment's fault) is worth delivering again. */
   readonly retry: boolean;
+  /** Why an object that threw before the engine gave a result (a store call, the notifier) is retried. */
+  readonly error?: string;
 }
 
 /**
  * The front door for S3 events, SQS messages carrying them, and EventBridge "Object Created"
  * events; the same code runs in Lambda and behind the local gateway. With SQS it reports exactly
  * the messages to deliver again (`batchItemFailures`: loads that failed, and messages that cannot
- * be read, which then reach the dead-letter queue), so a poison message never re-queues its healthy
- * neighbours; invoked directly, it throws when an object should be retried. Rejected files,
+ * be read, which then reach the dead-letter queue, and messages whose processing threw, logged with their
+ * message id), so a poison message never re-queues its healthy neighbours; invoked directly, it throws when an object should be retried. Rejected files,
  * s3:TestEvent and objects no pipeline matches are acknowledged and reported.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<SQSBatchResponse | undefined> {
   if (isSqsEvent(event)) {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const message of event.Records) {
-      const announcement = fromSqsMessage(message);
-      const outcomes = await processAnnouncement(announcement, deps, { messageId: message.messageId });
-      // An unreadable message fails too: after maxReceiveCount it lands in the dead-letter queue,
-      // where someone can look at it, instead of vanishing.
-      if (announcement.kind === 'invalid' || outcomes.some((o) => o.retry)) {
+      try {
+        const announcement = fromSqsMessage(message);
+        const outcomes = await processAnnouncement(announcement, deps, { messageId: message.messageId });
+        // An unreadable message fails too: after maxReceiveCount it lands in the dead-letter queue,
+        // where someone can look at it, instead of vanishing.
+        if (announcement.kind === 'invalid' || outcomes.some((o) => o.retry)) {
+          batchItemFailures.push({ itemIdentifier: message.messageId });
+        }
+      } catch (error) {
+        // Only this message is delivered again: throwing would redeliver its healthy neighbours too.
+        deps.logger.error('could not process an SQS message; it alone will be delivered again', {
+          messageId: message.messageId,
+          error,
+        });
         batchItemFailures.push({ itemIdentifier: message.messageId });
       }
     }
@@ -67,7 +78,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<SQ
   if (retry.length > 0) {
     throw new Error(
       `Could not load ${retry.map((o) => uriOf(deps.store, o.ref.bucket, o.ref.key)).join(', ')}: ${retry
-        .map((o) => o.result?.error?.message ?? 'unknown error')
+        .map((o) => o.result?.error?.message ?? o.error ?? 'unknown error')
         .join('; ')}`,
     );
   }
@@ -92,7 +103,20 @@ async function processAnnouncement(
     return [];
   }
   const outcomes: ObjectOutcome[] = [];
-  for (const ref of announcement.objects) outcomes.push(await processObject(ref, deps));
+  for (const ref of announcement.objects) {
+    try {
+      outcomes.push(await processObject(ref, deps));
+    } catch (error) {
+      // One object that throws (its store call, say) is retried; the message's other objects still get theirs.
+      deps.logger.error('could not process an object; it will be delivered again', {
+        ...context,
+        bucket: ref.bucket,
+        key: ref.key,
+        error,
+      });
+      outcomes.push({ ref, status: 'failed', retry: true, error: (error as Error).message });
+    }
+  }
   return outcomes;
 }
 
