@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { Pipeline } from './contract.js';
+import { pgJson, pgText } from './pg-text.js';
 import type { IngestStatus, ObjectSource } from './types.js';
 
 /**
@@ -161,7 +162,11 @@ export interface LedgerEntry {
   readonly details?: unknown;
 }
 
-/** Inserts the ledger row, or completes the one a front door created when it accepted the file. */
+/**
+ * Inserts the ledger row, or completes the one a front door created when it accepted the file. Its text
+ * (the message, the details) is made storable here, the one place rows are written: it may quote a
+ * file's bytes, and PostgreSQL refuses NUL in text and jsonb (see pg-text.ts).
+ */
 export async function writeLedger(client: PoolClient, entry: LedgerEntry): Promise<void> {
   const { pipeline, source } = entry;
   await client.query(
@@ -196,9 +201,9 @@ export async function writeLedger(client: PoolClient, entry: LedgerEntry): Promi
       source.receivedAt ?? null,
       entry.startedAt,
       entry.finishedAt ?? null,
-      entry.error?.code ?? null,
-      entry.error?.message ?? null,
-      entry.details === undefined ? null : JSON.stringify(entry.details),
+      entry.error === undefined ? null : pgText(entry.error.code),
+      entry.error === undefined ? null : pgText(entry.error.message),
+      entry.details === undefined ? null : JSON.stringify(pgJson(entry.details)),
     ],
   );
 }

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { pgText } from './pg-text.js';
 import type { RejectRecord } from './types.js';
 
 /** How many rejects a result carries for display; all of them go to inlet.rejects for a loaded file. */
@@ -47,10 +48,10 @@ export async function insertRejects(
       ingestionId,
       rejects.map((r) => r.line ?? null),
       rejects.map((r) => r.record),
-      rejects.map((r) => r.column ?? null),
-      // PostgreSQL text cannot hold NUL; the reason already says the value had one.
-      rejects.map((r) => (r.value === undefined ? null : r.value.replaceAll('\u0000', '\\0'))),
-      rejects.map((r) => r.reason),
+      // PostgreSQL text cannot hold NUL (pg-text.ts shows it as \0); the reason already says a value had one.
+      rejects.map((r) => (r.column === undefined ? null : pgText(r.column))),
+      rejects.map((r) => (r.value === undefined ? null : pgText(r.value))),
+      rejects.map((r) => pgText(r.reason)),
     ],
   );
 }
