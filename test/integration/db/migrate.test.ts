@@ -39,6 +39,7 @@ describe('migrate', () => {
       { version: 4, name: 'snapshot-runs', applied_at: expect.any(Date) },
       { version: 5, name: 'contracts', applied_at: expect.any(Date) },
       { version: 6, name: 'upload-key-requests', applied_at: expect.any(Date) },
+      { version: 7, name: 'encoded-s3-sources', applied_at: expect.any(Date) },
     ]);
 
     expect(await migrate(db.pool)).toEqual({ applied: [] });
