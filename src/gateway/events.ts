@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3EventRecord } from 'aws-lambda';
 import type { Logger } from '../observability/logger.js';
 import type { EventOutbox, OutboxEntry } from './outbox.js';
@@ -77,20 +78,35 @@ export function buildEventRecord(input: {
 }
 
 export interface RetryPolicy {
-  /** Attempts per record, the first included. @default 5 */
+  /** Attempts per record, the first included; a bound on the loop, the time below ends it first. @default 1000 */
   attempts: number;
-  /** Delay before the first retry, doubled each time. @default 200 */
+  /** Delay before the first retry, doubled each time up to `maxDelayMs`. @default 200 */
   baseDelayMs: number;
-  /** Give up on a record once this much time has passed since its first attempt. @default 30000 */
+  /** The longest wait between two attempts. @default 30000 */
+  maxDelayMs: number;
+  /** Give up on a record (to the dead letters) once this much time has passed since its first attempt. @default 3600000 */
   maxElapsedMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxElapsedMs: 30_000 };
+/**
+ * What S3 → SQS → Lambda gives on AWS: a failing delivery is tried again for a long time (a queue's
+ * retention, redrives up to maxReceiveCount) before it reaches a dead-letter queue. Here: backoff from
+ * 200 ms doubling to 30 s between attempts, for up to an hour (about 125 attempts), so a PostgreSQL that is
+ * down for minutes loses no event. A gateway that stops meanwhile leaves the event pending, and the next
+ * start delivers it again; only after the hour does it go to `.events/dead/`.
+ */
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 1000,
+  baseDelayMs: 200,
+  maxDelayMs: 30_000,
+  maxElapsedMs: 3_600_000,
+};
 
 /**
  * Delivers records to the handler one at a time, in the order the objects were created, off the request path.
- * A rejecting handler is retried with exponential backoff (at-least-once); after the bound the record is logged
- * and moved to the outbox's dead letters, as S3 would after its own retries. A record leaves the outbox only
+ * A rejecting handler is retried with capped exponential backoff (at-least-once); after the bound (an hour by
+ * default) the record is logged and moved to the outbox's dead letters, as SQS would after its redeliveries.
+ * `stop()` ends the waiting: a record not delivered by then stays pending, for the next start. A record leaves the outbox only
  * once the handler resolved for it, so the handler must reject whenever it has not recorded an outcome.
  * Nothing is delivered before `start()`: records queued earlier (replayed ones first) wait in order, so a
  * handler that is not ready yet never sees, and never drops, a record.
@@ -99,6 +115,8 @@ export class EventDispatcher {
   private readonly queue: Array<{ entry: OutboxEntry; durable: Promise<void>; saved: Promise<void> }> = [];
   private running: Promise<void> | undefined;
   private started = false;
+  private stopping = false;
+  private readonly stopped = new AbortController();
 
   constructor(
     private readonly handler: (record: S3EventRecordLike) => Promise<void>,
@@ -137,6 +155,17 @@ export class EventDispatcher {
   }
 
   /**
+   * Ends retrying: a record whose handler fails from now on, or is waiting for its next attempt, stays in the
+   * outbox's pending records (not its dead letters) for the next run. Records that deliver at once still do.
+   * Resolves once the dispatcher is idle.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopped.abort();
+    await this.idle();
+  }
+
+  /**
    * Resolves once every queued record has been delivered or given up on; before `start()`, at once (the
    * records stay in the outbox for the next run).
    */
@@ -162,15 +191,20 @@ export class EventDispatcher {
           err,
         });
       }
-      const delivered = await this.deliver(next.entry.record);
-      await (delivered ? this.outbox.delivered(next.entry) : this.outbox.dead(next.entry)).catch(
-        (err: unknown) => this.logger.warn('could not update the event outbox', { key: next.entry.key, err }),
+      const verdict = await this.deliver(next.entry.record);
+      // A record the stop interrupted stays pending: the next start replays it.
+      if (verdict === 'stopped') continue;
+      await (verdict === 'delivered'
+        ? this.outbox.delivered(next.entry)
+        : this.outbox.dead(next.entry)
+      ).catch((err: unknown) =>
+        this.logger.warn('could not update the event outbox', { key: next.entry.key, err }),
       );
     }
   }
 
-  /** True when the handler took the record; false when it was given up on. */
-  private async deliver(record: S3EventRecordLike): Promise<boolean> {
+  /** Whether the handler took the record, it was given up on (dead), or the stop came first (left pending). */
+  private async deliver(record: S3EventRecordLike): Promise<'delivered' | 'dead' | 'stopped'> {
     const started = Date.now();
     const fields = {
       bucket: record.s3.bucket.name,
@@ -180,16 +214,28 @@ export class EventDispatcher {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.handler(record);
-        return true;
+        return 'delivered';
       } catch (err) {
-        const delay = this.retry.baseDelayMs * 2 ** (attempt - 1);
+        if (this.stopping) {
+          this.logger.warn(
+            'gateway event handler failed while stopping; the event stays pending for the next start',
+            {
+              ...fields,
+              attempt,
+              err,
+            },
+          );
+          return 'stopped';
+        }
+        const delay = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
         if (attempt >= this.retry.attempts || Date.now() - started + delay > this.retry.maxElapsedMs) {
           this.logger.error('gateway event handler failed; event moved to the outbox dead letters', {
             ...fields,
             attempt,
+            elapsedMs: Date.now() - started,
             err,
           });
-          return false;
+          return 'dead';
         }
         this.logger.warn('gateway event handler failed; retrying', {
           ...fields,
@@ -197,7 +243,8 @@ export class EventDispatcher {
           delayMs: delay,
           err,
         });
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await sleep(delay, undefined, { signal: this.stopped.signal }).catch(() => undefined);
+        if (this.stopping) return 'stopped';
       }
     }
   }

@@ -29,9 +29,27 @@ export class EventOutbox {
     this.tmpDir = path.join(root, 'tmp');
   }
 
-  async open(): Promise<OutboxEntry[]> {
+  /** Where dead letters are kept: moving a file from here to `pendingDirectory` replays it at the next start. */
+  get deadDirectory(): string {
+    return this.deadDir;
+  }
+
+  get pendingDirectory(): string {
+    return this.pendingDir;
+  }
+
+  /**
+   * The pending records, oldest first. With `replayDead`, the dead letters are moved back to pending first
+   * (a file name is the record's sequencer, so they take their place in creation order).
+   */
+  async open(options: { replayDead?: boolean } = {}): Promise<OutboxEntry[]> {
     await fs.rm(this.tmpDir, { recursive: true, force: true });
     for (const dir of [this.pendingDir, this.deadDir, this.tmpDir]) await fs.mkdir(dir, { recursive: true });
+    if (options.replayDead === true) {
+      for (const name of await this.deadLetters()) {
+        await fs.rename(path.join(this.deadDir, name), path.join(this.pendingDir, name));
+      }
+    }
     // Sequencers are fixed-width and increasing, so file-name order is creation order.
     const names = (await fs.readdir(this.pendingDir)).filter((name) => name.endsWith('.json')).sort();
     const entries: OutboxEntry[] = [];
@@ -47,6 +65,12 @@ export class EventOutbox {
 
   async delivered(entry: OutboxEntry): Promise<void> {
     await removeDurably(this.fileOf(entry, this.pendingDir));
+  }
+
+  /** The file names of the dead letters, oldest first. */
+  async deadLetters(): Promise<string[]> {
+    const names = await fs.readdir(this.deadDir).catch(() => [] as string[]);
+    return names.filter((name) => name.endsWith('.json')).sort();
   }
 
   async dead(entry: OutboxEntry): Promise<void> {

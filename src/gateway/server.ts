@@ -42,8 +42,16 @@ export interface GatewayOptions {
    */
   deferEvents?: boolean;
   logger?: Logger;
-  /** How rejected `onObjectCreated` calls are retried. @default 5 attempts, 200 ms doubling, 30 s at most */
+  /**
+   * How rejected `onObjectCreated` calls are retried before the event goes to `.events/dead/`.
+   * @default 200 ms doubling to 30 s between attempts, for up to an hour (see DEFAULT_RETRY)
+   */
   eventRetry?: Partial<RetryPolicy>;
+  /**
+   * true: the dead letters of earlier runs go back to pending at start and are delivered again (`inlet dev`
+   * sets it from INLET_S3_REPLAY_DEAD=1). Either way their count is logged at start. @default false
+   */
+  replayDead?: boolean;
 }
 
 export interface Gateway {
@@ -51,7 +59,10 @@ export interface Gateway {
   readonly port: number;
   /** Starts delivering events, those the last run left undelivered first (see `deferEvents`). */
   deliverEvents(): void;
-  /** Stops accepting requests, then waits until queued events have been delivered (or given up on). */
+  /**
+   * Stops accepting requests, then delivers what is queued without waiting to retry: an event whose handler
+   * fails stays pending for the next start.
+   */
   close(): Promise<void>;
 }
 
@@ -65,8 +76,19 @@ async function replayOutbox(
   storage: Storage,
   dispatcher: EventDispatcher,
   logger: Logger,
+  replayDead: boolean,
 ): Promise<void> {
-  for (const entry of await outbox.open()) {
+  const pending = await outbox.open({ replayDead });
+  const dead = await outbox.deadLetters();
+  if (dead.length > 0) {
+    logger.warn(
+      `${dead.length} event(s) in the dead letters were never delivered, so their objects are not loaded. To ` +
+        'replay them, start again with INLET_S3_REPLAY_DEAD=1, or move the files from the dead folder to ' +
+        `${outbox.pendingDirectory} and restart.`,
+      { count: dead.length, dir: outbox.deadDirectory },
+    );
+  }
+  for (const entry of pending) {
     let current: string | undefined;
     try {
       current = storage.head(entry.bucket, entry.key).etag;
@@ -111,7 +133,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return dispatcher?.enqueue({ bucket, key: meta.key, etag: meta.etag, record }, durable);
   });
   await storage.open(options.buckets ?? []);
-  if (dispatcher !== undefined) await replayOutbox(outbox, storage, dispatcher, logger);
+  if (dispatcher !== undefined) {
+    await replayOutbox(outbox, storage, dispatcher, logger, options.replayDead === true);
+  }
   const authenticator = new RequestAuthenticator(options.credentials);
 
   const server = http.createServer((req, res) => {
@@ -183,7 +207,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await dispatcher?.idle();
+      await dispatcher?.stop();
     },
   };
 }

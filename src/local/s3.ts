@@ -41,6 +41,8 @@ export async function startLocalS3(options: {
       logger: options.logger.child({ component: 'gateway' }),
       // The handler reads objects back through the gateway, whose port is known only once it listens.
       deferEvents: true,
+      // Dead letters of earlier runs (events undelivered for an hour) are delivered again on request.
+      replayDead: process.env.INLET_S3_REPLAY_DEAD === '1',
       onObjectCreated: async (record) => {
         if (record.s3.bucket.name !== bucket) return;
         // Resolving would take the event out of the outbox with nothing in the ledger: fail, so it is retried.

@@ -43,7 +43,9 @@ export function registerDev(program: Command, action: Action): void {
       'Run Inlet locally (what `npm start` runs): the database (embedded unless DATABASE_URL is set), ' +
         'its migrations and tables, the upload API and its worker on INLET_PORT (8080), the S3-compatible ' +
         "gateway on INLET_S3_PORT (9000), the snapshot scheduler (into the gateway's inlet-snapshots bucket), " +
-        'and the example files on first start; stops on Ctrl+C',
+        'and the example files on first start; stops on Ctrl+C. An object event the loader could not take is ' +
+        'retried for an hour (30 s apart at most), then kept in <data dir>/.events/dead/: the start log counts ' +
+        'them, and INLET_S3_REPLAY_DEAD=1 delivers them again',
     )
     .addOption(configOption('examples/inlet.config.yaml'))
     .addOption(databaseUrlOption())
