@@ -4,7 +4,7 @@
  * file's `failed` outcome so the others still run.
  */
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { findPipeline, noPipelineMessage } from '../config/route.js';
 import type { InletConfig, Pipeline, TableName } from '../engine/contract.js';
 import { ingest } from '../engine/ingest.js';
@@ -12,7 +12,7 @@ import type { IngestResult, ObjectSource } from '../engine/types.js';
 import { ConfigError, InletError, UsageError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { ObjectNotFoundError } from '../storage/errors.js';
-import { fileSource } from '../storage/file-source.js';
+import { filePathOf, fileSource } from '../storage/file-source.js';
 import { objectSource, parseObjectUri } from '../storage/uri.js';
 import type { Database } from './database.js';
 import { debugEnabled } from './output.js';
@@ -104,7 +104,7 @@ async function ingestOne(path: string, options: IngestFilesOptions): Promise<Fil
 
 /** Local paths, file:// URIs, and s3://bucket/key objects streamed straight from S3 (INLET_S3_ENDPOINT for others). */
 export async function openSource(arg: string): Promise<ObjectSource> {
-  if (arg.startsWith('file://')) return fileSource(fileURLToPath(arg));
+  if (arg.startsWith('file://')) return fileSource(filePathOf(arg));
   if (arg.startsWith('s3://')) {
     const { bucket, key } = parseObjectUri(arg);
     // Loaded for s3:// only: the S3 SDK is slow to load, and most runs read local files.

@@ -1,32 +1,42 @@
 /**
  * Local files as ObjectSources for the CLI (and anything else that ingests from disk).
  */
+import { isUtf8 } from 'node:buffer';
 import { constants, type Dirent, type Stats } from 'node:fs';
 import { access, open, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ObjectSource } from '../engine/types.js';
 import { SourceError } from '../errors.js';
 
 /** Large reads keep the parser busy with fewer, bigger chunks; 1 MiB measured well against the 64 KiB default. */
 const READ_CHUNK_BYTES = 1 << 20;
 
-export async function fileSource(path: string): Promise<ObjectSource> {
-  const absolute = resolve(path);
-  const uri = pathToFileURL(absolute).href;
+/**
+ * A file's path: text, or the raw bytes of an absolute path that is not valid UTF-8 (a Linux file name is
+ * bytes; read as text, `é` in Latin-1 becomes U+FFFD and names no file).
+ */
+export type FilePath = string | Buffer;
+
+export async function fileSource(path: FilePath): Promise<ObjectSource> {
+  const absolute = typeof path === 'string' ? resolve(path) : path;
+  const uri = typeof absolute === 'string' ? pathToFileURL(absolute).href : bytesFileUri(absolute);
+  // Only for globs and messages: a byte path shows U+FFFD where its name is not UTF-8.
+  const text = typeof absolute === 'string' ? absolute : absolute.toString('utf8');
+  const shown = typeof path === 'string' ? path : uri;
   let stats: Stats;
   try {
     stats = await stat(absolute);
     if (stats.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     await access(absolute, constants.R_OK);
   } catch (error) {
-    throw sourceError(path, uri, error);
+    throw sourceError(shown, uri, error);
   }
   return {
     uri,
     // Relative to the working directory, as typed, so `match` globs like `data/*.csv` apply.
-    name: relative(process.cwd(), absolute).split(sep).join('/'),
+    name: relative(process.cwd(), text).split(sep).join('/'),
     size: stats.size,
     // Fixed width, so comparing the strings orders the versions.
     order: String(Math.trunc(stats.mtimeMs)).padStart(20, '0'),
@@ -36,7 +46,7 @@ export async function fileSource(path: string): Promise<ObjectSource> {
         const handle = await open(absolute, 'r');
         return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
       } catch (error) {
-        throw sourceError(path, uri, error);
+        throw sourceError(shown, uri, error);
       }
     },
     async openRange(start: number, end: number): Promise<Readable> {
@@ -49,7 +59,7 @@ export async function fileSource(path: string): Promise<ObjectSource> {
           highWaterMark: READ_CHUNK_BYTES,
         });
       } catch (error) {
-        throw sourceError(path, uri, error);
+        throw sourceError(shown, uri, error);
       }
     },
   };
@@ -73,35 +83,78 @@ function sourceError(path: string, uri: string, error: unknown): SourceError {
 }
 
 /**
+ * The path of a `file://` URI: text, or its bytes when its percent-escapes are not UTF-8 (as
+ * `bytesFileUri` writes the URI of such a file).
+ */
+export function filePathOf(uri: string): FilePath {
+  try {
+    return fileURLToPath(uri);
+  } catch (error) {
+    if (!(error instanceof URIError)) throw error;
+    // decodeURIComponent refused: the escapes are bytes of a name that is not UTF-8.
+    return Buffer.from(
+      new URL(uri).pathname.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) =>
+        String.fromCharCode(Number.parseInt(hex, 16)),
+      ),
+      'latin1',
+    );
+  }
+}
+
+/** `file://` and the path's bytes, each but `/` and encodeURIComponent's unreserved set as `%XX`. */
+function bytesFileUri(absolute: Buffer): string {
+  let out = 'file://';
+  for (const byte of absolute) {
+    const char = String.fromCharCode(byte);
+    out +=
+      byte < 0x80 && /[A-Za-z0-9\-_.!~*'()/]/.test(char)
+        ? char
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
  * Replaces each directory among `args` by the files under it, recursively, in name order and
  * without dotfiles (editor swap files, .DS_Store). Other arguments pass through unchanged, so a
  * missing file is reported by fileSource along with the rest of the results.
+ * A file whose path is not valid UTF-8 comes back as its `file://` URI with the bytes percent-encoded,
+ * which fileSource opens by those bytes.
  * Symbolic links to directories are not followed, which rules out cycles.
  */
 export async function expandPaths(args: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const arg of args) {
     const stats = await stat(arg).catch(() => undefined);
-    if (stats?.isDirectory()) out.push(...(await walk(arg)));
-    else out.push(arg);
+    if (stats?.isDirectory()) {
+      for (const path of await walk(Buffer.from(join(arg)))) {
+        out.push(isUtf8(path) ? join(path.toString('utf8')) : bytesFileUri(toAbsolute(path)));
+      }
+    } else out.push(arg);
   }
   return out;
 }
 
-async function walk(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const files: string[] = [];
+/** The files under `dir`, as bytes: a name that is not UTF-8 stays the name it is. */
+async function walk(dir: Buffer): Promise<Buffer[]> {
+  const entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+  entries.sort((a, b) => Buffer.compare(a.name, b.name));
+  const files: Buffer[] = [];
+  const prefix = dir.at(-1) === 0x2f ? dir : Buffer.concat([dir, Buffer.from(sep)]);
   for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
-    const path = join(dir, entry.name);
+    if (entry.name[0] === 0x2e) continue;
+    const path = Buffer.concat([prefix, entry.name]);
     if (entry.isDirectory()) files.push(...(await walk(path)));
     else if (await isFile(entry, path)) files.push(path);
   }
   return files;
 }
 
-async function isFile(entry: Dirent, path: string): Promise<boolean> {
+function toAbsolute(path: Buffer): Buffer {
+  return path[0] === 0x2f ? path : Buffer.concat([Buffer.from(process.cwd() + sep), path]);
+}
+
+async function isFile(entry: Dirent<Buffer>, path: Buffer): Promise<boolean> {
   if (entry.isFile()) return true;
   if (!entry.isSymbolicLink()) return false;
   const target = await stat(path).catch(() => undefined);

@@ -154,6 +154,40 @@ describe('inlet ingest: hostile file names (B5, B17: what a filesystem holds)', 
   });
 });
 
+describe('inlet ingest: a file whose name is not UTF-8 (B17: bytes PostgreSQL text refuses)', () => {
+  it('loads it from a folder and records it under its bytes percent-encoded (%FF)', async () => {
+    const dir = join(workspace.dir, 'bytes');
+    await mkdir(dir);
+    const raw = Buffer.concat([
+      Buffer.from(`${dir}/b17-latin1-`),
+      Buffer.from([0xe9, 0xff]),
+      Buffer.from('.csv'),
+    ]);
+    await writeFile(raw, hostileNameContent(60));
+    const run = await workspace.inlet(
+      'ingest',
+      '--config',
+      join(workspace.dir, 'inlet.config.yaml'),
+      '--json',
+      dir,
+    );
+    const source = `${pathToFileURL(dir).href}/b17-latin1-%E9%FF.csv`;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(jsonLines(run.stdout)).toMatchObject([{ source, status: 'loaded', rowsLoaded: 1 }]);
+    expect(await ledgerRows(workspace.db.pool, source)).toMatchObject([{ status: 'loaded', rows_loaded: 1 }]);
+    // Named again by that URI, the same bytes are the same file: a duplicate, not a second load.
+    const again = await workspace.inlet(
+      'ingest',
+      '--config',
+      join(workspace.dir, 'inlet.config.yaml'),
+      '--json',
+      source,
+    );
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(jsonLines(again.stdout)).toMatchObject([{ source, status: 'duplicate' }]);
+  });
+});
+
 /** The file's JSON line and ledger row say the verdict every door reaches; its rejected rows too. */
 async function expectVerdict(key: Key): Promise<void> {
   const verdict = VERDICTS[key];
