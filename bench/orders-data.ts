@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 
-/** The five typed columns of the benchmark file (QUALITY.md): about 90 bytes a row. */
+/** The five typed columns of the benchmark file (docs/benchmarks.md): about 90 bytes a row. */
 export const ORDERS_COLUMNS = [
   { name: 'order_id', type: 'bigint', nullable: false },
   { name: 'placed_at', type: 'timestamptz' },

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: Inlet's load speed and memory beside references measured in the same run
- * (QUALITY.md). Every figure is printed as a ratio; nothing here asserts a time.
+ * (docs/benchmarks.md). Every figure is printed as a ratio; nothing here asserts a time.
  * Uses DATABASE_URL when set, else a throwaway embedded PostgreSQL. Loopback only.
  * BENCH_ROWS (default 1,000,000) sets the size of the 1× file.
  * BENCH_ONLY=lambda|load|long-row|formats|server|snapshots runs one section; unset, all of them. The formats

@@ -28,7 +28,7 @@ export interface ServerEnvironment {
   readonly eventsTopicArn: string;
 }
 
-/** /etc/inlet/inlet.env: the variables of src/server/settings.ts and INTERFACES.md, no secrets. */
+/** /etc/inlet/inlet.env: the variables of src/server/settings.ts and docs/environment.md, no secrets. */
 export function environmentFile(env: ServerEnvironment): string {
   return [
     `AWS_REGION=${env.region}`,

@@ -54,7 +54,7 @@ export class IngestFunction extends VpcFunction {
       reservedConcurrentExecutions: props.concurrency,
       environment: {
         INLET_CONFIG: props.config.s3ObjectUrl,
-        // The app reads the credentials from the secret (INTERFACES.md) and connects to the proxy with TLS.
+        // The app reads the credentials from the secret (docs/environment.md) and connects to the proxy with TLS.
         INLET_DATABASE_SECRET_ARN: props.databaseSecret.secretArn,
         INLET_DATABASE_HOST: props.proxy.endpoint,
         PGSSLMODE: 'verify-full',

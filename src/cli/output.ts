@@ -1,5 +1,5 @@
 /**
- * Terminal I/O for commands: results on stdout, everything else on stderr (INTERFACES.md), so
+ * Terminal I/O for commands: results on stdout, everything else on stderr (docs/cli.md), so
  * `inlet ingest --json … | jq` always sees clean lines.
  */
 import { createLogger, type Logger, type LogLevel } from '../observability/logger.js';

@@ -1,5 +1,5 @@
 /**
- * How one file's outcome is printed: the `--json` line whose shape INTERFACES.md fixes, or the
+ * How one file's outcome is printed: the `--json` line whose shape docs/cli.md documents, or the
  * human summary with the first rejected rows.
  */
 import type { TableName } from '../engine/contract.js';

@@ -1,5 +1,5 @@
 /**
- * The shape of inlet.config.yaml (every key is described in the README), as zod schemas whose output is the
+ * The shape of inlet.config.yaml (every key is described in docs/configuration.md), as zod schemas whose output is the
  * validated InletConfig the engine works from. Field-level rules live here; rules that relate
  * several fields of one pipeline live in pipeline.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * The upload service's settings from the environment (INTERFACES.md and the README list them), each
+ * The upload service's settings from the environment (docs/environment.md lists them), each
  * checked with an error that names the variable and what it accepts.
  */
 import path from 'node:path';

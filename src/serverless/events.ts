@@ -26,7 +26,7 @@ export type Announcement =
 
 /**
  * Keys in S3 notifications are form-encoded: a space arrives as `+`, a real `+` as `%2B`.
- * Decode `+` first, then percent-escapes (QUALITY.md).
+ * Decode `+` first, then percent-escapes (docs/deploy-aws.md).
  */
 export function decodeS3Key(encoded: string): string {
   const spaced = encoded.replace(/\+/g, ' ');

@@ -7,7 +7,7 @@ import type { RetentionRules } from './retention.js';
 
 export type SnapshotProviderKind = 'archive' | 'ebs';
 
-/** What `inlet snapshot create|list --json` prints, one object per snapshot (INTERFACES.md). */
+/** What `inlet snapshot create|list --json` prints, one object per snapshot (docs/snapshots.md). */
 export interface SnapshotSummary {
   /** Sorts by creation time for the archive provider (`20260125T103000.123Z-9f3a1c2b`); `snap-…` for EBS. */
   readonly id: string;

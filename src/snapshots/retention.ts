@@ -30,7 +30,7 @@ export interface RetentionPlan<T extends Dated> {
   readonly delete: readonly T[];
 }
 
-/** The policy of INTERFACES.md's example, used when the config has no `snapshots.retention`. */
+/** The default policy docs/snapshots.md shows, used when the config has no `snapshots.retention`. */
 export const DEFAULT_RETENTION: Required<RetentionRules> = { last: 24, daily: 7, weekly: 4, monthly: 6 };
 
 export const RETENTION_RULES: readonly RetentionRule[] = ['last', 'daily', 'weekly', 'monthly'];

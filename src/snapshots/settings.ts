@@ -1,5 +1,5 @@
 /**
- * Snapshot settings from the environment and the config (INTERFACES.md), each checked with an error that
+ * Snapshot settings from the environment and the config (docs/environment.md), each checked with an error that
  * names the variable or key, and the provider they describe.
  *
  * | variable | default |

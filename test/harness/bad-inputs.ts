@@ -1,5 +1,5 @@
 /**
- * The team's bad inputs (QUALITY.md B1–B20), each defined once, so every door's suite in
+ * The team's bad inputs (docs/guarantees.md B1–B20), each defined once, so every door's suite in
  * test/integration/bad-inputs/ sends the same bytes under the same names: the per-door tables differ only
  * in how they send an input and what that door answers.
  *

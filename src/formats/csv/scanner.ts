@@ -46,7 +46,7 @@ const CR_END = 5;
 
 /**
  * An RFC 4180 scanner that works on bytes and reports field boundaries instead of building strings,
- * because a string per field costs more than PostgreSQL's whole COPY (see QUALITY.md).
+ * because a string per field costs more than PostgreSQL's whole COPY (see docs/benchmarks.md).
  * Accepts LF, CRLF and lone CR line ends, quoted fields with delimiters, quotes and newlines,
  * and skips blank lines. Feed chunks with `push`, then call `finish`.
  */

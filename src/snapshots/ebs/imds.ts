@@ -1,5 +1,5 @@
 /**
- * A minimal EC2 instance metadata client, IMDSv2 only (the instance requires it, QUALITY.md): `PUT
+ * A minimal EC2 instance metadata client, IMDSv2 only (the instance requires it: docs/deploy-aws.md): `PUT
  * /latest/api/token` with a TTL header gives a session token, sent as `X-aws-ec2-metadata-token` on every
  * `GET /latest/meta-data/…`. A 401 means the token expired: one new token, one retry. Every request has a
  * short timeout, so a host that is not EC2 fails fast with a message saying what to set instead.

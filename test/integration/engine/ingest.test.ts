@@ -440,7 +440,7 @@ describe.each([
     });
   });
 
-  describe('ingest: bad inputs (QUALITY.md)', () => {
+  describe('ingest: bad inputs (docs/guarantees.md)', () => {
     let pipeline: Pipeline;
     beforeEach(async () => {
       pipeline = await freshPipeline({ rejects: { maxRatio: 1 } });

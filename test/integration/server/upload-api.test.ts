@@ -1494,7 +1494,7 @@ describe('unknown routes', () => {
   it('answers 404 in the JSON error shape', async () => {
     for (const [method, route] of [
       ['GET', '/v1/nothing-here'],
-      // `GET /` is the dashboard (INTERFACES.md); a path beside it is still unknown.
+      // `GET /` is the dashboard (docs/http-api.md); a path beside it is still unknown.
       ['GET', '/nothing-here'],
       ['DELETE', '/v1/files/orders/x.csv'],
       ['PATCH', '/v1/ingestions'],

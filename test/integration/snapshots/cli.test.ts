@@ -1,6 +1,6 @@
 /**
  * `inlet snapshot create | list | verify | restore | prune` through the real `inlet` process, on a
- * file:// target: the --json shapes of INTERFACES.md, the exit codes (2 usage or config, 1 failure) and
+ * file:// target: the --json shapes of docs/snapshots.md, the exit codes (2 usage or config, 1 failure) and
  * the messages.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 const inlet = (args: string[], extra: NodeJS.ProcessEnv = {}) => runInlet(args, { ...env, ...extra });
 
-/** The --json object of `create` and of each `list` line as INTERFACES.md documents it: its keys, in order. */
+/** The --json object of `create` and of each `list` line as docs/snapshots.md documents it: its keys, in order. */
 const SNAPSHOT_JSON_KEYS = ['id', 'createdAt', 'provider', 'files', 'bytes', 'bytesUploaded'];
 
 beforeAll(async () => {

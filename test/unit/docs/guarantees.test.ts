@@ -1,7 +1,7 @@
 /**
  * docs/guarantees.md and the README's "What Inlet guarantees" section name the tests that hold each promise:
  * every test path they name must exist (a folder, a file, or `dir/*.test.ts` matching at least one file), and
- * every fault and bad input of QUALITY.md's lists has its line in the page.
+ * every fault and bad input of its lists has its line in the page.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

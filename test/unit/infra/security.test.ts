@@ -1,5 +1,5 @@
 /**
- * QUALITY.md's AWS security baselines, asserted on every resource of every stack of the default
+ * The AWS security baselines (docs/deploy-aws.md), asserted on every resource of every stack of the default
  * deployment (both shapes): a new bucket, queue, volume or role is covered without a new test.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
@@ -35,7 +35,7 @@ function denyInsecureTransport(template: Template, policyType: string, targetKey
   });
 }
 
-describe('security baselines (QUALITY.md), every stack', () => {
+describe('security baselines (docs/deploy-aws.md), every stack', () => {
   it('deploys all six stacks', () => {
     expect([...templates.keys()].sort()).toEqual(
       [
