@@ -31,6 +31,7 @@ import {
   rawRequest,
   SERVER_NAMED_SPOOL_PATH,
   spoolTree,
+  until,
   waitForVerdict,
 } from '../../harness/upload-client.js';
 import { api, BOOTSTRAP, type RunningService, runService } from '../../harness/upload-service.js';
@@ -92,6 +93,12 @@ function putRaw(name: string, body: Buffer, headers: http.OutgoingHttpHeaders = 
 /** Spool entries (in any state) that were not there `before`: what a refused request must not leave. */
 async function newSpoolEntries(before: readonly string[]): Promise<string[]> {
   return (await allEntryIds(running.spoolDir)).filter((id) => !before.includes(id));
+}
+
+/** Uploads the service counted as `bad_request` (a body that broke off among them), from /metrics. */
+async function badRequests(): Promise<number> {
+  const text = await (await api(running.service, '/metrics')).text();
+  return Number(/^inlet_uploads_total\{outcome="bad_request"\} (\d+)$/m.exec(text)?.[1] ?? 0);
 }
 
 function errorCode(response: RawResponse): string | undefined {
@@ -205,6 +212,7 @@ describe('the request itself', () => {
 
   it('B3: 400 body_failed to a Content-Length that lies, and nothing left in the spool', async () => {
     const before = await allEntryIds(running.spoolDir);
+    const badBefore = await badRequests();
     const { createConnection } = await import('node:net');
     const response = await new Promise<string>((resolve) => {
       const socket = createConnection(running.service.port, '127.0.0.1');
@@ -230,6 +238,11 @@ describe('the request itself', () => {
     expect(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4))).toMatchObject({
       error: { code: 'body_failed' },
     });
+    // The answer can come before the route has seen its aborted body (under load it starts its staging
+    // directory after the 400 went out): once it has counted the failed upload, that directory is gone.
+    await until('the aborted upload to be counted', async () =>
+      (await badRequests()) > badBefore ? true : undefined,
+    );
     expect(await pendingSettled(running.spoolDir)).toEqual({ tmp: [], incoming: [] });
     expect(await newSpoolEntries(before)).toEqual([]);
     expect(await ledgerRows(db.pool, sourceOf('b03-lying.csv'))).toEqual([]);
@@ -268,7 +281,8 @@ describe('the request itself', () => {
       const answer = await putRaw(name, hostileNameContent(i));
       expect(answer.status, `${label}: ${answer.text}`).toBe(202);
       const { ingestionId } = JSON.parse(answer.text) as AcceptedBody;
-      expect(await waitForVerdict(running.service, ingestionId), label).toMatchObject({
+      const verdict = await waitForVerdict(running.service, ingestionId);
+      expect(verdict, `${label}: ${JSON.stringify(verdict)}`).toMatchObject({
         status: 'loaded',
         rowsLoaded: 1,
       });
@@ -277,6 +291,17 @@ describe('the request itself', () => {
       expect(await ledgerRows(db.pool, source), label).toMatchObject([{ id: ingestionId, status: 'loaded' }]);
     }
     for (const path of await spoolTree(running.spoolDir)) expect(path).toMatch(SERVER_NAMED_SPOOL_PATH);
+  });
+
+  it('B17: a name whose escapes are not UTF-8 (%FF) is 400 invalid_url, and nothing is stored', async () => {
+    const before = await allEntryIds(running.spoolDir);
+    const answer = await rawRequest(running.service, {
+      method: 'PUT',
+      path: '/v1/files/b17-caf%E9%FF.csv',
+      body: B.good.bytes(),
+    });
+    expect([answer.status, errorCode(answer)]).toEqual([400, 'invalid_url']);
+    expect(await newSpoolEntries(before)).toEqual([]);
   });
 
   it('B18: an Idempotency-Key reused with another body, name or pipeline is 409 idempotency_key_reused', async () => {
