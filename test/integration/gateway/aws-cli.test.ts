@@ -85,6 +85,8 @@ describeWithAwsCli('AWS CLI v2 against the gateway', () => {
     const century = await fetch(await presign(100 * 365 * 86_400));
     expect(century.status).toBe(400);
     expect(await century.text()).toContain('<Code>AuthorizationQueryParametersError</Code>');
+    // Leave the bucket as the listing tests below expect it.
+    await aws('s3', 'rm', `s3://${Bucket}/presigned.csv`);
   });
 
   it('cp uploads 50 MB as a multipart upload and downloads it intact', async () => {
