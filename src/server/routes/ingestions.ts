@@ -215,6 +215,15 @@ async function findVisible(
     return ingestionView(row);
   }
   const state = await deps.spool.locate(id.toLowerCase());
+  if (state === 'done' || state === 'failed') {
+    // An entry leaves processing/ only after its final ledger row is committed, so a row missing above and an
+    // entry finished here means the worker finished between the two reads: the ledger now has the verdict.
+    const finished = await getIngestion(deps.pool, id.toLowerCase());
+    if (finished !== undefined) {
+      if (!allows(principal, finished.pipeline)) throw notFound;
+      return ingestionView(finished);
+    }
+  }
   const pending = state === undefined ? undefined : await deps.spool.read(state, id.toLowerCase());
   if (state === undefined || pending === undefined) throw notFound;
   const pipeline = pending.meta.pipeline ?? null;
