@@ -5,8 +5,8 @@
  * so other load on the machine (and garbage collection of the set-up) skews the figures least.
  */
 import { makeCoercer } from '../src/engine/coerce/index.js';
-import type { ColumnContract, ColumnType } from '../src/engine/contract.js';
 import { CopyTextBuffer } from '../src/engine/copy-text.js';
+import type { ColumnContract, ColumnType } from '../src/model/contract.js';
 
 const COUNT = 5_000_000;
 

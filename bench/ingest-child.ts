@@ -7,8 +7,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { parseConfig } from '../src/config/load.js';
 import { createPool } from '../src/db/connect.js';
-import type { Pipeline } from '../src/engine/contract.js';
 import { ingest } from '../src/engine/ingest.js';
+import type { Pipeline } from '../src/model/contract.js';
 import { ORDERS_COLUMNS } from './orders-data.js';
 
 const [url, file, table, copyFormat = 'auto', format = 'csv'] = process.argv.slice(2);

@@ -6,10 +6,10 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { findPipeline, noPipelineMessage } from '../config/route.js';
-import type { InletConfig, Pipeline, TableName } from '../engine/contract.js';
 import { ingest } from '../engine/ingest.js';
-import type { IngestResult, ObjectSource } from '../engine/types.js';
 import { ConfigError, InletError, UsageError } from '../errors.js';
+import type { InletConfig, Pipeline, TableName } from '../model/contract.js';
+import type { IngestResult, ObjectSource } from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
 import { ObjectNotFoundError } from '../storage/errors.js';
 import { filePathOf, fileSource } from '../storage/file-source.js';

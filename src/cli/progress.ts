@@ -2,7 +2,7 @@
  * A one-line progress bar on stderr for large files: bytes done of total, and rows per second.
  * Redrawn at most 10 times a second, since a terminal repaint per chunk would cost more than the parse.
  */
-import type { IngestProgress } from '../engine/types.js';
+import type { IngestProgress } from '../model/ingestion.js';
 import { formatBytes, formatCount, truncateStart } from './format.js';
 
 export interface ProgressBar {

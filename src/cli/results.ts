@@ -2,8 +2,8 @@
  * How one file's outcome is printed: the `--json` line whose shape docs/cli.md documents, or the
  * human summary with the first rejected rows.
  */
-import type { TableName } from '../engine/contract.js';
-import type { RejectRecord } from '../engine/types.js';
+import type { TableName } from '../model/contract.js';
+import type { RejectRecord } from '../model/ingestion.js';
 import { formatCount, formatDuration, truncateEnd } from './format.js';
 import type { FileResult } from './ingest-files.js';
 import type { Paint } from './output.js';

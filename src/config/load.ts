@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Document, parseDocument, type YAMLError } from 'yaml';
-import type { InletConfig } from '../engine/contract.js';
 import { ConfigError } from '../errors.js';
+import type { InletConfig } from '../model/contract.js';
 import { formatIssues } from './issues.js';
 import { configSchema } from './schema.js';
 

@@ -15,7 +15,7 @@ import {
   type Pipeline,
   type RejectPolicy,
   type ReplaceGuard,
-} from '../engine/contract.js';
+} from '../model/contract.js';
 import type { RawColumn, RawCsvOptions, RawPipeline } from './schema.js';
 
 export interface IssueSink {

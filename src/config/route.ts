@@ -4,8 +4,8 @@
  */
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
-import type { InletConfig, Pipeline } from '../engine/contract.js';
 import { UsageError } from '../errors.js';
+import type { InletConfig, Pipeline } from '../model/contract.js';
 
 type Matcher = (name: string) => boolean;
 const matchers = new WeakMap<Pipeline, Matcher>();

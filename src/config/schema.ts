@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import { MAX_IDENTIFIER_BYTES } from '../db/sql.js';
-import { parseColumnType } from '../engine/column-type.js';
-import type { InletConfig } from '../engine/contract.js';
+import { parseColumnType } from '../model/column-type.js';
+import { type InletConfig, PIPELINE_NAME } from '../model/contract.js';
+import { unknownKeysMessage } from '../model/suggest.js';
 import { buildPipeline } from './pipeline.js';
-import { unknownKeysMessage } from './suggest.js';
 
 /** Objects reject unknown keys, naming the likely intended key, since a misspelt option silently ignored is worse. */
 function strict<T extends z.ZodRawShape>(shape: T) {
@@ -143,8 +143,6 @@ const timezone = z.string().refine(isTimeZone, {
   error: (issue) =>
     `unknown time zone ${JSON.stringify(issue.input)}; use an IANA name such as UTC or Europe/Paris`,
 });
-
-export const PIPELINE_NAME = /^[a-z0-9_-]+$/;
 
 const rawPipeline = strict({
   name: z

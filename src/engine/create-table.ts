@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { quoteIdent, quoteTable } from '../db/sql.js';
-import type { Pipeline } from './contract.js';
+import type { Pipeline } from '../model/contract.js';
 
 /** `CREATE TABLE IF NOT EXISTS` from the contract, with the key as primary key. */
 export function createTableSql(pipeline: Pipeline): string {

@@ -8,8 +8,9 @@ import { type DecodedSource, SourceDecoder } from '../formats/decode.js';
 import { type ConcreteFormat, detectFormat } from '../formats/detect.js';
 import { openRandomAccess } from '../formats/random-access.js';
 import type { TableReader } from '../formats/table.js';
+import type { CsvOptions, Pipeline } from '../model/contract.js';
+import type { IngestResult, ObjectSource } from '../model/ingestion.js';
 import { silentLogger } from '../observability/logger.js';
-import type { CsvOptions, Pipeline } from './contract.js';
 import { CopyLoader } from './copy-loader.js';
 import { createTargetTable } from './create-table.js';
 import { planColumns } from './encode/columns.js';
@@ -18,7 +19,8 @@ import { DriftError } from './encode/drift.js';
 import { RowWriter } from './encode/encoder.js';
 import { encodeJson } from './encode/json.js';
 import { encodeTable } from './encode/table.js';
-import { infersContract, withInferredContract } from './inferred.js';
+import { infersContract, withInferredContract } from './first-file-contract.js';
+import type { IngestOptions } from './ingest-options.js';
 import {
   findLoadedByContent,
   findLoadedByVersion,
@@ -27,7 +29,7 @@ import {
   hasLoadedOfSize,
   lockObject,
   writeLedger,
-} from './ledger.js';
+} from './ledger-entry.js';
 import { mergeStaged, prepareTarget, rejectDuplicateKeys, usesStaging } from './merge.js';
 import {
   describeReject,
@@ -40,7 +42,6 @@ import {
 import { insertRejects, REJECT_FLUSH_SIZE, RejectCollector } from './rejects.js';
 import { ReplaceGuardError } from './replace-guard.js';
 import { thresholdVerdict } from './threshold.js';
-import type { IngestOptions, IngestResult, ObjectSource } from './types.js';
 
 export interface RetryPolicy {
   readonly attempts: number;

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { quoteIdent, quoteTable } from '../db/sql.js';
-import type { Pipeline } from './contract.js';
+import type { Pipeline } from '../model/contract.js';
 import type { RejectCollector } from './rejects.js';
 import { countRows, refuses, replaceGuardError, rowsToCount } from './replace-guard.js';
 

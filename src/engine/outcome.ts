@@ -1,11 +1,12 @@
 import type { PoolClient } from 'pg';
 import { isRetryable, sqlStateOf } from '../db/errors.js';
 import { DatabaseError, describeLocation, InletError } from '../errors.js';
+import type { Pipeline } from '../model/contract.js';
+import type { IngestResult, IngestStatus, ObjectSource, RejectRecord } from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
-import type { Pipeline } from './contract.js';
-import { writeLedger } from './ledger.js';
+import type { IngestOptions } from './ingest-options.js';
+import { writeLedger } from './ledger-entry.js';
 import { insertRejects } from './rejects.js';
-import type { IngestOptions, IngestResult, IngestStatus, ObjectSource, RejectRecord } from './types.js';
 
 /** What one ingestion is about; shared by the steps that report on it. */
 export interface IngestionContext {

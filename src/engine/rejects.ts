@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
+import type { RejectRecord } from '../model/ingestion.js';
 import { pgText } from './pg-text.js';
-import type { RejectRecord } from './types.js';
 
 /** How many rejects a result carries for display; all of them go to inlet.rejects for a loaded file. */
 export const REJECT_SAMPLE_SIZE = 100;

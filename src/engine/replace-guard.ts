@@ -8,7 +8,7 @@
  */
 import type { PoolClient } from 'pg';
 import { InletError } from '../errors.js';
-import type { Pipeline, ReplaceGuard } from './contract.js';
+import type { Pipeline, ReplaceGuard } from '../model/contract.js';
 
 /** What the guard saw when it refused; kept in the ledger as `details.replaceGuard`. */
 export interface ReplaceGuardReport {

@@ -1,4 +1,4 @@
-import type { RejectPolicy } from './contract.js';
+import type { RejectPolicy } from '../model/contract.js';
 
 export interface ThresholdVerdict {
   /** The file is past the pipeline's tolerance and must not load. */

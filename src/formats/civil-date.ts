@@ -4,7 +4,7 @@
  * small cache: a column's dates mostly fall on a few days, and Date objects cost far more per value.
  */
 
-import { type CivilDate, civilFromDays } from '../engine/coerce/calendar.js';
+import { type CivilDate, civilFromDays } from '../model/calendar.js';
 
 const DAY_MS = 86_400_000;
 const MAX_DATE_DAYS = 100_000_000;

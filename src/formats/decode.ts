@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { FormatName } from '../engine/contract.js';
 import { FormatError, SourceError } from '../errors.js';
+import type { FormatName } from '../model/contract.js';
 import { type Compression, type DeclaredCompression, detectCompression } from './detect.js';
 import { compressionRatioError, expandsTooMuch } from './ratio.js';
 import { unzipSingleEntry } from './zip/single-entry.js';

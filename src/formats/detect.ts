@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
-import type { FormatName } from '../engine/contract.js';
 import { FormatError } from '../errors.js';
+import type { FormatName } from '../model/contract.js';
 import { LOCAL_HEADER, LOCAL_HEADER_BYTES } from './zip/records.js';
 
 export type Compression = 'gzip' | 'deflate' | 'brotli' | 'zip' | 'none';

@@ -17,8 +17,8 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ObjectSource } from '../engine/types.js';
 import { FormatError, SourceError } from '../errors.js';
+import type { ObjectSource } from '../model/ingestion.js';
 import type { DecodedSource } from './decode.js';
 
 export interface RandomAccessInput {

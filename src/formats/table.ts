@@ -4,7 +4,7 @@
  * contract's coercers read, and the rows in batches. The engine maps columns by name (drift rules),
  * coerces, rejects and COPYs exactly as it does for CSV.
  */
-import type { ColumnContract } from '../engine/contract.js';
+import type { ColumnContract } from '../model/contract.js';
 
 /** A cell that cannot become a value of its column (an Excel error, a binary blob into text). */
 export class CellProblem {

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { AuthResult } from './auth.js';
+import type { WriteOptions } from './bucket-store.js';
 import {
   type BodyDigests,
   CHECKSUM_ALGORITHMS,
@@ -10,7 +11,6 @@ import {
 import { AwsChunkedDecoder } from './chunked.js';
 import { s3Errors } from './errors.js';
 import { header, type S3Request } from './request.js';
-import type { WriteOptions } from './storage.js';
 
 const NAMES: Record<ChecksumAlgorithm, string> = {
   crc32: 'CRC32',

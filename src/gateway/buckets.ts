@@ -1,32 +1,37 @@
 import type { AuthResult } from './auth.js';
 import { readSmallBody } from './body.js';
+import type { BucketStore } from './bucket-store.js';
 import { S3Error, s3Errors } from './errors.js';
 import { queryValue, type S3Request, sendEmpty, sendXml } from './request.js';
-import type { Storage } from './storage.js';
 import { parseDeleteObjects, type XmlNode } from './xml.js';
 
 const OWNER = { ID: 'inlet', DisplayName: 'inlet' };
 
-export function listBuckets(ctx: S3Request, storage: Storage): void {
+export function listBuckets(ctx: S3Request, storage: BucketStore): void {
   sendXml(ctx, 200, 'ListAllMyBucketsResult', {
     Owner: OWNER,
     Buckets: { Bucket: storage.listBuckets().map((b) => ({ Name: b.name, CreationDate: b.created })) },
   });
 }
 
-export async function createBucket(ctx: S3Request, storage: Storage, bucket: string): Promise<void> {
+export async function createBucket(ctx: S3Request, storage: BucketStore, bucket: string): Promise<void> {
   // The optional CreateBucketConfiguration body only names a region; there is one region here.
   ctx.req.resume();
   await storage.createBucket(bucket);
   sendEmpty(ctx, 200, { location: `/${bucket}` });
 }
 
-export function headBucket(ctx: S3Request, storage: Storage, bucket: string, region: string): void {
+export function headBucket(ctx: S3Request, storage: BucketStore, bucket: string, region: string): void {
   if (!storage.hasBucket(bucket)) throw s3Errors.noSuchBucket(bucket);
   sendEmpty(ctx, 200, { 'x-amz-bucket-region': region });
 }
 
-export function getBucketLocation(ctx: S3Request, storage: Storage, bucket: string, region: string): void {
+export function getBucketLocation(
+  ctx: S3Request,
+  storage: BucketStore,
+  bucket: string,
+  region: string,
+): void {
   if (!storage.hasBucket(bucket)) throw s3Errors.noSuchBucket(bucket);
   // us-east-1 is reported as an empty LocationConstraint, as S3 does.
   const text = `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region === 'us-east-1' ? '' : region}</LocationConstraint>`;
@@ -34,7 +39,7 @@ export function getBucketLocation(ctx: S3Request, storage: Storage, bucket: stri
   ctx.res.end(text);
 }
 
-export async function deleteBucket(ctx: S3Request, storage: Storage, bucket: string): Promise<void> {
+export async function deleteBucket(ctx: S3Request, storage: BucketStore, bucket: string): Promise<void> {
   await storage.deleteBucket(bucket);
   sendEmpty(ctx, 204);
 }
@@ -72,7 +77,7 @@ interface Listing {
 }
 
 function list(
-  storage: Storage,
+  storage: BucketStore,
   bucket: string,
   prefix: string,
   delimiter: string,
@@ -103,7 +108,7 @@ function list(
   return result;
 }
 
-export function listObjects(ctx: S3Request, storage: Storage, bucket: string): void {
+export function listObjects(ctx: S3Request, storage: BucketStore, bucket: string): void {
   if (!storage.hasBucket(bucket)) throw s3Errors.noSuchBucket(bucket);
   const v2 = queryValue(ctx.query, 'list-type') === '2';
   const prefix = queryValue(ctx.query, 'prefix') ?? '';
@@ -167,7 +172,7 @@ export function listObjects(ctx: S3Request, storage: Storage, bucket: string): v
 export async function deleteObjects(
   ctx: S3Request,
   auth: AuthResult,
-  storage: Storage,
+  storage: BucketStore,
   bucket: string,
 ): Promise<void> {
   if (!storage.hasBucket(bucket)) throw s3Errors.noSuchBucket(bucket);

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3EventRecord } from 'aws-lambda';
 import type { Logger } from '../observability/logger.js';
+import type { CreatedHow, ObjectMeta } from './bucket-store.js';
 import type { EventOutbox, OutboxEntry } from './outbox.js';
-import type { CreatedHow, ObjectMeta } from './storage.js';
 
 /** One record of an S3 event notification, as AWS delivers it to Lambda or SQS. */
 export type S3EventRecordLike = S3EventRecord;

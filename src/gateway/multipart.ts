@@ -1,10 +1,10 @@
 import type { AuthResult } from './auth.js';
 import { checksumName, readSmallBody, requestBody } from './body.js';
+import type { BucketStore } from './bucket-store.js';
 import { type ChecksumAlgorithm, isChecksumAlgorithm } from './checksums.js';
 import { s3Errors } from './errors.js';
 import { attributesFrom } from './objects.js';
 import { header, originOf, queryValue, type S3Request, sendEmpty, sendXml } from './request.js';
-import type { Storage } from './storage.js';
 import { parseCompleteMultipartUpload } from './xml.js';
 
 function target(ctx: S3Request): { bucket: string; key: string } {
@@ -25,7 +25,7 @@ function checksumFields(checksums: Partial<Record<ChecksumAlgorithm, string>>): 
   );
 }
 
-export async function createMultipartUpload(ctx: S3Request, storage: Storage): Promise<void> {
+export async function createMultipartUpload(ctx: S3Request, storage: BucketStore): Promise<void> {
   const { bucket, key } = target(ctx);
   ctx.req.resume();
   const requested = header(ctx.req, 'x-amz-checksum-algorithm')?.toLowerCase();
@@ -35,7 +35,7 @@ export async function createMultipartUpload(ctx: S3Request, storage: Storage): P
   sendXml(ctx, 200, 'InitiateMultipartUploadResult', { Bucket: bucket, Key: key, UploadId: upload.uploadId });
 }
 
-export async function uploadPart(ctx: S3Request, auth: AuthResult, storage: Storage): Promise<void> {
+export async function uploadPart(ctx: S3Request, auth: AuthResult, storage: BucketStore): Promise<void> {
   const { bucket, key } = target(ctx);
   const raw = queryValue(ctx.query, 'partNumber') ?? '';
   const partNumber = Number(raw);
@@ -54,7 +54,7 @@ export async function uploadPart(ctx: S3Request, auth: AuthResult, storage: Stor
 export async function completeMultipartUpload(
   ctx: S3Request,
   auth: AuthResult,
-  storage: Storage,
+  storage: BucketStore,
 ): Promise<void> {
   const { bucket, key } = target(ctx);
   const upload = await storage.getUpload(bucket, uploadIdOf(ctx), key);
@@ -72,13 +72,13 @@ export async function completeMultipartUpload(
   });
 }
 
-export async function abortMultipartUpload(ctx: S3Request, storage: Storage): Promise<void> {
+export async function abortMultipartUpload(ctx: S3Request, storage: BucketStore): Promise<void> {
   const { bucket } = target(ctx);
   await storage.abortUpload(bucket, uploadIdOf(ctx));
   sendEmpty(ctx, 204);
 }
 
-export async function listParts(ctx: S3Request, storage: Storage): Promise<void> {
+export async function listParts(ctx: S3Request, storage: BucketStore): Promise<void> {
   const { bucket, key } = target(ctx);
   const uploadId = uploadIdOf(ctx);
   const upload = await storage.getUpload(bucket, uploadId, key);
@@ -108,7 +108,11 @@ export async function listParts(ctx: S3Request, storage: Storage): Promise<void>
   });
 }
 
-export async function listMultipartUploads(ctx: S3Request, storage: Storage, bucket: string): Promise<void> {
+export async function listMultipartUploads(
+  ctx: S3Request,
+  storage: BucketStore,
+  bucket: string,
+): Promise<void> {
   const uploads = await storage.listUploads(bucket);
   sendXml(ctx, 200, 'ListMultipartUploadsResult', {
     Bucket: bucket,

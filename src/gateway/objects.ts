@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { AuthResult } from './auth.js';
 import { checksumName, readSmallBody, requestBody } from './body.js';
+import type { BucketStore, ObjectAttributes, ObjectMeta } from './bucket-store.js';
 import type { ChecksumAlgorithm } from './checksums.js';
 import { S3Error, s3Errors } from './errors.js';
 import { header, originOf, parseQuery, queryValue, type S3Request, sendEmpty, sendXml } from './request.js';
-import type { ObjectAttributes, ObjectMeta, Storage } from './storage.js';
 import { parseTagging } from './xml.js';
 
 /** Headers S3 stores with an object and returns on GET/HEAD. */
@@ -57,7 +57,7 @@ function requireKey(ctx: S3Request): { bucket: string; key: string } {
   return { bucket: ctx.bucket, key: ctx.key };
 }
 
-export async function putObject(ctx: S3Request, auth: AuthResult, storage: Storage): Promise<void> {
+export async function putObject(ctx: S3Request, auth: AuthResult, storage: BucketStore): Promise<void> {
   const { bucket, key } = requireKey(ctx);
   if (!storage.hasBucket(bucket)) throw s3Errors.noSuchBucket(bucket);
   const { stream, options } = requestBody(ctx, auth);
@@ -81,7 +81,7 @@ function parseCopySource(value: string): { bucket: string; key: string } {
   return { bucket: path.slice(0, slash), key: path.slice(slash + 1) };
 }
 
-export async function copyObject(ctx: S3Request, storage: Storage, copySource: string): Promise<void> {
+export async function copyObject(ctx: S3Request, storage: BucketStore, copySource: string): Promise<void> {
   const { bucket, key } = requireKey(ctx);
   const source = parseCopySource(copySource);
   const replaceMeta = (header(ctx.req, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase() === 'REPLACE';
@@ -188,7 +188,7 @@ function responseOverrides(ctx: S3Request): Record<string, string> {
   return overrides;
 }
 
-export async function getObject(ctx: S3Request, storage: Storage): Promise<void> {
+export async function getObject(ctx: S3Request, storage: BucketStore): Promise<void> {
   const { bucket, key } = requireKey(ctx);
   const head = storage.head(bucket, key);
   if (checkPreconditions(ctx.req, head) === 'not-modified') {
@@ -227,14 +227,14 @@ export async function getObject(ctx: S3Request, storage: Storage): Promise<void>
   });
 }
 
-export async function deleteObject(ctx: S3Request, storage: Storage): Promise<void> {
+export async function deleteObject(ctx: S3Request, storage: BucketStore): Promise<void> {
   const { bucket, key } = requireKey(ctx);
   if (!storage.hasBucket(bucket)) throw s3Errors.noSuchBucket(bucket);
   await storage.deleteObject(bucket, key);
   sendEmpty(ctx, 204);
 }
 
-export async function putTagging(ctx: S3Request, auth: AuthResult, storage: Storage): Promise<void> {
+export async function putTagging(ctx: S3Request, auth: AuthResult, storage: BucketStore): Promise<void> {
   const { bucket, key } = requireKey(ctx);
   storage.head(bucket, key);
   const tags = parseTagging(await readSmallBody(ctx, auth));
@@ -242,7 +242,7 @@ export async function putTagging(ctx: S3Request, auth: AuthResult, storage: Stor
   sendEmpty(ctx, 200);
 }
 
-export function getTagging(ctx: S3Request, storage: Storage): void {
+export function getTagging(ctx: S3Request, storage: BucketStore): void {
   const { bucket, key } = requireKey(ctx);
   const meta = storage.head(bucket, key);
   sendXml(ctx, 200, 'Tagging', {
@@ -250,7 +250,7 @@ export function getTagging(ctx: S3Request, storage: Storage): void {
   });
 }
 
-export async function deleteTagging(ctx: S3Request, storage: Storage): Promise<void> {
+export async function deleteTagging(ctx: S3Request, storage: BucketStore): Promise<void> {
   const { bucket, key } = requireKey(ctx);
   storage.head(bucket, key);
   await storage.putTags(bucket, key, {});

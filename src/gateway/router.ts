@@ -1,10 +1,10 @@
 import type { AuthResult } from './auth.js';
+import type { BucketStore } from './bucket-store.js';
 import * as buckets from './buckets.js';
 import { s3Errors } from './errors.js';
 import * as multipart from './multipart.js';
 import * as objects from './objects.js';
 import { header, type S3Request } from './request.js';
-import type { Storage } from './storage.js';
 
 /** Query parameters that select a sub-resource in S3; those not handled below are answered with NotImplemented. */
 const SUBRESOURCES = new Set([
@@ -43,7 +43,7 @@ const SUBRESOURCES = new Set([
 ]);
 
 export interface RouteContext {
-  storage: Storage;
+  storage: BucketStore;
   region: string;
 }
 

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import { RequestAuthenticator } from './auth.js';
+import { BucketStore } from './bucket-store.js';
 import { S3Error } from './errors.js';
 import {
   buildEventRecord,
@@ -15,7 +16,6 @@ import {
 import { EventOutbox } from './outbox.js';
 import { parseTarget, type S3Request, sendError } from './request.js';
 import { route } from './router.js';
-import { Storage } from './storage.js';
 
 export type { S3EventRecordLike } from './events.js';
 
@@ -73,7 +73,7 @@ export interface Gateway {
  */
 async function replayOutbox(
   outbox: EventOutbox,
-  storage: Storage,
+  storage: BucketStore,
   dispatcher: EventDispatcher,
   logger: Logger,
   replayDead: boolean,
@@ -120,7 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ? undefined
       : new EventDispatcher(handler, outbox, logger, { ...DEFAULT_RETRY, ...options.eventRetry });
 
-  const storage = new Storage(options.dataDir, (bucket, meta, how, origin, durable) => {
+  const storage = new BucketStore(options.dataDir, (bucket, meta, how, origin, durable) => {
     const record = buildEventRecord({
       bucket,
       meta,

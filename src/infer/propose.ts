@@ -2,10 +2,9 @@
  * `inlet infer`: a sample of a file → a proposed pipeline as YAML.
  */
 import { basename } from 'node:path';
-import { PIPELINE_NAME } from '../config/schema.js';
-import type { FormatName, XlsxOptions } from '../engine/contract.js';
-import type { ObjectSource } from '../engine/types.js';
 import { UsageError } from '../errors.js';
+import { type FormatName, PIPELINE_NAME, type XlsxOptions } from '../model/contract.js';
+import type { ObjectSource } from '../model/ingestion.js';
 import { toIdentifier } from './identifiers.js';
 import { type InferredColumn, inferColumns } from './infer.js';
 import { renderProposal } from './render.js';

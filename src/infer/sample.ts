@@ -3,16 +3,7 @@
  * through the same decoders and readers as ingestion (compression, format detection, Parquet row
  * groups, XLSX sheets) and stops once it has enough rows.
  */
-import {
-  type CompressionName,
-  type CsvOptions,
-  DEFAULT_MAX_COMPRESSION_RATIO,
-  DEFAULT_MAX_DECOMPRESSED_BYTES,
-  type FormatName,
-  type Pipeline,
-  type XlsxOptions,
-} from '../engine/contract.js';
-import type { ObjectSource } from '../engine/types.js';
+
 import { FormatError } from '../errors.js';
 import { CsvScanner } from '../formats/csv/scanner.js';
 import { type DecodedSource, SourceDecoder } from '../formats/decode.js';
@@ -24,6 +15,16 @@ import { openRandomAccess } from '../formats/random-access.js';
 import { CellProblem, type TableBatch } from '../formats/table.js';
 import { serialText } from '../formats/xlsx/dates.js';
 import { numberText, openXlsx, type XlsxCell } from '../formats/xlsx/reader.js';
+import {
+  type CompressionName,
+  type CsvOptions,
+  DEFAULT_MAX_COMPRESSION_RATIO,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  type FormatName,
+  type Pipeline,
+  type XlsxOptions,
+} from '../model/contract.js';
+import type { ObjectSource } from '../model/ingestion.js';
 
 export type CellKind = 'text' | 'number' | 'boolean' | 'nested' | 'date' | 'datetime' | 'time';
 

@@ -5,7 +5,7 @@
  * logged, never allowed to fail the ingestion it reports.
  */
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { IngestResult } from '../engine/types.js';
+import type { IngestResult } from '../model/ingestion.js';
 import type { Logger } from './logger.js';
 
 export interface Notifier {

@@ -14,8 +14,8 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import type pg from 'pg';
-import type { InletConfig } from '../engine/contract.js';
 import { InletError } from '../errors.js';
+import type { InletConfig } from '../model/contract.js';
 import type { Logger } from '../observability/logger.js';
 import { authenticate } from './auth.js';
 import { HttpError, httpStatusOf } from './http-error.js';

@@ -10,7 +10,7 @@
  * scoped to pipelines sees only its pipelines' series; an unscoped token sees both registries.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { IngestResult } from '../engine/types.js';
+import type { IngestResult } from '../model/ingestion.js';
 import type { SpoolState } from './spool.js';
 
 export type UploadOutcome =

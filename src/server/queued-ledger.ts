@@ -4,7 +4,7 @@
  * to the spool), and the worker writes the full row anyway, so a 202 never waits for the database.
  */
 import type pg from 'pg';
-import type { Pipeline } from '../engine/contract.js';
+import type { Pipeline } from '../model/contract.js';
 import type { Logger } from '../observability/logger.js';
 import type { SpoolEntry } from './spool.js';
 import { uploadUri } from './upload-source.js';

@@ -6,8 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type pg from 'pg';
-import type { InletConfig } from '../engine/contract.js';
-import type { IngestResult } from '../engine/types.js';
+import type { InletConfig } from '../model/contract.js';
+import type { IngestResult } from '../model/ingestion.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import type { Notifier } from '../observability/notify.js';
 import { buildApp } from './app.js';

@@ -3,9 +3,10 @@
  * (after gzip, deflate, brotli or a single-file zip, which the engine undoes too), so a PNG sent as `orders.csv` is refused with 415 before it
  * is stored, rather than accepted and rejected later.
  */
-import type { Pipeline } from '../engine/contract.js';
+
 import { FormatError } from '../errors.js';
 import { decompressHead, detectCompression, detectFormat } from '../formats/detect.js';
+import type { Pipeline } from '../model/contract.js';
 import { HttpError } from './http-error.js';
 
 /** Enough for detectFormat's look at the content, and for a gzip header and its first block. */

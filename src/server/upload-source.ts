@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import type { ObjectSource } from '../engine/types.js';
+import type { ObjectSource } from '../model/ingestion.js';
 import { encodeKeyPath } from '../storage/uri-encoding.js';
 import type { SpoolEntry } from './spool.js';
 

@@ -6,9 +6,9 @@
  */
 import type pg from 'pg';
 import { findPipeline } from '../config/route.js';
-import type { InletConfig, Pipeline } from '../engine/contract.js';
 import { ingest, type RetryPolicy } from '../engine/ingest.js';
-import type { IngestResult } from '../engine/types.js';
+import type { InletConfig, Pipeline } from '../model/contract.js';
+import type { IngestResult } from '../model/ingestion.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import { emfRecord, type ServerMetrics } from './metrics.js';
 import type { Spool, SpoolEntry } from './spool.js';

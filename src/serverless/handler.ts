@@ -1,9 +1,9 @@
 import type { SQSBatchResponse } from 'aws-lambda';
 import type pg from 'pg';
 import { findPipeline } from '../config/route.js';
-import type { InletConfig, Pipeline } from '../engine/contract.js';
 import { ingest } from '../engine/ingest.js';
-import type { IngestResult } from '../engine/types.js';
+import type { InletConfig, Pipeline } from '../model/contract.js';
+import type { IngestResult } from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
 import type { Notifier } from '../observability/notify.js';
 import type { ObjectStore } from '../storage/object-store.js';

@@ -7,8 +7,8 @@
  * to start a service that ran before; once anything is configured, a missing key is an error.
  */
 import type pg from 'pg';
-import type { InletConfig } from '../engine/contract.js';
 import { ConfigError } from '../errors.js';
+import type { InletConfig } from '../model/contract.js';
 import type { Logger } from '../observability/logger.js';
 import type { SnapshotProvider } from './provider.js';
 import { PgRunRecorder } from './runs.js';

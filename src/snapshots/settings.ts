@@ -13,8 +13,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { InletConfig } from '../engine/contract.js';
 import { ConfigError } from '../errors.js';
+import type { InletConfig } from '../model/contract.js';
 import type { Logger } from '../observability/logger.js';
 import { ArchiveProvider } from './archive/provider.js';
 import { loadSnapshotKey } from './key.js';

@@ -7,8 +7,8 @@ import { access, open, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ObjectSource } from '../engine/types.js';
 import { SourceError } from '../errors.js';
+import type { ObjectSource } from '../model/ingestion.js';
 
 /** Large reads keep the parser busy with fewer, bigger chunks; 1 MiB measured well against the 64 KiB default. */
 const READ_CHUNK_BYTES = 1 << 20;

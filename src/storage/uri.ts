@@ -5,8 +5,8 @@
 import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { ObjectSource } from '../engine/types.js';
 import { SourceError, UsageError } from '../errors.js';
+import type { ObjectSource } from '../model/ingestion.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
 import { encodeKeyPath } from './uri-encoding.js';
 

@@ -14,7 +14,7 @@ import { zipSync } from 'fflate';
 import type pg from 'pg';
 import { expect } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import type { InletConfig } from '../../src/engine/contract.js';
+import type { InletConfig } from '../../src/model/contract.js';
 import { flat, parquetFile } from './parquet.js';
 import { cell, handmadeXlsx } from './xlsx.js';
 

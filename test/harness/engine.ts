@@ -1,9 +1,10 @@
 import type pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import type { Pipeline } from '../../src/engine/contract.js';
 import { createTargetTable } from '../../src/engine/create-table.js';
 import { ingest } from '../../src/engine/ingest.js';
-import type { IngestOptions, IngestResult, ObjectSource } from '../../src/engine/types.js';
+import type { IngestOptions } from '../../src/engine/ingest-options.js';
+import type { Pipeline } from '../../src/model/contract.js';
+import type { IngestResult, ObjectSource } from '../../src/model/ingestion.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { testPipeline } from './pipelines.js';
 

@@ -1,5 +1,5 @@
 import { parseConfig } from '../../src/config/load.js';
-import type { Pipeline } from '../../src/engine/contract.js';
+import type { Pipeline } from '../../src/model/contract.js';
 
 export interface ColumnSpec {
   name: string;

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ObjectSource } from '../../src/engine/types.js';
+import type { ObjectSource } from '../../src/model/ingestion.js';
 
 /**
  * An in-memory object, streamed in chunks of `chunkSize` bytes (optionally `chunkDelayMs` apart) so

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
-import type { InletConfig } from '../../src/engine/contract.js';
-import type { IngestResult } from '../../src/engine/types.js';
+import type { InletConfig } from '../../src/model/contract.js';
+import type { IngestResult } from '../../src/model/ingestion.js';
 import {
   startUploadService,
   type UploadService,

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { FormatName } from '../../engine/contract.js';
 import { DEFAULT_SAMPLE_ROWS, proposePipeline } from '../../infer/propose.js';
+import type { FormatName } from '../../model/contract.js';
 import type { Action } from '../action.js';
 import { openSource } from '../ingest-files.js';
 import { examples, parsePositiveInteger } from '../options.js';

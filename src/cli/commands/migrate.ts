@@ -1,8 +1,8 @@
 import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../../config/load.js';
-import type { InletConfig } from '../../engine/contract.js';
 import { createTargetTable } from '../../engine/create-table.js';
+import type { InletConfig } from '../../model/contract.js';
 import type { Action } from '../action.js';
 import { withDatabase } from '../database.js';
 import { configOption, databaseUrlOption, examples } from '../options.js';

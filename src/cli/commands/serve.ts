@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type pg from 'pg';
 import { loadConfig } from '../../config/load.js';
-import type { InletConfig } from '../../engine/contract.js';
 import { listenWithFallback } from '../../local/ports.js';
+import type { InletConfig } from '../../model/contract.js';
 import type { Logger } from '../../observability/logger.js';
 import { notifierFromEnv } from '../../observability/notify.js';
 import type { UploadService } from '../../server/service.js';

@@ -8,13 +8,14 @@
  * scratch buffer and transcode its canonical output, which is short and already validated, so the
  * text hot paths keep their fused validate-and-copy loops untouched.
  */
-import type { ColumnContract } from '../contract.js';
+
+import { daysFromCivil } from '../../model/calendar.js';
+import type { ColumnContract } from '../../model/contract.js';
 import { type Coercer, CopyTextBuffer } from '../copy-text.js';
 import { encodeFloat4, encodeFloat8 } from './binary-float.js';
 import { put32, putInt64, putInt64Exact } from './binary-int.js';
 import { encodeNumeric } from './binary-numeric.js';
 import { copyBytes, fourDigits, twoDigits } from './bytes.js';
-import { daysFromCivil } from './calendar.js';
 import type { DateTimeFields } from './datetime-fields.js';
 import { makeCoercer, timestampSource } from './index.js';
 import { makeJsonbCoercer } from './jsonb.js';

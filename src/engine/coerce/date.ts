@@ -1,6 +1,6 @@
+import { dateProblem } from '../../model/calendar.js';
 import type { Coercer } from '../copy-text.js';
 import { copyBytes, failure, fourDigits, skipSpaces, trimEnd, twoDigits } from './bytes.js';
-import { dateProblem } from './calendar.js';
 import { newFields, writeDate } from './datetime-fields.js';
 import { type DateTimePattern, matchDateTimePattern } from './datetime-pattern.js';
 

@@ -1,6 +1,6 @@
+import { type CivilDate, dateProblem, daysInMonth, YEAR_RANGE } from '../../model/calendar.js';
 import type { CopyTextBuffer } from '../copy-text.js';
 import { asBuffer, put2, put4, twoDigits } from './bytes.js';
-import { type CivilDate, dateProblem, daysInMonth, YEAR_RANGE } from './calendar.js';
 
 /** A parsed date or timestamp; one instance per coercer, refilled for every value. */
 export interface DateTimeFields extends CivilDate {

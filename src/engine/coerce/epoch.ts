@@ -1,5 +1,5 @@
+import { civilFromDays, YEAR_RANGE } from '../../model/calendar.js';
 import { isSign } from './bytes.js';
-import { civilFromDays, YEAR_RANGE } from './calendar.js';
 import { type DateTimeFields, readFraction } from './datetime-fields.js';
 import { isDigit } from './decimal.js';
 

@@ -1,4 +1,4 @@
-import type { ColumnContract } from '../contract.js';
+import type { ColumnContract } from '../../model/contract.js';
 import type { Coercer } from '../copy-text.js';
 import { makeBooleanCoercer } from './boolean.js';
 import { makeIsoDateCoercer, makePatternDateCoercer } from './date.js';

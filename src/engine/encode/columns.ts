@@ -1,7 +1,7 @@
+import { emptyIsNull } from '../../model/column-type.js';
+import type { ColumnContract, Pipeline } from '../../model/contract.js';
 import { makeBinaryCoercer } from '../coerce/binary.js';
 import { makeCoercer } from '../coerce/index.js';
-import { emptyIsNull } from '../column-type.js';
-import type { ColumnContract, Pipeline } from '../contract.js';
 import type { Coercer } from '../copy-text.js';
 
 /** Everything the row encoders need per column, precomputed once per file. */

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../../errors.js';
 import { CsvScanner } from '../../formats/csv/scanner.js';
-import type { CsvOptions, Pipeline } from '../contract.js';
+import type { CsvOptions, Pipeline } from '../../model/contract.js';
 import { matchFields } from './drift.js';
 import { byteProblem, type RowWriter } from './encoder.js';
 

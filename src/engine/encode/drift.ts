@@ -8,9 +8,10 @@
  * Names from a file are only ever compared with the contract's sources, never used as SQL, so a
  * hostile header cannot reach the database.
  */
-import { closest } from '../../config/suggest.js';
+
 import { FormatError } from '../../errors.js';
-import type { Pipeline } from '../contract.js';
+import type { Pipeline } from '../../model/contract.js';
+import { closest } from '../../model/suggest.js';
 
 export interface DriftReport {
   /** Contract sources the file lacks. */

@@ -1,5 +1,5 @@
 import { type JsonRecord, JsonSyntaxIssue, readJsonArray, readNdjson } from '../../formats/json/index.js';
-import type { Pipeline } from '../contract.js';
+import type { Pipeline } from '../../model/contract.js';
 import { extraFieldsError } from './drift.js';
 import type { RowWriter } from './encoder.js';
 

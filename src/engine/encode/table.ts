@@ -1,5 +1,5 @@
 import { type CellConverter, CellProblem, type TableReader } from '../../formats/table.js';
-import type { Pipeline } from '../contract.js';
+import type { Pipeline } from '../../model/contract.js';
 import { matchFields } from './drift.js';
 import { byteProblem, type RowWriter } from './encoder.js';
 

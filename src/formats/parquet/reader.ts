@@ -9,8 +9,8 @@
  */
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { AsyncBuffer, Compressors, FileMetaData, RowGroup, SchemaTree } from 'hyparquet';
-import type { ColumnContract } from '../../engine/contract.js';
 import { FormatError, SourceError } from '../../errors.js';
+import type { ColumnContract } from '../../model/contract.js';
 import type { RandomAccessInput } from '../random-access.js';
 import type { CellConverter, TableBatch, TableReader } from '../table.js';
 import { describeFields, type ParquetField, rawSchema } from './fields.js';

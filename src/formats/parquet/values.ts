@@ -5,8 +5,8 @@
  * values JSON. Whether a value fits the column is the coercer's call, as for CSV.
  */
 import { isUtf8 } from 'node:buffer';
-import type { ColumnContract } from '../../engine/contract.js';
 import { FormatError } from '../../errors.js';
+import type { ColumnContract } from '../../model/contract.js';
 import { dateText, FIRST_DAY, LAST_DAY, TWO_DIGITS } from '../civil-date.js';
 import { asciiOnly, type CellConverter, CellProblem, jsonText } from '../table.js';
 import type { ParquetField, TimeUnit } from './fields.js';

@@ -4,8 +4,9 @@
  * parsed as it streams, a batch of rows per chunk. Memory is the shared strings (which the format
  * keeps in one table) plus one chunk of rows.
  */
-import type { ColumnContract, XlsxOptions } from '../../engine/contract.js';
+
 import { FormatError } from '../../errors.js';
+import type { ColumnContract, XlsxOptions } from '../../model/contract.js';
 import type { RandomAccessInput } from '../random-access.js';
 import { type CellConverter, CellProblem, type TableBatch, type TableReader } from '../table.js';
 import { ZipArchive } from '../zip/archive.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../../src/engine/contract.js';
+import type { Pipeline } from '../../../src/model/contract.js';
 import { COPY_FORMATS, engineHarness } from '../../harness/engine.js';
 import { flat, parquetFile } from '../../harness/parquet.js';
 import { memorySource } from '../../harness/sources.js';

@@ -1,10 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../../src/engine/contract.js';
 import { createTargetTable } from '../../../src/engine/create-table.js';
 import { ingest } from '../../../src/engine/ingest.js';
-import type { IngestOptions, ObjectSource } from '../../../src/engine/types.js';
+import type { IngestOptions } from '../../../src/engine/ingest-options.js';
+import type { Pipeline } from '../../../src/model/contract.js';
+import type { ObjectSource } from '../../../src/model/ingestion.js';
 import { createTestDatabase } from '../../harness/db.js';
 import { testPipeline } from '../../harness/pipelines.js';
 import { memorySource } from '../../harness/sources.js';

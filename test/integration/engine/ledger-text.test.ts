@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { writeLedger } from '../../../src/engine/ledger.js';
+import { writeLedger } from '../../../src/engine/ledger-entry.js';
 import { insertRejects } from '../../../src/engine/rejects.js';
 import { engineHarness } from '../../harness/engine.js';
 import { memorySource } from '../../harness/sources.js';

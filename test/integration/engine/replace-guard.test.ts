@@ -4,7 +4,7 @@
  * allows it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../../src/engine/contract.js';
+import type { Pipeline } from '../../../src/model/contract.js';
 import { COPY_FORMATS, engineHarness, type PipelineOverrides } from '../../harness/engine.js';
 import { memorySource } from '../../harness/sources.js';
 

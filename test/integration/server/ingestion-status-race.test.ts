@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { InletConfig } from '../../../src/engine/contract.js';
+import type { InletConfig } from '../../../src/model/contract.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { buildApp } from '../../../src/server/app.js';
 import { ServerMetrics } from '../../../src/server/metrics.js';

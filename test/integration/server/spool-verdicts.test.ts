@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { createPool } from '../../../src/db/connect.js';
-import type { InletConfig } from '../../../src/engine/contract.js';
+import type { InletConfig } from '../../../src/model/contract.js';
 import { QueuedLedger } from '../../../src/server/queued-ledger.js';
 import { Spool, type SpoolEntry } from '../../../src/server/spool.js';
 import { WorkerPool } from '../../../src/server/worker.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
-import type { InletConfig } from '../../../src/engine/contract.js';
+import type { InletConfig } from '../../../src/model/contract.js';
 import { Spool } from '../../../src/server/spool.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
 import { api, runService } from '../../harness/upload-service.js';

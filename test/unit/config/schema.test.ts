@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
-import { DEFAULT_CSV, DEFAULT_MAX_DECOMPRESSED_BYTES } from '../../../src/engine/contract.js';
 import { ConfigError } from '../../../src/errors.js';
+import { DEFAULT_CSV, DEFAULT_MAX_DECOMPRESSED_BYTES } from '../../../src/model/contract.js';
 
 const ORIGIN = 'inlet.config.yaml';
 

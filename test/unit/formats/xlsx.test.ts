@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ColumnContract } from '../../../src/engine/contract.js';
 import { CellProblem } from '../../../src/formats/table.js';
 import { builtInFormatKind, customFormatKind, serialText } from '../../../src/formats/xlsx/dates.js';
 import { exactNumberText, numberText, XlsxCell, xlsxConverter } from '../../../src/formats/xlsx/reader.js';
 import { columnIndex, columnLetters } from '../../../src/formats/xlsx/sheet.js';
+import type { ColumnContract } from '../../../src/model/contract.js';
 
 const text = (result: ReturnType<typeof serialText>) => (result.ok ? result.text : result.reason);
 

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
-import type { IngestResult } from '../../../src/engine/types.js';
+import type { IngestResult } from '../../../src/model/ingestion.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { notifierFromEnv, SnsNotifier } from '../../../src/observability/notify.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ScalarKind } from '../../../src/engine/contract.js';
+import type { ScalarKind } from '../../../../src/model/contract.js';
 import { coerce, column } from './run-coercer.js';
 
 /** A value that would be valid for the type, so only the NUL byte can be the reason. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareOrder } from '../../../src/engine/ledger.js';
+import { compareOrder } from '../../../src/engine/ledger-entry.js';
 
 describe('compareOrder', () => {
   it('compares sequencers of different widths as numbers', () => {

@@ -1,6 +1,6 @@
-import { makeCoercer } from '../../../src/engine/coerce/index.js';
-import type { ColumnContract, ColumnType } from '../../../src/engine/contract.js';
-import { CopyTextBuffer } from '../../../src/engine/copy-text.js';
+import { makeCoercer } from '../../../../src/engine/coerce/index.js';
+import { CopyTextBuffer } from '../../../../src/engine/copy-text.js';
+import type { ColumnContract, ColumnType } from '../../../../src/model/contract.js';
 
 export type Outcome = { ok: string } | { error: string };
 

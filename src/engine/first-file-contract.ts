@@ -7,10 +7,10 @@
 import type { PoolClient } from 'pg';
 import { quoteIdent } from '../db/sql.js';
 import { FormatError } from '../errors.js';
-import { parseColumnType } from './column-type.js';
-import type { ColumnContract, Pipeline } from './contract.js';
+import { parseColumnType } from '../model/column-type.js';
+import type { ColumnContract, Pipeline } from '../model/contract.js';
+import type { ObjectSource } from '../model/ingestion.js';
 import { createTableSql } from './create-table.js';
-import type { ObjectSource } from './types.js';
 
 /** Rows sampled from a pipeline's first file. */
 export const INFER_SAMPLE_ROWS = 10_000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { makeCoercer, validateFormat } from '../../../src/engine/coerce/index.js';
-import type { ScalarKind } from '../../../src/engine/contract.js';
-import { CopyTextBuffer } from '../../../src/engine/copy-text.js';
+import { makeCoercer, validateFormat } from '../../../../src/engine/coerce/index.js';
+import { CopyTextBuffer } from '../../../../src/engine/copy-text.js';
+import type { ScalarKind } from '../../../../src/model/contract.js';
 import { column } from './run-coercer.js';
 
 const check = (kind: ScalarKind, format: string): string | undefined =>

@@ -95,7 +95,7 @@ interface BucketState {
  * file plus a sidecar JSON that names it; replacing the sidecar by rename is the commit, so a crash leaves either
  * the old object or the new one. An in-memory index, rebuilt from the sidecars at start, answers listings.
  */
-export class Storage {
+export class BucketStore {
   private readonly buckets = new Map<string, BucketState>();
   private readonly commits = new Mutex();
   private readonly syncer = new DirectorySyncer();
@@ -270,7 +270,7 @@ export class Storage {
   private commitSpooled(
     bucket: string,
     key: string,
-    { tmp, digests, checksums }: Awaited<ReturnType<Storage['spool']>>,
+    { tmp, digests, checksums }: Awaited<ReturnType<BucketStore['spool']>>,
     attributes: ObjectAttributes,
     how: CreatedHow,
     origin: Origin,

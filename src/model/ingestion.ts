@@ -1,6 +1,4 @@
 import type { Readable } from 'node:stream';
-import type pg from 'pg';
-import type { Logger } from '../observability/logger.js';
 
 /**
  * One object to ingest, as any front door (CLI, Lambda, upload worker) sees it.
@@ -65,27 +63,4 @@ export interface IngestProgress {
   readonly bytes: number;
   readonly rows: number;
   readonly totalBytes: number | undefined;
-}
-
-export interface IngestOptions {
-  readonly pool: pg.Pool;
-  /** Load again even when this identity was loaded before (a new ingestion). */
-  readonly force?: boolean;
-  /**
-   * Let a replace pipeline's file shrink its table past the pipeline's `replace` guard (`inlet ingest
-   * --force`); without it such a file is `rejected` with `replace_guard`.
-   */
-  readonly forceReplace?: boolean;
-  /** Validate everything and roll back instead of committing (`inlet validate`). */
-  readonly dryRun?: boolean;
-  /** A ledger id assigned earlier by a front door (e.g. the upload API's 202). */
-  readonly ingestionId?: string;
-  readonly logger?: Logger;
-  readonly onProgress?: (progress: IngestProgress) => void;
-  readonly signal?: AbortSignal;
-  /**
-   * COPY format: `auto` (default) uses binary, which saves PostgreSQL most of its parsing, whenever
-   * every column can be encoded in it; `text` forces the text format (for comparison and debugging).
-   */
-  readonly copyFormat?: 'auto' | 'text';
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import type { Pipeline } from './contract.js';
+import type { Pipeline } from '../model/contract.js';
+import type { IngestStatus, ObjectSource } from '../model/ingestion.js';
 import { pgJson, pgText } from './pg-text.js';
-import type { IngestStatus, ObjectSource } from './types.js';
 
 /**
  * The ledger row and the loaded rows commit in one transaction; these are its statements.

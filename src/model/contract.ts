@@ -90,6 +90,9 @@ export interface TableName {
   readonly name: string;
 }
 
+/** Pipeline names are typed on command lines, so they keep to lowercase letters, digits, "_" and "-". */
+export const PIPELINE_NAME = /^[a-z0-9_-]+$/;
+
 export interface Pipeline {
   readonly name: string;
   readonly match: readonly string[];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { makeBinaryCoercer } from '../../../src/engine/coerce/binary.js';
-import type { ColumnContract, ColumnType } from '../../../src/engine/contract.js';
-import { CopyTextBuffer } from '../../../src/engine/copy-text.js';
+import { makeBinaryCoercer } from '../../../../src/engine/coerce/binary.js';
+import { CopyTextBuffer } from '../../../../src/engine/copy-text.js';
+import type { ColumnContract, ColumnType } from '../../../../src/model/contract.js';
 import { coerce, column } from './run-coercer.js';
 
 type Spec = Omit<ColumnType, 'sql'> & { sql?: string };

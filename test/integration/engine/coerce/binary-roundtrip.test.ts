@@ -3,11 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeBinaryCoercer } from '../../../src/engine/coerce/binary.js';
-import { makeCoercer } from '../../../src/engine/coerce/index.js';
-import type { ColumnContract, ColumnType } from '../../../src/engine/contract.js';
-import { type Coercer, CopyTextBuffer } from '../../../src/engine/copy-text.js';
-import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
+import { makeBinaryCoercer } from '../../../../src/engine/coerce/binary.js';
+import { makeCoercer } from '../../../../src/engine/coerce/index.js';
+import { type Coercer, CopyTextBuffer } from '../../../../src/engine/copy-text.js';
+import type { ColumnContract, ColumnType } from '../../../../src/model/contract.js';
+import { createTestDatabase, type TestDatabase } from '../../../harness/db.js';
 
 /**
  * Loads the same values once through the text coercer (COPY text) and once through the binary one
