@@ -16,7 +16,7 @@ import {
   type RejectPolicy,
   type ReplaceGuard,
 } from '../model/contract.js';
-import type { RawColumn, RawCsvOptions, RawPipeline } from './schema.js';
+import type { RawColumn, RawCsvOptions, RawPipeline } from './pipeline-schema.js';
 
 export interface IssueSink {
   addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[] }): void;

@@ -1,6 +1,6 @@
 /**
  * docs/configuration.md names every key of inlet.config.yaml, and only those: the key paths are read from
- * the zod schema itself, so a key added to (or removed from) src/config/schema.ts fails here until the
+ * the zod schema itself, so a key added to (or removed from) src/config/schema.ts or pipeline-schema.ts fails here until the
  * reference says so.
  */
 import { describe, expect, it } from 'vitest';

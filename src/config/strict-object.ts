@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { unknownKeysMessage } from '../model/suggest.js';
+
+/** Objects reject unknown keys, naming the likely intended key, since a misspelt option silently ignored is worse. */
+export function strict<T extends z.ZodRawShape>(shape: T) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? unknownKeysMessage(issue.keys, known) : undefined,
+  });
+}
