@@ -13,7 +13,7 @@ import type { IngestResult, ObjectSource } from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
 import { ObjectNotFoundError } from '../storage/errors.js';
 import { filePathOf, fileSource } from '../storage/file-source.js';
-import { objectSource, parseObjectUri } from '../storage/uri.js';
+import { objectSource, parseObjectUri } from '../storage/object-source.js';
 import type { Database } from './database.js';
 import { debugEnabled } from './output.js';
 import { createProgressBar } from './progress.js';

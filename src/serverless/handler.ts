@@ -6,8 +6,8 @@ import type { InletConfig, Pipeline } from '../model/contract.js';
 import type { IngestResult } from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
 import type { Notifier } from '../observability/notify.js';
+import { objectSource, uriOf } from '../storage/object-source.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { objectSource, uriOf } from '../storage/uri.js';
 import { type Announcement, fromDirectEvent, fromSqsMessage, isSqsEvent, type ObjectRef } from './events.js';
 
 /** Where processed and rejected objects go with `afterLoad: move`; objects there are never ingested again. */

@@ -14,8 +14,8 @@ import { databaseFromSecret } from '../db/secret.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { type Notifier, notifierFromEnv } from '../observability/notify.js';
+import { parseObjectUri } from '../storage/object-source.js';
 import { s3StoreFromEnv } from '../storage/s3-store.js';
-import { parseObjectUri } from '../storage/uri.js';
 import { type HandlerDeps, handleEvent, type MetricsSink } from './handler.js';
 
 const powertools = new PowertoolsLogger({ serviceName: 'inlet' });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceError } from '../../../src/errors.js';
 import { ObjectNotFoundError } from '../../../src/storage/errors.js';
 import { FileObjectStore } from '../../../src/storage/file-store.js';
-import { objectSource, parseObjectUri } from '../../../src/storage/uri.js';
+import { objectSource, parseObjectUri } from '../../../src/storage/object-source.js';
 import { objectStoreSuite } from './object-store-suite.js';
 
 objectStoreSuite('FileObjectStore', async () => {

@@ -147,7 +147,7 @@ describe('the checks themselves', () => {
         edge('src/engine/ingest.ts', 'src/cli/main.ts'),
         edge('src/formats/detect.ts', 'src/engine/ingest.ts'),
         edge('src/server/app.ts', 'src/serverless/handler.ts'),
-        edge('src/storage/uri.ts', 'infra/app.ts'),
+        edge('src/storage/object-source.ts', 'infra/app.ts'),
         edge('src/brand-new/x.ts', 'src/model/contract.ts'),
         edge('src/cli/main.ts', 'src/engine/ingest.ts'),
         edge('src/engine/ingest.ts', 'src/engine/merge.ts'),
@@ -156,7 +156,7 @@ describe('the checks themselves', () => {
       'src/engine/ingest.ts → src/cli/main.ts: engine (layer 4) imports a higher layer, cli (layer 9)',
       'src/formats/detect.ts → src/engine/ingest.ts: formats (layer 1) imports a higher layer, engine (layer 4)',
       'src/server/app.ts → src/serverless/handler.ts: server (layer 7) imports a folder of its own layer, serverless (layer 7)',
-      'src/storage/uri.ts imports infra/app.ts, outside src/',
+      'src/storage/object-source.ts imports infra/app.ts, outside src/',
       'src/brand-new/x.ts → src/model/contract.ts: declare src/brand-new in LAYERS',
     ]);
   });

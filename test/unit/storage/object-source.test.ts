@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { SourceError, UsageError } from '../../../src/errors.js';
+import { objectSource, parseObjectUri } from '../../../src/storage/object-source.js';
 import type { ObjectInfo, ObjectStore } from '../../../src/storage/object-store.js';
-import { objectSource, parseObjectUri } from '../../../src/storage/uri.js';
 
 describe('parseObjectUri', () => {
   it.each([
