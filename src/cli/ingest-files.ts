@@ -13,7 +13,8 @@ import type { IngestResult, ObjectSource } from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
 import { ObjectNotFoundError } from '../storage/errors.js';
 import { filePathOf, fileSource } from '../storage/file-source.js';
-import { objectSource, parseObjectUri } from '../storage/object-source.js';
+import { objectSource } from '../storage/object-source.js';
+import { openStore } from '../storage/open-store.js';
 import type { Database } from './database.js';
 import { debugEnabled } from './output.js';
 import { createProgressBar } from './progress.js';
@@ -106,10 +107,9 @@ async function ingestOne(path: string, options: IngestFilesOptions): Promise<Fil
 export async function openSource(arg: string): Promise<ObjectSource> {
   if (arg.startsWith('file://')) return fileSource(filePathOf(arg));
   if (arg.startsWith('s3://')) {
-    const { bucket, key } = parseObjectUri(arg);
     // Loaded for s3:// only: the S3 SDK is slow to load, and most runs read local files.
     const { s3StoreFromEnv } = await import('../storage/s3-store.js');
-    const store = s3StoreFromEnv();
+    const { store, bucket, key } = openStore(arg, { s3: () => s3StoreFromEnv() });
     const info = await store.head(bucket, key);
     if (info === undefined) throw new ObjectNotFoundError(arg);
     return objectSource(store, bucket, key, info);

@@ -14,7 +14,7 @@ import { databaseFromSecret } from '../db/secret.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { type Notifier, notifierFromEnv } from '../observability/notify.js';
-import { parseObjectUri } from '../storage/object-source.js';
+import { openStore } from '../storage/open-store.js';
 import { s3StoreFromEnv } from '../storage/s3-store.js';
 import { type HandlerDeps, handleEvent, type MetricsSink } from './handler.js';
 
@@ -77,8 +77,8 @@ async function lambdaDatabase(): Promise<{ url: string; password?: () => Promise
 }
 
 async function readFromStore(store: HandlerDeps['store'], uri: string): Promise<string> {
-  const { bucket, key } = parseObjectUri(uri);
-  const { body } = await store.get(bucket, key);
+  const object = openStore(uri, { s3: () => store });
+  const { body } = await object.store.get(object.bucket, object.key);
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');

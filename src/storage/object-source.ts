@@ -1,72 +1,12 @@
 /**
- * Object URIs and engine sources for stored objects. Imports no adapter, so that choosing a store by
- * scheme does not pull the AWS SDK into a bundle that only reads files.
+ * Engine sources for stored objects, and the URI the ledger knows each by. Imports no adapter, so that a
+ * bundle that only reads files does not pull in the AWS SDK.
  */
-import { basename, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { SourceError, UsageError } from '../errors.js';
+import { SourceError } from '../errors.js';
 import type { ObjectSource } from '../model/ingestion.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
 import { encodeKeyPath } from './uri-encoding.js';
-
-export interface ObjectUri {
-  readonly scheme: 's3' | 'file';
-  readonly bucket: string;
-  readonly key: string;
-}
-
-/**
- * Splits an object URI:
- * - `s3://bucket/key/with/slashes` → bucket `bucket`, key `key/with/slashes`, taken verbatim, as the AWS CLI
- *   takes them: a typed S3 URI carries the raw key, so `%20` stays `%20` and `+` stays `+` (unlike keys in
- *   S3 event records, and unlike the encoded source URIs the ledger records).
- * - `file:///abs/dir/name.csv` → bucket `/abs/dir` (the directory, absolute), key `name.csv` (the file
- *   name), percent-decoded as file URLs are. A `FileObjectStore` rooted at `/` reads it back.
- */
-export function parseObjectUri(uri: string): ObjectUri {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
-  if (scheme === 's3') {
-    const rest = uri.slice('s3:'.length);
-    if (!rest.startsWith('//')) throw invalidUri(uri, 'an S3 URI starts with s3:// followed by the bucket');
-    const path = rest.slice(2);
-    const slash = path.indexOf('/');
-    const bucket = slash < 0 ? path : path.slice(0, slash);
-    const key = slash < 0 ? '' : path.slice(slash + 1);
-    if (bucket === '') throw invalidUri(uri, 'the bucket name is missing');
-    if (!/^[A-Za-z0-9._-]+$/.test(bucket)) {
-      throw invalidUri(uri, `"${bucket}" is not a bucket name (letters, digits, ".", "-" and "_" only)`);
-    }
-    if (key === '') throw invalidUri(uri, 'it names a bucket, not an object: add the key after the bucket');
-    return { scheme: 's3', bucket, key };
-  }
-  if (scheme === 'file') {
-    if (!uri.toLowerCase().startsWith('file://')) {
-      throw invalidUri(uri, 'a file URI is absolute: file:///abs/path');
-    }
-    let path: string;
-    try {
-      path = fileURLToPath(uri);
-    } catch (error) {
-      throw invalidUri(uri, (error as Error).message);
-    }
-    if (path.endsWith('/')) throw invalidUri(uri, 'it names a directory, not a file');
-    return { scheme: 'file', bucket: dirname(path), key: basename(path) };
-  }
-  throw invalidUri(
-    uri,
-    scheme === undefined
-      ? 'it has no scheme'
-      : `the scheme "${scheme}:" is not supported (only s3:// and file:// are)`,
-  );
-}
-
-function invalidUri(uri: string, reason: string): UsageError {
-  return new UsageError(
-    'invalid_uri',
-    `cannot use ${JSON.stringify(uri)} as an object URI: ${reason}. Use s3://bucket/key or file:///absolute/path`,
-  );
-}
 
 /** What a front door knows about the object beyond its metadata: the event's sequencer and time. */
 export type ObjectSourceInfo = Partial<ObjectInfo> & {

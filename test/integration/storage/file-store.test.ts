@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceError } from '../../../src/errors.js';
 import { ObjectNotFoundError } from '../../../src/storage/errors.js';
 import { FileObjectStore } from '../../../src/storage/file-store.js';
-import { objectSource, parseObjectUri } from '../../../src/storage/object-source.js';
+import { objectSource } from '../../../src/storage/object-source.js';
+import { openStore } from '../../../src/storage/open-store.js';
 import { objectStoreSuite } from './object-store-suite.js';
 
 objectStoreSuite('FileObjectStore', async () => {
@@ -157,12 +158,12 @@ describe('FileObjectStore specifics', () => {
     await expect(store.get('b', 'versioned.csv', { versionId: 'v1' })).rejects.toThrow('versions');
   });
 
-  it('reads a file:// URI through a store rooted at /, with the same identity as the file', async () => {
+  it('reads a file:// URI through the store openStore gives it, with the same identity as the file', async () => {
     const path = join(root, 'store', 'b', 'with space.csv');
     await writeFile(path, 'a\n');
     const uri = new URL(`file://${path}`).href;
-    const { bucket, key } = parseObjectUri(uri);
-    const rootStore = new FileObjectStore('/');
+    const { store: rootStore, bucket, key } = openStore(uri, { s3: () => expect.unreachable() });
+    expect(rootStore).toBeInstanceOf(FileObjectStore);
     const info = await rootStore.head(bucket, key);
     expect(info).toMatchObject({ size: 2, etag: md5('a\n') });
     const source = objectSource(rootStore, bucket, key, info);

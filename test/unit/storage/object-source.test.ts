@@ -1,57 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { SourceError, UsageError } from '../../../src/errors.js';
-import { objectSource, parseObjectUri } from '../../../src/storage/object-source.js';
+import { SourceError } from '../../../src/errors.js';
+import { objectSource } from '../../../src/storage/object-source.js';
 import type { ObjectInfo, ObjectStore } from '../../../src/storage/object-store.js';
-
-describe('parseObjectUri', () => {
-  it.each([
-    ['s3://inbox/data.csv', { scheme: 's3', bucket: 'inbox', key: 'data.csv' }],
-    ['s3://inbox/a/b/c.csv', { scheme: 's3', bucket: 'inbox', key: 'a/b/c.csv' }],
-    // An S3 URI carries the raw key: nothing is decoded.
-    [
-      's3://inbox/with space+plus%20pct.csv',
-      { scheme: 's3', bucket: 'inbox', key: 'with space+plus%20pct.csv' },
-    ],
-    ['s3://my.bucket-1/k', { scheme: 's3', bucket: 'my.bucket-1', key: 'k' }],
-    ['s3://inbox/dir/', { scheme: 's3', bucket: 'inbox', key: 'dir/' }],
-    ['file:///data/in/x.csv', { scheme: 'file', bucket: '/data/in', key: 'x.csv' }],
-    // File URLs are percent-encoded, so their paths are decoded.
-    ['file:///data/in/a%20b%2Bc.csv', { scheme: 'file', bucket: '/data/in', key: 'a b+c.csv' }],
-    ['file:///x.csv', { scheme: 'file', bucket: '/', key: 'x.csv' }],
-    ['file://localhost/data/x.csv', { scheme: 'file', bucket: '/data', key: 'x.csv' }],
-  ])('parses %s', (uri, expected) => {
-    expect(parseObjectUri(uri)).toEqual(expected);
-  });
-
-  it.each([
-    ['s3://', 'bucket name is missing'],
-    ['s3:///key', 'bucket name is missing'],
-    ['s3://inbox', 'names a bucket, not an object'],
-    ['s3://inbox/', 'names a bucket, not an object'],
-    ['s3:inbox/key', 's3://'],
-    ['s3://in box/key', 'not a bucket name'],
-    ['file:relative.csv', 'absolute'],
-    ['file:///data/dir/', 'directory'],
-    ['file://otherhost/data/x.csv', 'file://'],
-    ['https://bucket.s3.amazonaws.com/key', 'not supported'],
-    ['/data/in/x.csv', 'no scheme'],
-    ['data.csv', 'no scheme'],
-  ])('refuses %s with a UsageError saying why', (uri, reason) => {
-    const error = (() => {
-      try {
-        parseObjectUri(uri);
-      } catch (e) {
-        return e;
-      }
-      return undefined;
-    })();
-    expect(error).toBeInstanceOf(UsageError);
-    expect((error as UsageError).code).toBe('invalid_uri');
-    expect((error as Error).message).toContain(reason);
-    expect((error as Error).message).toContain('s3://bucket/key');
-  });
-});
 
 describe('objectSource', () => {
   function fakeStore(objects: Record<string, { body: string; info: Partial<ObjectInfo> }>) {
