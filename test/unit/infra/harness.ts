@@ -126,10 +126,8 @@ export function flatten(value: unknown): string {
     if ('Fn::Sub' in object && typeof object['Fn::Sub'] === 'string') return object['Fn::Sub'];
     if ('Ref' in object) return `\${Ref:${String(object.Ref)}}`;
     if ('Fn::GetAtt' in object) return `\${${(object['Fn::GetAtt'] as string[]).join('.')}}`;
-    if ('Fn::GetStackOutput' in object) {
-      const output = object['Fn::GetStackOutput'] as { StackName: string; OutputName: string };
-      return `\${${output.StackName}:${output.OutputName}}`;
-    }
+    // A strong cross-stack reference: the export's name starts with the producing stack's name.
+    if ('Fn::ImportValue' in object) return `\${${flatten(object['Fn::ImportValue'])}}`;
     return JSON.stringify(object);
   }
   return '';
