@@ -3,7 +3,7 @@
  * id is the strongest identity Inlet can key an ingestion on), access-logged, and with lifecycle rules
  * for what `afterLoad: move` leaves under processed/ and rejected/.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -11,17 +11,7 @@ import { Construct } from 'constructs';
 export const PROCESSED_PREFIX = 'processed/';
 export const REJECTED_PREFIX = 'rejected/';
 
-/**
- * `<prefix>-inbox-<account>-<region>`: unique, recognisable, and known to every stack of the app without
- * a cross-stack reference (the API's policies name it directly).
- */
-export function inboxBucketName(scope: Construct, prefix: string): string {
-  const stack = Stack.of(scope);
-  return `${prefix.toLowerCase()}-inbox-${stack.account}-${stack.region}`;
-}
-
 export interface InboxBucketProps {
-  readonly bucketName: string;
   readonly accessLogs: s3.IBucket;
   /** @default 90 */
   readonly processedRetentionDays?: number;
@@ -34,8 +24,9 @@ export class InboxBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: InboxBucketProps) {
     super(scope, id);
+    // No fixed name: the bucket is kept when the stack is destroyed, so a fixed name would make the next
+    // deployment fail on "already exists". CloudFormation generates one; the InboxBucketName output says it.
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      bucketName: props.bucketName,
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,

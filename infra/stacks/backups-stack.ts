@@ -4,7 +4,7 @@
  * daily for the database, schedules and retention from context; a vault that refuses recovery-point
  * deletion; and, optionally, the region's EBS snapshot block public access.
  */
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -25,6 +25,10 @@ export class BackupsStack extends Stack {
     super(scope, id, props);
     const { backups, shape } = props.settings;
     this.vault = new backup.BackupVault(this, 'Vault', {
+      // A vault needs a name and outlives the stack (until its recovery points expire): a name derived from
+      // the construct path would make the next deployment after a destroy fail on "already exists". The
+      // stack id's UUID is new with every stack.
+      backupVaultName: `${props.settings.prefix.toLowerCase()}-${Fn.select(2, Fn.split('/', this.stackId))}`,
       // Recovery points outlive the stack; nobody, not even an administrator, deletes one before it expires.
       blockRecoveryPointDeletion: true,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -36,8 +40,11 @@ export class BackupsStack extends Stack {
     this.addPlan('Database', BackupClass.database, backups.databaseSchedule, backups.databaseRetentionDays);
 
     if (backups.blockSnapshotPublicAccess) {
-      // Account-wide for this region: no EBS snapshot of this account can be shared publicly.
-      new ec2.CfnSnapshotBlockPublicAccess(this, 'SnapshotBlockPublicAccess', { state: 'block-all-sharing' });
+      // Account-wide for this region: no EBS snapshot of this account can be shared publicly. Kept on
+      // `cdk destroy`: deleting the resource would switch the block off for the whole region.
+      new ec2.CfnSnapshotBlockPublicAccess(this, 'SnapshotBlockPublicAccess', {
+        state: 'block-all-sharing',
+      }).applyRemovalPolicy(RemovalPolicy.RETAIN);
     }
   }
 

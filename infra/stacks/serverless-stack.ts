@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type { Construct } from 'constructs';
-import { InboxBucket, inboxBucketName } from '../constructs/inbox-bucket.js';
+import { InboxBucket } from '../constructs/inbox-bucket.js';
 import { IngestFunction } from '../constructs/ingest-function.js';
 import { IngestQueue } from '../constructs/ingest-queue.js';
 import { LogBucket } from '../constructs/log-bucket.js';
@@ -36,7 +36,6 @@ export class ServerlessStack extends Stack {
 
     const accessLogs = new LogBucket(this, 'AccessLogs');
     this.inbox = new InboxBucket(this, 'Inbox', {
-      bucketName: inboxBucketName(this, settings.prefix),
       accessLogs: accessLogs.bucket,
     }).bucket;
     this.queues = new IngestQueue(this, 'Ingest', { functionTimeout: timeout });
