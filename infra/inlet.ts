@@ -5,6 +5,7 @@
 import { type App, Tags } from 'aws-cdk-lib';
 import { readPipelineConfig } from './pipeline-config.js';
 import { type InletSettings, readSettings } from './settings.js';
+import { describeSettings } from './settings-report.js';
 import { BackupsStack } from './stacks/backups-stack.js';
 import { DataStack } from './stacks/data-stack.js';
 import { ExtensionsStack } from './stacks/extensions-stack.js';
@@ -22,18 +23,26 @@ export interface InletStacks {
   readonly extensions: ExtensionsStack;
 }
 
-export function buildInlet(app: App): InletStacks {
+/** `report` gets what the settings chose, in words (the app prints it on stderr). */
+export function buildInlet(
+  app: App,
+  report: (text: string) => void = (text) => process.stderr.write(text),
+): InletStacks {
   const settings = readSettings(app.node);
+  report(describeSettings(settings));
   const pipelines = readPipelineConfig(settings.configFile);
   const p = settings.prefix;
-  const env = { region: settings.region };
+  const common = {
+    env: { region: settings.region },
+    terminationProtection: settings.stackTerminationProtection,
+  };
   const network = new NetworkStack(app, `${p}Network`, {
-    env,
+    ...common,
     settings,
     description: 'Inlet: VPC, endpoints and flow logs',
   });
   const data = new DataStack(app, `${p}Data`, {
-    env,
+    ...common,
     settings,
     network,
     description: 'Inlet: RDS PostgreSQL, its secret and proxy, ingestion events',
@@ -42,7 +51,7 @@ export function buildInlet(app: App): InletStacks {
     settings.shape === 'server'
       ? undefined
       : new ServerlessStack(app, `${p}Serverless`, {
-          env,
+          ...common,
           settings,
           pipelines,
           network,
@@ -53,7 +62,7 @@ export function buildInlet(app: App): InletStacks {
     settings.shape === 'serverless'
       ? undefined
       : new ServerStack(app, `${p}Server`, {
-          env,
+          ...common,
           settings,
           pipelines,
           network,
@@ -61,12 +70,12 @@ export function buildInlet(app: App): InletStacks {
           description: 'Inlet server shape: EC2 upload service with EBS spool behind a load balancer',
         });
   const backups = new BackupsStack(app, `${p}Backups`, {
-    env,
+    ...common,
     settings,
     description: 'Inlet: AWS Backup plans for the spool volumes and the database',
   });
   const extensions = new ExtensionsStack(app, `${p}Extensions`, {
-    env,
+    ...common,
     settings,
     network,
     data,

@@ -1,13 +1,24 @@
 /**
  * The deployment's settings, read from CDK context (`-c key=value` or `cdk.json`), each checked with an
- * error that names the key and what it accepts. Every value has a safe, cheap default, so
- * `npx cdk deploy --all` works without any of them.
+ * error that names the key and what it accepts. Two profiles give the defaults: `default`, safe and cheap
+ * (a demo or a trial: `npx cdk deploy --all` works without any key), and `production` (`-c
+ * profile=production`), which refuses to synthesize what production must not run (a server door without
+ * TLS or open to the whole VPC, alarms that reach nobody) and defaults to a Multi-AZ database with
+ * Performance Insights and protection on every stack.
  */
 import { ConfigError } from '../src/errors.js';
 
 export type Shape = 'both' | 'serverless' | 'server';
+export type Profile = 'default' | 'production';
+
+/** The production profile's database class: Performance Insights needs more than a micro or small class. */
+export const PRODUCTION_DATABASE_CLASS = 'm6g.large';
 
 export interface InletSettings {
+  /** Which defaults apply, and which refusals. @default 'default' */
+  readonly profile: Profile;
+  /** The context keys given explicitly (the rest are the profile's defaults): for the report on stderr. */
+  readonly given: ReadonlySet<string>;
   /** Stack name prefix and the lower-case prefix of fixed resource names. @default 'Inlet' */
   readonly prefix: string;
   /**
@@ -24,11 +35,15 @@ export interface InletSettings {
   readonly natGateways: number;
   /** Deletion/termination protection on the database and instances; `false` only to tear down. @default true */
   readonly protect: boolean;
+  /** CloudFormation termination protection on every stack. @default protect, in the production profile only */
+  readonly stackTerminationProtection: boolean;
   readonly database: {
-    /** @default 't4g.micro' */
+    /** @default 't4g.micro'; production: PRODUCTION_DATABASE_CLASS */
     readonly instanceClass: string;
-    /** @default false */
+    /** @default false; production: true */
     readonly multiAz: boolean;
+    /** @default false; production: true */
+    readonly performanceInsights: boolean;
     /** @default 20 */
     readonly allocatedStorageGiB: number;
     /** RDS automated backups (point-in-time recovery), 7 to 35 days. @default 7 */
@@ -73,11 +88,19 @@ export interface InletSettings {
     readonly spoolSchedule: string;
     /** @default 7 */
     readonly spoolRetentionDays: number;
-    /** Turn on the region's EBS snapshot block public access (an account-level setting). @default true */
+    /**
+     * Turn on the region's EBS snapshot block public access. Account-wide, so opt-in: an organisation may
+     * manage it, and it stays on after `cdk destroy`. @default false
+     */
     readonly blockSnapshotPublicAccess: boolean;
   };
-  /** An e-mail address subscribed to the alarm topic. */
-  readonly alarmEmail: string | undefined;
+  /**
+   * Create the account's API Gateway CloudWatch role (account-wide, kept after `cdk destroy`). Opt-in:
+   * without it the API logs through the role the account already has. @default false
+   */
+  readonly apiGatewayLoggingRole: boolean;
+  /** E-mail addresses subscribed to the alarm topic (`alarmEmail`, comma-separated). Production needs one. */
+  readonly alarmEmails: readonly string[];
 }
 
 /** What `tryGetContext` offers: a CDK App or Stack node. */
@@ -87,11 +110,14 @@ export interface ContextSource {
 
 export function readSettings(source: ContextSource, env: NodeJS.ProcessEnv = process.env): InletSettings {
   const read = new ContextReader(source);
+  const profile = read.choice('profile', ['default', 'production'] as const, 'default');
+  const production = profile === 'production';
   const shape = read.choice('shape', ['both', 'serverless', 'server'] as const, 'both');
   const certificateArn = read.optionalString(
     'certificateArn',
     /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/.+$/,
   );
+  const clientCidr = read.optionalString('clientCidr', /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/);
   const publicLoadBalancer = read.boolean('publicLoadBalancer', false);
   const natGateways = read.integer('natGateways', 0, 0, 2);
   if (publicLoadBalancer && certificateArn === undefined) {
@@ -100,16 +126,40 @@ export function readSettings(source: ContextSource, env: NodeJS.ProcessEnv = pro
       'publicLoadBalancer=true needs certificateArn: an internet-facing load balancer only listens with TLS.',
     );
   }
+  const alarmEmails = (read.optionalString('alarmEmail', /^[^@\s,]+@[^@\s,]+(,[^@\s,]+@[^@\s,]+)*$/) ?? '')
+    .split(',')
+    .filter((email) => email !== '');
+  const instanceClass = read.string(
+    'dbInstanceClass',
+    production ? PRODUCTION_DATABASE_CLASS : 't4g.micro',
+    /^[a-z0-9]+\.[a-z0-9]+$/,
+  );
+  const performanceInsights = read.boolean('performanceInsights', production);
+  const protect = read.boolean('protect', true);
+  if (production) {
+    refuseUnfitForProduction({
+      shape,
+      certificateArn,
+      clientCidr,
+      alarmEmails,
+      instanceClass,
+      performanceInsights,
+    });
+  }
   return {
+    profile,
+    given: read.given,
     prefix: read.string('prefix', 'Inlet', /^[A-Za-z][A-Za-z0-9]{0,19}$/),
     region: read.string('region', env.CDK_DEFAULT_REGION || 'us-east-1', /^[a-z]{2}(-[a-z]+)+-\d$/),
     shape,
     configFile: read.string('config', 'examples/inlet.config.yaml'),
     natGateways,
-    protect: read.boolean('protect', true),
+    protect,
+    stackTerminationProtection: production && protect,
     database: {
-      instanceClass: read.string('dbInstanceClass', 't4g.micro', /^[a-z0-9]+\.[a-z0-9]+$/),
-      multiAz: read.boolean('multiAz', false),
+      instanceClass,
+      multiAz: read.boolean('multiAz', production),
+      performanceInsights,
       allocatedStorageGiB: read.integer('dbAllocatedStorageGiB', 20, 20, 65_536),
       backupRetentionDays: read.integer('dbBackupRetentionDays', 7, 7, 35),
       rotationDays: read.integer('dbRotationDays', 30, 1, 365),
@@ -128,26 +178,70 @@ export function readSettings(source: ContextSource, env: NodeJS.ProcessEnv = pro
       bundleDir: read.string('serverBundleDir', 'dist/server'),
       certificateArn,
       publicLoadBalancer,
-      clientCidr: read.optionalString('clientCidr', /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/),
+      clientCidr,
     },
     backups: {
       databaseSchedule: read.string('backupSchedule', 'cron(0 3 * * ? *)', /^cron\(.+\)$/),
       databaseRetentionDays: read.integer('backupRetentionDays', 35, 1, 36_500),
       spoolSchedule: read.string('spoolBackupSchedule', 'cron(0 * * * ? *)', /^cron\(.+\)$/),
       spoolRetentionDays: read.integer('spoolBackupRetentionDays', 7, 1, 36_500),
-      blockSnapshotPublicAccess: read.boolean('blockSnapshotPublicAccess', true),
+      blockSnapshotPublicAccess: read.boolean('blockSnapshotPublicAccess', false),
     },
-    alarmEmail: read.optionalString('alarmEmail', /^[^@\s]+@[^@\s]+$/),
+    apiGatewayLoggingRole: read.boolean('apiGatewayLoggingRole', false),
+    alarmEmails,
   };
+}
+
+/** What production must not run; each refusal names the key that fixes it. */
+function refuseUnfitForProduction(chosen: {
+  shape: Shape;
+  certificateArn: string | undefined;
+  clientCidr: string | undefined;
+  alarmEmails: readonly string[];
+  instanceClass: string;
+  performanceInsights: boolean;
+}): void {
+  const missing: string[] = [];
+  if (chosen.shape !== 'serverless') {
+    if (chosen.certificateArn === undefined) {
+      missing.push('certificateArn (the server door listens with HTTPS only, TLS 1.2 or later)');
+    }
+    if (chosen.clientCidr === undefined) {
+      missing.push(
+        'clientCidr (who may reach the server door; the default, the whole VPC, is not a decision)',
+      );
+    }
+  }
+  if (chosen.alarmEmails.length === 0) {
+    missing.push('alarmEmail (alarms that reach nobody fail silently)');
+  }
+  if (missing.length > 0) {
+    throw new ConfigError(
+      'invalid_context',
+      `profile=production needs ${missing.join('; ')}. Give each with -c key=value` +
+        (chosen.shape !== 'serverless' ? ', or deploy -c shape=serverless without the server door.' : '.'),
+    );
+  }
+  if (chosen.performanceInsights && /^t[0-9][a-z]*\.(micro|small)$/.test(chosen.instanceClass)) {
+    throw new ConfigError(
+      'invalid_context',
+      `profile=production turns on Performance Insights, which db.${chosen.instanceClass} does not support: ` +
+        `choose a larger dbInstanceClass (the profile's default is ${PRODUCTION_DATABASE_CLASS}).`,
+    );
+  }
 }
 
 /** Context values arrive as strings from `-c key=value` and as JSON values from cdk.json: accept both. */
 class ContextReader {
+  readonly given = new Set<string>();
+
   constructor(private readonly source: ContextSource) {}
 
   private raw(key: string): unknown {
     const value = this.source.tryGetContext(key);
-    return value === '' ? undefined : value;
+    if (value === '' || value === undefined || value === null) return undefined;
+    this.given.add(key);
+    return value;
   }
 
   optionalString(key: string, pattern?: RegExp): string | undefined {

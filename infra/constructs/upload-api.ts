@@ -29,6 +29,11 @@ export interface UploadApiProps {
   readonly databaseSecret: secretsmanager.ISecret;
   readonly proxy: rds.IDatabaseProxy;
   readonly proxySecurityGroup: ec2.ISecurityGroup;
+  /**
+   * Create API Gateway's account-wide CloudWatch role (kept after `cdk destroy`). Without it, the stage logs
+   * through the role the account already has (API Gateway refuses the stage's logging if it has none).
+   */
+  readonly createAccountLoggingRole: boolean;
 }
 
 export class UploadApi extends Construct {
@@ -76,9 +81,9 @@ export class UploadApi extends Construct {
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'Inlet: presigned uploads to the inbox and ingestion status',
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      cloudWatchRole: true,
+      cloudWatchRole: props.createAccountLoggingRole,
       // The account-level CloudWatch role is shared by every REST API in the region: keep it.
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      ...(props.createAccountLoggingRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: API_STAGE,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLog),

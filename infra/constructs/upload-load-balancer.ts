@@ -13,6 +13,9 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
 import { SERVER_PORT } from '../server-files.js';
 
+/** TLS 1.3 and 1.2 only, forward-secret ciphers: the listener's policy whenever a certificate is given. */
+export const TLS_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS;
+
 export interface UploadLoadBalancerProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
@@ -84,7 +87,7 @@ export class UploadLoadBalancer extends Construct {
       ...(tls
         ? {
             certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn as string)],
-            sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+            sslPolicy: TLS_POLICY,
           }
         : {}),
       open: false,

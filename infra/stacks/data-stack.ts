@@ -53,6 +53,7 @@ export class DataStack extends Stack {
       vpcSubnets: network.dataSubnets,
       publiclyAccessible: false,
       multiAz: settings.database.multiAz,
+      enablePerformanceInsights: settings.database.performanceInsights,
       credentials: rds.Credentials.fromGeneratedSecret(DATABASE_USER),
       databaseName: DATABASE_NAME,
       storageType: rds.StorageType.GP3,

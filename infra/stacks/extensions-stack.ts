@@ -7,7 +7,6 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { AlarmTopic } from '../constructs/alarm-topic.js';
-import { inboxBucketName } from '../constructs/inbox-bucket.js';
 import { OpsAlarms } from '../constructs/ops-alarms.js';
 import { OpsDashboard } from '../constructs/ops-dashboard.js';
 import type { ServerlessTargets, ServerTargets } from '../constructs/ops-metrics.js';
@@ -44,13 +43,15 @@ export class ExtensionsStack extends Stack {
         : new UploadApi(this, 'Api', {
             vpc: network.vpc,
             subnets: network.appSubnets,
-            inbox: s3.Bucket.fromBucketName(this, 'Inbox', inboxBucketName(this, settings.prefix)),
+            // Imported by an explicit export: the API's policies, and their cdk-nag findings, then name
+            // the same import whatever construct reads the bucket's ARN.
+            inbox: s3.Bucket.fromBucketArn(this, 'Inbox', serverless.exportValue(serverless.inbox.bucketArn)),
             databaseSecret: data.secret,
             proxy: data.proxy,
             proxySecurityGroup: data.proxySecurityGroup,
+            createAccountLoggingRole: settings.apiGatewayLoggingRole,
           });
 
-    // The API names the inbox by its fixed name; deploy it after the bucket exists.
     if (serverless) this.addStackDependency(serverless);
     const serverlessTargets: ServerlessTargets | undefined = serverless && {
       function: serverless.ingest.function,
@@ -63,7 +64,7 @@ export class ExtensionsStack extends Stack {
       targetGroup: server.loadBalancer.targetGroup,
     };
 
-    this.alarmTopic = new AlarmTopic(this, 'Alarms', { email: settings.alarmEmail });
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', { emails: settings.alarmEmails });
     this.alarms = new OpsAlarms(this, 'Alarm', {
       topic: this.alarmTopic.topic,
       database: data.database,

@@ -4,6 +4,7 @@
  * or change an exported value, while a consumer uses it, where a weak `Fn::GetStackOutput` would let the
  * consumer keep a stale proxy address, subnet or security group without a word.
  */
+import { Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { synthInlet } from './harness.js';
@@ -39,9 +40,7 @@ describe('references between the stacks', () => {
       templates.flatMap(([stack, template]) => exportNames(template).map((name) => [name, stack] as const)),
     );
     const stacksByName = new Map(
-      inlet.app.node.children.flatMap((c) =>
-        'stackName' in c ? [[(c as { stackName: string }).stackName, c]] : [],
-      ),
+      inlet.app.node.children.filter(Stack.isStack).map((stack) => [stack.stackName, stack] as const),
     );
     let imports = 0;
     for (const [consumer, template] of templates) {

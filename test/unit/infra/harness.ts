@@ -31,6 +31,8 @@ function stubBundles(): { lambdaCodeDir: string; serverBundleDir: string } {
 export interface SynthesizedInlet {
   readonly app: App;
   readonly stacks: InletStacks;
+  /** What the app would have printed on stderr about its settings. */
+  readonly report: string;
   /** The registered AwsSolutions checks (with `nag: true`), to run again and list what they find. */
   readonly checks: AwsSolutionsChecks | undefined;
   /** The stack's template (the app is synthesised once; this only reads it). */
@@ -64,7 +66,8 @@ export function synthInlet(
       ...context,
     },
   });
-  const stacks = buildInlet(app);
+  const reports: string[] = [];
+  const stacks = buildInlet(app, (text) => reports.push(text));
   const checks = options.nag ? addNagChecks(app) : undefined;
   app.synth();
   const all = (): Stack[] =>
@@ -74,6 +77,7 @@ export function synthInlet(
   return {
     app,
     stacks,
+    report: reports.join(''),
     checks,
     template: (stack) => Template.fromStack(stack),
     templates: () => new Map(all().map((stack) => [stack.stackName, Template.fromStack(stack)])),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readSettings } from '../../../infra/settings.js';
+import { PRODUCTION_DATABASE_CLASS, readSettings } from '../../../infra/settings.js';
+import { describeSettings } from '../../../infra/settings-report.js';
 import { interfaceEndpointsFor } from '../../../infra/stacks/network-stack.js';
 
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
@@ -49,6 +50,86 @@ describe('deployment settings from CDK context', () => {
     );
     expect(() => readSettings(context({ multiAz: 'yes' }), {})).toThrow(/multiAz.*true or false/);
     expect(() => readSettings(context({ lambdaConcurrency: '1' }), {})).toThrow(/lambdaConcurrency/);
+  });
+
+  it('leaves account-wide settings alone unless asked', () => {
+    const settings = readSettings(context({}), {});
+    expect(settings.backups.blockSnapshotPublicAccess).toBe(false);
+    expect(settings.apiGatewayLoggingRole).toBe(false);
+    const opted = readSettings(
+      context({ blockSnapshotPublicAccess: 'true', apiGatewayLoggingRole: 'true' }),
+      {},
+    );
+    expect(opted.backups.blockSnapshotPublicAccess).toBe(true);
+    expect(opted.apiGatewayLoggingRole).toBe(true);
+  });
+
+  it('subscribes every address of a comma-separated alarmEmail, and refuses what is not one', () => {
+    expect(readSettings(context({ alarmEmail: 'a@example.com,b@example.com' }), {}).alarmEmails).toEqual([
+      'a@example.com',
+      'b@example.com',
+    ]);
+    expect(() => readSettings(context({ alarmEmail: 'ops' }), {})).toThrow(/alarmEmail/);
+  });
+
+  describe('profile=production', () => {
+    const ready = {
+      profile: 'production',
+      certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+      clientCidr: '203.0.113.0/24',
+      alarmEmail: 'ops@example.com',
+    };
+
+    it('refuses to synthesize the server door without TLS and a client range, or alarms without a recipient', () => {
+      let message = '';
+      try {
+        readSettings(context({ profile: 'production' }), {});
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/profile=production needs certificateArn .*; clientCidr .*; alarmEmail/);
+      for (const key of ['certificateArn', 'clientCidr', 'alarmEmail']) {
+        expect(() => readSettings(context({ ...ready, [key]: undefined }), {}), key).toThrow(new RegExp(key));
+      }
+      // Without the server door, neither TLS nor a client range is needed.
+      expect(
+        readSettings(
+          context({ profile: 'production', shape: 'serverless', alarmEmail: 'ops@example.com' }),
+          {},
+        ).profile,
+      ).toBe('production');
+    });
+
+    it('chooses Multi-AZ, Performance Insights, a larger class and stack termination protection', () => {
+      const settings = readSettings(context(ready), {});
+      expect(settings.database).toMatchObject({
+        instanceClass: PRODUCTION_DATABASE_CLASS,
+        multiAz: true,
+        performanceInsights: true,
+      });
+      expect(settings.protect).toBe(true);
+      expect(settings.stackTerminationProtection).toBe(true);
+      // Protection may still be lifted on purpose, to tear down.
+      expect(readSettings(context({ ...ready, protect: 'false' }), {}).stackTerminationProtection).toBe(
+        false,
+      );
+      expect(() => readSettings(context({ ...ready, dbInstanceClass: 't4g.micro' }), {})).toThrow(
+        /Performance Insights.*db\.t4g\.micro/,
+      );
+    });
+
+    it('says what it chose and where each choice came from', () => {
+      const report = describeSettings(readSettings(context({ ...ready, multiAz: 'false' }), {}));
+      expect(report).toMatch(/^inlet: profile production, shape both$/m);
+      expect(report).toContain(`db.${PRODUCTION_DATABASE_CLASS} (profile production)`);
+      expect(report).toContain('Multi-AZ off (-c)');
+      expect(report).toContain('Performance Insights on (profile production)');
+      expect(report).toMatch(
+        /HTTPS only on 443 with ELBSecurityPolicy-TLS13-1-2-2021-06 \(TLS 1\.2 and later\), clients from 203\.0\.113\.0\/24/,
+      );
+      expect(report).toContain('e-mailed to ops@example.com');
+      expect(report).toMatch(/EBS snapshot public-access block left as the account has it/);
+    });
   });
 
   it('creates only the interface endpoints the chosen shapes call', () => {

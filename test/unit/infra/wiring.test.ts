@@ -126,8 +126,9 @@ describe('Serverless stack: bucket → queue → function', () => {
     const rules = (inbox.properties.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> })
       .Rules;
     expect(rules.map((r) => r.Prefix).filter(Boolean)).toEqual(['processed/', 'rejected/']);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: flatten() writes references this way
-    expect(flatten(inbox.properties.BucketName)).toBe('inlet-inbox-${Ref:AWS::AccountId}-us-east-1');
+    // Kept after a destroy, so CloudFormation names it: a fixed name would collide on the next deployment.
+    expect(inbox.properties.BucketName).toBeUndefined();
+    serverless.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
   });
 
   it('sends every ObjectCreated event of the inbox to the ingest queue', () => {
@@ -333,9 +334,16 @@ describe('Backups stack', () => {
     );
   });
 
-  it('refuses recovery-point deletion and blocks public sharing of EBS snapshots', () => {
+  it('refuses recovery-point deletion, in a vault whose name is new with every stack', () => {
     expect(flatten(backups.toJSON())).toContain('backup:DeleteRecoveryPoint');
-    backups.hasResourceProperties('AWS::EC2::SnapshotBlockPublicAccess', { State: 'block-all-sharing' });
+    const vault = only(resourcesOf(backups, 'AWS::Backup::BackupVault'), 'vault');
+    // The vault outlives a destroy: the stack id's UUID keeps the next deployment's vault name free.
+    expect(flatten(vault.properties.BackupVaultName)).toMatch(/^inlet-.*"Ref":"AWS::StackId"/);
+  });
+
+  it('leaves account-wide settings alone unless asked: no snapshot public-access block, no API Gateway role', () => {
+    backups.resourceCountIs('AWS::EC2::SnapshotBlockPublicAccess', 0);
+    extensions.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 });
 
@@ -387,6 +395,47 @@ describe('Extensions stack', () => {
     }
     const topic = only(resourcesOf(extensions, 'AWS::SNS::Topic'), 'alarm topic').id;
     for (const alarm of alarms) expect(alarm.properties.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
+  it("lets CloudWatch publish to the alarm topic, and only this account's alarms in this region", () => {
+    const topic = only(resourcesOf(extensions, 'AWS::SNS::Topic'), 'alarm topic').id;
+    const policy = only(
+      resourcesOf(extensions, 'AWS::SNS::TopicPolicy').filter(
+        (p) => flatten(p.properties.Topics) === `\${Ref:${topic}}`,
+      ),
+      'alarm topic policy',
+    );
+    const statements = (policy.properties.PolicyDocument as { Statement: Array<Record<string, unknown>> })
+      .Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topic },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': expect.anything() },
+        },
+      }),
+    );
+    const sourceArn = statements
+      .map((s) => flatten((s.Condition as { ArnLike?: Record<string, unknown> })?.ArnLike?.['aws:SourceArn']))
+      .join('');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: flatten() writes references this way
+    expect(sourceArn).toContain(':cloudwatch:us-east-1:${Ref:AWS::AccountId}:alarm:*');
+    // The key the topic is encrypted with lets CloudWatch encrypt what it publishes.
+    const key = only(resourcesOf(extensions, 'AWS::KMS::Key'), 'alarm key');
+    expect((key.properties.KeyPolicy as { Statement: unknown[] }).Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      }),
+    );
+    // Without -c alarmEmail nobody is subscribed (the report on stderr says so; production refuses).
+    extensions.resourceCountIs('AWS::SNS::Subscription', 0);
+    expect(inlet.report).toMatch(/alarms: .*nobody is subscribed/);
   });
 
   it("shows the function's own metrics on the dashboard, as it emits them", () => {
