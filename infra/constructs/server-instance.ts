@@ -3,8 +3,13 @@
  * Session Manager instead of SSH) and its spool, a separate encrypted gp3 volume tagged for the backup
  * plan. The spool is the queue of acknowledged uploads, so it lives apart from the instance: replacing
  * or terminating the instance never deletes it, and deleting the stack leaves a final snapshot.
+ *
+ * The instance attaches the spool itself (`inlet-node up`), instead of a CloudFormation volume attachment:
+ * CloudFormation creates a replacement before it deletes the old instance, and an attachment resource would
+ * then fail on a volume still in use, leaving the replacement stuck. A creation policy makes CloudFormation
+ * wait for the instance's own report that /healthz answers.
  */
-import { RemovalPolicy, Size, Tags } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Size, Stack, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -25,8 +30,14 @@ export interface ServerInstanceProps {
   readonly protect: boolean;
   /** From latestAmazonLinuxTemplate(). */
   readonly image: ec2.CfnLaunchTemplate;
-  readonly userData: Omit<ServerUserDataProps, 'spoolVolumeId' | 'spoolDevice'>;
+  readonly userData: Omit<ServerUserDataProps, 'spoolVolumeId' | 'spoolDevice' | 'stackName' | 'logicalId'>;
 }
+
+/** The tag that lets an instance of this stack attach, detach and release the spools of its siblings only. */
+export const SERVER_TAG = 'inlet:server';
+
+/** dnf, the spool (its handover from a replaced instance included), the release and /healthz. */
+export const CREATION_TIMEOUT = Duration.minutes(30);
 
 /**
  * Amazon Linux 2023's current AMI, resolved by EC2 when an instance launches (a launch template accepts
@@ -61,6 +72,7 @@ export class ServerInstance extends Construct {
     Tags.of(this.spool).add(BACKUP_TAG, BackupClass.spool);
     // How `inlet snapshot` (the app's EBS provider) finds the spool volume, for manual snapshots.
     Tags.of(this.spool).add('inlet:spool', 'true');
+    Tags.of(this.spool).add(SERVER_TAG, Stack.of(this).stackName);
 
     this.instance = new ec2.Instance(this, 'Instance', {
       vpc: props.vpc,
@@ -91,23 +103,27 @@ export class ServerInstance extends Construct {
       ],
       userData: serverUserData({
         ...props.userData,
+        stackName: Stack.of(this).stackName,
+        // The instance's own logical id, for its creation signal: known once the instance below exists.
+        logicalId: Lazy.string({ produce: () => Stack.of(this).getLogicalId(cfnInstance) }),
         spoolVolumeId: this.spool.volumeId,
         spoolDevice: SPOOL_DEVICE,
       }),
+      // A new release changes no user data (the instance reads it from SSM); what does change it restarts
+      // the instance, which runs the bootstrap again.
       userDataCausesReplacement: false,
       propagateTagsToVolumeOnCreation: true,
     });
     const cfnInstance = this.instance.node.defaultChild as ec2.CfnInstance;
+    Tags.of(this.instance).add(SERVER_TAG, Stack.of(this).stackName);
+    cfnInstance.cfnOptions.creationPolicy = {
+      resourceSignal: { count: 1, timeout: `PT${CREATION_TIMEOUT.toMinutes()}M` },
+    };
     cfnInstance.launchTemplate = {
       launchTemplateId: props.image.ref,
       version: props.image.attrLatestVersionNumber,
     };
     cfnInstance.addPropertyDeletionOverride('ImageId');
-    new ec2.CfnVolumeAttachment(this, 'SpoolAttachment', {
-      instanceId: this.instance.instanceId,
-      volumeId: this.spool.volumeId,
-      device: SPOOL_DEVICE,
-    });
     if (!props.protect) {
       acknowledge(
         this.instance,

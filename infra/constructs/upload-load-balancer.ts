@@ -2,12 +2,12 @@
  * The load balancer in front of the upload service: internal by default; TLS only (443, a modern policy)
  * when a certificate ARN is given, else plain HTTP on 80 and only ever internal (settings refuse a public
  * one without a certificate). Health checks hit /healthz, the only route without a token; access logs
- * go to the stack's log bucket.
+ * go to the stack's log bucket. The target group starts empty: each instance registers itself once its
+ * /healthz answers, and deregisters (draining) before an update or before giving its spool away.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
@@ -22,7 +22,6 @@ export interface UploadLoadBalancerProps {
   readonly internetFacing: boolean;
   readonly certificateArn: string | undefined;
   readonly clientCidr: string;
-  readonly instances: readonly ec2.Instance[];
   readonly instanceSecurityGroup: ec2.ISecurityGroup;
   readonly accessLogs: s3.IBucket;
   readonly protect: boolean;
@@ -70,7 +69,6 @@ export class UploadLoadBalancer extends Construct {
       port: SERVER_PORT,
       protocol: elbv2.ApplicationProtocol.HTTP,
       targetType: elbv2.TargetType.INSTANCE,
-      targets: props.instances.map((instance) => new targets.InstanceTarget(instance, SERVER_PORT)),
       healthCheck: {
         path: '/healthz',
         healthyHttpCodes: '200',

@@ -30,6 +30,10 @@ export function interfaceEndpointsFor(
     endpoints.Ec2Messages = ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES;
     endpoints.Logs = ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS;
     endpoints.Monitoring = ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING;
+    // inlet-node: the creation signal, the spool volume's handover, joining and leaving the target group.
+    endpoints.CloudFormation = ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION;
+    endpoints.Ec2 = ec2.InterfaceVpcEndpointAwsService.EC2;
+    endpoints.ElasticLoadBalancing = ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING;
   }
   return endpoints;
 }

@@ -1,7 +1,8 @@
 /**
  * Architecture 2, client → load balancer → EC2 (`inlet serve`) → EBS spool → worker → RDS Proxy →
  * PostgreSQL: N instances, each with its own spool volume, behind one load balancer; the server bundle
- * and the pipeline config are CDK assets the instances download at boot.
+ * and the pipeline config are CDK assets, the release the instances install at boot and that a State
+ * Manager association rolls out, one instance at a time, whenever it changes (ServerRelease).
  */
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,10 +11,12 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
 import { LogBucket } from '../constructs/log-bucket.js';
 import { ProxyAccess } from '../constructs/proxy-access.js';
-import { latestAmazonLinuxTemplate, ServerInstance } from '../constructs/server-instance.js';
+import { latestAmazonLinuxTemplate, SERVER_TAG, ServerInstance } from '../constructs/server-instance.js';
+import { ServerRelease } from '../constructs/server-release.js';
 import { ServerRole } from '../constructs/server-role.js';
 import { UploadLoadBalancer } from '../constructs/upload-load-balancer.js';
 import type { PipelineConfigFacts } from '../pipeline-config.js';
+import { SERVER_PORT } from '../server-files.js';
 import type { InletSettings } from '../settings.js';
 import type { DataStack } from './data-stack.js';
 import { type NetworkStack, VPC_CIDR } from './network-stack.js';
@@ -54,12 +57,37 @@ export class ServerStack extends Stack {
       from: securityGroup,
       description: 'PostgreSQL from the Inlet instances',
     });
-    const role = new ServerRole(this, 'Role', {
+    const serverRole = new ServerRole(this, 'Role', {
       assets: [bundle, config],
       databaseSecret: data.secret,
       ingestionEvents: data.ingestionEvents,
       logGroups: [this.appLog, bootstrapLog],
-    }).role;
+    });
+    const release = new ServerRelease(this, 'Release', {
+      bundleUrl: bundle.s3ObjectUrl,
+      configUrl: config.s3ObjectUrl,
+      environment: {
+        region: this.region,
+        databaseSecretArn: data.secret.secretArn,
+        databaseHost: data.proxy.endpoint,
+        eventsTopicArn: data.ingestionEvents.topicArn,
+      },
+    });
+
+    // Before the instances: they register themselves in its target group once /healthz answers.
+    const internetFacing = settings.server.publicLoadBalancer;
+    const loadBalancerSubnets = internetFacing ? network.publicSubnets : network.appSubnets;
+    if (loadBalancerSubnets === undefined) throw new Error('a public load balancer needs the public subnets');
+    this.loadBalancer = new UploadLoadBalancer(this, 'LoadBalancer', {
+      vpc: network.vpc,
+      subnets: loadBalancerSubnets,
+      internetFacing,
+      certificateArn: settings.server.certificateArn,
+      clientCidr: settings.server.clientCidr ?? (internetFacing ? '0.0.0.0/0' : VPC_CIDR),
+      instanceSecurityGroup: securityGroup,
+      accessLogs: new LogBucket(this, 'AccessLogs').bucket,
+      protect: settings.protect,
+    });
 
     const subnets = network.vpc.selectSubnets(network.appSubnets).subnets;
     const instanceType = new ec2.InstanceType(settings.server.instanceType);
@@ -72,37 +100,30 @@ export class ServerStack extends Stack {
         subnet,
         instanceType,
         securityGroup,
-        role,
+        role: serverRole.role,
         spoolVolumeGiB: settings.server.spoolVolumeGiB,
         protect: settings.protect,
         image,
         userData: {
           region: this.region,
-          bundleUrl: bundle.s3ObjectUrl,
-          configUrl: config.s3ObjectUrl,
-          databaseSecretArn: data.secret.secretArn,
-          databaseHost: data.proxy.endpoint,
-          eventsTopicArn: data.ingestionEvents.topicArn,
+          targetGroupArn: this.loadBalancer.targetGroup.targetGroupArn,
+          servicePort: SERVER_PORT,
+          releaseSpoolDocument: release.releaseSpoolDocument.ref,
+          bundleParameter: release.bundleParameter.parameterName,
+          configParameter: release.configParameter.parameterName,
+          environmentParameter: release.environmentParameter.parameterName,
           appLogGroup: this.appLog.logGroupName,
           bootstrapLogGroup: bootstrapLog.logGroupName,
         },
       });
     });
-
-    const internetFacing = settings.server.publicLoadBalancer;
-    const loadBalancerSubnets = internetFacing ? network.publicSubnets : network.appSubnets;
-    if (loadBalancerSubnets === undefined) throw new Error('a public load balancer needs the public subnets');
-    this.loadBalancer = new UploadLoadBalancer(this, 'LoadBalancer', {
-      vpc: network.vpc,
-      subnets: loadBalancerSubnets,
-      internetFacing,
-      certificateArn: settings.server.certificateArn,
-      clientCidr: settings.server.clientCidr ?? (internetFacing ? '0.0.0.0/0' : VPC_CIDR),
-      instances: this.servers.map((server) => server.instance),
-      instanceSecurityGroup: securityGroup,
-      accessLogs: new LogBucket(this, 'AccessLogs').bucket,
-      protect: settings.protect,
+    serverRole.allowNodeDuties({
+      release,
+      spools: this.servers.map((server) => server.spool),
+      targetGroup: this.loadBalancer.targetGroup,
+      serverTag: SERVER_TAG,
     });
+    release.rollOut(this.servers.map((server) => server.instance.instanceId));
 
     new CfnOutput(this, 'UploadUrl', {
       value: this.loadBalancer.url,

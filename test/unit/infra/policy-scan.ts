@@ -15,6 +15,8 @@ export const STAR_ONLY_ACTIONS: Readonly<Record<string, string>> = {
   'ec2:AssignPrivateIpAddresses': 'acts on the Lambda-created ENIs, unknown at deploy time',
   'ec2:UnassignPrivateIpAddresses': 'acts on the Lambda-created ENIs, unknown at deploy time',
   'cloudwatch:PutMetricData': 'supports only "*"; limited by the cloudwatch:namespace condition instead',
+  'ec2:DescribeVolumes': 'EC2 Describe* actions support no resource-level permissions',
+  'elasticloadbalancing:DescribeTargetHealth': 'Describe* actions of Elastic Load Balancing accept only "*"',
 };
 
 export interface WildcardUse {

@@ -137,7 +137,10 @@ describe('deployment settings from CDK context', () => {
     const both = Object.keys(interfaceEndpointsFor(readSettings(context({}), {})));
     expect(serverless.sort()).toEqual(['SecretsManager', 'Sns']);
     expect(both.sort()).toEqual([
+      'CloudFormation',
+      'Ec2',
       'Ec2Messages',
+      'ElasticLoadBalancing',
       'Logs',
       'Monitoring',
       'SecretsManager',

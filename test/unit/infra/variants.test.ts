@@ -80,9 +80,13 @@ describe('a production-style deployment', () => {
       expect(instance.properties.DisableApiTermination).toBe(false);
     }
     server.resourceCountIs('AWS::EC2::Volume', 2);
-    server.resourceCountIs('AWS::EC2::VolumeAttachment', 2);
-    const targets = resourcesOf(server, 'AWS::ElasticLoadBalancingV2::TargetGroup')[0]?.properties.Targets;
-    expect(targets).toEqual(instances.map((i) => ({ Id: { Ref: i.id }, Port: 8080 })));
+    // Each instance attaches its own spool and joins the target group itself (inlet-node up).
+    server.resourceCountIs('AWS::EC2::VolumeAttachment', 0);
+    const volumes = resourcesOf(server, 'AWS::EC2::Volume').map((v) => `\${Ref:${v.id}}`);
+    const userData = instances.map((i) => flatten(i.properties.UserData));
+    expect(
+      volumes.map((v) => userData.filter((u) => u.includes(`INLET_NODE_SPOOL_VOLUME=${v}`)).length),
+    ).toEqual([1, 1]);
   });
 
   it('adds public subnets and a NAT gateway, and gives the app subnets egress through it', () => {

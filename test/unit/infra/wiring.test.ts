@@ -237,33 +237,105 @@ describe('Server stack', () => {
     expect(flatten(server.toJSON())).toContain('AmazonSSMManagedInstanceCore');
   });
 
-  it('gives each instance its own encrypted gp3 spool volume, attached and tagged for the spool backup plan', () => {
+  it('gives each instance its own encrypted gp3 spool volume, tagged for the spool backup plan, attached by the instance', () => {
     expect(volume.properties).toMatchObject({ Encrypted: true, VolumeType: 'gp3', Size: 50 });
     expect(volume.properties.Tags).toContainEqual({ Key: 'inlet:backup', Value: 'spool' });
     expect(volume.properties.Tags).toContainEqual({ Key: 'inlet:spool', Value: 'true' });
-    server.hasResourceProperties('AWS::EC2::VolumeAttachment', {
-      InstanceId: { Ref: instance.id },
-      VolumeId: { Ref: volume.id },
-      Device: '/dev/sdf',
-    });
     server.hasResource('AWS::EC2::Volume', { DeletionPolicy: 'Snapshot' });
+    // No attachment resource: CloudFormation would create a replacement's attachment while the old
+    // instance still holds the volume, and the replacement would be stuck. inlet-node attaches it.
+    server.resourceCountIs('AWS::EC2::VolumeAttachment', 0);
+    expect(userData).toContain(`INLET_NODE_SPOOL_VOLUME=\${Ref:${volume.id}}`);
+    expect(userData).toContain('INLET_NODE_SPOOL_DEVICE=/dev/sdf');
   });
 
   it('boots with user data that installs Node.js from the distro and runs inlet serve under systemd', () => {
     expect(userData).toContain('scripts-user, always');
     expect(userData).toContain('dnf install -y nodejs22 amazon-cloudwatch-agent');
-    expect(userData).toMatch(/aws s3 cp --region 'us-east-1' 's3:\/\/cdk-[^']+\.zip'/);
-    expect(userData).toContain(`\${Ref:${volume.id}}`);
     expect(userData).toContain(
       'ExecStart=/usr/bin/node-22 /opt/inlet/lib/cli/main.mjs serve --config /etc/inlet/inlet.config.yaml',
     );
-    expect(userData).toContain('systemctl restart inlet.service');
     expect(userData).toContain('amazon-cloudwatch-agent-ctl -a fetch-config');
-    // The instance gets the secret's ARN; the password is read at service start, into tmpfs only.
-    expect(userData).toMatch(/INLET_DATABASE_SECRET_ARN=\$\{InletData:.*Secret/);
     expect(userData).not.toContain('resolve:secretsmanager');
     // cloud-init's limit is 16 KB of user data.
     expect(Buffer.byteLength(userData)).toBeLessThan(16_000);
+  });
+
+  it('makes CloudFormation wait for each instance, which signals only after /healthz answered, and failure at once', () => {
+    server.hasResource('AWS::EC2::Instance', {
+      CreationPolicy: { ResourceSignal: { Count: 1, Timeout: 'PT30M' } },
+    });
+    const lines = userData.split('\n');
+    expect(userData).toMatch(/^report_failure\(\) \{ .*inlet-node signal FAILURE/m);
+    const armed = lines.indexOf('trap report_failure EXIT');
+    const packages = lines.findIndex((l) => l.startsWith('dnf install'));
+    const up = lines.indexOf('/usr/local/libexec/inlet-node up');
+    const success = lines.indexOf('/usr/local/libexec/inlet-node signal SUCCESS');
+    // The failure trap is armed before anything that can fail; success is the last thing bootstrap does.
+    expect(armed).toBeGreaterThan(-1);
+    expect(armed).toBeLessThan(packages);
+    expect(packages).toBeLessThan(up);
+    expect(up).toBeLessThan(success);
+    const rest = lines.slice(success + 1);
+    const partEnd = rest.findIndex((l) => l.startsWith('--'));
+    expect(rest.slice(0, partEnd).filter((l) => l !== '' && !l.startsWith('echo'))).toEqual([]);
+    // `up` waits for /healthz before it joins the load balancer and returns.
+    const upFunction = /^up\(\) \{\n([\s\S]*?)\n\}/m.exec(userData)?.[1] ?? '';
+    expect(upFunction).toMatch(
+      /systemctl restart inlet\.service[\s\S]*wait_healthy 300\n\s*join_load_balancer/,
+    );
+    // The signal names this instance's own logical id in this stack.
+    expect(userData).toContain(`INLET_NODE_LOGICAL_ID=${instance.id}`);
+    expect(userData).toContain('INLET_NODE_STACK=InletServer');
+    // The isolated subnets reach CloudFormation (the signal), EC2 (the spool) and the load balancer API.
+    const services = resourcesOf(network, 'AWS::EC2::VPCEndpoint').map((e) =>
+      flatten(e.properties.ServiceName),
+    );
+    for (const service of ['cloudformation', 'ec2', 'elasticloadbalancing']) {
+      expect(services).toContain(`com.amazonaws.us-east-1.${service}`);
+    }
+  });
+
+  it('keeps releases out of user data and rolls them out through SSM, one instance at a time', () => {
+    // A new bundle, config or environment changes SSM parameters and the association, never the instance.
+    expect(userData).not.toMatch(/s3:\/\/cdk-/);
+    const parameters = resourcesOf(server, 'AWS::SSM::Parameter').map((p) => flatten(p.properties.Value));
+    expect(parameters.some((v) => /^s3:\/\/cdk-.*\.zip$/.test(v))).toBe(true);
+    expect(parameters.some((v) => /^s3:\/\/cdk-.*\.yaml$/.test(v))).toBe(true);
+    expect(parameters.some((v) => /INLET_DATABASE_SECRET_ARN=\$\{InletData:.*Secret/.test(v))).toBe(true);
+    for (const p of resourcesOf(server, 'AWS::SSM::Parameter')) expect(p.properties.Name).toBeUndefined();
+    const association = only(resourcesOf(server, 'AWS::SSM::Association'), 'association');
+    expect(association.properties).toMatchObject({
+      MaxConcurrency: '1',
+      MaxErrors: '0',
+      DocumentVersion: '$LATEST',
+      Targets: [{ Key: 'InstanceIds', Values: [{ Ref: instance.id }] }],
+    });
+    expect(association.properties.WaitForSuccessTimeoutSeconds).toBeGreaterThanOrEqual(900);
+    // Its parameter carries the release, so that a new release runs it again.
+    const release = flatten((association.properties.Parameters as { release: unknown[] }).release);
+    expect(release).toMatch(/^s3:\/\/cdk-.*\.zip s3:\/\/cdk-.*\.yaml us-east-1 /);
+    const document = only(
+      resourcesOf(server, 'AWS::SSM::Document').filter(
+        (d) => flatten(association.properties.Name) === `\${Ref:${d.id}}`,
+      ),
+      'update document',
+    );
+    expect(JSON.stringify(document.properties.Content)).toContain('/usr/local/libexec/inlet-node up');
+  });
+
+  it('lets an instance take over a spool only from a sibling of this stack, through the release-spool document', () => {
+    const actions = allowedActions(server, 'Role');
+    expect(flatten(actions.get('ec2:AttachVolume'))).toContain(`volume/\${Ref:${volume.id}}`);
+    expect(flatten(actions.get('ssm:SendCommand'))).toMatch(/document\/\$\{Ref:ReleaseReleaseSpool/);
+    expect(flatten(actions.get('cloudformation:SignalResource'))).toContain(':stack/InletServer/*');
+    expect(flatten(actions.get('elasticloadbalancing:RegisterTargets'))).toMatch(
+      /^\$\{Ref:LoadBalancerTargets/,
+    );
+    const conditions = flatten(server.toJSON());
+    expect(conditions).toContain('"aws:ResourceTag/inlet:server":"InletServer"');
+    expect(conditions).toContain('"ssm:resourceTag/inlet:server":"InletServer"');
+    expect(instance.properties.Tags).toContainEqual({ Key: 'inlet:server', Value: 'InletServer' });
   });
 
   it('puts an internal HTTP load balancer in front (no certificate given) with /healthz checks on 8080', () => {
@@ -278,8 +350,11 @@ describe('Server stack', () => {
     server.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: 8080,
       HealthCheckPath: '/healthz',
-      Targets: [{ Id: { Ref: instance.id }, Port: 8080 }],
     });
+    // The instances register themselves once healthy; CloudFormation does not manage the members.
+    expect(
+      only(resourcesOf(server, 'AWS::ElasticLoadBalancingV2::TargetGroup'), 'tg').properties.Targets,
+    ).toBeUndefined();
   });
 
   it('lets the instances reach the proxy and publish metrics only in the agent namespace', () => {
