@@ -185,8 +185,8 @@ export async function deleteObjects(
       if (!request.quiet) deleted.push({ Key: key });
     } catch (err) {
       const s3 =
-        err instanceof S3Error ? err : new S3Error('InternalError', 500, 'We encountered an internal error.');
-      errors.push({ Key: key, Code: s3.code, Message: s3.message });
+        err instanceof S3Error ? err : new S3Error('InternalError', 'We encountered an internal error.');
+      errors.push({ Key: key, Code: s3.s3Code, Message: s3.message });
     }
   }
   sendXml(ctx, 200, 'DeleteResult', { Deleted: deleted, Error: errors });

@@ -124,7 +124,7 @@ function checkPreconditions(req: IncomingMessage, meta: ObjectMeta, prefix = '')
   const etags = (value: string) => value.split(',').map((v) => v.trim().replace(/^"|"$/g, ''));
   const lastModified = Math.floor(Date.parse(meta.lastModified) / 1000) * 1000;
   const failed = () =>
-    new S3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+    new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
   if (ifMatch !== undefined && !etags(ifMatch).some((e) => e === '*' || e === meta.etag)) throw failed();
   if (ifMatch === undefined && unmodifiedSince !== undefined && lastModified > Date.parse(unmodifiedSince))
     throw failed();

@@ -25,7 +25,7 @@ function decode(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
-    throw new S3Error('InvalidURI', 400, "Couldn't parse the specified URI.");
+    throw new S3Error('InvalidURI', "Couldn't parse the specified URI.");
   }
 }
 
@@ -68,7 +68,7 @@ export function parseTarget(req: IncomingMessage): {
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
   const query = parseQuery(q === -1 ? '' : url.slice(q + 1));
-  if (!rawPath.startsWith('/')) throw new S3Error('InvalidURI', 400, "Couldn't parse the specified URI.");
+  if (!rawPath.startsWith('/')) throw new S3Error('InvalidURI', "Couldn't parse the specified URI.");
   const host = (header(req, 'host') ?? '').replace(/:\d+$/, '').toLowerCase();
   const virtual = /^(.+)\.localhost$/.exec(host);
   if (virtual?.[1] !== undefined) {
@@ -108,7 +108,7 @@ export function sendError(ctx: S3Request, err: S3Error): void {
   }
   const text = xmlDocument(
     'Error',
-    { Code: err.code, Message: err.message, ...err.extra, Resource: resource, RequestId: ctx.requestId },
+    { Code: err.s3Code, Message: err.message, ...err.extra, Resource: resource, RequestId: ctx.requestId },
     false,
   );
   ctx.res.writeHead(err.status, {

@@ -157,11 +157,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const s3 =
         err instanceof S3Error
           ? err
-          : new S3Error('InternalError', 500, 'We encountered an internal error. Please try again.', {
+          : new S3Error('InternalError', 'We encountered an internal error. Please try again.', {
               cause: err,
             });
       const level = s3.status >= 500 ? 'error' : 'debug';
-      logger[level]('gateway request failed', { method: ctx.method, path: ctx.rawPath, code: s3.code, err });
+      logger[level]('gateway request failed', {
+        method: ctx.method,
+        path: ctx.rawPath,
+        code: s3.code,
+        s3Code: s3.s3Code,
+        err,
+      });
       // Unread body bytes would otherwise be taken as the next request on this connection.
       if (!req.complete) {
         res.setHeader('connection', 'close');

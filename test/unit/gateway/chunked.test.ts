@@ -38,13 +38,13 @@ describe('AwsChunkedDecoder', () => {
   });
 
   it('fails on a truncated body, a length mismatch, a bad size line or a rejected signature', async () => {
-    await expect(decode(Buffer.from('5\r\nhel'), 100)).rejects.toMatchObject({ code: 'IncompleteBody' });
+    await expect(decode(Buffer.from('5\r\nhel'), 100)).rejects.toMatchObject({ s3Code: 'IncompleteBody' });
     await expect(
       decode(framed, 100, new AwsChunkedDecoder({ decodedContentLength: 12 })),
     ).rejects.toMatchObject({
-      code: 'IncompleteBody',
+      s3Code: 'IncompleteBody',
     });
-    await expect(decode(Buffer.from('zz\r\n'), 100)).rejects.toMatchObject({ code: 'IncompleteBody' });
+    await expect(decode(Buffer.from('zz\r\n'), 100)).rejects.toMatchObject({ s3Code: 'IncompleteBody' });
     const verifier = { chunk: () => false, trailer: () => true };
     await expect(
       decode(
@@ -52,7 +52,7 @@ describe('AwsChunkedDecoder', () => {
         100,
         new AwsChunkedDecoder({ verifier }),
       ),
-    ).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });
+    ).rejects.toMatchObject({ s3Code: 'SignatureDoesNotMatch' });
   });
 });
 
