@@ -1,6 +1,9 @@
+import type { ErrorCode, ErrorReport } from './error-codes/index.js';
+
 /**
- * Every error Inlet raises on purpose is an InletError: it carries a stable `code` for scripts,
- * a message that says what happened, where, and what to do, and the underlying `cause`.
+ * Every error Inlet raises on purpose is an InletError: it carries a stable `code` from the catalogue
+ * (src/error-codes/, docs/errors.md) for scripts, a message that says what happened, where, and what
+ * to do, and the underlying `cause`.
  */
 export interface ErrorLocation {
   /** The file or object URI the error is about. */
@@ -14,17 +17,17 @@ export interface ErrorLocation {
 }
 
 export class InletError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly location: ErrorLocation | undefined;
 
-  constructor(code: string, message: string, options: { cause?: unknown; location?: ErrorLocation } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; location?: ErrorLocation } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.location = options.location;
   }
 
-  toJSON(): { code: string; message: string } {
+  toJSON(): ErrorReport {
     return { code: this.code, message: this.message };
   }
 }
@@ -47,7 +50,7 @@ export class DatabaseError extends InletError {
   readonly sqlState: string | undefined;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { cause?: unknown; retryable?: boolean; sqlState?: string; location?: ErrorLocation } = {},
   ) {

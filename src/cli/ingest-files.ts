@@ -149,7 +149,7 @@ function failure(
       durationMs: 0,
       error: inlet
         ? { code: error.code, message: error.message }
-        : { code: 'internal_error', message: (error as Error).message ?? String(error) },
+        : { code: 'internal', message: (error as Error).message ?? String(error) },
       rejects: [],
     },
   };

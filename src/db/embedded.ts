@@ -159,7 +159,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         continue;
       }
       throw new DatabaseError(
-        'DB_EMBEDDED_START',
+        'db_embedded_start',
         `Could not start the embedded PostgreSQL in ${pgDataDir} on ${HOST}:${port}: ${reason(err)}.` +
           `${output ? ` Server output:\n${output}` : ''}\nFix the cause above, or set DATABASE_URL to use another server.`,
         { cause: err },
@@ -177,14 +177,14 @@ export async function embeddedBinDir(): Promise<string> {
     mod = (await import(name)) as { pg_ctl?: unknown };
   } catch (err) {
     throw new DatabaseError(
-      'DB_EMBEDDED_MISSING',
+      'db_embedded_missing',
       `The embedded PostgreSQL binaries for ${process.platform}-${process.arch} (${name}) are not installed: ${reason(err)}. ` +
         'Run npm ci (its install script must be allowed), or set DATABASE_URL.',
       { cause: err },
     );
   }
   if (typeof mod.pg_ctl !== 'string')
-    throw new DatabaseError('DB_EMBEDDED_MISSING', `${name} does not export pg_ctl.`);
+    throw new DatabaseError('db_embedded_missing', `${name} does not export pg_ctl.`);
   return path.dirname(mod.pg_ctl);
 }
 
@@ -316,7 +316,7 @@ async function initialiseCluster(
     const entries = await fs.readdir(pgDataDir);
     if (entries.length > 0) {
       throw new DatabaseError(
-        'DB_EMBEDDED_START',
+        'db_embedded_start',
         `${pgDataDir} exists but is not a PostgreSQL cluster (no PG_VERSION). Move it away, or choose another INLET_DATA_DIR.`,
       );
     }
@@ -356,7 +356,7 @@ async function initialiseCluster(
   } catch (err) {
     await fs.rm(staging, { recursive: true, force: true });
     throw new DatabaseError(
-      'DB_EMBEDDED_INIT',
+      'db_embedded_init',
       `Could not create the embedded PostgreSQL cluster in ${pgDataDir}: ${reason(err)}\n${log.text()}`,
       { cause: err },
     );
@@ -425,7 +425,7 @@ async function findRunningServer(
       if (outcome === 'ok') return info.port;
       if (outcome instanceof Error) {
         throw new DatabaseError(
-          'DB_EMBEDDED_START',
+          'db_embedded_start',
           `The embedded PostgreSQL running for ${pgDataDir} (pid ${info.pid}) refused Inlet's stored credentials: ${outcome.message}. ` +
             `Was ${CONFIG_FILE} replaced? Restore it, or stop that server and move the cluster away.`,
           { cause: outcome },
@@ -437,7 +437,7 @@ async function findRunningServer(
   }
   const info = await readPostmasterPid(pgDataDir);
   throw new DatabaseError(
-    'DB_EMBEDDED_START',
+    'db_embedded_start',
     `A PostgreSQL process (pid ${info?.pid ?? '?'}) holds ${pgDataDir} but does not accept connections on ${HOST}:${info?.port ?? '?'}. ` +
       'Stop it (pg_ctl stop -D <dir>), or set DATABASE_URL to use another server.',
   );
@@ -546,7 +546,7 @@ async function loadOrCreateConfig(dataDir: string): Promise<StoredConfig> {
   const candidate = parsed as Partial<StoredConfig> | undefined;
   if (typeof candidate?.password !== 'string' || candidate.password === '') {
     throw new DatabaseError(
-      'DB_EMBEDDED_CONFIG',
+      'db_embedded_config',
       `${file} is not valid (expected {"password": "...", "port": 5432}). Restore it; if the cluster in ${path.join(dataDir, CLUSTER_DIR)} holds nothing you need, delete both.`,
     );
   }
@@ -597,7 +597,7 @@ async function assertServerUserCanReach(dataDir: string, user: OsUser): Promise<
           : fsConstants.S_IXOTH;
     if ((stat.mode & bit) === 0) {
       throw new DatabaseError(
-        'DB_EMBEDDED_PERMISSION',
+        'db_embedded_permission',
         `The embedded PostgreSQL runs as the "${SERVER_OS_USER}" OS user (PostgreSQL refuses root), which cannot enter ${dir} ` +
           `(mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}). Allow it with "chmod o+x ${dir}", set INLET_DATA_DIR to a directory it can reach, or set DATABASE_URL.`,
       );

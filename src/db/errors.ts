@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../error-codes/index.js';
 import { DatabaseError } from '../errors.js';
 
 /** Node socket errors that mean the connection was never made or was lost, not that the work was wrong. */
@@ -83,7 +84,7 @@ export function redactUrl(url: string): string {
 }
 
 interface Classification {
-  code: string;
+  code: ErrorCode;
   retryable: boolean;
   message: string;
 }
@@ -104,14 +105,14 @@ function classify(err: unknown): Classification {
       const verb =
         socketCode === 'ECONNREFUSED' ? 'Cannot reach' : 'Lost or could not open the connection to';
       return {
-        code: 'DB_UNREACHABLE',
+        code: 'db_unreachable',
         retryable: true,
         message: `${verb} PostgreSQL${where ? ` at ${where}` : ''} (${socketCode}). ${WHAT_TO_DO_UNREACHABLE}`,
       };
     }
     if (socketCode === 'ENOTFOUND') {
       return {
-        code: 'DB_UNREACHABLE',
+        code: 'db_unreachable',
         retryable: false,
         message: `Cannot resolve the PostgreSQL host${where ? ` ${where}` : ''} (ENOTFOUND). Check the host in DATABASE_URL or --database-url.`,
       };
@@ -120,13 +121,13 @@ function classify(err: unknown): Classification {
 
   if (RETRYABLE_MESSAGES.some((pattern) => pattern.test(text))) {
     return {
-      code: 'DB_CONNECTION_LOST',
+      code: 'db_connection_lost',
       retryable: true,
       message: `The connection to PostgreSQL was lost or could not be opened in time: ${text}. ${WHAT_TO_DO_UNREACHABLE}`,
     };
   }
 
-  return { code: 'DB_ERROR', retryable: false, message: `PostgreSQL client error: ${text}` };
+  return { code: 'db_error', retryable: false, message: `PostgreSQL client error: ${text}` };
 }
 
 /**
@@ -138,7 +139,7 @@ function classifySqlState(sqlState: string, text: string, f: ErrorFields): Class
   const server = `${text} [SQLSTATE ${sqlState}]${extra}`;
   if (sqlState.startsWith('08')) {
     return {
-      code: 'DB_CONNECTION_LOST',
+      code: 'db_connection_lost',
       retryable: true,
       message: `The connection to PostgreSQL failed: ${server}. ${WHAT_TO_DO_UNREACHABLE}`,
     };
@@ -147,50 +148,50 @@ function classifySqlState(sqlState: string, text: string, f: ErrorFields): Class
     case '57P01':
     case '57P02':
       return {
-        code: 'DB_SHUTDOWN',
+        code: 'db_shutdown',
         retryable: true,
         message: `PostgreSQL shut down or restarted and ended the session: ${server}. Run again once it is back.`,
       };
     case '57P03':
       return {
-        code: 'DB_STARTING',
+        code: 'db_starting',
         retryable: true,
         message: `PostgreSQL is not accepting connections yet: ${server}. Run again in a moment.`,
       };
     case '53300':
       return {
-        code: 'DB_TOO_MANY_CONNECTIONS',
+        code: 'db_too_many_connections',
         retryable: true,
         message: `PostgreSQL has no free connection slots: ${server}. Lower the concurrency, or raise max_connections.`,
       };
     case '40001':
     case '40P01':
       return {
-        code: 'DB_CONFLICT',
+        code: 'db_conflict',
         retryable: true,
         message: `PostgreSQL aborted the transaction because of a concurrent one: ${server}. Trying again usually succeeds.`,
       };
     case '28P01':
     case '28000':
       return {
-        code: 'DB_AUTH',
+        code: 'db_auth',
         retryable: false,
         message: `PostgreSQL refused the login: ${server}. Check the user and password in DATABASE_URL or --database-url.`,
       };
     case '3D000':
       return {
-        code: 'DB_NOT_FOUND',
+        code: 'db_not_found',
         retryable: false,
         message: `${server}. Create the database, or fix its name in DATABASE_URL or --database-url.`,
       };
     case '42501':
       return {
-        code: 'DB_PERMISSION',
+        code: 'db_permission',
         retryable: false,
         message: `PostgreSQL denied permission: ${server}. Grant the needed privilege to the user in DATABASE_URL.`,
       };
     default:
-      return { code: 'DB_QUERY', retryable: false, message: `PostgreSQL refused the statement: ${server}` };
+      return { code: 'db_query', retryable: false, message: `PostgreSQL refused the statement: ${server}` };
   }
 }
 

@@ -117,8 +117,8 @@ function assertDistinctVersions(list: readonly Migration[]): void {
   for (const m of list) {
     if (!Number.isInteger(m.version) || m.version < 1 || seen.has(m.version)) {
       throw new DatabaseError(
-        'DB_MIGRATION_INVALID',
-        `Migration version ${m.version} (${m.name}) is invalid or repeated.`,
+        'db_migration_invalid',
+        `Migration version ${m.version} (${m.name}) is invalid or repeated: this build of Inlet is broken; install a released version.`,
       );
     }
     seen.add(m.version);

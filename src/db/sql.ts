@@ -9,18 +9,18 @@ export const MAX_IDENTIFIER_BYTES = 63;
  */
 export function quoteIdent(name: string): string {
   if (name.length === 0) {
-    throw new InletError('INVALID_IDENTIFIER', 'An empty name cannot be used as a PostgreSQL identifier.');
+    throw new InletError('invalid_identifier', 'An empty name cannot be used as a PostgreSQL identifier.');
   }
   if (name.includes('\0')) {
     throw new InletError(
-      'INVALID_IDENTIFIER',
+      'invalid_identifier',
       `The name ${JSON.stringify(name)} contains a NUL character, which PostgreSQL identifiers cannot hold. Rename it.`,
     );
   }
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > MAX_IDENTIFIER_BYTES) {
     throw new InletError(
-      'INVALID_IDENTIFIER',
+      'invalid_identifier',
       `The name ${JSON.stringify(name)} is ${bytes} bytes long; PostgreSQL identifiers hold at most ${MAX_IDENTIFIER_BYTES} bytes (UTF-8). Use a shorter name.`,
     );
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import type { ErrorCode, ErrorReport } from '../error-codes/index.js';
 import type { Pipeline } from '../model/contract.js';
 import type { IngestStatus, ObjectSource } from '../model/ingestion.js';
 import { pgJson, pgText } from './pg-text.js';
@@ -108,7 +109,7 @@ export interface SettledIngestion {
   readonly rowsRejected: number;
   readonly bytes: number;
   readonly sha256: string | null;
-  readonly error: { readonly code: string; readonly message: string } | undefined;
+  readonly error: ErrorReport | undefined;
 }
 
 /**
@@ -141,7 +142,11 @@ export async function findSettled(client: PoolClient, id: string): Promise<Settl
     rowsRejected: Number(row.rows_rejected),
     bytes: Number(row.bytes ?? 0),
     sha256: row.content_sha256,
-    error: row.error_code === null ? undefined : { code: row.error_code, message: row.error_message ?? '' },
+    // writeLedger stores only catalogue codes, and migration 008 renamed the ones older versions stored.
+    error:
+      row.error_code === null
+        ? undefined
+        : { code: row.error_code as ErrorCode, message: row.error_message ?? '' },
   };
 }
 
@@ -158,7 +163,7 @@ export interface LedgerEntry {
   readonly rowsRejected?: number;
   readonly startedAt: Date;
   readonly finishedAt?: Date;
-  readonly error?: { readonly code: string; readonly message: string };
+  readonly error?: ErrorReport;
   readonly details?: unknown;
 }
 

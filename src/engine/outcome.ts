@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { isRetryable, sqlStateOf } from '../db/errors.js';
+import type { ErrorReport } from '../error-codes/index.js';
 import { DatabaseError, describeLocation, InletError } from '../errors.js';
 import type { Pipeline } from '../model/contract.js';
 import type { IngestResult, IngestStatus, ObjectSource, RejectRecord } from '../model/ingestion.js';
@@ -24,7 +25,7 @@ export interface OutcomeFields {
   readonly rowsRejected?: number;
   readonly bytes?: number;
   readonly sha256?: string;
-  readonly error?: { readonly code: string; readonly message: string };
+  readonly error?: ErrorReport;
   readonly rejects?: readonly RejectRecord[];
 }
 

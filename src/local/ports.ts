@@ -21,7 +21,10 @@ export async function listenWithFallback<T>(
   if (explicit !== undefined && explicit !== '') {
     const port = Number(explicit);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new ConfigError('invalid_port', `${options.envName} must be a port number, got "${explicit}".`);
+      throw new ConfigError(
+        'invalid_setting',
+        `${options.envName} must be a port number, got "${explicit}".`,
+      );
     }
     return start(port).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EADDRINUSE') throw error;

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ErrorReport } from '../error-codes/index.js';
 
 /**
  * One object to ingest, as any front door (CLI, Lambda, upload worker) sees it.
@@ -54,7 +55,7 @@ export interface IngestResult {
   readonly bytes: number;
   readonly durationMs: number;
   readonly contentSha256?: string;
-  readonly error?: { readonly code: string; readonly message: string };
+  readonly error?: ErrorReport;
   /** The first rejected rows (all of them, up to a cap), for display. */
   readonly rejects: readonly RejectRecord[];
 }

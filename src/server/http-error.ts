@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../error-codes/index.js';
 import { InletError } from '../errors.js';
 import { SpoolError } from './spool.js';
 
@@ -8,7 +9,7 @@ export class HttpError extends InletError {
 
   constructor(
     status: number,
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { cause?: unknown; headers?: Record<string, string> } = {},
   ) {

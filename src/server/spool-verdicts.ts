@@ -4,9 +4,11 @@
  * The row is written before the entry leaves the spool's live folders, so no acknowledged upload is left
  * `queued` in the ledger while its bytes sit in `failed/`.
  */
+
 import path from 'node:path';
 import type pg from 'pg';
 import { pgText } from '../engine/pg-text.js';
+import type { ErrorReport } from '../error-codes/index.js';
 import type { SpoolEntry } from './spool.js';
 import { uploadUri } from './upload-source.js';
 
@@ -14,7 +16,7 @@ import { uploadUri } from './upload-source.js';
 export interface SpoolVerdict {
   readonly id: string;
   readonly status: 'rejected' | 'failed';
-  readonly error: { readonly code: string; readonly message: string };
+  readonly error: ErrorReport;
   /** Used only when the entry has no ledger row yet (its queued row was never written). */
   readonly pipeline: string;
   readonly sourceUri: string;

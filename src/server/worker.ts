@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { findPipeline } from '../config/route.js';
 import { ingest, type RetryPolicy } from '../engine/ingest.js';
+import type { ErrorCode } from '../error-codes/index.js';
 import type { InletConfig, Pipeline } from '../model/contract.js';
 import type { IngestResult } from '../model/ingestion.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
@@ -37,12 +38,12 @@ export interface WorkerPoolOptions {
 }
 
 /** Failures that say "the database is not there right now": retried for as long as it takes. */
-const UNAVAILABLE = new Set([
-  'DB_UNREACHABLE',
-  'DB_CONNECTION_LOST',
-  'DB_SHUTDOWN',
-  'DB_STARTING',
-  'DB_TOO_MANY_CONNECTIONS',
+const UNAVAILABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'db_unreachable',
+  'db_connection_lost',
+  'db_shutdown',
+  'db_starting',
+  'db_too_many_connections',
 ]);
 
 interface Retry {
@@ -216,13 +217,16 @@ export class WorkerPool {
   private async retryLater(entry: SpoolEntry, result: IngestResult): Promise<void> {
     const previous = this.retries.get(entry.id)?.attempts ?? 0;
     const attempts = previous + 1;
-    const unavailable = UNAVAILABLE.has(result.error?.code ?? '');
+    const unavailable = result.error !== undefined && UNAVAILABLE.has(result.error.code);
     if (!unavailable && attempts >= this.options.maxAttempts) {
       // The engine wrote the failed row unless the ledger itself refused it: only a recorded verdict ends the file.
       const recorded = await this.recordVerdict(entry, {
         id: entry.id,
         status: 'failed',
-        error: result.error ?? { code: 'failed', message: 'It failed on every attempt.' },
+        error: result.error ?? {
+          code: 'internal',
+          message: 'It failed on every attempt, without an error saying why: a bug, please report it.',
+        },
         pipeline: result.pipeline,
         sourceUri: result.source,
         sha256: entry.sha256,

@@ -4,6 +4,9 @@
  */
 import { hostname } from 'node:os';
 import type pg from 'pg';
+import type { ErrorCode } from '../error-codes/index.js';
+
+const ABANDONED: ErrorCode = 'abandoned';
 
 export type RunTrigger = 'schedule' | 'manual';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'abandoned';
@@ -23,7 +26,7 @@ export interface RunOutcome {
   readonly bytesUploaded?: number;
   readonly pruned?: number;
   readonly pruneError?: string;
-  readonly errorCode?: string;
+  readonly errorCode?: ErrorCode;
   readonly errorMessage?: string;
 }
 
@@ -83,9 +86,10 @@ export class PgRunRecorder implements RunRecorder {
   async abandonStale(): Promise<number> {
     const result = await this.pool.query(
       `UPDATE inlet.snapshot_runs
-          SET status = 'abandoned', finished_at = now(),
-              error_code = 'abandoned', error_message = 'the process running it stopped before it finished'
+          SET status = 'abandoned', finished_at = now(), error_code = $1,
+              error_message = 'the process running it stopped before it finished'
         WHERE status = 'running'`,
+      [ABANDONED],
     );
     return result.rowCount ?? 0;
   }
@@ -164,7 +168,8 @@ export async function recentSnapshotRuns(pool: pg.Pool, limit = 20): Promise<Run
     ...(row.bytes_uploaded === null ? {} : { bytesUploaded: Number(row.bytes_uploaded) }),
     ...(row.pruned === null ? {} : { pruned: row.pruned }),
     ...(row.prune_error === null ? {} : { pruneError: row.prune_error }),
-    ...(row.error_code === null ? {} : { errorCode: row.error_code }),
+    // finish() stores only catalogue codes, and migration 008 renamed the ones older versions stored.
+    ...(row.error_code === null ? {} : { errorCode: row.error_code as ErrorCode }),
     ...(row.error_message === null ? {} : { errorMessage: row.error_message }),
   }));
 }

@@ -258,7 +258,7 @@ function outcomeOf(result: RunResult): RunOutcome {
       ? result.error.code
       : result.error === undefined
         ? undefined
-        : 'failed';
+        : 'internal';
   if (result.status !== 'succeeded' || result.snapshot === undefined) {
     return {
       status: result.status,

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../error-codes/index.js';
 import { SourceError } from '../errors.js';
 
 /**
@@ -24,7 +25,7 @@ export const StorageErrorCode = {
   invalidKey: 'invalid_key',
   keyConflict: 'key_conflict',
   failed: 'storage_failed',
-} as const;
+} as const satisfies Record<string, ErrorCode>;
 
 export function storageUri(scheme: 's3' | 'file', bucket: string, key?: string): string {
   return key === undefined ? `${scheme}://${bucket}` : `${scheme}://${bucket}/${key}`;

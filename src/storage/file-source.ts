@@ -7,6 +7,7 @@ import { access, open, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ErrorCode } from '../error-codes/index.js';
 import { SourceError } from '../errors.js';
 import type { ObjectSource } from '../model/ingestion.js';
 
@@ -75,7 +76,7 @@ function sourceError(path: string, uri: string, error: unknown): SourceError {
         : code === 'EISDIR'
           ? 'it is a directory'
           : (error as Error).message;
-  const errorCode = code === 'ENOENT' ? 'source_not_found' : 'source_unreadable';
+  const errorCode: ErrorCode = code === 'ENOENT' ? 'source_not_found' : 'source_unreadable';
   return new SourceError(errorCode, `cannot read ${path}: ${reason}`, {
     cause: error,
     location: { source: uri },

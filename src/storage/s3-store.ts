@@ -318,7 +318,7 @@ export function s3StoreFromEnv(
   const endpoint = env.INLET_S3_ENDPOINT?.trim() || undefined;
   if (endpoint !== undefined && !/^https?:\/\/[^/]/i.test(endpoint)) {
     throw new ConfigError(
-      'invalid_environment',
+      'invalid_setting',
       `INLET_S3_ENDPOINT must be an http(s) URL such as http://localhost:9000, got ${JSON.stringify(endpoint)}`,
     );
   }
@@ -326,7 +326,7 @@ export function s3StoreFromEnv(
   const secretAccessKey = env.INLET_S3_SECRET_ACCESS_KEY?.trim() || undefined;
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
     throw new ConfigError(
-      'invalid_environment',
+      'invalid_setting',
       `set both INLET_S3_ACCESS_KEY_ID and INLET_S3_SECRET_ACCESS_KEY, or neither to use the default AWS credentials (only ${accessKeyId === undefined ? 'INLET_S3_SECRET_ACCESS_KEY' : 'INLET_S3_ACCESS_KEY_ID'} is set)`,
     );
   }

@@ -5,6 +5,7 @@ import { sql as snapshotRuns } from './004-snapshot-runs.js';
 import { sql as contracts } from './005-contracts.js';
 import { sql as uploadKeyRequests } from './006-upload-key-requests.js';
 import { sql as encodedS3Sources } from './007-encoded-s3-sources.js';
+import { sql as errorCodeCasing } from './008-error-code-casing.js';
 
 export interface Migration {
   /** Applied in ascending order; never renumber or edit a released migration, add a new one. */
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: 'contracts', sql: contracts },
   { version: 6, name: 'upload-key-requests', sql: uploadKeyRequests },
   { version: 7, name: 'encoded-s3-sources', sql: encodedS3Sources },
+  { version: 8, name: 'error-code-casing', sql: errorCodeCasing },
 ];

@@ -4,6 +4,7 @@
  * multi-byte character split across chunks is never decoded in halves.
  */
 import { isUtf8 } from 'node:buffer';
+import type { ErrorCode } from '../../error-codes/index.js';
 import { describeLocation, FormatError } from '../../errors.js';
 
 export interface JsonRecord {
@@ -46,7 +47,7 @@ const RAW_CHARS = 200;
 
 /** `line 7: ...` or `data.json, line 7: ...`, with the matching error location. */
 export function formatError(
-  code: string,
+  code: ErrorCode,
   what: string,
   where: { source: string | undefined; line: number; record?: number },
   cause?: unknown,

@@ -2,6 +2,7 @@
  * The pieces of the ZIP format (APPNOTE.TXT 6.3.10) that Inlet reads: local and central headers,
  * the zip64 extra field and the end-of-central-directory records, and the checks every entry passes.
  */
+import type { ErrorCode } from '../../error-codes/index.js';
 import { FormatError } from '../../errors.js';
 
 export const LOCAL_HEADER = 0x04034b50;
@@ -50,7 +51,7 @@ export interface EntryHeader {
   readonly zip64: boolean;
 }
 
-export function zipError(code: string, message: string, source: string, cause?: unknown): FormatError {
+export function zipError(code: ErrorCode, message: string, source: string, cause?: unknown): FormatError {
   return new FormatError(code, message, { location: { source }, cause });
 }
 

@@ -207,7 +207,7 @@ describe('startEmbeddedPostgres', () => {
       (err: unknown) => err,
     );
     expect(error).toBeInstanceOf(DatabaseError);
-    expect((error as DatabaseError).code).toBe('DB_EMBEDDED_PERMISSION');
+    expect((error as DatabaseError).code).toBe('db_embedded_permission');
     expect((error as DatabaseError).message).toContain(`cannot enter ${locked}`);
   });
 });

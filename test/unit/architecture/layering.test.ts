@@ -16,6 +16,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
  * docs/architecture.md ("Direction of dependencies") says the same in words; keep the two together.
  */
 const LAYERS: readonly (readonly string[])[] = [
+  // The catalogue of error codes (docs/errors.md): data that every layer names, importing nothing.
+  ['error-codes'],
   // The shared vocabulary: the contract, ObjectSource and results, column types, the calendar, errors.
   ['model', 'errors.ts'],
   // What the engine stands on, each on its own: readers, object stores, logging, reading the ledger.
@@ -153,9 +155,9 @@ describe('the checks themselves', () => {
         edge('src/engine/ingest.ts', 'src/engine/merge.ts'),
       ]),
     ).toEqual([
-      'src/engine/ingest.ts → src/cli/main.ts: engine (layer 4) imports a higher layer, cli (layer 9)',
-      'src/formats/detect.ts → src/engine/ingest.ts: formats (layer 1) imports a higher layer, engine (layer 4)',
-      'src/server/app.ts → src/serverless/handler.ts: server (layer 7) imports a folder of its own layer, serverless (layer 7)',
+      'src/engine/ingest.ts → src/cli/main.ts: engine (layer 5) imports a higher layer, cli (layer 10)',
+      'src/formats/detect.ts → src/engine/ingest.ts: formats (layer 2) imports a higher layer, engine (layer 5)',
+      'src/server/app.ts → src/serverless/handler.ts: server (layer 8) imports a folder of its own layer, serverless (layer 8)',
       'src/storage/object-source.ts imports infra/app.ts, outside src/',
       'src/brand-new/x.ts → src/model/contract.ts: declare src/brand-new in LAYERS',
     ]);

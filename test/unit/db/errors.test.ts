@@ -22,7 +22,7 @@ describe('toDatabaseError', () => {
     const err = toDatabaseError(socketError('ECONNREFUSED'), 'connecting');
     expect(err).toBeInstanceOf(DatabaseError);
     expect(err.retryable).toBe(true);
-    expect(err.code).toBe('DB_UNREACHABLE');
+    expect(err.code).toBe('db_unreachable');
     expect(err.message).toContain('Cannot reach PostgreSQL at 127.0.0.1:5432 (ECONNREFUSED)');
     expect(err.message).toContain('Is it running? Set DATABASE_URL or --database-url.');
     expect(err.message).toContain('connecting');
@@ -51,14 +51,14 @@ describe('toDatabaseError', () => {
   });
 
   it.each([
-    ['08006', 'DB_CONNECTION_LOST'],
-    ['08001', 'DB_CONNECTION_LOST'],
-    ['57P01', 'DB_SHUTDOWN'],
-    ['57P02', 'DB_SHUTDOWN'],
-    ['57P03', 'DB_STARTING'],
-    ['53300', 'DB_TOO_MANY_CONNECTIONS'],
-    ['40001', 'DB_CONFLICT'],
-    ['40P01', 'DB_CONFLICT'],
+    ['08006', 'db_connection_lost'],
+    ['08001', 'db_connection_lost'],
+    ['57P01', 'db_shutdown'],
+    ['57P02', 'db_shutdown'],
+    ['57P03', 'db_starting'],
+    ['53300', 'db_too_many_connections'],
+    ['40001', 'db_conflict'],
+    ['40P01', 'db_conflict'],
   ])('SQLSTATE %s is retryable (%s)', (sqlState, code) => {
     const err = toDatabaseError(serverError(sqlState, 'boom'), 'loading');
     expect(err.retryable).toBe(true);
@@ -68,12 +68,12 @@ describe('toDatabaseError', () => {
   });
 
   it.each([
-    ['23505', 'DB_QUERY'],
-    ['42P01', 'DB_QUERY'],
-    ['22P02', 'DB_QUERY'],
-    ['28P01', 'DB_AUTH'],
-    ['3D000', 'DB_NOT_FOUND'],
-    ['42501', 'DB_PERMISSION'],
+    ['23505', 'db_query'],
+    ['42P01', 'db_query'],
+    ['22P02', 'db_query'],
+    ['28P01', 'db_auth'],
+    ['3D000', 'db_not_found'],
+    ['42501', 'db_permission'],
   ])('SQLSTATE %s is not retryable (%s)', (sqlState, code) => {
     const err = toDatabaseError(serverError(sqlState, 'nope'), 'loading');
     expect(err.retryable).toBe(false);
@@ -106,7 +106,7 @@ describe('toDatabaseError', () => {
   });
 
   it('returns a DatabaseError unchanged', () => {
-    const original = new DatabaseError('DB_X', 'already wrapped', { retryable: true });
+    const original = new DatabaseError('db_conflict', 'already wrapped', { retryable: true });
     expect(toDatabaseError(original, 'x')).toBe(original);
     expect(isRetryable(original)).toBe(true);
   });

@@ -32,7 +32,7 @@ describe('quoteIdent', () => {
       quoteIdent('');
     } catch (err) {
       expect(err).toBeInstanceOf(InletError);
-      expect((err as InletError).code).toBe('INVALID_IDENTIFIER');
+      expect((err as InletError).code).toBe('invalid_identifier');
     }
   });
 });
