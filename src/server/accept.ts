@@ -69,22 +69,16 @@ export function routeUpload(deps: AcceptDeps, request: Omit<UploadRequest, 'body
   const { name } = request;
   if (name === '' || name.endsWith('/')) {
     throw new HttpError(
-      400,
       'invalid_name',
       'The upload needs a file name that does not end in "/": PUT /v1/files/{name}, or the filename of ' +
         'the multipart file part, e.g. orders/2026-11.csv.',
     );
   }
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
-    throw new HttpError(
-      400,
-      'invalid_name',
-      `The file name is longer than ${MAX_NAME_BYTES} bytes; shorten it.`,
-    );
+    throw new HttpError('invalid_name', `The file name is longer than ${MAX_NAME_BYTES} bytes; shorten it.`);
   }
   if (request.idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(request.idempotencyKey)) {
     throw new HttpError(
-      400,
       'invalid_idempotency_key',
       `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} visible ASCII characters (a UUID is a good choice).`,
     );
@@ -93,20 +87,18 @@ export function routeUpload(deps: AcceptDeps, request: Omit<UploadRequest, 'body
   try {
     pipeline = findPipeline(deps.config, name, request.pipeline);
   } catch (error) {
-    if (error instanceof UsageError) throw new HttpError(422, 'unknown_pipeline', error.message);
+    if (error instanceof UsageError) throw new HttpError('unknown_pipeline', error.message);
     throw error;
   }
   if (pipeline === undefined) {
     const patterns = deps.config.pipelines.map((p) => `${p.name}: ${p.match.join(', ')}`).join('; ');
     throw new HttpError(
-      422,
       'no_pipeline',
       `No pipeline matches the name "${name}" (${patterns}). Rename the file, or add ?pipeline=NAME.`,
     );
   }
   if (!tokenAllowsPipeline(request.principal, pipeline.name)) {
     throw new HttpError(
-      403,
       'forbidden_pipeline',
       `The token "${request.principal.name}" may not upload to pipeline "${pipeline.name}"; ` +
         'use a token created with --pipeline for it, or one without a pipeline scope.',
@@ -232,7 +224,6 @@ function refuseReuse(
   }
   if (differences.length === 0) return;
   throw new HttpError(
-    409,
     'idempotency_key_reused',
     `The Idempotency-Key "${key}" was used within the last 24 hours for ingestion ${first.ingestionId}, ` +
       `and this request differs from that one in ${differences.join(', ')}; nothing was stored. ` +
@@ -274,7 +265,6 @@ function verifyChecksums(
     const actual = md5.digest('base64');
     if (actual !== request.contentMd5.trim()) {
       throw new HttpError(
-        400,
         'checksum_mismatch',
         `Content-MD5 says ${request.contentMd5.trim()} but the body received has MD5 ${actual}: ` +
           'the upload was damaged or cut short; send it again.',
@@ -285,7 +275,6 @@ function verifyChecksums(
     const actual = Buffer.from(staged.sha256, 'hex').toString('base64');
     if (actual !== request.checksumSha256.trim()) {
       throw new HttpError(
-        400,
         'checksum_mismatch',
         `x-amz-checksum-sha256 says ${request.checksumSha256.trim()} but the body received has SHA-256 ${actual}: ` +
           'the upload was damaged or cut short; send it again.',
@@ -332,7 +321,6 @@ async function publishOnce(
       const holder = await findIdempotencyKey(client, principal, key);
       if (holder === undefined) {
         throw new HttpError(
-          503,
           'idempotency_key_busy',
           `The Idempotency-Key "${key}" changed hands while this upload was recorded; nothing was stored, send it again.`,
           { headers: { 'retry-after': '1' } },
@@ -370,7 +358,6 @@ async function retrying<T>(work: () => Promise<T>): Promise<T> {
 
 function unavailable(error: unknown): HttpError {
   return new HttpError(
-    503,
     'database_unavailable',
     'The database is not reachable, so an upload with an Idempotency-Key cannot be recorded; try again shortly.',
     { cause: error, headers: { 'retry-after': '5' } },

@@ -14,6 +14,7 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import type pg from 'pg';
+import { type ErrorCode, type HttpErrorCode, httpStatusOfCode } from '../error-codes/index.js';
 import { InletError } from '../errors.js';
 import type { InletConfig } from '../model/contract.js';
 import type { Logger } from '../observability/logger.js';
@@ -61,7 +62,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // A path that does not decode (`/v1/files/%ff.csv`) is refused before routing: in the API's error shape too.
     frameworkErrors: (error, request, reply) => {
       const status = error.statusCode ?? 400;
-      const code = error.code === 'FST_ERR_BAD_URL' ? 'invalid_url' : errorCode(error, status);
+      const code: ErrorCode = error.code === 'FST_ERR_BAD_URL' ? 'invalid_url' : errorCode(error, status);
       if (request.url.startsWith('/v1/files')) options.metrics.upload(uploadOutcome(status, code));
       const message =
         error.code === 'FST_ERR_BAD_URL'
@@ -122,7 +123,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     global: false,
     errorResponseBuilder: (_request, context) =>
       new HttpError(
-        429,
         'rate_limited',
         `More than ${context.max} uploads in a minute with this token; retry in ${context.after}.`,
       ),
@@ -163,18 +163,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
  */
 function clientErrorHandler(error: ConnectionError, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] =
-    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'request_timeout', 'The request was not received in time.']
-      : error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'headers_too_large', 'The request headers are too large.']
-        : error.code === 'HPE_INVALID_EOF_STATE'
-          ? [
-              400,
-              'body_failed',
-              'The connection ended before the body did (fewer bytes than Content-Length); nothing was stored, send it again.',
-            ]
-          : [400, 'bad_request', `The request is not valid HTTP/1.1 (${error.code}).`];
+  const { code, message } = clientError(error.code);
+  const status = httpStatusOfCode(code) ?? 400;
   const body = JSON.stringify({ error: { code, message } });
   if (socket.writable) {
     socket.write(
@@ -185,7 +175,27 @@ function clientErrorHandler(error: ConnectionError, socket: Socket): void {
   socket.destroy(error);
 }
 
-function errorCode(error: Error, status: number): string {
+function clientError(nodeCode: string | undefined): { code: HttpErrorCode; message: string } {
+  switch (nodeCode) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { code: 'request_timeout', message: 'The request was not received in time; send it again.' };
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        code: 'headers_too_large',
+        message: 'The request headers are too large; send fewer or shorter headers.',
+      };
+    case 'HPE_INVALID_EOF_STATE':
+      return {
+        code: 'body_failed',
+        message:
+          'The connection ended before the body did (fewer bytes than Content-Length); nothing was stored, send it again.',
+      };
+    default:
+      return { code: 'bad_request', message: `The request is not valid HTTP/1.1 (${nodeCode}).` };
+  }
+}
+
+function errorCode(error: Error, status: number): ErrorCode {
   if (error instanceof InletError) return error.code;
   const code = (error as { code?: unknown }).code;
   if (status === 413) return 'too_large';
@@ -195,7 +205,7 @@ function errorCode(error: Error, status: number): string {
   return status >= 500 ? 'internal' : 'bad_request';
 }
 
-function uploadOutcome(status: number, code: string): UploadOutcome {
+function uploadOutcome(status: number, code: ErrorCode): UploadOutcome {
   switch (status) {
     case 401:
       return 'unauthorized';

@@ -13,7 +13,7 @@ declare module 'fastify' {
 
 /** The request's verified token; routes behind `authenticate` always have one. */
 export function principalOf(request: FastifyRequest): Principal {
-  if (request.principal === undefined) throw new HttpError(401, 'missing_token', 'not authenticated');
+  if (request.principal === undefined) throw new HttpError('missing_token', 'not authenticated');
   return request.principal;
 }
 
@@ -25,7 +25,6 @@ export function authenticate(pool: pg.Pool, bootstrapToken: string | undefined) 
       check = await verifyToken(pool, bearerToken(request.headers.authorization), { bootstrapToken });
     } catch (error) {
       throw new HttpError(
-        503,
         'database_unavailable',
         'Tokens cannot be checked because the database is not reachable; try again shortly.',
         { cause: error, headers: { 'retry-after': '5' } },
@@ -36,7 +35,7 @@ export function authenticate(pool: pg.Pool, bootstrapToken: string | undefined) 
         check.code === 'missing_token'
           ? 'Bearer realm="inlet"'
           : `Bearer realm="inlet", error="invalid_token", error_description="${check.code}"`;
-      throw new HttpError(check.status, check.code, check.message, {
+      throw new HttpError(check.code, check.message, {
         headers: { 'www-authenticate': challenge },
       });
     }

@@ -25,7 +25,6 @@ export function sniffUpload(head: Uint8Array, name: string, pipeline: Pipeline):
     innerName = decoded.name;
   } catch (error) {
     throw new HttpError(
-      415,
       'unsupported_media_type',
       `${name} starts like ${detectCompression(head, name, pipeline.compression ?? 'auto', pipeline.format)} data but its first bytes do not decompress: ${(error as Error).message}. ` +
         'Send the file as it was compressed, or uncompressed.',
@@ -38,7 +37,7 @@ export function sniffUpload(head: Uint8Array, name: string, pipeline: Pipeline):
     detectFormat(content ?? head, innerName, pipeline.format);
   } catch (error) {
     if (error instanceof FormatError) {
-      throw new HttpError(415, 'unsupported_media_type', `${name}: ${error.message}`, { cause: error });
+      throw new HttpError('unsupported_media_type', `${name}: ${error.message}`, { cause: error });
     }
     throw error;
   }

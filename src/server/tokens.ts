@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
+import type { HttpErrorCode } from '../error-codes/index.js';
 import { InletError, UsageError } from '../errors.js';
 
 export const TOKEN_PREFIX = 'inlet_';
@@ -45,12 +46,17 @@ export interface CreatedToken extends TokenInfo {
   token: string;
 }
 
+/** Why a bearer token is refused: the API answers these with 401. */
+export type TokenRefusalCode = Extract<
+  HttpErrorCode,
+  'missing_token' | 'invalid_token' | 'revoked_token' | 'expired_token'
+>;
+
 export type TokenCheck =
   | { ok: true; tokenId: string | 'bootstrap'; name: string; pipelines: string[] | null }
   | {
       ok: false;
-      status: 401 | 403;
-      code: 'missing_token' | 'invalid_token' | 'revoked_token' | 'expired_token';
+      code: TokenRefusalCode;
       message: string;
     };
 
@@ -218,11 +224,8 @@ export function isTokenId(id: string): boolean {
   return UUID.test(id);
 }
 
-function refuse(
-  code: 'missing_token' | 'invalid_token' | 'revoked_token' | 'expired_token',
-  message: string,
-): TokenCheck {
-  return { ok: false, status: 401, code, message };
+function refuse(code: TokenRefusalCode, message: string): TokenCheck {
+  return { ok: false, code, message };
 }
 
 function normalisePipelines(pipelines: readonly string[] | null | undefined): string[] | null {

@@ -88,7 +88,6 @@ export async function ingestionRoutes(app: FastifyInstance, deps: IngestionRoute
       const { status, pipeline, limit = 50, before } = request.query;
       if (pipeline !== undefined && !allows(principal, pipeline)) {
         throw new HttpError(
-          403,
           'forbidden_pipeline',
           `The token "${principal.name}" may not read pipeline "${pipeline}".`,
         );
@@ -96,7 +95,6 @@ export async function ingestionRoutes(app: FastifyInstance, deps: IngestionRoute
       const cursor = before === undefined ? undefined : decodeCursor(before);
       if (before !== undefined && cursor === undefined) {
         throw new HttpError(
-          400,
           'invalid_cursor',
           '`before` is not a cursor this API handed out; pass the `next` of a previous page as it was.',
         );
@@ -204,7 +202,6 @@ async function findVisible(
 ): Promise<IngestionView> {
   const principal = principalOf(request);
   const notFound = new HttpError(
-    404,
     'not_found',
     `No ingestion ${id}; list recent ones with GET /v1/ingestions.`,
   );

@@ -103,7 +103,6 @@ export async function snapshotRoutes(app: FastifyInstance, deps: SnapshotRoutesD
       const principal = principalOf(request);
       if (principal.pipelines !== null) {
         throw new HttpError(
-          403,
           'forbidden',
           `The token "${principal.name}" is scoped to pipelines; snapshots cover the whole spool.`,
         );

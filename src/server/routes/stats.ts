@@ -109,7 +109,6 @@ export async function statsRoutes(app: FastifyInstance, deps: StatsRoutesDeps): 
       const scoped = principal.pipelines !== null;
       if (pipeline !== undefined && scoped && !principal.pipelines?.includes(pipeline)) {
         throw new HttpError(
-          403,
           'forbidden_pipeline',
           `The token "${principal.name}" may not read pipeline "${pipeline}".`,
         );

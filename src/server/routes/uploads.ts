@@ -148,7 +148,6 @@ export async function uploadRoutes(app: FastifyInstance, deps: UploadRoutesDeps)
     async (request, reply) => {
       if (!request.isMultipart()) {
         throw new HttpError(
-          415,
           'unsupported_media_type',
           'POST /v1/files takes multipart/form-data with one file part; to send the raw bytes use PUT /v1/files/{name}.',
         );
@@ -161,7 +160,6 @@ export async function uploadRoutes(app: FastifyInstance, deps: UploadRoutesDeps)
       });
       if (part === undefined) {
         throw new HttpError(
-          400,
           'missing_file',
           'The multipart body has no file part: add one, e.g. curl -F file=@orders.csv.',
         );
@@ -182,7 +180,6 @@ function refuseDeclaredOversize(request: FastifyRequest, limit: number): void {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     throw new HttpError(
-      413,
       'too_large',
       `The upload is ${declared} bytes, over the limit of ${limit} bytes (INLET_MAX_UPLOAD_BYTES); split the file or compress it.`,
       { headers: { connection: 'close' } },
