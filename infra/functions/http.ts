@@ -1,5 +1,6 @@
 /** API Gateway proxy responses: JSON bodies, the same error shape as the server's API. */
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { type HttpErrorCode, httpStatusOfCode } from '../../src/error-codes/index.js';
 
 export function json(statusCode: number, body: unknown): APIGatewayProxyResult {
   return {
@@ -9,6 +10,7 @@ export function json(statusCode: number, body: unknown): APIGatewayProxyResult {
   };
 }
 
-export function problem(statusCode: number, code: string, message: string): APIGatewayProxyResult {
-  return json(statusCode, { error: { code, message } });
+/** An error answer: the status is the one the catalogue gives the code (src/error-codes/), as in the server's API. */
+export function problem(code: HttpErrorCode, message: string): APIGatewayProxyResult {
+  return json(httpStatusOfCode(code) ?? 500, { error: { code, message } });
 }

@@ -48,15 +48,26 @@ async function withPool<T>(run: (pool: pg.Pool) => Promise<T>): Promise<T> {
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const bucket = process.env.INLET_INBOX_BUCKET;
-  if (!bucket) return problem(500, 'misconfigured', 'INLET_INBOX_BUCKET is not set');
+  if (!bucket)
+    return problem(
+      'misconfigured',
+      'INLET_INBOX_BUCKET is not set: the function was deployed without its inbox bucket; deploy the stack again.',
+    );
   const id = event.pathParameters?.id;
   if (id !== undefined) {
-    if (!isIngestionId(id)) return problem(400, 'invalid_request', 'not an ingestion id');
+    if (!isIngestionId(id))
+      return problem('invalid_request', `"${id}" is not an ingestion id: expected a UUID`);
     const row = await withPool((db) => getIngestion(db, id));
-    return row ? json(200, ingestionView(row)) : problem(404, 'not_found', `no ingestion ${id}`);
+    return row
+      ? json(200, ingestionView(row))
+      : problem('not_found', `no ingestion ${id}; GET /ingestions?key= finds one by its object key`);
   }
   const key = event.queryStringParameters?.key;
-  if (!key) return problem(400, 'invalid_request', 'the key query parameter is required');
+  if (!key)
+    return problem(
+      'invalid_request',
+      'the key query parameter is required: GET /ingestions?key=<object key>',
+    );
   const ids = await withPool(async (db) => {
     const result = await db.query<{ id: string }>(
       `SELECT id FROM inlet.ingestions WHERE source_uri = $1

@@ -11,16 +11,19 @@ import { InvalidNameError, uploadKey } from './upload-key.js';
 
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const bucket = process.env.INLET_INBOX_BUCKET;
-  if (!bucket) return problem(500, 'misconfigured', 'INLET_INBOX_BUCKET is not set');
+  if (!bucket)
+    return problem(
+      'misconfigured',
+      'INLET_INBOX_BUCKET is not set: the function was deployed without its inbox bucket; deploy the stack again.',
+    );
   const expiresIn = Number(process.env.INLET_UPLOAD_URL_SECONDS ?? '900');
   let key: string;
   try {
     const body = JSON.parse(event.body ?? '') as { name?: unknown };
     key = uploadKey(body.name);
   } catch (error) {
-    const message =
-      error instanceof InvalidNameError ? error.message : 'the body must be JSON: {"name": "..."}';
-    return problem(400, 'invalid_request', message);
+    if (error instanceof InvalidNameError) return problem('invalid_name', error.message);
+    return problem('invalid_request', 'the body must be JSON: {"name": "..."}');
   }
   const now = new Date();
   const requestedBy = event.requestContext?.identity?.userArn ?? event.requestContext?.identity?.caller;

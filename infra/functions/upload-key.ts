@@ -2,9 +2,13 @@
  * The object key an upload gets from the name a client asks for: the name itself (pipelines `match` on
  * it), refused when it could not be an honest S3 key or would land where Inlet never ingests.
  */
+import { InletError } from '../../src/errors.js';
 
-export class InvalidNameError extends Error {
-  override name = 'InvalidNameError';
+/** The name cannot be an upload's key: answered 400 `invalid_name`, as the upload API answers a bad name. */
+export class InvalidNameError extends InletError {
+  constructor(message: string) {
+    super('invalid_name', message);
+  }
 }
 
 const RESERVED_PREFIXES = ['processed/', 'rejected/'];

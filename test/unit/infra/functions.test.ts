@@ -104,8 +104,11 @@ describe('POST /uploads handler', () => {
     expect(response.headers?.['cache-control']).toBe('no-store');
   });
 
-  it('answers 400 with the error shape of the server API for a bad name or body', async () => {
-    for (const body of ['{"name":"processed/a.csv"}', 'not json', null]) {
+  it('answers 400 with the error shape and codes of the server API for a bad name or body', async () => {
+    const badName = await presignHandler(event('{"name":"processed/a.csv"}'));
+    expect(badName.statusCode).toBe(400);
+    expect(JSON.parse(badName.body)).toMatchObject({ error: { code: 'invalid_name' } });
+    for (const body of ['not json', null]) {
       const response = await presignHandler(event(body));
       expect(response.statusCode).toBe(400);
       expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'invalid_request' } });
