@@ -6,7 +6,7 @@
  */
 import type { PoolClient } from 'pg';
 import { quoteIdent } from '../db/sql.js';
-import { FormatError } from '../errors.js';
+import { FormatError, InletError } from '../errors.js';
 import { parseColumnType } from '../model/column-type.js';
 import type { ColumnContract, Pipeline } from '../model/contract.js';
 import type { ObjectSource } from '../model/ingestion.js';
@@ -102,7 +102,13 @@ async function storedColumns(client: PoolClient, pipeline: string): Promise<Stor
 function withColumns(pipeline: Pipeline, stored: readonly StoredColumn[]): Pipeline {
   const columns = stored.map((column): ColumnContract => {
     const type = parseColumnType(column.type);
-    if (typeof type === 'string') throw new Error(`stored contract of pipeline "${pipeline.name}": ${type}`);
+    if (typeof type === 'string') {
+      throw new InletError(
+        'stored_contract_invalid',
+        `The contract stored for pipeline "${pipeline.name}" in inlet.contracts has column "${column.name}" of ${type}. ` +
+          'Another version of Inlet wrote it, or it was edited: run that version, or list the columns in the pipeline.',
+      );
+    }
     return {
       name: column.name,
       type,

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { quoteIdent, quoteTable } from '../db/sql.js';
+import { InletError } from '../errors.js';
 import type { Pipeline } from '../model/contract.js';
 import type { RejectCollector } from './rejects.js';
 import { countRows, refuses, replaceGuardError, rowsToCount } from './replace-guard.js';
@@ -131,7 +132,12 @@ async function replaceAll(
   const loaded = (await client.query(insert)).rowCount ?? 0;
   if (guard === undefined || guarded === undefined) return loaded;
   // The count was bounded by the staged rows: inserting more would make it wrong (a bug, not the file's fault).
-  if (loaded > guarded.stagedRows) throw new Error(`inserted ${loaded} rows of ${guarded.stagedRows} staged`);
+  if (loaded > guarded.stagedRows) {
+    throw new InletError(
+      'internal',
+      `Replacing ${target} inserted ${loaded} rows of ${guarded.stagedRows} staged; nothing was changed. This is a bug in Inlet: please report it.`,
+    );
+  }
   if (!refuses(guard, loaded, held)) return loaded;
   let tableRows = held;
   if (held === limit) {

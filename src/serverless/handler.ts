@@ -2,6 +2,7 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import type pg from 'pg';
 import { findPipeline } from '../config/route.js';
 import { ingest } from '../engine/ingest.js';
+import { InletError } from '../errors.js';
 import type { InletConfig, Pipeline } from '../model/contract.js';
 import type { IngestResult } from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
@@ -76,10 +77,11 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<SQ
   const outcomes = await processAnnouncement(fromDirectEvent(event), deps, {});
   const retry = outcomes.filter((o) => o.retry);
   if (retry.length > 0) {
-    throw new Error(
+    throw new InletError(
+      'objects_not_loaded',
       `Could not load ${retry.map((o) => uriOf(deps.store, o.ref.bucket, o.ref.key)).join(', ')}: ${retry
         .map((o) => o.result?.error?.message ?? o.error ?? 'unknown error')
-        .join('; ')}`,
+        .join('; ')}. The event is delivered again (Lambda's asynchronous retries).`,
     );
   }
   return undefined;
