@@ -13,6 +13,7 @@ import { silentLogger } from '../src/observability/logger.js';
 import { buildApp } from '../src/server/app.js';
 import { ServerMetrics } from '../src/server/metrics.js';
 import { Spool } from '../src/server/spool.js';
+import { withGeneratedSection } from './generated-section.js';
 
 export interface OpenApiOperation {
   readonly summary?: string;
@@ -86,10 +87,7 @@ export function routeTable(document: OpenApiDocument): string {
 
 /** `markdown` with the text between the markers replaced by `table`. */
 export function withRouteTable(markdown: string, table: string): string {
-  const begin = markdown.indexOf(ROUTES_BEGIN);
-  const end = markdown.indexOf(ROUTES_END);
-  if (begin < 0 || end < begin) throw new Error(`the route table's markers are missing: ${ROUTES_BEGIN}`);
-  return `${markdown.slice(0, begin + ROUTES_BEGIN.length)}\n${table}\n${markdown.slice(end)}`;
+  return withGeneratedSection(markdown, { begin: ROUTES_BEGIN, end: ROUTES_END }, table);
 }
 
 export const HTTP_API_DOC = new URL('../docs/http-api.md', import.meta.url);
