@@ -188,7 +188,7 @@ async function spool(chunks: AsyncIterable<Buffer>, uri: string): Promise<Random
     if (error instanceof FormatError || error instanceof SourceError) throw error;
     throw new SourceError(
       'spool_failed',
-      `Could not spool ${uri} to a temporary file: ${(error as Error).message}`,
+      `Could not spool ${uri} to a temporary file: ${(error as Error).message}. Check the free space and permissions of the temporary directory (TMPDIR).`,
       {
         cause: error,
         location: { source: uri },

@@ -54,7 +54,11 @@ async function runIngest(paths: string[], options: IngestOptions): Promise<numbe
   // An unknown --pipeline is a usage error before any file is touched.
   if (options.pipeline !== undefined) findPipeline(config, '', options.pipeline);
   const files = await expandPaths(paths);
-  if (files.length === 0) throw new UsageError('no_files', `no files found in ${paths.join(', ')}`);
+  if (files.length === 0)
+    throw new UsageError(
+      'no_files',
+      `no files found in ${paths.join(', ')}: check the paths (folders are read recursively, hidden files skipped)`,
+    );
   const colours = paint(colourEnabled(process.stdout));
   const db = lazyDatabase({ databaseUrl: options.databaseUrl, logger, migrate: true });
   try {
