@@ -12,11 +12,11 @@
  * be the ingestion's id in the ledger (a uuid column) from the `202` on.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import fs, { type FileHandle } from 'node:fs/promises';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InletError } from '../errors.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
-import { DirectorySyncer, fsyncPath } from '../storage/durable.js';
+import { DirectorySyncer, fsyncPath, writeAll } from '../storage/durable.js';
 
 export interface SpoolEntry {
   readonly id: string;
@@ -506,12 +506,4 @@ function toEntry(id: string, dataPath: string, sidecar: Sidecar): SpoolEntry {
     path: dataPath,
     meta: Object.freeze({ ...sidecar.meta }),
   });
-}
-
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.byteLength) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
-    offset += bytesWritten;
-  }
 }

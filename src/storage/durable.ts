@@ -1,14 +1,47 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
-/** fsync a file or directory; a rename is only durable once its directory has been synced too. */
+/**
+ * What fsync of a directory answers where the platform or file system cannot sync directories at all,
+ * as opposed to a sync that failed:
+ * - EINVAL: Linux, on a file system with no fsync for directories (procfs and sysfs; some FUSE and
+ *   network file systems);
+ * - EBADF: systems that refuse fsync on a descriptor opened read-only, as a directory's must be
+ *   (PostgreSQL lets these two through for directories, in fd.c's fsync_fname_ext);
+ * - EPERM, on Windows only: libuv's fsync there is FlushFileBuffers, which a read-only directory
+ *   handle may not call.
+ * Not EISDIR: fsync(2) does not return it, and libuv opens directories on Windows too.
+ */
+const DIRECTORY_SYNC_UNSUPPORTED: ReadonlySet<string> = new Set([
+  'EINVAL',
+  'EBADF',
+  ...(process.platform === 'win32' ? ['EPERM'] : []),
+]);
+
+/**
+ * fsync a file or directory; a rename is only durable once its directory has been synced too. A directory
+ * the platform cannot sync counts as synced (the files in it are); a file that cannot be synced throws,
+ * since its bytes may not be on disk.
+ */
 export async function fsyncPath(target: string): Promise<void> {
   const handle = await fs.open(target, 'r');
   try {
     await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (!DIRECTORY_SYNC_UNSUPPORTED.has(code) || !(await handle.stat()).isDirectory()) throw error;
   } finally {
     await handle.close();
+  }
+}
+
+/** Writes all of `bytes` at the handle's position: one write may take fewer bytes than it was given. */
+export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.byteLength - offset);
+    offset += bytesWritten;
   }
 }
 

@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { SourceError } from '../errors.js';
+import { fsyncPath, writeAll, writeSynced } from './durable.js';
 import { ObjectNotFoundError, pageSize, StorageErrorCode, validateTags } from './errors.js';
 import type {
   GetOptions,
@@ -257,7 +258,7 @@ export class FileObjectStore implements ObjectStore {
         };
         const temp = this.tempPath('json');
         await mkdir(dirname(temp), { recursive: true });
-        await writeDurably(temp, Buffer.from(JSON.stringify(sidecar)));
+        await writeSynced(temp, JSON.stringify(sidecar));
         const target = this.sidecarPath(bucket, key);
         await mkdir(dirname(target), { recursive: true });
         await rename(temp, target);
@@ -315,7 +316,7 @@ export class FileObjectStore implements ObjectStore {
     const tempMeta = this.tempPath('json');
     const metaPath = this.sidecarPath(bucket, key);
     try {
-      await writeDurably(tempMeta, Buffer.from(JSON.stringify(sidecar)));
+      await writeSynced(tempMeta, JSON.stringify(sidecar));
       await this.exclusive(bucket, key, async () => {
         await mkdir(dirname(metaPath), { recursive: true });
         await rename(tempMeta, metaPath);
@@ -334,7 +335,7 @@ export class FileObjectStore implements ObjectStore {
           await rm(metaPath, { force: true });
           throw error;
         }
-        await syncDir(dirname(path));
+        await fsyncPath(dirname(path));
       });
     } catch (error) {
       await rm(tempData, { force: true });
@@ -569,42 +570,6 @@ function toBuffer(chunk: unknown): Buffer {
   if (typeof chunk === 'string') return Buffer.from(chunk);
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   throw new TypeError(`a put body must yield bytes or strings, got ${typeof chunk}`);
-}
-
-async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < buffer.length) {
-    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-async function writeDurably(path: string, data: Buffer): Promise<void> {
-  const handle = await open(path, 'wx');
-  try {
-    await writeAll(handle, data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** A rename is durable only once its directory entry is on disk. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch (error) {
-    // Some file systems (and all of Windows) cannot fsync a directory; the data itself is already synced.
-    if (
-      (error as NodeJS.ErrnoException).code !== 'EINVAL' &&
-      (error as NodeJS.ErrnoException).code !== 'EISDIR'
-    ) {
-      throw error;
-    }
-  } finally {
-    await handle.close();
-  }
 }
 
 async function md5Of(handle: FileHandle, size: number): Promise<string> {
