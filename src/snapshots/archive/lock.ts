@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SnapshotError } from '../errors.js';
 import { keys } from './manifest.js';
 import type { Repository } from './repository.js';
@@ -112,8 +113,4 @@ async function describeHolder(repo: Repository, key: string): Promise<string> {
   } catch {
     return '';
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

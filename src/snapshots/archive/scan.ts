@@ -15,6 +15,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../observability/logger.js';
 import { SnapshotError } from '../errors.js';
 import type { ManifestDir } from './manifest.js';
@@ -232,10 +233,6 @@ function unit(dirs: ManifestDir[], files: OpenFile[]): Unit {
 
 async function closeAll(files: readonly OpenFile[]): Promise<void> {
   await Promise.all(files.map((f) => f.handle.close().catch(() => undefined)));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function isGone(error: unknown): boolean {
