@@ -5,13 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type EmbeddedPostgres,
-  pgCtl,
-  readPostmasterPid,
-  SERVER_OS_USER,
-  startEmbeddedPostgres,
-} from '../../../src/db/embedded.js';
+import { SERVER_OS_USER } from '../../../src/db/embedded/os-user.js';
+import { pgCtl } from '../../../src/db/embedded/pg-ctl.js';
+import { readPostmasterPid } from '../../../src/db/embedded/postmaster.js';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../../src/db/embedded.js';
 import { DatabaseError } from '../../../src/errors.js';
 
 const asRoot = process.getuid?.() === 0;
