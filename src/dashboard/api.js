@@ -13,6 +13,16 @@ export class Unauthorized extends Error {
   }
 }
 
+/**
+ * One ingestion as GET /v1/ingestions and GET /v1/ingestions/{id} answer it.
+ * @typedef {{
+ *   id: string, pipeline: string, source: string, status: string, rowsLoaded: number, rowsRejected: number,
+ *   bytes: number | null, sha256: string | null, duplicateOf: string | null, receivedAt: string | null,
+ *   startedAt: string | null, finishedAt: string | null, durationMs: number | null, lagMs: number | null,
+ *   error?: { code: string, message: string }
+ * }} Ingestion
+ */
+
 export class ApiError extends Error {
   /** @param {number} status @param {string} code @param {string} message */
   constructor(status, code, message) {
