@@ -63,49 +63,14 @@ export class SourceDecoder {
   }
 
   async open(): Promise<DecodedSource> {
-    const rawIterator = this.counted()[Symbol.asyncIterator]();
-    const rawHead: Buffer[] = [];
-    let rawHeadBytes = 0;
-    while (rawHeadBytes < HEAD_BYTES) {
-      const next = await rawIterator.next();
-      if (next.done) break;
-      rawHead.push(next.value);
-      rawHeadBytes += next.value.length;
-    }
-    const first = Buffer.concat(rawHead);
-    const rest = async function* () {
-      if (first.length > 0) yield first;
-      for (;;) {
-        const next = await rawIterator.next();
-        if (next.done) return;
-        yield next.value;
-      }
-    };
+    const raw = await readHead(this.counted(), HEAD_BYTES);
     const { name = '', compression: declared = 'auto', format = 'auto' } = this.options;
-    const compression = detectCompression(first, name, declared, format);
-    const decoded = this.capped(this.decompress(compression, rest()));
-    const decodedIterator = decoded[Symbol.asyncIterator]();
-    const head: Buffer[] = [];
-    let headBytes = 0;
-    while (headBytes < HEAD_BYTES) {
-      const next = await decodedIterator.next();
-      if (next.done) break;
-      head.push(next.value);
-      headBytes += next.value.length;
-    }
-    const headBuffer = Buffer.concat(head);
-    const chunks = async function* () {
-      if (headBuffer.length > 0) yield headBuffer;
-      for (;;) {
-        const next = await decodedIterator.next();
-        if (next.done) return;
-        yield next.value;
-      }
-    };
+    const compression = detectCompression(raw.head, name, declared, format);
+    const decoded = await readHead(this.capped(this.decompress(compression, raw.chunks)), HEAD_BYTES);
     return {
       compression,
-      head: headBuffer.subarray(0, HEAD_BYTES),
-      chunks: chunks(),
+      head: decoded.head.subarray(0, HEAD_BYTES),
+      chunks: decoded.chunks,
       ...(this.entryName === undefined ? {} : { entryName: this.entryName }),
     };
   }
@@ -199,4 +164,33 @@ export class SourceDecoder {
       yield chunk;
     }
   }
+}
+
+/**
+ * Reads chunks from the front of `source` until there are at least `bytes` (fewer if it ends first), for a
+ * look before deciding how to read on: `head` is those bytes, `chunks` yields them once and then the rest.
+ */
+async function readHead(
+  source: AsyncIterable<Buffer>,
+  bytes: number,
+): Promise<{ head: Buffer; chunks: AsyncIterable<Buffer> }> {
+  const iterator = source[Symbol.asyncIterator]();
+  const read: Buffer[] = [];
+  let readBytes = 0;
+  while (readBytes < bytes) {
+    const next = await iterator.next();
+    if (next.done) break;
+    read.push(next.value);
+    readBytes += next.value.length;
+  }
+  const head = Buffer.concat(read);
+  const chunks = async function* () {
+    if (head.length > 0) yield head;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  };
+  return { head, chunks: chunks() };
 }
