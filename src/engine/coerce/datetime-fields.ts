@@ -139,14 +139,17 @@ function pad2(n: number): string {
 /** `YYYY-MM-DD`. */
 export function writeDate(out: CopyTextBuffer, f: CivilDate): void {
   out.ensure(10);
-  const buf = out.buf;
-  const pos = out.pos;
+  putDate(out.buf, out.pos, f);
+  out.pos += 10;
+}
+
+/** Writes `YYYY-MM-DD`, ten bytes, at `pos`: a date, or the first part of a timestamp. */
+function putDate(buf: Uint8Array, pos: number, f: CivilDate): void {
   put4(buf, pos, f.year);
   buf[pos + 4] = 0x2d /* - */;
   put2(buf, pos + 5, f.month);
   buf[pos + 7] = 0x2d /* - */;
   put2(buf, pos + 8, f.day);
-  out.pos = pos + 10;
 }
 
 /**
@@ -157,11 +160,7 @@ export function writeTimestamp(out: CopyTextBuffer, f: DateTimeFields, withOffse
   out.ensure(32);
   const buf = out.buf;
   let pos = out.pos;
-  put4(buf, pos, f.year);
-  buf[pos + 4] = 0x2d /* - */;
-  put2(buf, pos + 5, f.month);
-  buf[pos + 7] = 0x2d /* - */;
-  put2(buf, pos + 8, f.day);
+  putDate(buf, pos, f);
   buf[pos + 10] = 0x20 /* ' ' */;
   put2(buf, pos + 11, f.hour);
   buf[pos + 13] = 0x3a /* : */;
