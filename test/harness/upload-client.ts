@@ -129,6 +129,22 @@ export interface RawResponse {
   text: string;
 }
 
+/** Reads a node:http response to its end. */
+export function readResponse(response: http.IncomingMessage): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () =>
+      resolve({
+        status: response.statusCode ?? 0,
+        headers: response.headers,
+        text: Buffer.concat(chunks).toString('utf8'),
+      }),
+    );
+    response.on('error', reject);
+  });
+}
+
 /**
  * A request through node:http, which sends the path and body bytes exactly as given (fetch and FormData
  * would normalise paths and escape multipart file names). Bounded by `timeoutMs`.
@@ -156,18 +172,7 @@ export function rawRequest(
     request.on('timeout', () =>
       request.destroy(new Error(`no answer to ${options.method} ${options.path} within ${timeoutMs} ms`)),
     );
-    request.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          text: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-      response.on('error', reject);
-    });
+    request.on('response', (response) => readResponse(response).then(resolve, reject));
     request.on('error', reject);
     request.end(options.body);
   });

@@ -1,21 +1,13 @@
 /**
  * The upload API end to end: authentication and scopes (B14): 401 and 403 before anything is stored; the
  * open and the closed routes.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createToken, revokeToken } from '../../../../src/server/tokens.js';
-import {
-  accepted,
-  db,
-  expectNothingStored,
-  put,
-  refused,
-  running,
-  useUploadApi,
-  waitForStatus,
-} from '../../../harness/upload-api.js';
+import { db, expectNothingStored, running, useUploadApi } from '../../../harness/upload-api.js';
+import { accepted, put, refused, waitForVerdict } from '../../../harness/upload-client.js';
 import { api } from '../../../harness/upload-service.js';
 
 useUploadApi();
@@ -97,7 +89,7 @@ describe('authentication (B14)', () => {
     });
     const body = await accepted(own);
     expect(body.pipeline).toBe('events');
-    expect(await waitForStatus(running.service, body.ingestionId)).toMatchObject({
+    expect(await waitForVerdict(running.service, body.ingestionId)).toMatchObject({
       status: 'loaded',
       rowsLoaded: 1,
     });

@@ -1,24 +1,26 @@
 /**
  * The upload API end to end: Content-MD5 and x-amz-checksum-sha256: a match loads, a mismatch is 400 and
  * stores nothing.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  accepted,
   expectNothingStored,
-  type IngestionBody,
   md5Base64,
   orderRows,
-  pendingSettled,
-  put,
-  refused,
   running,
   sha256Base64,
   useUploadApi,
-  waitForStatus,
 } from '../../../harness/upload-api.js';
+import {
+  accepted,
+  type IngestionBody,
+  pendingSettled,
+  put,
+  refused,
+  waitForVerdict,
+} from '../../../harness/upload-client.js';
 
 useUploadApi();
 
@@ -30,7 +32,7 @@ describe('checksums', () => {
     const answer = await accepted(
       await put(running.service, 'orders/md5-ok.csv', big, { headers: { 'content-md5': md5Base64(big) } }),
     );
-    expect(await waitForStatus(running.service, answer.ingestionId)).toMatchObject({
+    expect(await waitForVerdict(running.service, answer.ingestionId)).toMatchObject({
       status: 'loaded',
       rowsLoaded: 600,
     });
@@ -43,7 +45,7 @@ describe('checksums', () => {
         headers: { 'x-amz-checksum-sha256': sha256Base64(body) },
       }),
     );
-    const ingestion = await waitForStatus(running.service, answer.ingestionId);
+    const ingestion = await waitForVerdict(running.service, answer.ingestionId);
     expect(ingestion).toMatchObject({ status: 'loaded' });
     expect((ingestion as IngestionBody & { sha256: string }).sha256).toBe(
       createHash('sha256').update(body).digest('hex'),
@@ -89,6 +91,6 @@ describe('checksums', () => {
       }),
     );
     expect(retry.replayed).toBe(false);
-    expect(await waitForStatus(running.service, retry.ingestionId)).toMatchObject({ status: 'loaded' });
+    expect(await waitForVerdict(running.service, retry.ingestionId)).toMatchObject({ status: 'loaded' });
   });
 });

@@ -1,21 +1,18 @@
 /**
  * The upload API end to end: content sniffing (B6): 415 for what the pipeline cannot read, gzip judged by
  * what is inside.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
-  accepted,
   expectNothingStored,
   orderRows,
   pseudoRandomBytes,
-  put,
-  refused,
   running,
   useUploadApi,
-  waitForStatus,
 } from '../../../harness/upload-api.js';
+import { accepted, put, refused, waitForVerdict } from '../../../harness/upload-client.js';
 
 useUploadApi();
 
@@ -64,7 +61,7 @@ describe('content sniffing (B6)', () => {
     expect(compressed[0]).toBe(0x1f);
     const answer = await accepted(await put(running.service, 'orders/compressed.csv.gz', compressed));
     expect(answer.bytes).toBe(compressed.byteLength);
-    expect(await waitForStatus(running.service, answer.ingestionId)).toMatchObject({
+    expect(await waitForVerdict(running.service, answer.ingestionId)).toMatchObject({
       status: 'loaded',
       rowsLoaded: 500,
       rowsRejected: 0,

@@ -1,7 +1,7 @@
 /**
  * The upload API end to end: hostile file names (B5): the name is metadata, the spool names its files
  * itself.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -9,20 +9,22 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  type AcceptedBody,
-  allEntryIds,
   db,
   type ErrorBody,
   expectNothingStored,
   orderRows,
-  rawRequest,
   running,
-  SPOOL_STATES,
-  spoolTree,
   UUID_V7,
   useUploadApi,
-  waitForStatus,
 } from '../../../harness/upload-api.js';
+import {
+  type AcceptedBody,
+  allEntryIds,
+  rawRequest,
+  SPOOL_STATES,
+  spoolTree,
+  waitForVerdict,
+} from '../../../harness/upload-client.js';
 
 useUploadApi();
 
@@ -94,7 +96,7 @@ describe('hostile file names (B5)', () => {
     }
 
     for (const a of accepted) {
-      const ingestion = await waitForStatus(running.service, a.id);
+      const ingestion = await waitForVerdict(running.service, a.id);
       expect(ingestion, JSON.stringify(a.name)).toMatchObject({
         status: 'loaded',
         rowsLoaded: 1,

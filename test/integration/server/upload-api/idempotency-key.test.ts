@@ -1,25 +1,27 @@
 /**
  * The upload API end to end: Idempotency-Key on uploads: a repeat replays the first answer, concurrent
  * repeats store once (idempotency.test.ts has the reuse rules).
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createToken } from '../../../../src/server/tokens.js';
 import {
-  accepted,
-  allEntryIds,
   db,
   expectNothingStored,
   orderRows,
+  running,
+  useUploadApi,
+  withTimeout,
+} from '../../../harness/upload-api.js';
+import {
+  accepted,
+  allEntryIds,
   pendingSettled,
   put,
   refused,
-  running,
-  useUploadApi,
-  waitForStatus,
-  withTimeout,
-} from '../../../harness/upload-api.js';
+  waitForVerdict,
+} from '../../../harness/upload-client.js';
 
 useUploadApi();
 
@@ -53,7 +55,7 @@ describe('Idempotency-Key', () => {
       'idempotency_key_reused',
     );
 
-    expect(await waitForStatus(running.service, first.ingestionId)).toMatchObject({ status: 'loaded' });
+    expect(await waitForVerdict(running.service, first.ingestionId)).toMatchObject({ status: 'loaded' });
     const newIds = (await allEntryIds(running.spoolDir)).filter((id) => !idsBefore.has(id));
     expect(newIds).toEqual([first.ingestionId]);
     expect(await ledgerRowsFor('upload:///orders/idem-seq.csv')).toEqual([first.ingestionId]);
@@ -77,8 +79,8 @@ describe('Idempotency-Key', () => {
     );
     expect(b.ingestionId).not.toBe(a.ingestionId);
     expect(b.replayed).toBe(false);
-    expect(await waitForStatus(running.service, a.ingestionId)).toMatchObject({ status: 'loaded' });
-    expect(await waitForStatus(running.service, b.ingestionId)).toMatchObject({ status: 'loaded' });
+    expect(await waitForVerdict(running.service, a.ingestionId)).toMatchObject({ status: 'loaded' });
+    expect(await waitForVerdict(running.service, b.ingestionId)).toMatchObject({ status: 'loaded' });
   });
 
   // 5 as a client retrying in a hurry would; 8 is more than the database pool's 4 connections, so the
@@ -107,7 +109,7 @@ describe('Idempotency-Key', () => {
       expect(answers.filter((a) => !a.replayed)).toHaveLength(1);
       expect(answers.filter((a) => a.replayed)).toHaveLength(n - 1);
 
-      expect(await waitForStatus(running.service, id)).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
+      expect(await waitForVerdict(running.service, id)).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
       expect(await pendingSettled(running.spoolDir)).toEqual({ tmp: [], incoming: [] });
       const newIds = (await allEntryIds(running.spoolDir)).filter((entry) => !idsBefore.has(entry));
       expect(newIds).toEqual([id]);

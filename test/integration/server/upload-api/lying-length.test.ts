@@ -1,27 +1,29 @@
 /**
  * The upload API end to end: a Content-Length that lies (B3), and a request that is not HTTP: 400, nothing
  * stored, the service serving on.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { UploadService } from '../../../../src/server/service.js';
 import {
-  accepted,
-  allEntryIds,
   type ErrorBody,
   ledgerIds,
   newEntryIds,
   newLedgerIds,
   orderRows,
-  pendingSettled,
-  put,
   running,
-  until,
   uploadOutcomes,
   useUploadApi,
-  waitForStatus,
 } from '../../../harness/upload-api.js';
+import {
+  accepted,
+  allEntryIds,
+  pendingSettled,
+  put,
+  until,
+  waitForVerdict,
+} from '../../../harness/upload-client.js';
 import { BOOTSTRAP } from '../../../harness/upload-service.js';
 
 useUploadApi();
@@ -111,7 +113,7 @@ describe('a Content-Length that lies (B3)', () => {
     const answer = await accepted(
       await put(running.service, 'orders/after-lie.csv', 'id,amount,note\n801,2,ok\n'),
     );
-    expect(await waitForStatus(running.service, answer.ingestionId)).toMatchObject({ status: 'loaded' });
+    expect(await waitForVerdict(running.service, answer.ingestionId)).toMatchObject({ status: 'loaded' });
     expect(await orderRows([801])).toEqual([{ id: '801', amount: '2.00', note: 'ok' }]);
   });
 });

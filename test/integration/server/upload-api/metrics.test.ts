@@ -1,20 +1,18 @@
 /**
  * The upload API end to end: `/metrics`: uploads by outcome, files by pipeline and status, the spool by
  * state.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { pseudoRandomBytes, running, useUploadApi } from '../../../harness/upload-api.js';
 import {
   accepted,
-  pseudoRandomBytes,
   put,
   refused,
-  running,
   spoolEntries,
   until,
-  useUploadApi,
-  waitForStatus,
-} from '../../../harness/upload-api.js';
+  waitForVerdict,
+} from '../../../harness/upload-client.js';
 import { api } from '../../../harness/upload-service.js';
 
 useUploadApi();
@@ -34,7 +32,7 @@ describe('/metrics', () => {
     const answer = await accepted(
       await put(running.service, 'orders/metrics.csv', 'id,amount,note\n5000,1,m\n'),
     );
-    await waitForStatus(running.service, answer.ingestionId);
+    await waitForVerdict(running.service, answer.ingestionId);
     await refused(
       await put(running.service, 'orders/metrics.csv', pseudoRandomBytes(300, 99)),
       415,

@@ -1,22 +1,19 @@
 /**
  * The upload API end to end: multipart `POST /v1/files`: the file part, its name kept whole (B5), what is
  * not a file upload.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  accepted,
-  allEntryIds,
   expectNothingStored,
   orderRows,
   pseudoRandomBytes,
-  refused,
   running,
   useUploadApi,
-  waitForStatus,
 } from '../../../harness/upload-api.js';
+import { accepted, allEntryIds, refused, waitForVerdict } from '../../../harness/upload-client.js';
 import { api } from '../../../harness/upload-service.js';
 
 useUploadApi();
@@ -30,7 +27,7 @@ describe('POST /v1/files', () => {
     const response = await api(running.service, '/v1/files', { method: 'POST', body: form });
     const answer = await accepted(response);
     expect(answer).toMatchObject({ pipeline: 'orders', replayed: false, bytes: Buffer.byteLength(content) });
-    expect(await waitForStatus(running.service, answer.ingestionId)).toMatchObject({
+    expect(await waitForVerdict(running.service, answer.ingestionId)).toMatchObject({
       status: 'loaded',
       source: 'upload:///orders-mp.csv',
       rowsLoaded: 1,
@@ -43,7 +40,7 @@ describe('POST /v1/files', () => {
     const form = new FormData();
     form.append('file', new Blob(['id,amount,note\n4650,1,mp-evil\n']), '../../orders-mp-evil.csv');
     const answer = await accepted(await api(running.service, '/v1/files', { method: 'POST', body: form }));
-    expect(await waitForStatus(running.service, answer.ingestionId)).toMatchObject({
+    expect(await waitForVerdict(running.service, answer.ingestionId)).toMatchObject({
       status: 'loaded',
       source: 'upload:///../../orders-mp-evil.csv',
     });

@@ -1,19 +1,11 @@
 /**
  * The upload API end to end: `PUT /v1/files/{name}`: the answer, the rows that follow, the status route it
  * names.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  accepted,
-  db,
-  put,
-  running,
-  spoolEntries,
-  UUID_V7,
-  useUploadApi,
-  waitForStatus,
-} from '../../../harness/upload-api.js';
+import { db, running, UUID_V7, useUploadApi } from '../../../harness/upload-api.js';
+import { accepted, put, spoolEntries, waitForVerdict } from '../../../harness/upload-client.js';
 import { api } from '../../../harness/upload-service.js';
 
 useUploadApi();
@@ -50,7 +42,7 @@ describe('PUT /v1/files/{name}', () => {
     const body = await accepted(response);
     expect(body.ingestionId).toMatch(UUID_V7);
     expect(response.headers.get('location')).toBe(`/v1/ingestions/${body.ingestionId}`);
-    expect(await waitForStatus(running.service, body.ingestionId)).toMatchObject({
+    expect(await waitForVerdict(running.service, body.ingestionId)).toMatchObject({
       status: 'loaded',
       rowsLoaded: 1,
     });

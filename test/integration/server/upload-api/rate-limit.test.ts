@@ -1,19 +1,11 @@
 /**
  * The upload API end to end: the rate limit per token: 429 with Retry-After, another token unaffected.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../../../src/server/tokens.js';
-import {
-  accepted,
-  db,
-  expectNothingStored,
-  orderRows,
-  put,
-  refused,
-  useUploadApi,
-  waitForStatus,
-} from '../../../harness/upload-api.js';
+import { db, expectNothingStored, orderRows, useUploadApi } from '../../../harness/upload-api.js';
+import { accepted, put, refused, waitForVerdict } from '../../../harness/upload-client.js';
 import { type RunningService, runService, uploadConfig } from '../../../harness/upload-service.js';
 
 useUploadApi();
@@ -54,7 +46,7 @@ describe('the rate limit', () => {
     );
     ids.push(answer.ingestionId);
     for (const id of ids)
-      expect(await waitForStatus(limited.service, id)).toMatchObject({ status: 'loaded' });
+      expect(await waitForVerdict(limited.service, id)).toMatchObject({ status: 'loaded' });
     expect((await orderRows([3800, 3801, 3802, 3803, 3804])).map((r) => r.id)).toEqual([
       '3800',
       '3801',

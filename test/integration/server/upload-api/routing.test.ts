@@ -1,19 +1,11 @@
 /**
  * The upload API end to end: routing: which pipeline a file goes to (422 when none), and 404 for a route
  * that does not exist.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  accepted,
-  expectNothingStored,
-  orderRows,
-  put,
-  refused,
-  running,
-  useUploadApi,
-  waitForStatus,
-} from '../../../harness/upload-api.js';
+import { expectNothingStored, orderRows, running, useUploadApi } from '../../../harness/upload-api.js';
+import { accepted, put, refused, waitForVerdict } from '../../../harness/upload-client.js';
 import { api } from '../../../harness/upload-service.js';
 
 useUploadApi();
@@ -46,7 +38,7 @@ describe('routing', () => {
       await put(running.service, 'misc/anything.dat?pipeline=orders', 'id,amount,note\n3702,7,routed\n'),
     );
     expect(answer.pipeline).toBe('orders');
-    expect(await waitForStatus(running.service, answer.ingestionId)).toMatchObject({ status: 'loaded' });
+    expect(await waitForVerdict(running.service, answer.ingestionId)).toMatchObject({ status: 'loaded' });
     expect(await orderRows([3702])).toEqual([{ id: '3702', amount: '7.00', note: 'routed' }]);
   });
 });

@@ -1,18 +1,22 @@
 /**
  * The upload API end to end: the size limit (B2): 413 before the body is read, for declared, chunked and
  * multipart bodies.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  accepted,
-  allEntryIds,
   db,
   type ErrorBody,
   expectNothingStored,
   newEntryIds,
+  useUploadApi,
+  withTimeout,
+} from '../../../harness/upload-api.js';
+import {
+  accepted,
+  allEntryIds,
   pendingSettled,
   put,
   type RawResponse,
@@ -21,10 +25,8 @@ import {
   refused,
   SPOOL_STATES,
   spoolTree,
-  useUploadApi,
-  waitForStatus,
-  withTimeout,
-} from '../../../harness/upload-api.js';
+  waitForVerdict,
+} from '../../../harness/upload-client.js';
 import {
   api,
   BOOTSTRAP,
@@ -97,7 +99,7 @@ describe('the size limit (B2)', () => {
     expect(Buffer.byteLength(body)).toBe(LIMIT);
     const answer = await accepted(await put(small.service, 'orders/exactly-limit.csv', body));
     expect(answer.bytes).toBe(LIMIT);
-    expect(await waitForStatus(small.service, answer.ingestionId)).toMatchObject({
+    expect(await waitForVerdict(small.service, answer.ingestionId)).toMatchObject({
       status: 'loaded',
       rowsLoaded: 1,
     });

@@ -1,22 +1,19 @@
 /**
  * The upload API end to end: the status routes: the list and its filters, one ingestion, its rejected rows
  * as JSON and CSV (B10), and a scoped token's view.
- * Set-up and helpers: test/harness/upload-api.ts.
+ * Set-up and helpers: test/harness/upload-api.ts and upload-client.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../../../src/server/tokens.js';
+import { db, orderRows, running, useUploadApi } from '../../../harness/upload-api.js';
 import {
   accepted,
-  db,
   type IngestionBody,
-  orderRows,
   put,
   refused,
-  running,
-  useUploadApi,
-  waitForStatus,
-} from '../../../harness/upload-api.js';
+  waitForVerdict,
+} from '../../../harness/upload-client.js';
 import { api } from '../../../harness/upload-service.js';
 
 useUploadApi();
@@ -32,7 +29,7 @@ describe('status routes', () => {
     const earlier = await accepted(
       await put(running.service, 'orders/status-earlier.csv', 'id,amount,note\n4699,1,earlier\n'),
     );
-    await waitForStatus(running.service, earlier.ingestionId);
+    await waitForVerdict(running.service, earlier.ingestionId);
     const orders = await accepted(
       await put(running.service, 'orders/status.csv', 'id,amount,note\n4700,1,status\n'),
     );
@@ -41,8 +38,8 @@ describe('status routes', () => {
     );
     ordersId = orders.ingestionId;
     eventsId = events.ingestionId;
-    await waitForStatus(running.service, ordersId);
-    await waitForStatus(running.service, eventsId);
+    await waitForVerdict(running.service, ordersId);
+    await waitForVerdict(running.service, eventsId);
     eventsToken = (await createToken(db.pool, { name: 'status-events', pipelines: ['events'] })).token;
   });
 
@@ -140,7 +137,7 @@ describe('status routes', () => {
   it('exports rejected rows as JSON and as CSV with formula cells escaped (B10)', async () => {
     const file = 'id,amount,note\n4800,1,=HYPERLINK("ok")\n4801,notanumber,=HYPERLINK("x")\n';
     const answer = await accepted(await put(running.service, 'orders/rejects.csv', file));
-    expect(await waitForStatus(running.service, answer.ingestionId)).toMatchObject({
+    expect(await waitForVerdict(running.service, answer.ingestionId)).toMatchObject({
       status: 'loaded',
       rowsLoaded: 1,
       rowsRejected: 1,
@@ -178,7 +175,7 @@ describe('status routes', () => {
   it('escapes a formula in a rejected value when exported as CSV (B10)', async () => {
     const file = 'id,amount,note\n4900,1,fine\n4901,=HYPERLINK("x"),bad\n';
     const answer = await accepted(await put(running.service, 'orders/rejects-formula.csv', file));
-    expect(await waitForStatus(running.service, answer.ingestionId)).toMatchObject({
+    expect(await waitForVerdict(running.service, answer.ingestionId)).toMatchObject({
       status: 'loaded',
       rowsLoaded: 1,
       rowsRejected: 1,
