@@ -30,6 +30,8 @@ const LAYERS: readonly (readonly string[])[] = [
   // Reads inlet.config.yaml into Pipelines, checking formats against the engine's coercers.
   ['config'],
   ['snapshots'],
+  // Reads the environment for the doors' settings modules (src/<door>/settings.ts), which alone hand it in.
+  ['settings'],
   // The doors, which do not import one another; the dashboard is the page the server serves.
   ['server', 'serverless', 'gateway', 'dashboard'],
   // Composes the server, the gateway and the serverless handler for `inlet dev`.
@@ -155,9 +157,9 @@ describe('the checks themselves', () => {
         edge('src/engine/ingest.ts', 'src/engine/merge.ts'),
       ]),
     ).toEqual([
-      'src/engine/ingest.ts → src/cli/main.ts: engine (layer 5) imports a higher layer, cli (layer 10)',
+      'src/engine/ingest.ts → src/cli/main.ts: engine (layer 5) imports a higher layer, cli (layer 11)',
       'src/formats/detect.ts → src/engine/ingest.ts: formats (layer 2) imports a higher layer, engine (layer 5)',
-      'src/server/app.ts → src/serverless/handler.ts: server (layer 8) imports a folder of its own layer, serverless (layer 8)',
+      'src/server/app.ts → src/serverless/handler.ts: server (layer 9) imports a folder of its own layer, serverless (layer 9)',
       'src/storage/object-source.ts imports infra/app.ts, outside src/',
       'src/brand-new/x.ts → src/model/contract.ts: declare src/brand-new in LAYERS',
     ]);
