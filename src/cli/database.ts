@@ -1,12 +1,14 @@
 /**
- * The database a command works on: `--database-url`, else DATABASE_URL, else the embedded
- * PostgreSQL of INLET_DATA_DIR (started on demand). Whatever was opened is closed by `close()`,
- * so a command never leaves a pool or an embedded server behind.
+ * The database a command works on: `--database-url`, else DATABASE_URL, else the secret
+ * INLET_DATABASE_SECRET_ARN names, else the embedded PostgreSQL of INLET_DATA_DIR (started on demand;
+ * ./settings.ts reads these). Whatever was opened is closed by `close()`, so a command never leaves a pool
+ * or an embedded server behind.
  */
 import type pg from 'pg';
 import { createPool, resolveDatabaseUrl } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import type { Logger } from '../observability/logger.js';
+import { databaseTarget } from './settings.js';
 
 export interface Database {
   readonly url: string;
@@ -17,8 +19,8 @@ export interface Database {
 }
 
 export interface DatabaseOptions {
+  /** `--database-url`. */
   readonly databaseUrl?: string | undefined;
-  readonly dataDir?: string | undefined;
   readonly logger: Logger;
   /** Apply missing migrations first: every command that writes the ledger needs its tables. */
   readonly migrate?: boolean;
@@ -28,8 +30,7 @@ export interface DatabaseOptions {
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const resolved = await resolveDatabaseUrl({
-    ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
-    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...databaseTarget(options.databaseUrl),
     logger: options.logger,
   });
   const pool = createPool(resolved.url, {

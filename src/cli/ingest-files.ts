@@ -18,6 +18,7 @@ import { openStore } from '../storage/open-store.js';
 import type { Database } from './database.js';
 import { debugEnabled } from './output.js';
 import { createProgressBar } from './progress.js';
+import { s3Connection } from './settings.js';
 
 /** IngestResult, except that a file no pipeline took has none. */
 export type FileResult = Omit<IngestResult, 'pipeline'> & { readonly pipeline: string | null };
@@ -108,8 +109,8 @@ export async function openSource(arg: string): Promise<ObjectSource> {
   if (arg.startsWith('file://')) return fileSource(filePathOf(arg));
   if (arg.startsWith('s3://')) {
     // Loaded for s3:// only: the S3 SDK is slow to load, and most runs read local files.
-    const { s3StoreFromEnv } = await import('../storage/s3-store.js');
-    const { store, bucket, key } = openStore(arg, { s3: () => s3StoreFromEnv() });
+    const { S3ObjectStore } = await import('../storage/s3-store.js');
+    const { store, bucket, key } = openStore(arg, { s3: () => new S3ObjectStore(s3Connection()) });
     const info = await store.head(bucket, key);
     if (info === undefined) throw new ObjectNotFoundError(arg);
     return objectSource(store, bucket, key, info);

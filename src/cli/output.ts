@@ -3,6 +3,7 @@
  * `inlet ingest --json … | jq` always sees clean lines.
  */
 import { createLogger, type Logger, type LogLevel } from '../observability/logger.js';
+import { colourAllowed, logLevel } from './settings.js';
 
 /** Writes one line of results. */
 export function print(line: string): Promise<void> {
@@ -23,7 +24,7 @@ export function note(line: string): void {
 
 /** Colour only for a person at a terminal; NO_COLOR (https://no-color.org) turns it off. */
 export function colourEnabled(stream: NodeJS.WriteStream): boolean {
-  return stream.isTTY === true && !process.env.NO_COLOR;
+  return stream.isTTY === true && colourAllowed();
 }
 
 export interface Paint {
@@ -51,14 +52,14 @@ export function paint(enabled: boolean): Paint {
  * INLET_LOG_LEVEL=info or debug brings them back.
  */
 export function cliLogger(defaultLevel: LogLevel = 'warn'): Logger {
-  const wanted = process.env.INLET_LOG_LEVEL;
-  const level: LogLevel =
-    wanted === 'debug' || wanted === 'info' || wanted === 'warn' || wanted === 'error' || wanted === 'silent'
-      ? wanted
-      : defaultLevel;
-  return createLogger({ component: 'cli' }, level);
+  return createLogger({ component: 'cli' }, logLevel(defaultLevel));
 }
 
+/** INLET_LOG_LEVEL=debug; asked while reporting an error, so a bad value (reported already) is not one. */
 export function debugEnabled(): boolean {
-  return process.env.INLET_LOG_LEVEL === 'debug';
+  try {
+    return logLevel('warn') === 'debug';
+  } catch {
+    return false;
+  }
 }

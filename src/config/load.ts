@@ -2,7 +2,7 @@
  * Reads inlet.config.yaml (JSON is valid YAML) into a validated InletConfig.
  * Every problem becomes one ConfigError listing all issues, so a user fixes the file in one pass.
  */
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Document, parseDocument, type YAMLError } from 'yaml';
 import { ConfigError } from '../errors.js';
@@ -12,9 +12,8 @@ import { configSchema } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = 'inlet.config.yaml';
 
-/** The file named by `path`, else `INLET_CONFIG`, else `inlet.config.yaml` in the working directory. */
-export async function loadConfig(path?: string): Promise<InletConfig> {
-  const file = path ?? process.env.INLET_CONFIG ?? DEFAULT_CONFIG_PATH;
+/** The file `path` names (`--config`, else INLET_CONFIG, as the door read them), else `inlet.config.yaml`. */
+export async function loadConfig(file: string = DEFAULT_CONFIG_PATH): Promise<InletConfig> {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file) && !file.startsWith('file://')) {
     throw new ConfigError(
       'invalid_config',
@@ -26,9 +25,22 @@ export async function loadConfig(path?: string): Promise<InletConfig> {
   try {
     text = await readFile(local, 'utf8');
   } catch (error) {
-    throw unreadable(String(file), error);
+    throw unreadable(file, error);
   }
-  return parseConfig(text, String(file));
+  return parseConfig(text, file);
+}
+
+/**
+ * For commands that can work without pipelines: the named config, else `inlet.config.yaml` when it is
+ * there, else none.
+ */
+export async function loadOptionalConfig(named: string | undefined): Promise<InletConfig | undefined> {
+  if (named !== undefined) return loadConfig(named);
+  const present = await access(DEFAULT_CONFIG_PATH).then(
+    () => true,
+    () => false,
+  );
+  return present ? loadConfig(DEFAULT_CONFIG_PATH) : undefined;
 }
 
 function unreadable(file: string, error: unknown): ConfigError {

@@ -10,7 +10,7 @@ export interface ResolvedDatabase {
   /** Connection URL, password included: log it only through redactUrl. */
   url: string;
   /** Where the URL came from. */
-  source: 'option' | 'env' | 'secret' | 'embedded';
+  source: 'url' | 'secret' | 'embedded';
   /** With a secret: the password for each new connection (the URL has none). */
   password?: () => Promise<string>;
   /** Stops the embedded server if this call started it; otherwise does nothing. */
@@ -18,34 +18,32 @@ export interface ResolvedDatabase {
 }
 
 export interface ResolveDatabaseOptions {
-  /** From --database-url; wins over everything. */
-  databaseUrl?: string;
-  /** Inlet's data directory for the embedded server; default INLET_DATA_DIR, else `.inlet` in the working directory. */
-  dataDir?: string;
+  /** A connection string (--database-url, else DATABASE_URL); wins over everything. */
+  url?: string | undefined;
+  /** The Secrets Manager secret holding the credentials (INLET_DATABASE_SECRET_ARN), when there is no URL. */
+  secret?: { arn: string; host?: string | undefined; sslmode?: string | undefined } | undefined;
+  /** Inlet's data directory, where the embedded server lives when there is neither. */
+  dataDir: string;
   logger?: Logger;
 }
 
 /**
- * The database to use: --database-url, else DATABASE_URL, else the Secrets Manager secret that
- * INLET_DATABASE_SECRET_ARN names (on AWS), else an embedded PostgreSQL under the data directory, started
- * on demand (or reused if another Inlet process already runs it).
+ * The database to use: the URL, else the secret's (on AWS), else an embedded PostgreSQL under the data
+ * directory, started on demand (or reused if another Inlet process already runs it).
  */
-export async function resolveDatabaseUrl(options: ResolveDatabaseOptions = {}): Promise<ResolvedDatabase> {
+export async function resolveDatabaseUrl(options: ResolveDatabaseOptions): Promise<ResolvedDatabase> {
   const noop = async () => {};
-  if (nonEmpty(options.databaseUrl)) return { url: options.databaseUrl, source: 'option', close: noop };
-  const fromEnv = process.env.DATABASE_URL;
-  if (nonEmpty(fromEnv)) return { url: fromEnv, source: 'env', close: noop };
-  const secretArn = process.env.INLET_DATABASE_SECRET_ARN;
-  if (nonEmpty(secretArn)) {
-    const { url, password } = await databaseFromSecret(secretArn);
+  if (nonEmpty(options.url)) return { url: options.url, source: 'url', close: noop };
+  const { secret } = options;
+  if (secret !== undefined) {
+    const { url, password } = await databaseFromSecret(secret.arn, {
+      host: secret.host,
+      sslmode: secret.sslmode,
+    });
     return { url, source: 'secret', password, close: noop };
   }
-
-  const dataDir = path.resolve(
-    options.dataDir ?? (nonEmpty(process.env.INLET_DATA_DIR) ? process.env.INLET_DATA_DIR : '.inlet'),
-  );
   const server = await startEmbeddedPostgres({
-    dataDir,
+    dataDir: path.resolve(options.dataDir),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   return { url: server.url, source: 'embedded', close: () => server.stop() };

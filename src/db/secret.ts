@@ -78,7 +78,14 @@ export function parseDatabaseSecret(arn: string, text: string | undefined): Data
  */
 export async function databaseFromSecret(
   arn: string,
-  options: { client?: SecretsManagerClient; sslmode?: string; host?: string; now?: () => number } = {},
+  options: {
+    client?: SecretsManagerClient;
+    /** `verify-full` (the default), `no-verify` or `disable` (INLET_DATABASE_SSLMODE). */
+    sslmode?: string | undefined;
+    /** Where to connect instead of the secret's host (INLET_DATABASE_HOST, the RDS Proxy). */
+    host?: string | undefined;
+    now?: () => number;
+  } = {},
 ): Promise<SecretDatabase> {
   const client = options.client ?? new (await secretsSdk()).SecretsManagerClient({});
   const now = options.now ?? Date.now;
@@ -86,12 +93,12 @@ export async function databaseFromSecret(
   let readAt = now();
   const url = new URL('postgres://placeholder');
   // RDS writes the instance's address into its secret; Lambda and the servers reach the database through
-  // RDS Proxy, whose address INLET_DATABASE_HOST gives.
-  url.hostname = options.host ?? (process.env.INLET_DATABASE_HOST?.trim() || secret.host);
+  // RDS Proxy, whose address `host` gives.
+  url.hostname = options.host ?? secret.host;
   url.port = String(secret.port);
   url.username = encodeURIComponent(secret.username);
   url.pathname = `/${encodeURIComponent(secret.dbname)}`;
-  url.searchParams.set('sslmode', options.sslmode ?? process.env.INLET_DATABASE_SSLMODE ?? 'verify-full');
+  url.searchParams.set('sslmode', options.sslmode ?? 'verify-full');
   return {
     url: url.toString(),
     password: async () => {

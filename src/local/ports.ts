@@ -2,14 +2,17 @@ import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
- * Starts a listener on the port an environment variable names (busy is an error: the user asked for
- * it), else on its default port, or any free port when the default is taken, so `npm start` works on a
- * laptop where 8080 or 9000 is already used.
+ * Starts a listener on the port the settings name (busy is an error: the user asked for it), else on its
+ * default port, or any free port when the default is taken, so `npm start` works on a laptop where 8080 or
+ * 9000 is already used.
  */
 export async function listenWithFallback<T>(
   start: (port: number) => Promise<T>,
   options: {
-    envName: string;
+    /** The port asked for; undefined: the default. */
+    port: number | undefined;
+    /** The variable that asks for it, named in messages. */
+    variable: string;
     defaultPort: number;
     what: string;
     logger: Logger;
@@ -17,20 +20,13 @@ export async function listenWithFallback<T>(
     fallback?: boolean;
   },
 ): Promise<T> {
-  const explicit = process.env[options.envName];
-  if (explicit !== undefined && explicit !== '') {
-    const port = Number(explicit);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new ConfigError(
-        'invalid_setting',
-        `${options.envName} must be a port number, got "${explicit}".`,
-      );
-    }
+  const { port } = options;
+  if (port !== undefined) {
     return start(port).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EADDRINUSE') throw error;
       throw new ConfigError(
         'port_in_use',
-        `Port ${port} (${options.envName}) is in use: free it or choose another port.`,
+        `Port ${port} (${options.variable}) is in use: free it or choose another port.`,
       );
     });
   }
@@ -39,11 +35,11 @@ export async function listenWithFallback<T>(
     if (options.fallback === false) {
       throw new ConfigError(
         'port_in_use',
-        `Port ${options.defaultPort} is in use: stop what holds it, or set ${options.envName} to another port.`,
+        `Port ${options.defaultPort} is in use: stop what holds it, or set ${options.variable} to another port.`,
       );
     }
     options.logger.warn(
-      `port ${options.defaultPort} is in use; ${options.what} takes a free port instead (set ${options.envName} to choose)`,
+      `port ${options.defaultPort} is in use; ${options.what} takes a free port instead (set ${options.variable} to choose)`,
     );
     return start(0);
   });

@@ -19,18 +19,31 @@ export interface LocalS3 {
 
 const DEFAULT_PORT = 9000;
 
+/** What the environment says about the gateway (read by ./settings.ts). */
+export interface LocalS3Settings {
+  /** INLET_S3_PORT; undefined: 9000, or a free port when 9000 is taken. */
+  readonly port: number | undefined;
+  /** INLET_INBOX_BUCKET: the bucket whose new objects are ingested. */
+  readonly bucket: string;
+  /** INLET_S3_REPLAY_DEAD: deliver the dead letters of earlier runs again. */
+  readonly replayDead: boolean;
+  /** INLET_S3_ACCESS_KEY_ID and INLET_S3_SECRET_ACCESS_KEY; undefined: a pair generated once. */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+}
+
 /**
- * The serverless shape on one machine: the S3-compatible gateway on INLET_S3_PORT, whose every new
- * object in the inbox bucket is handed, as an S3 event record, to the same handler Lambda runs.
+ * The serverless shape on one machine: the S3-compatible gateway, whose every new object in the inbox
+ * bucket is handed, as an S3 event record, to the same handler Lambda runs.
  */
 export async function startLocalS3(options: {
   readonly dataDir: string;
   readonly config: InletConfig;
   readonly pool: pg.Pool;
   readonly logger: Logger;
+  readonly settings: LocalS3Settings;
 }): Promise<LocalS3> {
-  const credentials = await localCredentials(options.dataDir);
-  const bucket = process.env.INLET_INBOX_BUCKET || 'inlet-inbox';
+  const { bucket } = options.settings;
+  const credentials = options.settings.credentials ?? (await generatedCredentials(options.dataDir));
   const store: { current?: S3ObjectStore } = {};
   const start = (port: number): Promise<Gateway> =>
     startGateway({
@@ -42,7 +55,7 @@ export async function startLocalS3(options: {
       // The handler reads objects back through the gateway, whose port is known only once it listens.
       deferEvents: true,
       // Dead letters of earlier runs (events undelivered for an hour) are delivered again on request.
-      replayDead: process.env.INLET_S3_REPLAY_DEAD === '1',
+      replayDead: options.settings.replayDead,
       onObjectCreated: async (record) => {
         if (record.s3.bucket.name !== bucket) return;
         // Resolving would take the event out of the outbox with nothing in the ledger: fail, so it is retried.
@@ -54,7 +67,8 @@ export async function startLocalS3(options: {
       },
     });
   const gateway = await listenWithFallback(start, {
-    envName: 'INLET_S3_PORT',
+    port: options.settings.port,
+    variable: 'INLET_S3_PORT',
     defaultPort: DEFAULT_PORT,
     what: 'the S3 gateway',
     logger: options.logger,
@@ -84,10 +98,10 @@ class GatewayNotReadyError extends InletError {
   }
 }
 
-/** INLET_S3_ACCESS_KEY_ID/SECRET when set, else a pair generated once and kept in the data directory. */
-async function localCredentials(dataDir: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
-  const { INLET_S3_ACCESS_KEY_ID: accessKeyId, INLET_S3_SECRET_ACCESS_KEY: secretAccessKey } = process.env;
-  if (accessKeyId && secretAccessKey) return { accessKeyId, secretAccessKey };
+/** A pair generated on the first start and kept in the data directory, so clients keep working. */
+async function generatedCredentials(
+  dataDir: string,
+): Promise<{ accessKeyId: string; secretAccessKey: string }> {
   const file = join(dataDir, 's3-credentials.json');
   try {
     return JSON.parse(await readFile(file, 'utf8')) as { accessKeyId: string; secretAccessKey: string };

@@ -1,8 +1,9 @@
 /**
  * Structured JSON logs, one object per line on stderr (stdout carries only results).
- * Level from INLET_LOG_LEVEL (debug | info | warn | error | silent); default info.
+ * The level is the caller's: the doors take it from INLET_LOG_LEVEL through their settings; default info.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export interface Logger {
@@ -14,13 +15,9 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-function parseLevel(value: string | undefined): LogLevel {
-  return value !== undefined && value in RANK ? (value as LogLevel) : 'info';
-}
-
 export function createLogger(
   base: Record<string, unknown> = {},
-  level: LogLevel = parseLevel(process.env.INLET_LOG_LEVEL),
+  level: LogLevel = 'info',
   write: (line: string) => void = (line) => process.stderr.write(line),
 ): Logger {
   const emit = (lvl: LogLevel, message: string, fields?: Record<string, unknown>) => {

@@ -64,8 +64,7 @@ export class SnsNotifier implements Notifier {
   }
 }
 
-/** The notifier INLET_NOTIFY_TOPIC_ARN asks for, or none. */
-export function notifierFromEnv(logger: Logger, env: NodeJS.ProcessEnv = process.env): Notifier | undefined {
-  const arn = env.INLET_NOTIFY_TOPIC_ARN?.trim();
-  return arn ? new SnsNotifier(arn, logger) : undefined;
+/** The notifier for a topic (INLET_NOTIFY_TOPIC_ARN), or none without one. */
+export function notifierFor(topicArn: string | undefined, logger: Logger): Notifier | undefined {
+  return topicArn === undefined ? undefined : new SnsNotifier(topicArn, logger);
 }

@@ -1,13 +1,17 @@
 /**
- * The upload service's settings from the environment (docs/environment.md lists them), each
- * checked with an error that names the variable and what it accepts.
+ * The upload service's settings from the environment (docs/environment.md lists them), each checked with
+ * an error that names the variable and what it accepts. The one file of src/server that reads process.env;
+ * `inlet serve` and `inlet dev` read the rest of theirs in src/cli/settings.ts (and src/local/settings.ts).
  */
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
+import { type Env, integer, port, text } from '../settings/env.js';
+import { notifyTopicArnFrom } from '../settings/notify.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_RATE_LIMIT } from './service.js';
 
 export interface ServerSettings {
   host: string;
+  /** INLET_PORT; undefined: the default port (8080). */
+  port: number | undefined;
   spoolDir: string;
   maxUploadBytes: number;
   rateLimitPerMinute: number;
@@ -16,46 +20,32 @@ export interface ServerSettings {
   minFreeBytes: number;
   retentionMs: number;
   retentionCount: number;
+  /** The SNS topic told of every finished ingestion. */
+  notifyTopicArn: string | undefined;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
+/** `inlet serve` listens on every address by default; `inlet dev` passes its own default host. */
 export function serverSettings(
   dataDir: string,
   env: Env = process.env,
-  defaultHost = '127.0.0.1',
+  defaults: { readonly host: string } = { host: '0.0.0.0' },
 ): ServerSettings {
   return {
-    host: nonEmpty(env.INLET_HOST) ?? defaultHost,
-    spoolDir: path.resolve(nonEmpty(env.INLET_SPOOL_DIR) ?? path.join(dataDir, 'spool')),
-    maxUploadBytes: optionalInteger(env, 'INLET_MAX_UPLOAD_BYTES', 1) ?? DEFAULT_MAX_UPLOAD_BYTES,
-    rateLimitPerMinute: optionalInteger(env, 'INLET_RATE_LIMIT', 1) ?? DEFAULT_RATE_LIMIT,
-    bootstrapToken: nonEmpty(env.INLET_API_TOKEN),
-    workers: optionalInteger(env, 'INLET_WORKERS', 1, 64) ?? 2,
-    minFreeBytes: (optionalInteger(env, 'INLET_SPOOL_MIN_FREE_MB', 0) ?? 256) * 1024 * 1024,
-    retentionMs: (optionalInteger(env, 'INLET_SPOOL_RETENTION_HOURS', 0) ?? 7 * 24) * 3600 * 1000,
-    retentionCount: optionalInteger(env, 'INLET_SPOOL_KEEP', 0) ?? 10_000,
+    host: text(env, 'INLET_HOST') ?? defaults.host,
+    port: port(env, 'INLET_PORT'),
+    spoolDir: spoolDirectory(dataDir, env),
+    maxUploadBytes: integer(env, 'INLET_MAX_UPLOAD_BYTES', { min: 1 }) ?? DEFAULT_MAX_UPLOAD_BYTES,
+    rateLimitPerMinute: integer(env, 'INLET_RATE_LIMIT', { min: 1 }) ?? DEFAULT_RATE_LIMIT,
+    bootstrapToken: text(env, 'INLET_API_TOKEN'),
+    workers: integer(env, 'INLET_WORKERS', { min: 1, max: 64 }) ?? 2,
+    minFreeBytes: (integer(env, 'INLET_SPOOL_MIN_FREE_MB', { min: 0 }) ?? 256) * 1024 * 1024,
+    retentionMs: (integer(env, 'INLET_SPOOL_RETENTION_HOURS', { min: 0 }) ?? 7 * 24) * 3600 * 1000,
+    retentionCount: integer(env, 'INLET_SPOOL_KEEP', { min: 0 }) ?? 10_000,
+    notifyTopicArn: notifyTopicArnFrom(env),
   };
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-function optionalInteger(
-  env: Env,
-  name: string,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number | undefined {
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) {
-    throw new ConfigError(
-      'invalid_setting',
-      `${name} must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, got "${raw}".`,
-    );
-  }
-  return value;
+/** INLET_SPOOL_DIR, else `spool` in the data directory; absolute. `inlet snapshot` snapshots it too. */
+export function spoolDirectory(dataDir: string, env: Env = process.env): string {
+  return path.resolve(text(env, 'INLET_SPOOL_DIR') ?? path.join(dataDir, 'spool'));
 }

@@ -11,12 +11,12 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { parseConfig } from '../config/load.js';
 import { createPool } from '../db/connect.js';
 import { databaseFromSecret } from '../db/secret.js';
-import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { type Notifier, notifierFromEnv } from '../observability/notify.js';
+import { type Notifier, notifierFor } from '../observability/notify.js';
 import { openStore } from '../storage/open-store.js';
-import { s3StoreFromEnv } from '../storage/s3-store.js';
+import { S3ObjectStore } from '../storage/s3-store.js';
 import { type HandlerDeps, handleEvent, type MetricsSink } from './handler.js';
+import { type LambdaSettings, lambdaSettings } from './settings.js';
 
 const powertools = new PowertoolsLogger({ serviceName: 'inlet' });
 const metrics = new Metrics({ namespace: 'Inlet', serviceName: 'inlet' });
@@ -38,15 +38,15 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
 }
 
 async function buildDeps(): Promise<HandlerDeps> {
-  const store = s3StoreFromEnv();
-  const configLocation = process.env.INLET_CONFIG ?? 'inlet.config.yaml';
-  const text = configLocation.startsWith('s3://')
-    ? await readFromStore(store, configLocation)
-    : await readFile(configLocation, 'utf8');
-  const database = await lambdaDatabase();
+  const settings = lambdaSettings();
+  const store = new S3ObjectStore(settings.s3);
+  const text = settings.config.startsWith('s3://')
+    ? await readFromStore(store, settings.config)
+    : await readFile(settings.config, 'utf8');
+  const database = await connection(settings.database);
   return {
     store,
-    config: parseConfig(text, configLocation),
+    config: parseConfig(text, settings.config),
     // One connection per container: Lambda runs one invocation at a time per instance.
     pool: createPool(database.url, {
       max: 1,
@@ -55,7 +55,7 @@ async function buildDeps(): Promise<HandlerDeps> {
     }),
     logger: adaptLogger(powertools),
     metrics: emfSink,
-    ...withNotifier(notifierFromEnv(adaptLogger(powertools))),
+    ...withNotifier(notifierFor(settings.notifyTopicArn, adaptLogger(powertools))),
   };
 }
 
@@ -63,17 +63,13 @@ function withNotifier(notifier: Notifier | undefined): { notifier?: Notifier } {
   return notifier ? { notifier } : {};
 }
 
-/** DATABASE_URL (the RDS Proxy endpoint with credentials), else the secret INLET_DATABASE_SECRET_ARN names. */
-async function lambdaDatabase(): Promise<{ url: string; password?: () => Promise<string> }> {
-  const url = process.env.DATABASE_URL;
-  if (url) return { url };
-  const arn = process.env.INLET_DATABASE_SECRET_ARN;
-  if (arn) return databaseFromSecret(arn);
-  throw new ConfigError(
-    'no_database',
-    'Neither DATABASE_URL nor INLET_DATABASE_SECRET_ARN is set: the function needs the PostgreSQL (RDS Proxy) ' +
-      'connection string or the Secrets Manager secret holding its credentials.',
-  );
+/** The URL as it is (the RDS Proxy endpoint with credentials), or the one the secret describes. */
+async function connection(
+  database: LambdaSettings['database'],
+): Promise<{ url: string; password?: () => Promise<string> }> {
+  if ('url' in database) return { url: database.url };
+  const { arn, host, sslmode } = database.secret;
+  return databaseFromSecret(arn, { host, sslmode });
 }
 
 async function readFromStore(store: HandlerDeps['store'], uri: string): Promise<string> {

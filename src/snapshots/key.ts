@@ -28,7 +28,10 @@ export interface LoadedKey {
 }
 
 export interface LoadKeyOptions {
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The key in base64 (INLET_SNAPSHOT_KEY). */
+  readonly key?: string | undefined;
+  /** A file holding it (INLET_SNAPSHOT_KEY_FILE). */
+  readonly keyFile?: string | undefined;
   readonly dataDir: string;
   /** `inlet dev`: make and keep a key when there is none. */
   readonly generate: boolean;
@@ -38,11 +41,10 @@ export interface LoadKeyOptions {
 }
 
 export async function loadSnapshotKey(options: LoadKeyOptions): Promise<LoadedKey> {
-  const env = options.env ?? process.env;
-  const inline = env.INLET_SNAPSHOT_KEY?.trim();
+  const inline = options.key?.trim();
   if (inline) return { key: parseKey(inline, 'INLET_SNAPSHOT_KEY'), origin: 'INLET_SNAPSHOT_KEY' };
 
-  const named = env.INLET_SNAPSHOT_KEY_FILE?.trim();
+  const named = options.keyFile?.trim();
   if (named) return readKeyFile(path.resolve(named), 'INLET_SNAPSHOT_KEY_FILE', options);
 
   const devFile = path.resolve(options.dataDir, DEV_KEY_FILE);

@@ -16,6 +16,7 @@ import { SnapshotScheduler } from './scheduler.js';
 import {
   type OpenProviderOptions,
   openProvider,
+  type SnapshotEnvironment,
   type SnapshotSettings,
   snapshotSettings,
 } from './settings.js';
@@ -29,6 +30,7 @@ export interface RunningSnapshots {
 
 export interface StartSnapshotsOptions extends Omit<OpenProviderOptions, 'mode'> {
   readonly mode: 'dev' | 'serve';
+  readonly environment: SnapshotEnvironment;
   readonly config: InletConfig;
   readonly pool: pg.Pool;
   readonly logger: Logger;
@@ -37,7 +39,7 @@ export interface StartSnapshotsOptions extends Omit<OpenProviderOptions, 'mode'>
 /** The running scheduler, or undefined when snapshots are off (and the log says why). */
 export async function startSnapshots(options: StartSnapshotsOptions): Promise<RunningSnapshots | undefined> {
   const settings = snapshotSettings({
-    ...(options.env === undefined ? {} : { env: options.env }),
+    environment: options.environment,
     config: options.config,
     dataDir: options.dataDir,
     mode: options.mode,

@@ -1,6 +1,6 @@
 /**
- * Snapshot settings from the environment and the config (docs/environment.md), each checked with an error that
- * names the variable or key, and the provider they describe.
+ * Snapshot settings from the environment (read by the process's settings module, src/settings/snapshots.ts)
+ * and the config, each checked with an error that names the variable or key, and the provider they describe.
  *
  * | variable | default |
  * |---|---|
@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import type { InletConfig } from '../model/contract.js';
 import type { Logger } from '../observability/logger.js';
+import type { S3ObjectStoreOptions } from '../storage/s3-store.js';
 import { ArchiveProvider } from './archive/provider.js';
 import { loadSnapshotKey } from './key.js';
 import type { IntakeFreeze, SnapshotProvider, SnapshotProviderKind } from './provider.js';
@@ -25,10 +26,27 @@ import { openTarget, targetDirectory, targetScheme } from './target.js';
 
 export type SnapshotMode = 'dev' | 'serve' | 'cli';
 
-type Env = Readonly<Record<string, string | undefined>>;
+type S3Connection = Pick<S3ObjectStoreOptions, 'endpoint' | 'forcePathStyle' | 'region' | 'credentials'>;
 
 /** The bucket `inlet dev`'s gateway creates for snapshots. */
 export const DEV_SNAPSHOT_BUCKET = 'inlet-snapshots';
+
+/** What the environment says about snapshots; unset fields take the defaults above. */
+export interface SnapshotEnvironment {
+  readonly provider?: SnapshotProviderKind | undefined;
+  readonly target?: string | undefined;
+  /** A cron expression or `off`, not yet checked. */
+  readonly schedule?: string | undefined;
+  readonly volumeId?: string | undefined;
+  /** The archive key in base64 (INLET_SNAPSHOT_KEY). */
+  readonly key?: string | undefined;
+  /** A file holding it (INLET_SNAPSHOT_KEY_FILE). */
+  readonly keyFile?: string | undefined;
+  /** The EBS provider's region; unset: the instance's own. */
+  readonly region?: string | undefined;
+  /** The instance metadata endpoint; unset: the standard one. */
+  readonly metadataEndpoint?: string | undefined;
+}
 
 export interface SnapshotSettings {
   readonly provider: SnapshotProviderKind;
@@ -40,10 +58,14 @@ export interface SnapshotSettings {
   readonly volumeId: string | undefined;
   /** Something about snapshots was set (environment or config), so a missing key is an error, not a default. */
   readonly configured: boolean;
+  /** Where the archive key comes from, when the environment says. */
+  readonly key: { readonly base64: string | undefined; readonly file: string | undefined };
+  /** How the EBS provider reaches AWS. */
+  readonly ebs: { readonly region: string | undefined; readonly metadataEndpoint: string | undefined };
 }
 
 export interface SettingsOptions {
-  readonly env?: Env;
+  readonly environment: SnapshotEnvironment;
   readonly config?: InletConfig | undefined;
   readonly dataDir: string;
   readonly mode: SnapshotMode;
@@ -52,23 +74,14 @@ export interface SettingsOptions {
 }
 
 export function snapshotSettings(options: SettingsOptions): SnapshotSettings {
-  const env = options.env ?? process.env;
-  const value = (name: string) => env[name]?.trim() || undefined;
-  const rawProvider = value('INLET_SNAPSHOT_PROVIDER');
-  if (rawProvider !== undefined && rawProvider !== 'archive' && rawProvider !== 'ebs') {
-    throw new ConfigError(
-      'invalid_setting',
-      `INLET_SNAPSHOT_PROVIDER must be "archive" or "ebs", got "${rawProvider}".`,
-    );
-  }
+  const { environment } = options;
   const provider: SnapshotProviderKind =
-    rawProvider ?? (options.mode !== 'dev' && (options.onEc2 ?? onEc2()) ? 'ebs' : 'archive');
+    environment.provider ?? (options.mode !== 'dev' && (options.onEc2 ?? onEc2()) ? 'ebs' : 'archive');
 
-  const scheduleEnv = value('INLET_SNAPSHOT_SCHEDULE');
   const scheduleConfig = options.config?.snapshots?.schedule;
   const schedule =
-    scheduleEnv !== undefined
-      ? parseSchedule(scheduleEnv, 'INLET_SNAPSHOT_SCHEDULE')
+    environment.schedule !== undefined
+      ? parseSchedule(environment.schedule, 'INLET_SNAPSHOT_SCHEDULE')
       : scheduleConfig !== undefined
         ? parseSchedule(scheduleConfig, 'snapshots.schedule in the config')
         : DEFAULT_SCHEDULE;
@@ -83,30 +96,43 @@ export function snapshotSettings(options: SettingsOptions): SnapshotSettings {
   }
 
   const target =
-    value('INLET_SNAPSHOT_TARGET') ??
+    environment.target ??
     (options.mode === 'dev'
       ? `s3://${DEV_SNAPSHOT_BUCKET}/`
       : pathToFileURL(path.resolve(options.dataDir, 'snapshots')).href);
 
+  const fromEnvironment = [
+    environment.provider,
+    environment.target,
+    environment.schedule,
+    environment.volumeId,
+    environment.key,
+    environment.keyFile,
+  ];
   return {
     provider,
     target,
     schedule,
     retention,
-    volumeId: value('INLET_SNAPSHOT_VOLUME_ID'),
+    volumeId: environment.volumeId,
     configured:
-      options.config?.snapshots !== undefined ||
-      Object.keys(env).some((name) => name.startsWith('INLET_SNAPSHOT_') && value(name) !== undefined),
+      options.config?.snapshots !== undefined || fromEnvironment.some((value) => value !== undefined),
+    key: { base64: environment.key, file: environment.keyFile },
+    ebs: { region: environment.region, metadataEndpoint: environment.metadataEndpoint },
   };
 }
 
 export interface OpenProviderOptions {
-  readonly env?: Env;
   readonly dataDir: string;
   readonly spoolDir: string;
   readonly mode: SnapshotMode;
   readonly logger?: Logger;
-  /** `inlet dev`'s gateway: `s3://` targets use it unless INLET_S3_ENDPOINT points elsewhere. */
+  /**
+   * How `s3://` targets connect (INLET_S3_ENDPOINT, INLET_S3_ACCESS_KEY_ID…), asked only for such a target, so
+   * that a bad S3 setting does not stop a provider that does not use S3; unset: the AWS defaults.
+   */
+  readonly s3?: () => S3Connection;
+  /** `inlet dev`'s gateway: `s3://` targets use it unless `s3` names an endpoint of its own. */
   readonly localS3?: {
     readonly endpoint: string;
     readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
@@ -118,12 +144,12 @@ export async function openProvider(
   settings: SnapshotSettings,
   options: OpenProviderOptions,
 ): Promise<SnapshotProvider> {
-  const env = options.env ?? process.env;
   if (settings.provider === 'ebs') {
     // Loaded on demand: the EC2 client is large, and most hosts never need it.
     const { openEbsProvider } = await import('./ebs/open.js');
     return openEbsProvider({
-      env,
+      region: settings.ebs.region,
+      metadataEndpoint: settings.ebs.metadataEndpoint,
       volumeId: settings.volumeId,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.freeze === undefined ? {} : { freeze: options.freeze }),
@@ -131,7 +157,8 @@ export async function openProvider(
   }
   const targetDir = targetDirectory(settings.target);
   const { key } = await loadSnapshotKey({
-    env,
+    key: settings.key.base64,
+    keyFile: settings.key.file,
     dataDir: options.dataDir,
     generate: options.mode === 'dev',
     forbiddenDirs: [options.spoolDir, ...(targetDir === undefined ? [] : [targetDir])],
@@ -144,14 +171,15 @@ export async function openProvider(
     s3: () => {
       if (s3 === undefined)
         throw new Error('openTarget asked for an S3 store for a target that is not s3://');
-      return local !== undefined && !env.INLET_S3_ENDPOINT?.trim()
+      const connection = options.s3?.() ?? {};
+      return local !== undefined && connection.endpoint === undefined
         ? new s3.S3ObjectStore({
             endpoint: local.endpoint,
             region: 'us-east-1',
             credentials: local.credentials,
             forcePathStyle: true,
           })
-        : s3.s3StoreFromEnv(env);
+        : new s3.S3ObjectStore(connection);
     },
   });
   return new ArchiveProvider({

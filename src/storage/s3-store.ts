@@ -20,7 +20,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ConfigError, SourceError } from '../errors.js';
+import { SourceError } from '../errors.js';
 import { ObjectNotFoundError, pageSize, StorageErrorCode, storageUri, validateTags } from './errors.js';
 import type {
   GetOptions,
@@ -301,43 +301,6 @@ export class S3ObjectStore implements ObjectStore {
   private error(error: unknown, action: S3Action, bucket: string, key?: string): SourceError {
     return s3Error(error, { action, bucket, key, endpoint: this.endpoint, region: this.region });
   }
-}
-
-/**
- * A store configured from the environment, the same way in Lambda, the CLI and `npm start`:
- * - `INLET_S3_ENDPOINT`: an S3-compatible endpoint; setting it also turns on path-style addressing,
- *   which local and self-hosted stores need (no per-bucket DNS names).
- * - `INLET_S3_ACCESS_KEY_ID` and `INLET_S3_SECRET_ACCESS_KEY`: both or neither; neither = the SDK's
- *   default chain (the Lambda role on AWS).
- * - `AWS_REGION`, @default 'us-east-1'.
- */
-export function s3StoreFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  overrides: Omit<S3ObjectStoreOptions, 'endpoint' | 'credentials' | 'region' | 'forcePathStyle'> = {},
-): S3ObjectStore {
-  const endpoint = env.INLET_S3_ENDPOINT?.trim() || undefined;
-  if (endpoint !== undefined && !/^https?:\/\/[^/]/i.test(endpoint)) {
-    throw new ConfigError(
-      'invalid_setting',
-      `INLET_S3_ENDPOINT must be an http(s) URL such as http://localhost:9000, got ${JSON.stringify(endpoint)}`,
-    );
-  }
-  const accessKeyId = env.INLET_S3_ACCESS_KEY_ID?.trim() || undefined;
-  const secretAccessKey = env.INLET_S3_SECRET_ACCESS_KEY?.trim() || undefined;
-  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-    throw new ConfigError(
-      'invalid_setting',
-      `set both INLET_S3_ACCESS_KEY_ID and INLET_S3_SECRET_ACCESS_KEY, or neither to use the default AWS credentials (only ${accessKeyId === undefined ? 'INLET_S3_SECRET_ACCESS_KEY' : 'INLET_S3_ACCESS_KEY_ID'} is set)`,
-    );
-  }
-  return new S3ObjectStore({
-    ...overrides,
-    region: env.AWS_REGION?.trim() || DEFAULT_REGION,
-    ...(endpoint === undefined ? {} : { endpoint, forcePathStyle: true }),
-    ...(accessKeyId !== undefined && secretAccessKey !== undefined
-      ? { credentials: { accessKeyId, secretAccessKey } }
-      : {}),
-  });
 }
 
 export type S3Action = 'read' | 'store' | 'list' | 'delete' | 'copy' | 'tag';

@@ -8,6 +8,7 @@
 import { parseConfig } from '../../src/config/load.js';
 import { createPool } from '../../src/db/connect.js';
 import { startLocalS3 } from '../../src/local/s3.js';
+import { localS3Settings } from '../../src/local/settings.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 const [dataDir, url, table] = process.argv.slice(2);
@@ -31,5 +32,12 @@ const config = parseConfig(
   'local-s3-child',
 );
 const pool = createPool(url, { max: 2, applicationName: 'inlet-local-s3-child' });
-const s3 = await startLocalS3({ dataDir, config, pool, logger: createLogger({}, 'info') });
+// The gateway's variables (INLET_S3_PORT…) come from the parent, as `inlet dev`'s do from its shell.
+const s3 = await startLocalS3({
+  dataDir,
+  config,
+  pool,
+  logger: createLogger({}, 'info'),
+  settings: localS3Settings(),
+});
 process.stdout.write(`${s3.endpoint}\n`);

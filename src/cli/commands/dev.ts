@@ -5,9 +5,9 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import { createTargetTable } from '../../engine/create-table.js';
 import { localApiToken } from '../../local/api-token.js';
+import { localSettings } from '../../local/settings.js';
 import type { InletConfig } from '../../model/contract.js';
 import type { Logger } from '../../observability/logger.js';
-import { serverSettings } from '../../server/settings.js';
 import { expandPaths } from '../../storage/file-source.js';
 import type { Action } from '../action.js';
 import type { Database } from '../database.js';
@@ -16,6 +16,7 @@ import { type FileOutcome, ingestFiles } from '../ingest-files.js';
 import { configOption, databaseUrlOption, examples } from '../options.js';
 import { cliLogger, colourEnabled, note, paint, print } from '../output.js';
 import { resultLines } from '../results.js';
+import { dataDir as dataDirectory, namedConfig, s3Connection, snapshotEnvironment } from '../settings.js';
 import { listenForStop } from '../signals.js';
 import { openServerDatabase, startConfiguredService } from './serve.js';
 
@@ -59,12 +60,15 @@ async function runDev(options: DevOptions): Promise<number> {
   const stop = listenForStop();
   const services: Service[] = [];
   try {
-    const dataDir = process.env.INLET_DATA_DIR || '.inlet';
-    const config = await loadConfig(options.config ?? process.env.INLET_CONFIG ?? EXAMPLES_CONFIG);
-    const examplesConfig = (await examplesDue(dataDir)) ? await loadConfig(EXAMPLES_CONFIG) : undefined;
-    const settings = serverSettings(dataDir);
-    const token = await localApiToken(dataDir, settings.bootstrapToken);
-    const db = await openServerDatabase(options.databaseUrl, dataDir, logger, settings);
+    const dataDir = dataDirectory();
+    const configPath = namedConfig(options.config);
+    const config = await loadConfig(configPath ?? EXAMPLES_CONFIG);
+    const settings = localSettings(dataDir);
+    const snapshotEnv = snapshotEnvironment();
+    const examplesConfig =
+      settings.loadExamples && (await examplesDue(dataDir)) ? await loadConfig(EXAMPLES_CONFIG) : undefined;
+    const token = await localApiToken(dataDir, settings.server.bootstrapToken);
+    const db = await openServerDatabase(options.databaseUrl, logger, settings.server);
     services.push({ name: 'database', stop: db.close });
     await createTables(db, [config, ...(examplesConfig ? [examplesConfig] : [])]);
     const loaded = examplesConfig && (await loadExamples(db, examplesConfig, dataDir, logger));
@@ -73,23 +77,25 @@ async function runDev(options: DevOptions): Promise<number> {
       import('../../local/s3.js'),
       import('../../snapshots/service.js'),
     ]);
-    const s3 = await startLocalS3({ dataDir, config, pool: db.pool, logger });
+    const s3 = await startLocalS3({ dataDir, config, pool: db.pool, logger, settings: settings.s3 });
     services.push({ name: 'S3 gateway', stop: s3.stop });
     const api = await startConfiguredService({
       config,
       pool: db.pool,
       logger,
-      settings: { ...settings, bootstrapToken: token },
+      settings: { ...settings.server, bootstrapToken: token },
       fallback: true,
     });
     services.push({ name: 'upload service', stop: api.stop });
     const snapshots = await startSnapshots({
       mode: 'dev',
+      environment: snapshotEnv,
       config,
       pool: db.pool,
       logger,
       dataDir,
       spoolDir: api.spool.dir,
+      s3: () => s3Connection(),
       localS3: s3,
     });
     if (snapshots !== undefined) services.push({ name: 'snapshot scheduler', stop: snapshots.stop });
@@ -119,7 +125,6 @@ async function runDev(options: DevOptions): Promise<number> {
           await print(`    ${line}`);
       }
     }
-    const configPath = options.config ?? process.env.INLET_CONFIG;
     // In another terminal the CLI has no --config of its own: name the one this stack runs with.
     const configArg =
       configPath === undefined ? ' --config examples/inlet.config.yaml' : ` --config ${configPath}`;
@@ -133,7 +138,7 @@ async function runDev(options: DevOptions): Promise<number> {
     );
     await print(`  npx inlet ingest examples/data/orders.csv${configArg}`);
     await print('  npx inlet ingestions');
-    if (snapshots !== undefined && !process.env.INLET_SNAPSHOT_TARGET?.trim()) {
+    if (snapshots !== undefined && snapshotEnv.target === undefined) {
       // The default target is the gateway's bucket: another terminal needs the gateway's address and keys.
       await print(
         `  INLET_S3_ENDPOINT=${s3.endpoint} INLET_S3_ACCESS_KEY_ID=${s3.credentials.accessKeyId} ` +
@@ -167,10 +172,9 @@ async function createTables(db: Database, configs: readonly InletConfig[]): Prom
 
 /**
  * The examples load on the first start only (a marker in the data directory), so a restart does
- * not list them again; INLET_EXAMPLES=0 skips them.
+ * not list them again (INLET_EXAMPLES=0 skips them altogether).
  */
 async function examplesDue(dataDir: string): Promise<boolean> {
-  if (process.env.INLET_EXAMPLES === '0') return false;
   return access(join(dataDir, EXAMPLES_MARKER)).then(
     () => false,
     () => true,

@@ -9,6 +9,7 @@ import { exitCodeFor, type FileOutcome, ingestFiles } from '../ingest-files.js';
 import { configOption, databaseUrlOption, examples, jsonOption, pipelineOption } from '../options.js';
 import { cliLogger, colourEnabled, paint, print } from '../output.js';
 import { resultJson, resultLines } from '../results.js';
+import { namedConfig } from '../settings.js';
 
 interface IngestOptions {
   config?: string;
@@ -50,7 +51,7 @@ export function registerIngest(program: Command, action: Action): void {
 
 async function runIngest(paths: string[], options: IngestOptions): Promise<number> {
   const logger = cliLogger();
-  const config = await loadConfig(options.config);
+  const config = await loadConfig(namedConfig(options.config));
   // An unknown --pipeline is a usage error before any file is touched.
   if (options.pipeline !== undefined) findPipeline(config, '', options.pipeline);
   const files = await expandPaths(paths);

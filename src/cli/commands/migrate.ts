@@ -1,12 +1,11 @@
-import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../../config/load.js';
+import { loadOptionalConfig } from '../../config/load.js';
 import { createTargetTable } from '../../engine/create-table.js';
-import type { InletConfig } from '../../model/contract.js';
 import type { Action } from '../action.js';
 import { withDatabase } from '../database.js';
 import { configOption, databaseUrlOption, examples } from '../options.js';
 import { cliLogger, print } from '../output.js';
+import { namedConfig } from '../settings.js';
 
 interface MigrateOptions {
   config?: string;
@@ -34,7 +33,8 @@ export function registerMigrate(program: Command, action: Action): void {
 
 async function runMigrate(options: MigrateOptions): Promise<number> {
   const logger = cliLogger();
-  const config = await optionalConfig(options.config);
+  // Tables come from a config when one is named, or when the default file is there; the schema needs none.
+  const config = await loadOptionalConfig(namedConfig(options.config));
   await withDatabase({ databaseUrl: options.databaseUrl, logger, migrate: true }, async (db) => {
     await print(
       db.applied.length === 0
@@ -54,14 +54,4 @@ async function runMigrate(options: MigrateOptions): Promise<number> {
     }
   });
   return 0;
-}
-
-/** Tables come from a config when one is named, or when the default file is there; the schema needs none. */
-async function optionalConfig(path: string | undefined): Promise<InletConfig | undefined> {
-  if (path !== undefined || process.env.INLET_CONFIG !== undefined) return loadConfig(path);
-  const present = await access(DEFAULT_CONFIG_PATH).then(
-    () => true,
-    () => false,
-  );
-  return present ? loadConfig(DEFAULT_CONFIG_PATH) : undefined;
 }

@@ -4,13 +4,14 @@ import { loadConfig } from '../../config/load.js';
 import { listenWithFallback } from '../../local/ports.js';
 import type { InletConfig } from '../../model/contract.js';
 import type { Logger } from '../../observability/logger.js';
-import { notifierFromEnv } from '../../observability/notify.js';
+import { notifierFor } from '../../observability/notify.js';
 import type { UploadService } from '../../server/service.js';
 import { type ServerSettings, serverSettings } from '../../server/settings.js';
 import type { Action } from '../action.js';
 import { type Database, openDatabase } from '../database.js';
 import { configOption, databaseUrlOption, examples } from '../options.js';
 import { cliLogger, note, print } from '../output.js';
+import { dataDir as dataDirectory, namedConfig, s3Connection, snapshotEnvironment } from '../settings.js';
 import { listenForStop } from '../signals.js';
 
 interface ServeOptions {
@@ -48,10 +49,12 @@ export function registerServe(program: Command, action: Action): void {
 async function runServe(options: ServeOptions): Promise<number> {
   const logger = cliLogger('info');
   const stop = listenForStop();
-  const dataDir = process.env.INLET_DATA_DIR || '.inlet';
-  const settings = serverSettings(dataDir, process.env, '0.0.0.0');
-  const config = await loadConfig(options.config ?? process.env.INLET_CONFIG ?? 'inlet.config.yaml');
-  const db = await openServerDatabase(options.databaseUrl, dataDir, logger, settings);
+  const dataDir = dataDirectory();
+  const settings = serverSettings(dataDir);
+  // Read before anything starts, so that a bad value stops the command with nothing to undo.
+  const snapshotEnv = snapshotEnvironment();
+  const config = await loadConfig(namedConfig(options.config));
+  const db = await openServerDatabase(options.databaseUrl, logger, settings);
   try {
     const service = await startConfiguredService({
       config,
@@ -64,11 +67,13 @@ async function runServe(options: ServeOptions): Promise<number> {
     const { startSnapshots } = await import('../../snapshots/service.js');
     const snapshots = await startSnapshots({
       mode: 'serve',
+      environment: snapshotEnv,
       config,
       pool: db.pool,
       logger,
       dataDir,
       spoolDir: service.spool.dir,
+      s3: () => s3Connection(),
     }).catch(async (error: unknown) => {
       await service.stop();
       throw error;
@@ -96,14 +101,13 @@ export function poolSizeFor(settings: ServerSettings): number {
 /** The database a server runs on, migrated, with a pool sized for its workers. */
 export function openServerDatabase(
   databaseUrl: string | undefined,
-  dataDir: string,
   logger: Logger,
   settings: ServerSettings,
 ): Promise<Database> {
-  return openDatabase({ databaseUrl, dataDir, logger, migrate: true, poolMax: poolSizeFor(settings) });
+  return openDatabase({ databaseUrl, logger, migrate: true, poolMax: poolSizeFor(settings) });
 }
 
-/** The service with the environment's settings; `fallback` takes a free port when the default is busy. */
+/** The service with these settings; `fallback` takes a free port when the default is busy. */
 export async function startConfiguredService(options: {
   config: InletConfig;
   pool: pg.Pool;
@@ -129,10 +133,11 @@ export async function startConfiguredService(options: {
       minFreeBytes: settings.minFreeBytes,
       retentionMs: settings.retentionMs,
       retentionCount: settings.retentionCount,
-      notifier: notifierFromEnv(options.logger),
+      notifier: notifierFor(settings.notifyTopicArn, options.logger),
     });
   return listenWithFallback(start, {
-    envName: 'INLET_PORT',
+    port: settings.port,
+    variable: 'INLET_PORT',
     defaultPort: DEFAULT_API_PORT,
     what: 'the upload API',
     logger: options.logger,

@@ -1,9 +1,8 @@
-import { access } from 'node:fs/promises';
-import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../../config/load.js';
+import { loadOptionalConfig } from '../../config/load.js';
 import { UsageError } from '../../errors.js';
 import type { InletConfig } from '../../model/contract.js';
+import { spoolDirectory } from '../../server/settings.js';
 import type { SnapshotProvider, SnapshotSummary } from '../../snapshots/provider.js';
 import { summaryJson } from '../../snapshots/provider.js';
 import { describeRetention, keepsNothing, type RetentionRules } from '../../snapshots/retention.js';
@@ -12,6 +11,7 @@ import type { Action } from '../action.js';
 import { alignedTable, formatBytes, formatCount } from '../format.js';
 import { configOption, examples, jsonOption } from '../options.js';
 import { cliLogger, print } from '../output.js';
+import { dataDir, namedConfig, s3Connection, snapshotEnvironment } from '../settings.js';
 
 interface CommonOptions {
   config?: string;
@@ -262,13 +262,14 @@ function describe(s: SnapshotSummary): string {
     : `${formatCount(s.files)} files, ${formatBytes(s.bytes)}, ${formatBytes(s.bytesUploaded)} uploaded`;
 }
 
-function dataDir(): string {
-  return process.env.INLET_DATA_DIR?.trim() || '.inlet';
-}
-
 /** The snapshot settings, with `--keep-*` replacing single rules of the configured (or default) retention. */
 function settingsFor(config: InletConfig | undefined, overrides?: RetentionRules) {
-  const base = snapshotSettings({ config, dataDir: dataDir(), mode: 'cli' });
+  const base = snapshotSettings({
+    environment: snapshotEnvironment(),
+    config,
+    dataDir: dataDir(),
+    mode: 'cli',
+  });
   if (overrides === undefined) return base;
   const retention = { ...base.retention, ...overrides };
   if (keepsNothing(retention)) {
@@ -280,26 +281,21 @@ function settingsFor(config: InletConfig | undefined, overrides?: RetentionRules
   return { ...base, retention };
 }
 
-/** The config when one is named or `inlet.config.yaml` exists here (only `snapshots:` is used); else none. */
-async function optionalConfig(file: string | undefined): Promise<InletConfig | undefined> {
-  const named = file ?? process.env.INLET_CONFIG?.trim();
-  if (named) return loadConfig(named);
-  const present = await access(DEFAULT_CONFIG_PATH).then(
-    () => true,
-    () => false,
-  );
-  return present ? loadConfig(DEFAULT_CONFIG_PATH) : undefined;
-}
-
 async function withProvider(
   options: CommonOptions,
   work: (provider: SnapshotProvider, config: InletConfig | undefined) => Promise<number>,
 ): Promise<number> {
   const logger = cliLogger();
-  const config = await optionalConfig(options.config);
+  // Only `snapshots:` of the config is used: without one named or in the working directory, the defaults.
+  const config = await loadOptionalConfig(namedConfig(options.config));
   const settings = settingsFor(config);
-  const spoolDir = path.resolve(process.env.INLET_SPOOL_DIR?.trim() || path.join(dataDir(), 'spool'));
-  const provider = await openProvider(settings, { dataDir: dataDir(), spoolDir, mode: 'cli', logger });
+  const provider = await openProvider(settings, {
+    dataDir: dataDir(),
+    spoolDir: spoolDirectory(dataDir()),
+    mode: 'cli',
+    logger,
+    s3: () => s3Connection(),
+  });
   try {
     return await work(provider, config);
   } finally {

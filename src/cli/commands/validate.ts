@@ -9,6 +9,7 @@ import { exitCodeFor, ingestFiles } from '../ingest-files.js';
 import { configOption, databaseUrlOption, examples, jsonOption, pipelineOption } from '../options.js';
 import { cliLogger, colourEnabled, paint, print } from '../output.js';
 import { resultJson, resultLines } from '../results.js';
+import { namedConfig } from '../settings.js';
 
 interface ValidateOptions {
   config?: string;
@@ -41,7 +42,7 @@ export function registerValidate(program: Command, action: Action): void {
 
 async function runValidate(file: string, options: ValidateOptions): Promise<number> {
   const logger = cliLogger();
-  const config = await loadConfig(options.config);
+  const config = await loadConfig(namedConfig(options.config));
   if (options.pipeline !== undefined) findPipeline(config, '', options.pipeline);
   if ((await stat(file).catch(() => undefined))?.isDirectory()) {
     throw new UsageError('invalid_argument', `${file} is a directory; validate checks one file at a time`);

@@ -7,7 +7,7 @@
 import { SnapshotError } from '../errors.js';
 
 export interface ImdsOptions {
-  /** @default AWS_EC2_METADATA_SERVICE_ENDPOINT, else http://169.254.169.254 */
+  /** @default http://169.254.169.254 (the settings pass AWS_EC2_METADATA_SERVICE_ENDPOINT when set) */
   readonly endpoint?: string;
   /** Per request. @default 1000 ms */
   readonly timeoutMs?: number;
@@ -24,8 +24,7 @@ export class ImdsClient {
   private token: { value: string; expires: number } | undefined;
 
   constructor(options: ImdsOptions = {}) {
-    const fromEnv = process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT?.trim();
-    this.endpoint = (options.endpoint ?? (fromEnv || DEFAULT_ENDPOINT)).replace(/\/+$/, '');
+    this.endpoint = (options.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.ttl = options.tokenTtlSeconds ?? 21_600;
   }

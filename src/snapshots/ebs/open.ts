@@ -1,6 +1,7 @@
 /**
- * The EBS provider as the environment describes it: the region from AWS_REGION, else the instance's own
- * (IMDSv2); credentials from the SDK's default chain (the instance role). Imported on demand only.
+ * The EBS provider as the settings describe it: the region they give (AWS_REGION, else AWS_DEFAULT_REGION),
+ * else the instance's own (IMDSv2); credentials from the SDK's default chain (the instance role). Imported
+ * on demand only.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { Logger } from '../../observability/logger.js';
@@ -9,14 +10,17 @@ import { ImdsClient } from './imds.js';
 import { EbsProvider } from './provider.js';
 
 export async function openEbsProvider(options: {
-  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly region: string | undefined;
+  /** The instance metadata endpoint; undefined: the standard one. */
+  readonly metadataEndpoint: string | undefined;
   readonly volumeId: string | undefined;
   readonly logger?: Logger;
   readonly freeze?: IntakeFreeze;
 }): Promise<EbsProvider> {
-  const imds = new ImdsClient();
-  const region =
-    options.env.AWS_REGION?.trim() || options.env.AWS_DEFAULT_REGION?.trim() || (await imds.region());
+  const imds = new ImdsClient(
+    options.metadataEndpoint === undefined ? {} : { endpoint: options.metadataEndpoint },
+  );
+  const region = options.region ?? (await imds.region());
   return new EbsProvider({
     client: new EC2Client({ region }),
     imds,

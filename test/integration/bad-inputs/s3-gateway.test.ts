@@ -15,6 +15,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalS3, startLocalS3 } from '../../../src/local/s3.js';
+import { localS3Settings } from '../../../src/local/settings.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { S3ObjectStore } from '../../../src/storage/s3-store.js';
 import {
@@ -64,7 +65,6 @@ let db: TestDatabase;
 let s3: LocalS3;
 let cli: AwsCliOptions;
 let store: S3ObjectStore;
-const previousPort = process.env.INLET_S3_PORT;
 
 const sourceOf = (key: string) => `s3://${s3.bucket}/${encodeKeyPath(key)}`;
 
@@ -87,13 +87,13 @@ describeWithAwsCli('the S3 door: AWS CLI → local gateway → handler → ledge
     await mkdir(join(work, 'batch'));
     await mkdir(join(work, 'names'));
     db = await createTestDatabase();
-    // Any free port: the default 9000 may be taken by `inlet dev` or another test file.
-    process.env.INLET_S3_PORT = '0';
     s3 = await startLocalS3({
       dataDir: join(work, 'data'),
       config: badInputConfig(),
       pool: db.pool,
       logger: silentLogger,
+      // Any free port: the default 9000 may be taken by `inlet dev` or another test file.
+      settings: { ...localS3Settings({}), port: 0 },
     });
     cli = { endpoint: s3.endpoint, credentials: s3.credentials, home: join(work, 'home'), timeoutMs: 40_000 };
     store = new S3ObjectStore({
@@ -129,8 +129,6 @@ describeWithAwsCli('the S3 door: AWS CLI → local gateway → handler → ledge
     store?.close();
     await s3?.stop();
     await db?.drop();
-    if (previousPort === undefined) delete process.env.INLET_S3_PORT;
-    else process.env.INLET_S3_PORT = previousPort;
     if (work) await rm(work, { recursive: true, force: true });
   });
 

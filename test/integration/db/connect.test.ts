@@ -1,41 +1,28 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPool, resolveDatabaseUrl } from '../../../src/db/connect.js';
 import { isRetryable, toDatabaseError } from '../../../src/db/errors.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
 
 describe('resolveDatabaseUrl', () => {
-  const saved = { url: process.env.DATABASE_URL, dir: process.env.INLET_DATA_DIR };
-  afterEach(() => {
-    for (const [key, value] of [
-      ['DATABASE_URL', saved.url],
-      ['INLET_DATA_DIR', saved.dir],
-    ] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
+  it('takes the URL it is given over a secret and the embedded server', async () => {
+    const db = await resolveDatabaseUrl({
+      url: 'postgres://opt@127.0.0.1:1/opt',
+      secret: { arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:never-read' },
+      dataDir: path.join(os.tmpdir(), 'inlet-never-created'),
+    });
+    expect(db).toMatchObject({ url: 'postgres://opt@127.0.0.1:1/opt', source: 'url' });
+    await db.close();
   });
 
-  it('prefers the explicit URL, then DATABASE_URL', async () => {
-    process.env.DATABASE_URL = 'postgres://env@127.0.0.1:1/env';
-    const explicit = await resolveDatabaseUrl({ databaseUrl: 'postgres://opt@127.0.0.1:1/opt' });
-    expect(explicit).toMatchObject({ url: 'postgres://opt@127.0.0.1:1/opt', source: 'option' });
-    const fromEnv = await resolveDatabaseUrl();
-    expect(fromEnv).toMatchObject({ url: 'postgres://env@127.0.0.1:1/env', source: 'env' });
-    await explicit.close();
-    await fromEnv.close();
-  });
-
-  it('starts the embedded server under INLET_DATA_DIR when no URL is given, and close() stops it', async () => {
-    delete process.env.DATABASE_URL;
+  it('starts the embedded server under the data directory when there is no URL or secret, and close() stops it', async () => {
     const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'inlet-connect-test-'));
     await fs.chmod(parent, 0o755);
-    process.env.INLET_DATA_DIR = path.join(parent, 'data');
     try {
-      const db = await resolveDatabaseUrl();
+      const db = await resolveDatabaseUrl({ dataDir: path.join(parent, 'data') });
       expect(db.source).toBe('embedded');
       const pool = createPool(db.url, { max: 1 });
       expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig, parseConfig } from '../../../src/config/load.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, loadOptionalConfig, parseConfig } from '../../../src/config/load.js';
 import { ConfigError } from '../../../src/errors.js';
 
 const VALID = 'pipelines:\n  - { name: a, table: a, columns: [{ name: x, type: text }] }\n';
@@ -58,7 +58,6 @@ describe('loadConfig', () => {
     await writeFile(join(dir, 'inlet.config.yaml'), VALID);
   });
   afterAll(async () => {
-    vi.unstubAllEnvs();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -72,10 +71,14 @@ describe('loadConfig', () => {
     expect(config.pipelines).toHaveLength(1);
   });
 
-  it('falls back to INLET_CONFIG', async () => {
-    vi.stubEnv('INLET_CONFIG', join(dir, 'inlet.config.yaml'));
-    expect((await loadConfig()).pipelines).toHaveLength(1);
-    vi.unstubAllEnvs();
+  it('reads inlet.config.yaml in the working directory when no file is named', async () => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect((await loadConfig()).pipelines).toHaveLength(1);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('says how to create a missing file', async () => {
@@ -105,5 +108,35 @@ describe('loadConfig', () => {
   it('refuses remote URIs, which only the Lambda adapter fetches', async () => {
     const error = await rejection(loadConfig('s3://bucket/inlet.config.yaml'));
     expect(error.message).toContain('local file');
+  });
+});
+
+describe('loadOptionalConfig', () => {
+  let dir: string;
+  let empty: string;
+  const cwd = process.cwd();
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'inlet-config-'));
+    empty = await mkdtemp(join(tmpdir(), 'inlet-config-empty-'));
+    await writeFile(join(dir, 'inlet.config.yaml'), VALID);
+  });
+  afterEach(() => process.chdir(cwd));
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rm(empty, { recursive: true, force: true });
+  });
+
+  it('reads the named file, which must exist', async () => {
+    expect((await loadOptionalConfig(join(dir, 'inlet.config.yaml')))?.pipelines).toHaveLength(1);
+    expect((await rejection(loadOptionalConfig(join(empty, 'inlet.config.yaml')))).code).toBe(
+      'config_not_found',
+    );
+  });
+
+  it('reads inlet.config.yaml when it is there and no file is named, else gives none', async () => {
+    process.chdir(dir);
+    expect((await loadOptionalConfig(undefined))?.pipelines).toHaveLength(1);
+    process.chdir(empty);
+    expect(await loadOptionalConfig(undefined)).toBeUndefined();
   });
 });

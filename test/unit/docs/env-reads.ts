@@ -1,10 +1,10 @@
 /**
  * The environment variables the code reads, found by reading the sources: `process.env.NAME`,
  * `process.env['NAME']`, the same through an `env` parameter (`env.NAME`, `env['NAME']`), destructuring
- * (`const { NAME: name } = process.env`), and the few helpers that take a variable's name as an argument
- * (`optionalInteger(env, 'NAME', …)`, `value('NAME')`, `countFromEnv('NAME', …)`, `envName: 'NAME'`).
- * A file that indexes the environment by a computed name must be one of those helpers' files, so a new
- * idiom fails the test instead of hiding its variables.
+ * (`const { NAME: name } = process.env`), the readers of src/settings/env.ts, which take the environment
+ * and a variable's name (`integer(env, 'NAME', …)`, `text(env, 'NAME')`), and bench's
+ * `countFromEnv('NAME', …)`. A file that indexes the environment by a computed name must be one of those
+ * helpers' files, so a new idiom fails the test instead of hiding its variables.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,12 +17,7 @@ import { ROOT } from './markdown.js';
 export const SCANNED = ['src', 'bin', 'infra', 'scripts', 'bench', 'test/harness'] as const;
 
 /** Files that read a variable whose name they are given; the names are found at their call sites. */
-export const NAME_HELPERS = new Set([
-  'src/local/ports.ts',
-  'src/server/settings.ts',
-  'src/snapshots/settings.ts',
-  'bench/server.ts',
-]);
+export const NAME_HELPERS = new Set(['src/settings/env.ts', 'bench/server.ts']);
 
 const NAME = '([A-Z][A-Z0-9_]*)';
 const DIRECT = [
@@ -31,8 +26,8 @@ const DIRECT = [
     `(?<!\\bdelete\\s+(?:process\\.)?)\\b(?:process\\.env|env)\\[\\s*['"\`]${NAME}['"\`]\\s*\\](?!\\s*=[^=])`,
     'g',
   ),
-  new RegExp(`\\b(?:value|optionalInteger|countFromEnv)\\(\\s*(?:env,\\s*)?['"]${NAME}['"]`, 'g'),
-  new RegExp(`\\benvName:\\s*['"]${NAME}['"]`, 'g'),
+  new RegExp(`\\b[A-Za-z_$][\\w$]*\\(\\s*env\\s*,\\s*['"]${NAME}['"]`, 'g'),
+  new RegExp(`\\bcountFromEnv\\(\\s*['"]${NAME}['"]`, 'g'),
 ];
 const DESTRUCTURED = /\{([^{}]*)\}\s*=\s*(?:process\.)?env\b/g;
 const COMPUTED = /\b(?:process\.env|env)\[(?!\s*['"`])/;

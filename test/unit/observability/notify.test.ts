@@ -7,7 +7,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
 import type { IngestResult } from '../../../src/model/ingestion.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { notifierFromEnv, SnsNotifier } from '../../../src/observability/notify.js';
+import { notifierFor, SnsNotifier } from '../../../src/observability/notify.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:inlet-ingestions';
 
@@ -109,10 +109,9 @@ describe('SnsNotifier', () => {
     expect(lines.join('')).toContain(TOPIC);
   });
 
-  it('is configured by INLET_NOTIFY_TOPIC_ARN only', () => {
+  it('is made for a topic, and there is none without one', () => {
     const logger = createLogger({}, 'silent');
-    expect(notifierFromEnv(logger, {})).toBeUndefined();
-    expect(notifierFromEnv(logger, { INLET_NOTIFY_TOPIC_ARN: ' ' })).toBeUndefined();
-    expect(notifierFromEnv(logger, { INLET_NOTIFY_TOPIC_ARN: TOPIC })).toBeInstanceOf(SnsNotifier);
+    expect(notifierFor(undefined, logger)).toBeUndefined();
+    expect(notifierFor(TOPIC, logger)).toBeInstanceOf(SnsNotifier);
   });
 });

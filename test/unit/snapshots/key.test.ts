@@ -17,10 +17,10 @@ afterAll(async () => {
 const KEY = randomBytes(32);
 
 describe('loadSnapshotKey', () => {
-  it('takes INLET_SNAPSHOT_KEY first, in either base64 alphabet', async () => {
+  it('takes the key (INLET_SNAPSHOT_KEY) first, in either base64 alphabet', async () => {
     for (const text of [KEY.toString('base64'), KEY.toString('base64url')]) {
       const loaded = await loadSnapshotKey({
-        env: { INLET_SNAPSHOT_KEY: text },
+        key: text,
         dataDir: dir,
         generate: false,
       });
@@ -34,11 +34,11 @@ describe('loadSnapshotKey', () => {
     expect(() => parseKey('not base64 at all!', 'INLET_SNAPSHOT_KEY')).toThrow(/text that is not base64/);
   });
 
-  it('reads INLET_SNAPSHOT_KEY_FILE', async () => {
+  it('reads the key file (INLET_SNAPSHOT_KEY_FILE)', async () => {
     const file = join(dir, 'named.key');
     await writeFile(file, `${KEY.toString('base64')}\n`, { mode: 0o600 });
     const loaded = await loadSnapshotKey({
-      env: { INLET_SNAPSHOT_KEY_FILE: file },
+      keyFile: file,
       dataDir: dir,
       generate: false,
     });
@@ -47,9 +47,7 @@ describe('loadSnapshotKey', () => {
   });
 
   it('requires a key outside inlet dev, with a message that says how to make one', async () => {
-    const error = await loadSnapshotKey({ env: {}, dataDir: join(dir, 'empty'), generate: false }).catch(
-      (e) => e,
-    );
+    const error = await loadSnapshotKey({ dataDir: join(dir, 'empty'), generate: false }).catch((e) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject({ code: 'snapshot_key_missing' });
     expect(error.message).toMatch(/openssl rand -base64 32.*INLET_SNAPSHOT_KEY/);
@@ -57,14 +55,14 @@ describe('loadSnapshotKey', () => {
 
   it('under inlet dev generates a key once, mode 0600, and reuses it', async () => {
     const dataDir = join(dir, 'dev');
-    const first = await loadSnapshotKey({ env: {}, dataDir, generate: true });
+    const first = await loadSnapshotKey({ dataDir, generate: true });
     const file = join(dataDir, DEV_KEY_FILE);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(first.key).toHaveLength(32);
-    const again = await loadSnapshotKey({ env: {}, dataDir, generate: true });
+    const again = await loadSnapshotKey({ dataDir, generate: true });
     expect(again.key.equals(first.key)).toBe(true);
     // The CLI, which never generates, finds the key dev made.
-    const cli = await loadSnapshotKey({ env: {}, dataDir, generate: false });
+    const cli = await loadSnapshotKey({ dataDir, generate: false });
     expect(cli.key.equals(first.key)).toBe(true);
     expect((await readFile(file, 'utf8')).trim()).toBe(first.key.toString('base64'));
   });
@@ -75,7 +73,7 @@ describe('loadSnapshotKey', () => {
     const file = join(spool, 'snapshot.key');
     await writeFile(file, KEY.toString('base64'));
     const error = await loadSnapshotKey({
-      env: { INLET_SNAPSHOT_KEY_FILE: file },
+      keyFile: file,
       dataDir: dir,
       generate: false,
       forbiddenDirs: [spool],

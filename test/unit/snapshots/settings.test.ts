@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
+import { snapshotEnvironmentFrom as snapshotEnvironment } from '../../../src/settings/snapshots.js';
 import { parseSchedule } from '../../../src/snapshots/scheduler.js';
 import { snapshotSettings } from '../../../src/snapshots/settings.js';
 import { openTarget } from '../../../src/snapshots/target.js';
@@ -15,7 +16,7 @@ const config = (snapshots?: unknown) =>
 
 describe('snapshotSettings', () => {
   it('defaults: archive into the data directory, hourly, the documented retention, not configured', () => {
-    const s = snapshotSettings({ env: {}, dataDir: '/var/lib/inlet', mode: 'serve', onEc2: false });
+    const s = snapshotSettings({ environment: {}, dataDir: '/var/lib/inlet', mode: 'serve', onEc2: false });
     expect(s).toEqual({
       provider: 'archive',
       target: 'file:///var/lib/inlet/snapshots',
@@ -23,50 +24,58 @@ describe('snapshotSettings', () => {
       retention: { last: 24, daily: 7, weekly: 4, monthly: 6 },
       volumeId: undefined,
       configured: false,
+      key: { base64: undefined, file: undefined },
+      ebs: { region: undefined, metadataEndpoint: undefined },
     });
   });
 
   it('picks ebs on EC2 except under inlet dev, which uses the gateway bucket', () => {
-    expect(snapshotSettings({ env: {}, dataDir: '.inlet', mode: 'serve', onEc2: true }).provider).toBe('ebs');
-    const dev = snapshotSettings({ env: {}, dataDir: '.inlet', mode: 'dev', onEc2: true });
+    expect(
+      snapshotSettings({ environment: {}, dataDir: '.inlet', mode: 'serve', onEc2: true }).provider,
+    ).toBe('ebs');
+    const dev = snapshotSettings({ environment: {}, dataDir: '.inlet', mode: 'dev', onEc2: true });
     expect(dev).toMatchObject({ provider: 'archive', target: 's3://inlet-snapshots/' });
   });
 
   it('lets the environment override the config, and off turn the scheduler off', () => {
     const c = config({ schedule: '15 3 * * *', retention: { last: 3 } });
-    expect(snapshotSettings({ env: {}, config: c, dataDir: '.', mode: 'serve', onEc2: false })).toMatchObject(
-      {
-        schedule: '15 3 * * *',
-        retention: { last: 3 },
-        configured: true,
-      },
-    );
-    const env = {
+    expect(
+      snapshotSettings({ environment: {}, config: c, dataDir: '.', mode: 'serve', onEc2: false }),
+    ).toMatchObject({
+      schedule: '15 3 * * *',
+      retention: { last: 3 },
+      configured: true,
+    });
+    const environment = snapshotEnvironment({
       INLET_SNAPSHOT_SCHEDULE: '*/5 * * * *',
       INLET_SNAPSHOT_PROVIDER: 'ebs',
       INLET_SNAPSHOT_VOLUME_ID: 'vol-0123456789abcdef0',
-    };
-    expect(snapshotSettings({ env, config: c, dataDir: '.', mode: 'serve' })).toMatchObject({
+    });
+    expect(snapshotSettings({ environment, config: c, dataDir: '.', mode: 'serve' })).toMatchObject({
       provider: 'ebs',
       schedule: '*/5 * * * *',
       volumeId: 'vol-0123456789abcdef0',
     });
     expect(
-      snapshotSettings({ env: { INLET_SNAPSHOT_SCHEDULE: 'off' }, dataDir: '.', mode: 'serve' }).schedule,
+      snapshotSettings({
+        environment: snapshotEnvironment({ INLET_SNAPSHOT_SCHEDULE: 'off' }),
+        dataDir: '.',
+        mode: 'serve',
+      }).schedule,
     ).toBeUndefined();
   });
 
   it('names the variable or key in every error', () => {
-    expect(() =>
-      snapshotSettings({ env: { INLET_SNAPSHOT_PROVIDER: 'zfs' }, dataDir: '.', mode: 'cli' }),
-    ).toThrow(/INLET_SNAPSHOT_PROVIDER must be "archive" or "ebs", got "zfs"/);
+    expect(() => snapshotEnvironment({ INLET_SNAPSHOT_PROVIDER: 'zfs' })).toThrow(
+      /INLET_SNAPSHOT_PROVIDER must be "archive" or "ebs", got "zfs"/,
+    );
     expect(() => parseSchedule('61 * * * *', 'INLET_SNAPSHOT_SCHEDULE')).toThrow(
       /INLET_SNAPSHOT_SCHEDULE "61 \* \* \* \*" is not a cron expression/,
     );
     expect(() => parseSchedule('0 * * * * *', 'INLET_SNAPSHOT_SCHEDULE')).toThrow(/6 fields, not 5/);
     expect(() =>
       snapshotSettings({
-        env: {},
+        environment: {},
         config: config({ retention: { last: 0 } }),
         dataDir: '.',
         mode: 'cli',

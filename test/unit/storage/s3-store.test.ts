@@ -1,58 +1,11 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/errors.js';
 import { ObjectNotFoundError } from '../../../src/storage/errors.js';
-import { S3ObjectStore, s3Error, s3StoreFromEnv } from '../../../src/storage/s3-store.js';
+import { S3ObjectStore, s3Error } from '../../../src/storage/s3-store.js';
 
 function serviceError(name: string, status: number, message = name): Error {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 }
-
-describe('s3StoreFromEnv', () => {
-  it('uses the default AWS endpoint, region us-east-1 and virtual-hosted addressing when nothing is set', async () => {
-    const store = s3StoreFromEnv({});
-    try {
-      expect(await store.client.config.region()).toBe('us-east-1');
-      expect(store.client.config.forcePathStyle).toBeFalsy();
-      expect(store.client.config.endpoint).toBeUndefined();
-    } finally {
-      store.close();
-    }
-  });
-
-  it('turns on path-style addressing with INLET_S3_ENDPOINT and uses the INLET_S3 credentials', async () => {
-    const store = s3StoreFromEnv({
-      INLET_S3_ENDPOINT: 'http://127.0.0.1:9000',
-      INLET_S3_ACCESS_KEY_ID: 'id',
-      INLET_S3_SECRET_ACCESS_KEY: 'secret',
-      AWS_REGION: 'eu-west-3',
-    });
-    try {
-      expect(await store.client.config.region()).toBe('eu-west-3');
-      expect(store.client.config.forcePathStyle).toBe(true);
-      const endpoint = await store.client.config.endpoint?.();
-      expect(endpoint?.hostname).toBe('127.0.0.1');
-      expect(endpoint?.port).toBe(9000);
-      const credentials = await store.client.config.credentials();
-      expect(credentials).toMatchObject({ accessKeyId: 'id', secretAccessKey: 'secret' });
-    } finally {
-      store.close();
-    }
-  });
-
-  it('refuses half a pair of credentials, naming the one that is set', () => {
-    expect(() => s3StoreFromEnv({ INLET_S3_ACCESS_KEY_ID: 'id' })).toThrow(ConfigError);
-    expect(() => s3StoreFromEnv({ INLET_S3_ACCESS_KEY_ID: 'id' })).toThrow(
-      /only INLET_S3_ACCESS_KEY_ID is set/,
-    );
-  });
-
-  it('refuses an endpoint that is not an http(s) URL', () => {
-    expect(() => s3StoreFromEnv({ INLET_S3_ENDPOINT: 'localhost:9000' })).toThrow(
-      /INLET_S3_ENDPOINT must be/,
-    );
-  });
-});
 
 describe('s3Error', () => {
   const context = {
