@@ -1,7 +1,8 @@
 /** Options shared by several commands, spelled and described once. */
 import { InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_CONFIG_PATH } from '../config/load.js';
 
-export function configOption(fallback = 'inlet.config.yaml'): Option {
+export function configOption(fallback = DEFAULT_CONFIG_PATH): Option {
   return new Option('--config <file>', `the pipeline config (default: $INLET_CONFIG, else ${fallback})`);
 }
 
