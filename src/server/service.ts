@@ -11,6 +11,13 @@ import type { IngestResult } from '../model/ingestion.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
 import type { Notifier } from '../observability/notify.js';
 import { buildApp } from './app.js';
+import {
+  DEFAULT_MAX_UPLOAD_BYTES,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_RETENTION_COUNT,
+  DEFAULT_RETENTION_MS,
+  DEFAULT_WORKERS,
+} from './defaults.js';
 import { ServerMetrics } from './metrics.js';
 import { Spool, type SpoolEntry } from './spool.js';
 import { recordSpoolVerdict, unreadableVerdict } from './spool-verdicts.js';
@@ -54,10 +61,6 @@ export interface UploadService {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
-export const DEFAULT_RATE_LIMIT = 600;
-const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
-const DEFAULT_RETENTION_COUNT = 10_000;
 const RETENTION_SWEEP_MS = 10 * 60 * 1000;
 
 export async function startUploadService(options: UploadServiceOptions): Promise<UploadService> {
@@ -76,7 +79,7 @@ export async function startUploadService(options: UploadServiceOptions): Promise
     pool: options.pool,
     logger,
     metrics,
-    concurrency: options.workers ?? 2,
+    concurrency: options.workers ?? DEFAULT_WORKERS,
     ...options.worker,
     onFinished: (entry, result) => {
       void options.notifier?.ingestionFinished(result);

@@ -6,7 +6,16 @@
 import path from 'node:path';
 import { type Env, integer, port, text } from '../settings/env.js';
 import { notifyTopicArnFrom } from '../settings/notify.js';
-import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_RATE_LIMIT } from './service.js';
+import {
+  DEFAULT_MAX_UPLOAD_BYTES,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_RETENTION_COUNT,
+  DEFAULT_RETENTION_MS,
+  DEFAULT_WORKERS,
+} from './defaults.js';
+
+const MIB = 1024 * 1024;
+const HOUR_MS = 3600 * 1000;
 
 export interface ServerSettings {
   host: string;
@@ -37,12 +46,16 @@ export function serverSettings(
     maxUploadBytes: integer(env, 'INLET_MAX_UPLOAD_BYTES', { min: 1 }) ?? DEFAULT_MAX_UPLOAD_BYTES,
     rateLimitPerMinute: integer(env, 'INLET_RATE_LIMIT', { min: 1 }) ?? DEFAULT_RATE_LIMIT,
     bootstrapToken: text(env, 'INLET_API_TOKEN'),
-    workers: integer(env, 'INLET_WORKERS', { min: 1, max: 64 }) ?? 2,
-    minFreeBytes: (integer(env, 'INLET_SPOOL_MIN_FREE_MB', { min: 0 }) ?? 256) * 1024 * 1024,
-    retentionMs: (integer(env, 'INLET_SPOOL_RETENTION_HOURS', { min: 0 }) ?? 7 * 24) * 3600 * 1000,
-    retentionCount: integer(env, 'INLET_SPOOL_KEEP', { min: 0 }) ?? 10_000,
+    workers: integer(env, 'INLET_WORKERS', { min: 1, max: 64 }) ?? DEFAULT_WORKERS,
+    minFreeBytes: (integer(env, 'INLET_SPOOL_MIN_FREE_MB', { min: 0 }) ?? 256) * MIB,
+    retentionMs: hours(integer(env, 'INLET_SPOOL_RETENTION_HOURS', { min: 0 })) ?? DEFAULT_RETENTION_MS,
+    retentionCount: integer(env, 'INLET_SPOOL_KEEP', { min: 0 }) ?? DEFAULT_RETENTION_COUNT,
     notifyTopicArn: notifyTopicArnFrom(env),
   };
+}
+
+function hours(count: number | undefined): number | undefined {
+  return count === undefined ? undefined : count * HOUR_MS;
 }
 
 /** INLET_SPOOL_DIR, else `spool` in the data directory; absolute. `inlet snapshot` snapshots it too. */
