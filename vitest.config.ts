@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Two projects (docs/architecture.md, "Tests"):
- * - unit: test/unit/, no database, no build, no child process. `npm run test:unit` runs it alone, so it
+ * - unit: test/unit/, no database, no build, no Inlet process. `npm run test:unit` runs it alone, so it
  *   pays none of the integration set-up. Its files share one module graph per worker (isolate: false):
  *   importing aws-cdk-lib, the AWS SDK and zod once instead of once per file halves its CPU time. A unit
  *   test therefore restores what it changes in the process (vi.unstubAllEnvs, mockRestore, real timers).
