@@ -60,7 +60,7 @@ export interface InletSettings {
     readonly memoryMiB: number;
     /** SQS messages per invocation. @default 5 */
     readonly batchSize: number;
-    /** The directory holding the `npm run build:lambda` bundle. @default 'dist/lambda' */
+    /** The directory holding the `npm run build:lambda` bundle. @default 'dist-deploy/lambda' */
     readonly codeDir: string;
   };
   readonly server: {
@@ -70,7 +70,7 @@ export interface InletSettings {
     readonly instanceType: string;
     /** @default 50 */
     readonly spoolVolumeGiB: number;
-    /** The directory holding the `npm run build:server` bundle. @default 'dist/server' */
+    /** The directory holding the `npm run build:server` bundle. @default 'dist-deploy/server' */
     readonly bundleDir: string;
     /** An ACM certificate ARN: the load balancer then listens on 443 with TLS only. */
     readonly certificateArn: string | undefined;
@@ -169,13 +169,13 @@ export function readSettings(source: ContextSource, env: NodeJS.ProcessEnv = pro
       timeoutSeconds: read.integer('lambdaTimeoutSeconds', 300, 30, 900),
       memoryMiB: read.integer('lambdaMemoryMiB', 1024, 256, 10_240),
       batchSize: read.integer('batchSize', 5, 1, 10),
-      codeDir: read.string('lambdaCodeDir', 'dist/lambda'),
+      codeDir: read.string('lambdaCodeDir', 'dist-deploy/lambda'),
     },
     server: {
       instances: read.integer('serverInstances', 1, 1, 10),
       instanceType: read.string('serverInstanceType', 't4g.small', /^[a-z0-9]+\.[a-z0-9]+$/),
       spoolVolumeGiB: read.integer('spoolVolumeGiB', 50, 1, 16_384),
-      bundleDir: read.string('serverBundleDir', 'dist/server'),
+      bundleDir: read.string('serverBundleDir', 'dist-deploy/server'),
       certificateArn,
       publicLoadBalancer,
       clientCidr,

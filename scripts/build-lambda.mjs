@@ -1,11 +1,13 @@
-// Bundles the Lambda handler into dist/lambda/index.mjs (ESM, Node 22 runtime), without Docker.
-// Usage: node scripts/build-lambda.mjs [outfile]
+// Bundles the Lambda handler into dist-deploy/lambda/index.mjs (ESM, Node 22 runtime), without Docker.
+// Deployment bundles live in dist-deploy/, apart from `npm run build`'s compiled CLI in dist/.
+// Usage: node scripts/build-lambda.mjs [outfile]   (outfile relative to the current directory)
 //
 // What the handler imports on demand (the Parquet and XLSX readers, the SNS and Secrets Manager
 // clients) goes into chunks/ beside it: a cold start compiles only index.mjs, and a chunk is compiled
 // the first time a file needs it. Compiling is most of a cold start's import time.
 import { readdir, rm, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { nodeBundleOptions } from './node-bundle.mjs';
 
@@ -24,12 +26,14 @@ const englishOnlyZod = {
   },
 };
 
-const outfile = process.argv[2] ?? 'dist/lambda/index.mjs';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outfile =
+  process.argv[2] === undefined ? join(root, 'dist-deploy/lambda/index.mjs') : resolve(process.argv[2]);
 const outdir = dirname(outfile);
 // Chunks are named by content hash: stale ones from an earlier build must not ship.
 await rm(join(outdir, 'chunks'), { recursive: true, force: true });
 await build({
-  absWorkingDir: new URL('..', import.meta.url).pathname,
+  absWorkingDir: root,
   entryPoints: [{ in: 'src/serverless/lambda.ts', out: basename(outfile, extname(outfile)) }],
   outdir,
   splitting: true,
@@ -45,4 +49,6 @@ for (const chunk of await readdir(join(outdir, 'chunks'), { withFileTypes: true 
   if (chunk.isFile()) total += (await stat(join(outdir, 'chunks', chunk.name))).size;
 }
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
-console.log(`${outfile}: ${mb(size)} (${mb(total)} with the chunks it loads on demand)`);
+console.log(
+  `${relative(process.cwd(), outfile)}: ${mb(size)} (${mb(total)} with the chunks it loads on demand)`,
+);

@@ -1,15 +1,18 @@
-// Bundles the `inlet` CLI (whose `serve` command is the server shape) into dist/server/, the directory
-// the CDK app ships to the EC2 instances as an asset: lib/cli/main.mjs (ESM, Node 22), a package.json
+// Bundles the `inlet` CLI (whose `serve` command is the server shape) into dist-deploy/server/, the
+// directory the CDK app ships to the EC2 instances as an asset: lib/cli/main.mjs (ESM, Node 22), a package.json
 // carrying the version (the CLI reads it from ../../package.json, as from dist/cli/main.js) and the
 // dashboard's static files (served from ../../dashboard/, as from src/server/routes/). No Docker.
-// Usage: node scripts/build-server.mjs [outdir]
+// Deployment bundles live in dist-deploy/, never in dist/: dist/ is `npm run build`'s compiled CLI, whose
+// own dist/server/ (src/server/) this script would otherwise delete, breaking `npx inlet`.
+// Usage: node scripts/build-server.mjs [outdir]   (outdir relative to the current directory)
 import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { nodeBundleOptions } from './node-bundle.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
-const outdir = process.argv[2] ?? 'dist/server';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outdir = process.argv[2] === undefined ? join(root, 'dist-deploy/server') : resolve(process.argv[2]);
 const outfile = join(outdir, 'lib/cli/main.mjs');
 await rm(outdir, { recursive: true, force: true });
 await mkdir(join(outdir, 'lib/cli'), { recursive: true });
@@ -26,4 +29,4 @@ await writeFile(
   `${JSON.stringify({ name, version, license, type: 'module', private: true }, null, 2)}\n`,
 );
 const { size } = await stat(outfile);
-console.log(`${outfile}: ${(size / 1024 / 1024).toFixed(2)} MB`);
+console.log(`${relative(process.cwd(), outfile)}: ${(size / 1024 / 1024).toFixed(2)} MB`);

@@ -1,5 +1,5 @@
 /**
- * The AWS Lambda entry point (`npm run build:lambda` bundles it into dist/lambda/index.mjs).
+ * The AWS Lambda entry point (`npm run build:lambda` bundles it into dist-deploy/lambda/index.mjs).
  * Everything that can outlive one invocation — the config, the S3 client, one database
  * connection — is built once per warm container; Powertools writes JSON logs and CloudWatch
  * Embedded Metric Format.

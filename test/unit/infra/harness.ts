@@ -15,7 +15,7 @@ const cdkJson = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta
   context: Record<string, unknown>;
 };
 
-/** Directories standing in for dist/lambda and dist/server: the templates do not depend on their content. */
+/** Directories standing in for dist-deploy/lambda and dist-deploy/server: the templates do not depend on their content. */
 function stubBundles(): { lambdaCodeDir: string; serverBundleDir: string } {
   const root = mkdtempSync(join(tmpdir(), 'inlet-infra-test-'));
   const lambdaCodeDir = join(root, 'lambda');

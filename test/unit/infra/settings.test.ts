@@ -15,8 +15,13 @@ describe('deployment settings from CDK context', () => {
       natGateways: 0,
       protect: true,
       database: { instanceClass: 't4g.micro', multiAz: false, backupRetentionDays: 7 },
-      lambda: { concurrency: 5, timeoutSeconds: 300, batchSize: 5, codeDir: 'dist/lambda' },
-      server: { instances: 1, certificateArn: undefined, publicLoadBalancer: false },
+      lambda: { concurrency: 5, timeoutSeconds: 300, batchSize: 5, codeDir: 'dist-deploy/lambda' },
+      server: {
+        instances: 1,
+        bundleDir: 'dist-deploy/server',
+        certificateArn: undefined,
+        publicLoadBalancer: false,
+      },
     });
   });
 
