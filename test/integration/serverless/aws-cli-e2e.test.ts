@@ -98,6 +98,8 @@ describeWithAwsCli('AWS CLI upload → gateway event → handler → PostgreSQL'
       );
       return rows;
     }, 15_000);
+    // The ledger row commits before the handler returns (it then tags the object): wait for the handler too.
+    await pollRows(async () => handled, 15_000);
     expect(handled.filter((h) => h.error !== undefined)).toEqual([]);
     expect(ledger).toEqual([
       { source_uri: 's3://inbox/incoming/a%20b%2Bc.csv', status: 'loaded', rows_loaded: '3' },
