@@ -1,13 +1,15 @@
 /**
  * Alarms that page through the alarm topic: DLQ depth, ingest error rate, reject ratio, age of the
- * oldest queued event, RDS free storage and CPU, failed backup jobs (snapshots of the spool and the
- * database), and for the server shape instance status checks, unhealthy targets and a filling spool.
+ * oldest queued event, RDS free storage and CPU, failed secret rotations, failed backup jobs (snapshots
+ * of the spool and the database), and for the server shape instance status checks, unhealthy targets
+ * and a filling spool.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
@@ -22,12 +24,15 @@ import {
   type ServerTargets,
   spoolUsedPercent,
 } from './ops-metrics.js';
+import { RotationFailures } from './rotation-failures.js';
 
 export interface OpsAlarmsProps {
   readonly topic: sns.ITopic;
   readonly database: rds.IDatabaseInstance;
   readonly databaseStorageGiB: number;
   readonly vault: backup.IBackupVault;
+  /** The secrets Secrets Manager rotates; a failed rotation leaves clients unable to log in at the next one. */
+  readonly rotatedSecrets: readonly secretsmanager.ISecret[];
   readonly serverless?: ServerlessTargets & { readonly functionTimeout: Duration };
   readonly server?: ServerTargets;
 }
@@ -77,6 +82,15 @@ export class OpsAlarms extends Construct {
       threshold: 80,
       evaluationPeriods: 3,
       description: 'The database CPU stayed above 80% for 15 minutes.',
+    });
+    const rotationFailures = new RotationFailures(this, 'RotationFailures', {
+      secrets: props.rotatedSecrets,
+    });
+    this.add('SecretRotationFailed', queueDepth(rotationFailures.queue), {
+      threshold: 1,
+      description:
+        "A database secret's rotation failed (the password may no longer match): read the event's " +
+        `errorMessage in queue ${rotationFailures.queue.queueName}, fix the cause, rotate again, then purge the queue.`,
     });
     this.add('FailedBackupJobs', failedBackupJobs(props.vault), {
       threshold: 1,

@@ -27,6 +27,8 @@ export const DATABASE_USER = 'inlet';
 export class DataStack extends Stack {
   readonly database: rds.DatabaseInstance;
   readonly secret: secretsmanager.ISecret;
+  /** Every secret Secrets Manager rotates: a failed rotation of any of them raises an alarm. */
+  readonly rotatedSecrets: readonly secretsmanager.ISecret[];
   readonly proxy: rds.DatabaseProxy;
   readonly proxySecurityGroup: ec2.SecurityGroup;
   readonly ingestionEvents: sns.Topic;
@@ -81,11 +83,13 @@ export class DataStack extends Stack {
     if (this.database.secret === undefined) throw new Error('generated credentials always have a secret');
     this.secret = this.database.secret;
 
+    // No `endpoint` override: the interface endpoint has private DNS, so the rotation function reaches
+    // Secrets Manager at its usual name, which resolves to the endpoint inside the VPC.
     this.database.addRotationSingleUser({
       automaticallyAfter: Duration.days(settings.database.rotationDays),
       vpcSubnets: network.appSubnets,
-      endpoint: network.secretsManagerEndpoint,
     });
+    this.rotatedSecrets = [this.secret];
 
     this.proxySecurityGroup = new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
       vpc: network.vpc,

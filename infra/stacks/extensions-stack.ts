@@ -70,6 +70,7 @@ export class ExtensionsStack extends Stack {
       database: data.database,
       databaseStorageGiB: settings.database.allocatedStorageGiB,
       vault: props.backups.vault,
+      rotatedSecrets: data.rotatedSecrets,
       ...(serverlessTargets
         ? {
             serverless: {

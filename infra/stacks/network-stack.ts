@@ -49,7 +49,6 @@ export class NetworkStack extends Stack {
   readonly dataSubnets: ec2.SubnetSelection;
   /** Only with NAT gateways or a public load balancer. */
   readonly publicSubnets: ec2.SubnetSelection | undefined;
-  readonly secretsManagerEndpoint: ec2.InterfaceVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id, props);
@@ -76,7 +75,6 @@ export class NetworkStack extends Stack {
     this.dataSubnets = { subnetGroupName: 'data' };
     this.publicSubnets = withPublic ? { subnetGroupName: 'public' } : undefined;
 
-    let secretsManager: ec2.InterfaceVpcEndpoint | undefined;
     for (const [name, service] of Object.entries(interfaceEndpointsFor(settings))) {
       const endpoint = this.vpc.addInterfaceEndpoint(name, {
         service,
@@ -85,10 +83,7 @@ export class NetworkStack extends Stack {
         open: false,
       });
       endpoint.connections.allowFrom(ec2.Peer.ipv4(VPC_CIDR), ec2.Port.tcp(443), 'HTTPS from inside the VPC');
-      if (service === ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER) secretsManager = endpoint;
     }
-    if (secretsManager === undefined) throw new Error('the Secrets Manager endpoint is always created');
-    this.secretsManagerEndpoint = secretsManager;
 
     const flowLogs = new LogBucket(this, 'FlowLogs');
     this.vpc.addFlowLog('FlowLog', {

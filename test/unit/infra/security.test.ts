@@ -73,7 +73,8 @@ describe('security baselines (docs/deploy-aws.md), every stack', () => {
 
   it('sets encryption explicitly on every SQS queue and refuses requests without TLS', () => {
     const queues = each('AWS::SQS::Queue');
-    expect(queues.length).toBe(2);
+    // The ingest queue, its dead-letter queue, and the failed-rotations queue.
+    expect(queues.length).toBe(3);
     for (const queue of queues) {
       const explicit =
         queue.properties.SqsManagedSseEnabled === true || queue.properties.KmsMasterKeyId !== undefined;
