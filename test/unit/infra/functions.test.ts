@@ -2,7 +2,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readDatabaseSecret } from '../../../infra/functions/database-secret.js';
 import { encodeKey, presignPut } from '../../../infra/functions/presign.js';
 import { handler as presignHandler } from '../../../infra/functions/presign-upload.js';
 import { InvalidNameError, uploadKey } from '../../../infra/functions/upload-key.js';
@@ -113,52 +112,5 @@ describe('POST /uploads handler', () => {
       expect(response.statusCode).toBe(400);
       expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'invalid_request' } });
     }
-  });
-});
-
-describe('database secret', () => {
-  beforeEach(() => {
-    vi.stubEnv('AWS_REGION', 'eu-west-1');
-    vi.stubEnv('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey);
-  });
-  afterEach(() => vi.unstubAllEnvs());
-
-  it('calls GetSecretValue, signed, on the regional endpoint and parses the RDS secret', async () => {
-    const secret = {
-      username: 'inlet',
-      password: 'p@ss',
-      host: 'db',
-      port: 5432,
-      dbname: 'inlet',
-      engine: 'postgres',
-    };
-    const fetchImpl = vi.fn(
-      async () => new Response(JSON.stringify({ SecretString: JSON.stringify(secret) })),
-    );
-    await expect(readDatabaseSecret('arn:secret', fetchImpl as unknown as typeof fetch)).resolves.toEqual({
-      username: 'inlet',
-      password: 'p@ss',
-      host: 'db',
-      port: 5432,
-      dbname: 'inlet',
-    });
-    const [url, init] = fetchImpl.mock.calls[0] as unknown as [
-      string,
-      RequestInit & { headers: Record<string, string> },
-    ];
-    expect(url).toBe('https://secretsmanager.eu-west-1.amazonaws.com/');
-    expect(init.headers['x-amz-target']).toBe('secretsmanager.GetSecretValue');
-    expect(init.headers.authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/secretsmanager\//,
-    );
-    expect(init.body).toBe('{"SecretId":"arn:secret"}');
-  });
-
-  it('reports a refusal without echoing the secret', async () => {
-    const fetchImpl = vi.fn(async () => new Response('{"__type":"AccessDeniedException"}', { status: 400 }));
-    await expect(readDatabaseSecret('arn:secret', fetchImpl as unknown as typeof fetch)).rejects.toThrow(
-      /HTTP 400.*AccessDeniedException/,
-    );
   });
 });
