@@ -1,7 +1,8 @@
 /**
  * What both shapes share: RDS for PostgreSQL 17 (the embedded default's major version), encrypted,
- * backed up, deletion-protected, never public, with its credentials in Secrets Manager (rotated) and an
- * RDS Proxy in front; and the topic that gets a message per finished or failed ingestion.
+ * backed up, deletion-protected, never public, with its credentials in Secrets Manager (rotated), a
+ * least-privilege role per path (ingest, status) with its own rotated secret, and an RDS Proxy in front;
+ * and the topic that gets a message per finished or failed ingestion.
  */
 import { Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -12,6 +13,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { BACKUP_TAG, BackupClass } from '../backup-tags.js';
+import { DatabaseRoles } from '../constructs/database-roles.js';
 import { acknowledge } from '../nag.js';
 import type { InletSettings } from '../settings.js';
 import type { NetworkStack } from './network-stack.js';
@@ -26,7 +28,12 @@ export const DATABASE_USER = 'inlet';
 
 export class DataStack extends Stack {
   readonly database: rds.DatabaseInstance;
-  readonly secret: secretsmanager.ISecret;
+  /** RDS's master user: only the database set-up and its own rotation use it. */
+  readonly masterSecret: secretsmanager.ISecret;
+  /** The ingest role's (the Lambda function and `inlet serve`): loads files, writes the ledger. */
+  readonly ingestSecret: secretsmanager.ISecret;
+  /** The status role's (the status API): reads the ledger. */
+  readonly statusSecret: secretsmanager.ISecret;
   /** Every secret Secrets Manager rotates: a failed rotation of any of them raises an alarm. */
   readonly rotatedSecrets: readonly secretsmanager.ISecret[];
   readonly proxy: rds.DatabaseProxy;
@@ -81,15 +88,26 @@ export class DataStack extends Stack {
     this.database.node.addDependency(postgresLog);
     Tags.of(this.database).add(BACKUP_TAG, BackupClass.database);
     if (this.database.secret === undefined) throw new Error('generated credentials always have a secret');
-    this.secret = this.database.secret;
+    this.masterSecret = this.database.secret;
 
+    const roles = new DatabaseRoles(this, 'Roles', {
+      vpc: network.vpc,
+      subnets: network.appSubnets,
+      database: this.database,
+      databaseName: DATABASE_NAME,
+      masterSecret: this.masterSecret,
+      rotationDays: settings.database.rotationDays,
+    });
     // No `endpoint` override: the interface endpoint has private DNS, so the rotation function reaches
     // Secrets Manager at its usual name, which resolves to the endpoint inside the VPC.
-    this.database.addRotationSingleUser({
+    const masterRotation = this.database.addRotationSingleUser({
       automaticallyAfter: Duration.days(settings.database.rotationDays),
       vpcSubnets: network.appSubnets,
     });
-    this.rotatedSecrets = [this.secret];
+    masterRotation.node.addDependency(roles.setUp);
+    this.ingestSecret = roles.ingestSecret;
+    this.statusSecret = roles.statusSecret;
+    this.rotatedSecrets = [this.masterSecret, this.ingestSecret, this.statusSecret];
 
     this.proxySecurityGroup = new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
       vpc: network.vpc,
@@ -98,7 +116,8 @@ export class DataStack extends Stack {
     const proxySecurityGroup = this.proxySecurityGroup;
     this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
       proxyTarget: rds.ProxyTarget.fromInstance(this.database),
-      secrets: [this.secret],
+      // The workloads' roles only: the master user is not reachable through the proxy.
+      secrets: [this.ingestSecret, this.statusSecret],
       vpc: network.vpc,
       vpcSubnets: network.appSubnets,
       securityGroups: [proxySecurityGroup],
@@ -120,7 +139,7 @@ export class DataStack extends Stack {
       this.database,
       'RDS11',
       'Clients reach PostgreSQL only through RDS Proxy, which listens on 5432 for PostgreSQL whatever the ' +
-        "instance's port; the instance accepts connections only from the proxy and rotation security " +
+        "instance's port; the instance accepts connections only from the proxy, set-up and rotation security " +
         'groups, so a non-default port would add no protection.',
     );
     if (!settings.database.multiAz) {

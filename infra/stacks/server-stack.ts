@@ -59,7 +59,7 @@ export class ServerStack extends Stack {
     });
     const serverRole = new ServerRole(this, 'Role', {
       assets: [bundle, config],
-      databaseSecret: data.secret,
+      databaseSecret: data.ingestSecret,
       ingestionEvents: data.ingestionEvents,
       logGroups: [this.appLog, bootstrapLog],
     });
@@ -68,7 +68,7 @@ export class ServerStack extends Stack {
       configUrl: config.s3ObjectUrl,
       environment: {
         region: this.region,
-        databaseSecretArn: data.secret.secretArn,
+        databaseSecretArn: data.ingestSecret.secretArn,
         databaseHost: data.proxy.endpoint,
         eventsTopicArn: data.ingestionEvents.topicArn,
       },

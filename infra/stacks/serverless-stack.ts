@@ -51,7 +51,7 @@ export class ServerlessStack extends Stack {
       queue: this.queues.queue,
       config,
       pipelines,
-      databaseSecret: data.secret,
+      databaseSecret: data.ingestSecret,
       proxy: data.proxy,
       proxySecurityGroup: data.proxySecurityGroup,
       ingestionEvents: data.ingestionEvents,

@@ -94,18 +94,20 @@ describe('Data stack', () => {
     data.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
   });
 
-  it('keeps the credentials in Secrets Manager and rotates them', () => {
-    data.resourceCountIs('AWS::SecretsManager::Secret', 1);
+  it('keeps the credentials in Secrets Manager (a secret per user, database-access.test.ts) and rotates them', () => {
+    data.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    data.resourceCountIs('AWS::SecretsManager::RotationSchedule', 3);
     data.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       RotationRules: { ScheduleExpression: 'rate(30 days)' },
     });
   });
 
-  it('puts RDS Proxy in front, authenticating with the secret and requiring TLS', () => {
+  it('puts RDS Proxy in front, authenticating with the roles’ secrets and requiring TLS', () => {
+    const auth = Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' });
     data.hasResourceProperties('AWS::RDS::DBProxy', {
       EngineFamily: 'POSTGRESQL',
       RequireTLS: true,
-      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' })],
+      Auth: [auth, auth],
     });
   });
 
