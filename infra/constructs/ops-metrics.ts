@@ -1,14 +1,15 @@
 /**
  * The metrics the dashboard shows and the alarms watch. Inlet's own come from the ingest function as
  * CloudWatch Embedded Metric Format (src/serverless/lambda.ts): namespace `Inlet`, Powertools' default
- * dimension `service=inlet`, names files, rows_loaded, rows_rejected, unroutable, invalid_messages.
+ * dimension `service=inlet`, names files, files_failed, rows_loaded, rows_rejected, unroutable,
+ * invalid_messages.
  * Both shapes write the same namespace and dimension, so the file and row figures add up across them.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -17,6 +18,8 @@ import { AGENT_NAMESPACE, PATHS } from '../server-files.js';
 export const INLET_NAMESPACE = 'Inlet';
 export const INLET_METRICS = [
   'files',
+  /** Objects whose load failed and that are delivered again (an SQS partial batch failure). */
+  'files_failed',
   'rows_loaded',
   'rows_rejected',
   'unroutable',
@@ -120,11 +123,51 @@ export function spoolUsedPercent(instance: ec2.Instance): cloudwatch.Metric {
 }
 
 export function failedBackupJobs(vault: backup.IBackupVault): cloudwatch.Metric {
+  return backupJobs(vault, 'NumberOfBackupJobsFailed');
+}
+
+/** Jobs that never started within their start window (and so made no recovery point). */
+export function expiredBackupJobs(vault: backup.IBackupVault): cloudwatch.Metric {
+  return backupJobs(vault, 'NumberOfBackupJobsExpired');
+}
+
+function backupJobs(vault: backup.IBackupVault, name: string): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: 'AWS/Backup',
-    metricName: 'NumberOfBackupJobsFailed',
+    metricName: name,
     dimensionsMap: { BackupVaultName: vault.backupVaultName },
     statistic: cloudwatch.Stats.SUM,
     period: Duration.hours(1),
+  });
+}
+
+/** An RDS Proxy metric over all of the proxy's endpoints and targets. */
+export function proxyMetric(
+  proxyName: string,
+  name: 'ClientConnections' | 'ClientConnectionsSetupFailedAuth' | 'DatabaseConnectionsSetupFailed',
+  statistic: string,
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/RDS',
+    metricName: name,
+    dimensionsMap: { ProxyName: proxyName },
+    statistic,
+    period: PERIOD,
+  });
+}
+
+/** 5xx answers of the load balancer itself (no healthy target, a target that timed out or reset). */
+export function loadBalancer5xx(loadBalancer: elbv2.ApplicationLoadBalancer): cloudwatch.Metric {
+  return loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, {
+    period: PERIOD,
+    statistic: cloudwatch.Stats.SUM,
+  });
+}
+
+/** 5xx answers of the servers (503 spool_full or database_unavailable, 500 internal). */
+export function server5xx(loadBalancer: elbv2.ApplicationLoadBalancer): cloudwatch.Metric {
+  return loadBalancer.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+    period: PERIOD,
+    statistic: cloudwatch.Stats.SUM,
   });
 }

@@ -68,7 +68,9 @@ export class ExtensionsStack extends Stack {
     this.alarms = new OpsAlarms(this, 'Alarm', {
       topic: this.alarmTopic.topic,
       database: data.database,
+      databaseInstanceClass: settings.database.instanceClass,
       databaseStorageGiB: settings.database.allocatedStorageGiB,
+      proxyName: data.proxy.dbProxyName,
       vault: props.backups.vault,
       rotatedSecrets: data.rotatedSecrets,
       ...(serverlessTargets

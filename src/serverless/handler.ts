@@ -18,7 +18,7 @@ export const REJECTED_PREFIX = 'rejected/';
 /** Counts for CloudWatch (EMF) or any other sink; names are Inlet's metric names. */
 export interface MetricsSink {
   count(
-    name: 'files' | 'rows_loaded' | 'rows_rejected' | 'unroutable' | 'invalid_messages',
+    name: 'files' | 'files_failed' | 'rows_loaded' | 'rows_rejected' | 'unroutable' | 'invalid_messages',
     value: number,
     status?: string,
   ): void;
@@ -119,6 +119,10 @@ async function processAnnouncement(
       outcomes.push({ ref, status: 'failed', retry: true, error: (error as Error).message });
     }
   }
+  // Objects sent back for another delivery: with SQS a partial batch failure, which the function's own
+  // Errors metric never counts.
+  const failed = outcomes.filter((outcome) => outcome.retry).length;
+  if (failed > 0) deps.metrics?.count('files_failed', failed);
   return outcomes;
 }
 

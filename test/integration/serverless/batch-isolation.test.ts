@@ -1,7 +1,8 @@
 /**
  * One SQS message whose processing throws (here the object store fails for its key) must not fail its batch:
  * that message alone goes into batchItemFailures, with its id in the error log, and its healthy neighbours
- * are loaded and acknowledged on their own merits, so SQS does not redeliver them.
+ * are loaded and acknowledged on their own merits, so SQS does not redeliver them. The failed object is
+ * counted in `files_failed`, the metric its alarm watches (the function's Errors metric never sees it).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import type { Logger } from '../../../src/observability/logger.js';
-import { handleEvent } from '../../../src/serverless/handler.js';
+import { handleEvent, type MetricsSink } from '../../../src/serverless/handler.js';
 import { FileObjectStore } from '../../../src/storage/file-store.js';
 import type { ObjectStore } from '../../../src/storage/object-store.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
@@ -89,11 +90,14 @@ describe('an SQS batch with one message that throws', () => {
 
   it('fails only that message, loads the others once, and logs the error with the message id', async () => {
     const lines: Line[] = [];
+    const counts: Array<[string, number]> = [];
+    const metrics: MetricsSink = { count: (name, value) => counts.push([name, value]) };
     const deps = {
       store: failingFor(files, 'in/poison.csv'),
       config: parseConfig(CONFIG, 'batch test'),
       pool: db.pool,
       logger: recordingLogger(lines),
+      metrics,
     };
     const event = {
       Records: [message('m1', 'in/a.csv'), message('m2', 'in/poison.csv'), message('m3', 'in/c.csv')],
@@ -119,6 +123,8 @@ describe('an SQS batch with one message that throws', () => {
     expect(String((errors[0]?.fields.error as Error | undefined)?.message)).toMatch(
       /store unavailable for in\/poison\.csv/,
     );
+    expect(counts.filter(([name]) => name === 'files_failed')).toEqual([['files_failed', 1]]);
+    counts.length = 0;
 
     // Redelivered alone once the store answers again, it loads; the others are not touched again.
     const healed = { ...deps, store: files };
@@ -126,5 +132,6 @@ describe('an SQS batch with one message that throws', () => {
     expect(await handleEvent(again, healed)).toEqual({ batchItemFailures: [] });
     const after = await db.pool.query('SELECT count(*)::int AS n FROM public.batched');
     expect(after.rows[0].n).toBe(6);
+    expect(counts.filter(([name]) => name === 'files_failed')).toEqual([]);
   });
 });
