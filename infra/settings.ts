@@ -101,6 +101,8 @@ export interface InletSettings {
   readonly apiGatewayLoggingRole: boolean;
   /** E-mail addresses subscribed to the alarm topic (`alarmEmail`, comma-separated). Production needs one. */
   readonly alarmEmails: readonly string[];
+  /** The largest file a presigned upload through the API may carry. @default 1 GiB (as INLET_MAX_UPLOAD_BYTES) */
+  readonly apiMaxUploadBytes: number;
 }
 
 /** What `tryGetContext` offers: a CDK App or Stack node. */
@@ -189,6 +191,8 @@ export function readSettings(source: ContextSource, env: NodeJS.ProcessEnv = pro
     },
     apiGatewayLoggingRole: read.boolean('apiGatewayLoggingRole', false),
     alarmEmails,
+    // S3 takes at most 5 GB in one POST.
+    apiMaxUploadBytes: read.integer('apiMaxUploadBytes', 1024 ** 3, 1, 5 * 1000 ** 3),
   };
 }
 

@@ -34,6 +34,8 @@ export class InboxBucket extends Construct {
       versioned: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: props.accessLogs,
+      // New objects are announced through EventBridge, whose rules can leave prefixes out (inbox-events.ts).
+      eventBridgeEnabled: true,
       serverAccessLogsPrefix: 'inbox/',
       lifecycleRules: [
         {

@@ -1,5 +1,6 @@
 /**
- * The REST API of the serverless shape: POST /uploads answers a presigned PUT URL for the inbox,
+ * The REST API of the serverless shape: POST /uploads answers a presigned POST for the inbox (a key under
+ * the caller's own prefix, a size limit; infra/functions/presign-upload.ts),
  * GET /ingestions?key= and GET /ingestions/{id} read the ledger. IAM (SigV4) authorization on every
  * method: uploaders are programs with AWS credentials (a role per client), so no user pool or token
  * store is needed, credentials are short-lived, and access is granted per route with execute-api:Invoke
@@ -14,9 +15,9 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CLIENT_UPLOADS_PREFIX } from '../../src/config/client-uploads.js';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.js';
 import { ApiFunction } from './api-function.js';
-import { PROCESSED_PREFIX, REJECTED_PREFIX } from './inbox-bucket.js';
 import { ProxyAccess } from './proxy-access.js';
 
 export const API_STAGE = 'v1';
@@ -26,6 +27,9 @@ export interface UploadApiProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly inbox: s3.IBucket;
+  /** The largest file an upload may carry; S3 refuses a larger one. */
+  readonly maxUploadBytes: number;
+  /** The status role's: the status function reads the ledger and nothing else. */
   readonly databaseSecret: secretsmanager.ISecret;
   readonly proxy: rds.IDatabaseProxy;
   readonly proxySecurityGroup: ec2.ISecurityGroup;
@@ -52,6 +56,7 @@ export class UploadApi extends Construct {
       environment: {
         INLET_INBOX_BUCKET: props.inbox.bucketName,
         INLET_UPLOAD_URL_SECONDS: String(UPLOAD_URL_SECONDS),
+        INLET_UPLOAD_MAX_BYTES: String(props.maxUploadBytes),
       },
     });
     this.grantPresign(props.inbox);
@@ -142,24 +147,17 @@ export class UploadApi extends Construct {
     }
   }
 
-  /** PUT on any key of the inbox, except where Inlet never ingests. */
+  /** PUT (which a POST upload is to IAM) under clients/ only: the prefix every upload key starts with. */
   private grantPresign(inbox: s3.IBucket): void {
-    const objects = inbox.arnForObjects('*');
-    const reserved = [
-      inbox.arnForObjects(`${PROCESSED_PREFIX}*`),
-      inbox.arnForObjects(`${REJECTED_PREFIX}*`),
-    ];
+    const clientObjects = inbox.arnForObjects(`${CLIENT_UPLOADS_PREFIX}*`);
     this.presign.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }),
-    );
-    this.presign.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:PutObject'], resources: reserved }),
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [clientObjects] }),
     );
     acknowledgeWildcardResource(
       this.presign.role,
-      objects,
-      'A presigned URL is signed with this role, and clients choose the key (pipelines match on it); ' +
-        'processed/ and rejected/ are denied explicitly.',
+      clientObjects,
+      'A presigned POST is signed with this role for clients/<caller>/<name>, where the caller is the IAM ' +
+        'principal that asked and the name is the one it gave; the grant covers that prefix of the inbox only.',
     );
   }
 

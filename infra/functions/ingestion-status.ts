@@ -55,7 +55,8 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   const db = await pool;
   const id = event.pathParameters?.id;
   if (id !== undefined) {
-    if (!isIngestionId(id)) return problem('invalid_request', `"${id}" is not an ingestion id: expected a UUID`);
+    if (!isIngestionId(id))
+      return problem('invalid_request', `"${id}" is not an ingestion id: expected a UUID`);
     const row = await getIngestion(db, id);
     return row
       ? json(200, ingestionView(row))
@@ -63,6 +64,9 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   }
   const key = event.queryStringParameters?.key;
   if (!key)
-    return problem('invalid_request', 'the key query parameter is required: GET /ingestions?key=<object key>');
+    return problem(
+      'invalid_request',
+      'the key query parameter is required: GET /ingestions?key=<object key>',
+    );
   return json(200, { key, ingestions: await ingestionsOfObject(db, bucket, key) });
 }

@@ -46,6 +46,7 @@ export class ExtensionsStack extends Stack {
             // Imported by an explicit export: the API's policies, and their cdk-nag findings, then name
             // the same import whatever construct reads the bucket's ARN.
             inbox: s3.Bucket.fromBucketArn(this, 'Inbox', serverless.exportValue(serverless.inbox.bucketArn)),
+            maxUploadBytes: settings.apiMaxUploadBytes,
             databaseSecret: data.statusSecret,
             proxy: data.proxy,
             proxySecurityGroup: data.proxySecurityGroup,

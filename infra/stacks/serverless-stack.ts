@@ -1,13 +1,13 @@
 /**
- * Architecture 1, S3 → SQS → Lambda → RDS Proxy → PostgreSQL: the inbox bucket and its access-log
- * bucket, the ingest queue and its DLQ, the ObjectCreated notification, and the ingest function.
+ * Architecture 1, S3 → EventBridge → SQS → Lambda → RDS Proxy → PostgreSQL: the inbox bucket and its
+ * access-log bucket, the ingest queue and its DLQ, the rule that queues new objects, and the ingest function.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type { Construct } from 'constructs';
 import { InboxBucket } from '../constructs/inbox-bucket.js';
+import { InboxEvents } from '../constructs/inbox-events.js';
 import { IngestFunction } from '../constructs/ingest-function.js';
 import { IngestQueue } from '../constructs/ingest-queue.js';
 import { LogBucket } from '../constructs/log-bucket.js';
@@ -39,7 +39,7 @@ export class ServerlessStack extends Stack {
       accessLogs: accessLogs.bucket,
     }).bucket;
     this.queues = new IngestQueue(this, 'Ingest', { functionTimeout: timeout });
-    this.inbox.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queues.queue));
+    new InboxEvents(this, 'InboxEvents', { inbox: this.inbox, queue: this.queues.queue });
     acknowledgeNotificationsHandler(this);
 
     const config = new s3assets.Asset(this, 'PipelineConfig', { path: pipelines.path });

@@ -101,6 +101,13 @@ export const requestCodes = {
       http: 403,
       doors: ['upload'],
     },
+    unknown_caller: {
+      meaning:
+        'A request to the AWS upload API names no IAM role or user, so its upload cannot be given a key under `clients/<caller>/`.',
+      action: 'Sign the request (SigV4) with the credentials of an IAM role or user.',
+      http: 403,
+      doors: ['lambda'],
+    },
     not_found: {
       meaning: 'No such route, or no such ingestion or token (or none the token may see).',
       action: 'Check the id: `inlet ingestions`, `GET /v1/ingestions` and `inlet tokens list` list them.',

@@ -1,5 +1,6 @@
 import type { SQSBatchResponse } from 'aws-lambda';
 import type pg from 'pg';
+import { routingName } from '../config/client-uploads.js';
 import { findPipeline } from '../config/route.js';
 import { ingest } from '../engine/ingest.js';
 import { InletError } from '../errors.js';
@@ -131,7 +132,7 @@ export async function processObject(ref: ObjectRef, deps: HandlerDeps): Promise<
   if (ref.key.startsWith(PROCESSED_PREFIX) || ref.key.startsWith(REJECTED_PREFIX)) {
     return { ref, status: 'skipped', retry: false };
   }
-  const pipeline = findPipeline(deps.config, ref.key);
+  const pipeline = findPipeline(deps.config, routingName(ref.key));
   if (pipeline === undefined) {
     logger.warn('no pipeline matches this object: it is left where it is and not retried', {
       pipelines: deps.config.pipelines.map((p) => ({ name: p.name, match: p.match })),

@@ -108,6 +108,35 @@ describe('serverless handler on the local gateway', () => {
     expect(ledger.rows).toEqual([{ source_uri: 's3://inbox/orders/a%20b%2Bc.csv' }]);
   });
 
+  it("loads an upload API client's object, as EventBridge delivers it through SQS, with the pipeline its name matches", async () => {
+    const key = 'clients/acme-uploader/orders/from api.csv';
+    const body = 'order_id,amount\n9501,3\n';
+    await store.put('inbox', key, body);
+    const objectCreated = {
+      version: '0',
+      id: 'a4c1f8a0-0000-4000-8000-000000000001',
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      account: '123456789012',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: ['arn:aws:s3:::inbox'],
+      // EventBridge writes the key as it is, not form-encoded.
+      detail: {
+        version: '0',
+        bucket: { name: 'inbox' },
+        object: { key, size: Buffer.byteLength(body) },
+        reason: 'PostObject',
+      },
+    };
+    const result = await handleEvent({ Records: [sqsMessage('eb-1', objectCreated)] }, deps);
+    expect(result).toEqual({ batchItemFailures: [] });
+    const ledger = await db.pool.query(
+      `SELECT pipeline, status FROM inlet.ingestions WHERE source_uri = 's3://inbox/clients/acme-uploader/orders/from%20api.csv'`,
+    );
+    expect(ledger.rows).toEqual([{ pipeline: 'orders', status: 'loaded' }]);
+  });
+
   it('tells the notifier of every finished object, once each, with its verdict', async () => {
     const told: { source: string; status: string }[] = [];
     const notifier = {

@@ -127,7 +127,10 @@ describe('thresholds that follow the instance class', () => {
     const ids = resourcesOf(template, 'AWS::CloudWatch::Alarm').map((one) => one.id);
     expect(ids.some((id) => id.startsWith('AlarmDatabaseConnections'))).toBe(false);
     expect(ids.some((id) => id.startsWith('AlarmDatabaseFreeStorage'))).toBe(true);
-    const warnings = Annotations.fromStack(other.stacks.extensions).findWarning('*', Match.stringLikeRegexp('z1d\\.large'));
+    const warnings = Annotations.fromStack(other.stacks.extensions).findWarning(
+      '*',
+      Match.stringLikeRegexp('z1d\\.large'),
+    );
     expect(warnings).toHaveLength(1);
   });
 });

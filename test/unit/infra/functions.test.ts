@@ -1,20 +1,31 @@
-/** The API's Lambda handlers (infra/functions/), without AWS: signing is checked by the local S3 gateway's verifier. */
-import type { IncomingMessage } from 'node:http';
+/**
+ * The API's Lambda handlers (infra/functions/), without AWS: the presigned POST's signature is checked
+ * against SigV4 computed here from its definition, and its policy's conditions one by one.
+ */
+import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { encodeKey, presignPut } from '../../../infra/functions/presign.js';
+import { presignPost } from '../../../infra/functions/presign-post.js';
 import { handler as presignHandler } from '../../../infra/functions/presign-upload.js';
-import { InvalidNameError, uploadKey } from '../../../infra/functions/upload-key.js';
-import { RequestAuthenticator } from '../../../src/gateway/auth.js';
+import { callerName, InvalidNameError, uploadKey } from '../../../infra/functions/upload-key.js';
+import { routingName } from '../../../src/config/client-uploads.js';
 
 const credentials = {
   accessKeyId: 'AKIDEXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
 };
 
-describe('upload names', () => {
-  it('keeps a reasonable name as the key, slashes and spaces included', () => {
-    expect(uploadKey('orders/2026-11 export.csv')).toBe('orders/2026-11 export.csv');
+describe('upload keys', () => {
+  it("puts a reasonable name under the caller's prefix, slashes and spaces included", () => {
+    expect(uploadKey('orders/2026-11 export.csv', 'acme-uploader')).toBe(
+      'clients/acme-uploader/orders/2026-11 export.csv',
+    );
+  });
+
+  it('routes such a key on the name the client gave, and any other key on itself', () => {
+    expect(routingName('clients/acme-uploader/orders/2026-11.csv')).toBe('orders/2026-11.csv');
+    expect(routingName('orders/2026-11.csv')).toBe('orders/2026-11.csv');
+    expect(routingName('clients/orders.csv')).toBe('clients/orders.csv');
   });
 
   it.each([
@@ -25,58 +36,89 @@ describe('upload names', () => {
     ['processed/orders.csv', /never ingested/],
     ['rejected/x.csv', /never ingested/],
     ['bad\u0000name.csv', /control characters/],
-    ['x'.repeat(1025), /1024 bytes/],
+    ['x'.repeat(1012), /at most 1011 bytes/],
   ])('refuses %j', (name, message) => {
-    expect(() => uploadKey(name)).toThrow(InvalidNameError);
-    expect(() => uploadKey(name)).toThrow(message);
+    expect(() => uploadKey(name, 'acme')).toThrow(InvalidNameError);
+    expect(() => uploadKey(name, 'acme')).toThrow(message);
+  });
+
+  it.each([
+    ['arn:aws:sts::123456789012:assumed-role/acme-uploader/session-42', 'acme-uploader'],
+    ['arn:aws:iam::123456789012:user/partners/bob', 'bob'],
+    ['arn:aws:sts::123456789012:federated-user/carol', 'carol'],
+    ['arn:aws:iam::123456789012:root', 'root'],
+    ['arn:aws:iam::123456789012:role/not-a-caller', undefined],
+    ['arn:aws:sts::123456789012:assumed-role/../x', undefined],
+    ['', undefined],
+    [null, undefined],
+  ])('names the caller of %j %j', (arn, name) => {
+    expect(callerName(arn)).toBe(name);
   });
 });
 
-describe('presigned PUT URLs', () => {
-  const now = new Date();
+/** SigV4 as its definition gives it: HMAC-SHA256 down date, region, service, "aws4_request". */
+function signatureOf(stringToSign: string, date: string, region: string): string {
+  const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+  let key = hmac(`AWS4${credentials.secretAccessKey}`, date);
+  for (const part of [region, 's3', 'aws4_request']) key = hmac(key, part);
+  return createHmac('sha256', key).update(stringToSign).digest('hex');
+}
 
-  it('escapes keys segment by segment, as S3 signs them', () => {
-    expect(encodeKey("a b/c+d/(e)'!*.csv")).toBe('a%20b/c%2Bd/%28e%29%27%21%2A.csv');
-  });
+describe('presigned POST', () => {
+  const now = new Date('2026-12-07T10:11:12.345Z');
 
-  it('is a URL S3 accepts: verified by the gateway with the same credentials, metadata signed in', async () => {
-    const url = new URL(
-      await presignPut({
-        bucket: 'inlet-inbox-123456789012-us-east-1',
-        key: 'orders/Nov 2026+final.csv',
-        region: 'us-east-1',
-        credentials: { ...credentials, sessionToken: 'session/token+=' },
-        expiresInSeconds: 900,
-        metadata: { 'inlet-requested-by': 'arn:aws:iam::123456789012:role/client' },
-        now,
-      }),
-    );
-    expect(url.host).toBe('inlet-inbox-123456789012-us-east-1.s3.us-east-1.amazonaws.com');
-    expect(url.pathname).toBe('/orders/Nov%202026%2Bfinal.csv');
-    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
-    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('session/token+=');
-    expect(url.searchParams.get('x-amz-meta-inlet-requested-by')).toBe(
-      'arn:aws:iam::123456789012:role/client',
-    );
-    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
-
-    const query = Object.fromEntries(url.searchParams.entries());
-    const request = { method: 'PUT', headers: { host: url.host } } as unknown as IncomingMessage;
-    const verifier = new RequestAuthenticator(credentials);
-    await expect(verifier.verify(request, url.pathname, query, now)).resolves.toMatchObject({
-      payloadHash: 'UNSIGNED-PAYLOAD',
+  it('binds the key, the bucket, the size range and the metadata, signed with the SigV4 key of the day', async () => {
+    const { url, fields } = await presignPost({
+      bucket: 'inlet-inbox-123456789012-eu-west-1',
+      key: 'clients/acme/orders/Nov 2026.csv',
+      region: 'eu-west-1',
+      credentials: { ...credentials, sessionToken: 'session/token+=' },
+      expiresInSeconds: 900,
+      maxBytes: 1024,
+      metadata: { 'inlet-requested-by': 'arn:aws:sts::123456789012:assumed-role/acme/s' },
+      now,
     });
-    // A client that changes the key or the metadata breaks the signature.
-    await expect(verifier.verify(request, '/orders/other.csv', query, now)).rejects.toThrow();
-    await expect(
-      verifier.verify(request, url.pathname, { ...query, 'x-amz-meta-inlet-requested-by': 'someone' }, now),
-    ).rejects.toThrow();
+    expect(url).toBe('https://inlet-inbox-123456789012-eu-west-1.s3.eu-west-1.amazonaws.com/');
+    expect(fields).toMatchObject({
+      key: 'clients/acme/orders/Nov 2026.csv',
+      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+      'X-Amz-Credential': 'AKIDEXAMPLE/20261207/eu-west-1/s3/aws4_request',
+      'X-Amz-Date': '20261207T101112Z',
+      'X-Amz-Security-Token': 'session/token+=',
+      'x-amz-meta-inlet-requested-by': 'arn:aws:sts::123456789012:assumed-role/acme/s',
+    });
+    expect(fields['X-Amz-Signature']).toBe(signatureOf(fields.Policy ?? '', '20261207', 'eu-west-1'));
+
+    const policy = JSON.parse(Buffer.from(fields.Policy ?? '', 'base64').toString('utf8')) as {
+      expiration: string;
+      conditions: unknown[];
+    };
+    expect(policy.expiration).toBe('2026-12-07T10:26:12.345Z');
+    expect(policy.conditions).toEqual(
+      expect.arrayContaining([
+        { bucket: 'inlet-inbox-123456789012-eu-west-1' },
+        { key: 'clients/acme/orders/Nov 2026.csv' },
+        ['content-length-range', 1, 1024],
+        { 'x-amz-meta-inlet-requested-by': 'arn:aws:sts::123456789012:assumed-role/acme/s' },
+        { 'X-Amz-Security-Token': 'session/token+=' },
+      ]),
+    );
+    // Every field the client sends, but the policy and signature themselves, is pinned by a condition.
+    const pinned = new Set(
+      policy.conditions.flatMap((condition) =>
+        Array.isArray(condition) ? [] : Object.keys(condition as object),
+      ),
+    );
+    for (const name of Object.keys(fields)) {
+      if (name !== 'Policy' && name !== 'X-Amz-Signature') expect(pinned, name).toContain(name);
+    }
   });
 });
 
 describe('POST /uploads handler', () => {
   beforeEach(() => {
     vi.stubEnv('INLET_INBOX_BUCKET', 'inbox-bucket');
+    vi.stubEnv('INLET_UPLOAD_MAX_BYTES', '2048');
     vi.stubEnv('AWS_REGION', 'eu-west-1');
     vi.stubEnv('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', credentials.secretAccessKey);
@@ -84,22 +126,27 @@ describe('POST /uploads handler', () => {
   });
   afterEach(() => vi.unstubAllEnvs());
 
-  const event = (body: string | null) =>
-    ({
-      body,
-      requestContext: { identity: { userArn: 'arn:aws:iam::1:role/client' } },
-    }) as unknown as APIGatewayProxyEvent;
+  const caller = 'arn:aws:sts::123456789012:assumed-role/client/session';
+  const event = (body: string | null, userArn: string | null = caller) =>
+    ({ body, requestContext: { identity: { userArn } } }) as unknown as APIGatewayProxyEvent;
 
-  it('answers 201 with the key, a PUT URL and where to follow the ingestion', async () => {
+  it("answers 201 with the caller's key, a presigned POST and where to follow the ingestion", async () => {
     const response = await presignHandler(event('{"name":"orders/a.csv"}'));
     expect(response.statusCode).toBe(201);
-    const body = JSON.parse(response.body) as Record<string, string>;
+    const body = JSON.parse(response.body) as { fields: Record<string, string> } & Record<string, unknown>;
     expect(body).toMatchObject({
-      key: 'orders/a.csv',
-      method: 'PUT',
-      status: '/ingestions?key=orders%2Fa.csv',
+      key: 'clients/client/orders/a.csv',
+      method: 'POST',
+      url: 'https://inbox-bucket.s3.eu-west-1.amazonaws.com/',
+      maxBytes: 2048,
+      status: '/ingestions?key=clients%2Fclient%2Forders%2Fa.csv',
     });
-    expect(body.url).toMatch(/^https:\/\/inbox-bucket\.s3\.eu-west-1\.amazonaws\.com\/orders\/a\.csv\?/);
+    expect(body.fields).toMatchObject({
+      key: 'clients/client/orders/a.csv',
+      'x-amz-meta-inlet-requested-by': caller,
+    });
+    const policy = Buffer.from(body.fields.Policy ?? '', 'base64').toString('utf8');
+    expect(policy).toContain('["content-length-range",1,2048]');
     expect(response.headers?.['cache-control']).toBe('no-store');
   });
 
@@ -112,5 +159,11 @@ describe('POST /uploads handler', () => {
       expect(response.statusCode).toBe(400);
       expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'invalid_request' } });
     }
+  });
+
+  it('answers 403 when the caller has no IAM name to bind the key to', async () => {
+    const response = await presignHandler(event('{"name":"orders/a.csv"}', null));
+    expect(response.statusCode).toBe(403);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'unknown_caller' } });
   });
 });

@@ -133,15 +133,23 @@ describe('Serverless stack: bucket → queue → function', () => {
     serverless.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });
   });
 
-  it('sends every ObjectCreated event of the inbox to the ingest queue', () => {
+  it("sends the inbox's Object Created events to the ingest queue through EventBridge, except under processed/ and rejected/", () => {
     serverless.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: inboxId },
-      NotificationConfiguration: {
-        QueueConfigurations: [
-          { Events: ['s3:ObjectCreated:*'], QueueArn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
-        ],
+      NotificationConfiguration: { EventBridgeConfiguration: {} },
+    });
+    const rule = only(resourcesOf(serverless, 'AWS::Events::Rule'), 'inbox rule');
+    expect(rule.properties.EventPattern).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: {
+        bucket: { name: [{ Ref: inboxId }] },
+        object: { key: [{ 'anything-but': { prefix: ['processed/', 'rejected/'] } }] },
       },
     });
+    expect(rule.properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
+    ]);
     const policy = only(
       resourcesOf(serverless, 'AWS::SQS::QueuePolicy').filter((p) =>
         flatten(p.properties.Queues).includes(queueId),
@@ -149,8 +157,9 @@ describe('Serverless stack: bucket → queue → function', () => {
       'queue policy',
     );
     const document = JSON.stringify(policy.properties.PolicyDocument);
-    expect(document).toContain('"Service":"s3.amazonaws.com"');
-    expect(document).toContain(`"aws:SourceArn":{"Fn::GetAtt":["${inboxId}","Arn"]}`);
+    expect(document).toContain('"Service":"events.amazonaws.com"');
+    expect(document).toContain(`"aws:SourceArn":{"Fn::GetAtt":["${rule.id}","Arn"]}`);
+    expect(document).not.toContain('s3.amazonaws.com');
   });
 
   it('waits six function timeouts before redelivering and dead-letters after five receives', () => {
@@ -446,12 +455,26 @@ describe('Extensions stack', () => {
     });
   });
 
-  it('bundles each API function separately and keeps presigned uploads out of processed/ and rejected/', () => {
+  it('lets the presign function sign uploads under clients/ only, at most 1 GiB by default', () => {
+    const actions = allowedActions(extensions, 'ApiPresign');
+    expect(flatten(actions.get('s3:PutObject'))).toMatch(
+      /^\$\{InletServerless:[^}]*Inbox[^}]*\}\/clients\/\*$/,
+    );
+    expect([...actions.keys()].filter((action) => action.startsWith('s3:'))).toEqual(['s3:PutObject']);
+    const presign = only(
+      resourcesOf(extensions, 'AWS::Lambda::Function').filter((f) =>
+        JSON.stringify(f.properties.Environment).includes('INLET_UPLOAD_MAX_BYTES'),
+      ),
+      'presign function',
+    );
+    expect(presign.properties.Environment).toMatchObject({
+      Variables: { INLET_UPLOAD_MAX_BYTES: String(1024 ** 3), INLET_UPLOAD_URL_SECONDS: '900' },
+    });
+  });
+
+  it('bundles each API function separately', () => {
     const codes = resourcesOf(extensions, 'AWS::Lambda::Function').map((f) => flatten(f.properties.Code));
     expect(new Set(codes).size).toBe(codes.length);
-    const deny = flatten(extensions.toJSON());
-    expect(deny).toContain('"Effect":"Deny"');
-    expect(deny).toMatch(/processed\/\*/);
   });
 
   it('alarms on DLQ depth, error rate, reject ratio, event age, free storage and failed backups, to the topic', () => {
