@@ -11,6 +11,7 @@ import { OpsAlarms } from '../constructs/ops-alarms.js';
 import { OpsDashboard } from '../constructs/ops-dashboard.js';
 import type { ServerlessTargets, ServerTargets } from '../constructs/ops-metrics.js';
 import { UploadApi } from '../constructs/upload-api.js';
+import { OUTPUTS } from '../output-names.js';
 import type { InletSettings } from '../settings.js';
 import type { BackupsStack } from './backups-stack.js';
 import type { DataStack } from './data-stack.js';
@@ -93,7 +94,7 @@ export class ExtensionsStack extends Stack {
     });
 
     if (this.api) {
-      new CfnOutput(this, 'ApiUrl', {
+      new CfnOutput(this, OUTPUTS.apiUrl, {
         value: this.api.api.url,
         description: 'POST uploads, GET ingestions (SigV4)',
       });

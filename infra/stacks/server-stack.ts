@@ -15,6 +15,7 @@ import { latestAmazonLinuxTemplate, SERVER_TAG, ServerInstance } from '../constr
 import { ServerRelease } from '../constructs/server-release.js';
 import { ServerRole } from '../constructs/server-role.js';
 import { UploadLoadBalancer } from '../constructs/upload-load-balancer.js';
+import { OUTPUTS } from '../output-names.js';
 import type { PipelineConfigFacts } from '../pipeline-config.js';
 import { SERVER_PORT } from '../server-files.js';
 import type { InletSettings } from '../settings.js';
@@ -125,7 +126,7 @@ export class ServerStack extends Stack {
     });
     release.rollOut(this.servers.map((server) => server.instance.instanceId));
 
-    new CfnOutput(this, 'UploadUrl', {
+    new CfnOutput(this, OUTPUTS.uploadUrl, {
       value: this.loadBalancer.url,
       description: 'curl -H "Authorization: Bearer $TOKEN" -T FILE URL/v1/files/NAME',
     });

@@ -12,6 +12,7 @@ import { IngestFunction } from '../constructs/ingest-function.js';
 import { IngestQueue } from '../constructs/ingest-queue.js';
 import { LogBucket } from '../constructs/log-bucket.js';
 import { acknowledge } from '../nag.js';
+import { OUTPUTS } from '../output-names.js';
 import type { PipelineConfigFacts } from '../pipeline-config.js';
 import type { InletSettings } from '../settings.js';
 import type { DataStack } from './data-stack.js';
@@ -61,7 +62,7 @@ export class ServerlessStack extends Stack {
       batchSize: settings.lambda.batchSize,
     });
 
-    new CfnOutput(this, 'InboxBucketName', {
+    new CfnOutput(this, OUTPUTS.inboxBucket, {
       value: this.inbox.bucketName,
       description: 'Upload files here (aws s3 cp FILE s3://BUCKET/KEY); each new object is ingested',
     });

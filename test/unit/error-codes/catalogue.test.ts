@@ -111,6 +111,8 @@ const PLAIN_ERRORS: Readonly<Record<string, string>> = {
   InletError: 'the base class itself',
   SheetXmlError: 'the XLSX sheet scanner throws it to its one caller, which rethrows it as corrupt_xlsx',
   Replayed: 'control flow inside the upload route: a replayed Idempotency-Key; it never leaves the route',
+  SmokeError:
+    "npm run smoke's text for its report (a table cell, or a line on stderr): the script's outcome is its exit code",
 };
 
 describe('error classes', () => {

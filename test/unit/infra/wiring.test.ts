@@ -7,6 +7,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { MAX_RECEIVE_COUNT } from '../../../infra/constructs/ingest-queue.js';
 import { INLET_METRICS } from '../../../infra/constructs/ops-metrics.js';
+import { OUTPUT_STACKS, OUTPUTS } from '../../../infra/output-names.js';
 import { VPC_CIDR } from '../../../infra/stacks/network-stack.js';
 import { flatten, resourcesOf, synthInlet } from './harness.js';
 import { allowedActions } from './policy-scan.js';
@@ -552,6 +553,18 @@ describe('Extensions stack', () => {
       'StatusCheckFailed',
     ]) {
       expect(body).toContain(metric);
+    }
+  });
+});
+
+describe('stack outputs', () => {
+  it('has every output the smoke test reads, in the stack it looks in', () => {
+    const templates = inlet.templates();
+    for (const [name, stack] of Object.entries(OUTPUT_STACKS)) {
+      const output = OUTPUTS[name as keyof typeof OUTPUTS];
+      const template = templates.get(`Inlet${stack}`);
+      expect(template, stack).toBeDefined();
+      template?.hasOutput(output, {});
     }
   });
 });
