@@ -18,10 +18,17 @@ import { json, problem } from './http.js';
 const RECENT = 20;
 let pool: Promise<pg.Pool> | undefined;
 
+/** The status role's secret, and where to connect: RDS Proxy, not the instance the secret names. */
+export function statusDatabase(env: NodeJS.ProcessEnv): { secretArn: string; host: string } {
+  const secretArn = env.INLET_DATABASE_SECRET_ARN?.trim();
+  const host = env.INLET_DATABASE_HOST?.trim();
+  if (!secretArn || !host) throw new Error('INLET_DATABASE_SECRET_ARN or INLET_DATABASE_HOST is not set');
+  return { secretArn, host };
+}
+
 async function connect(): Promise<pg.Pool> {
-  const secretArn = process.env.INLET_DATABASE_SECRET_ARN;
-  if (!secretArn) throw new Error('INLET_DATABASE_SECRET_ARN is not set');
-  const database = await databaseFromSecret(secretArn);
+  const { secretArn, host } = statusDatabase(process.env);
+  const database = await databaseFromSecret(secretArn, { host });
   return createPool(database.url, {
     max: 1,
     connectionTimeoutMillis: 5000,

@@ -5,6 +5,7 @@
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { statusDatabase } from '../../../infra/functions/ingestion-status.js';
 import { presignPost } from '../../../infra/functions/presign-post.js';
 import { handler as presignHandler } from '../../../infra/functions/presign-upload.js';
 import { callerName, InvalidNameError, uploadKey } from '../../../infra/functions/upload-key.js';
@@ -165,5 +166,13 @@ describe('POST /uploads handler', () => {
     const response = await presignHandler(event('{"name":"orders/a.csv"}', null));
     expect(response.statusCode).toBe(403);
     expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'unknown_caller' } });
+  });
+});
+
+describe('status function', () => {
+  it('connects with the secret it is given to the proxy, not to the instance the secret names', () => {
+    const env = { INLET_DATABASE_SECRET_ARN: 'arn:secret', INLET_DATABASE_HOST: 'proxy.example ' };
+    expect(statusDatabase(env)).toEqual({ secretArn: 'arn:secret', host: 'proxy.example' });
+    expect(() => statusDatabase({ INLET_DATABASE_SECRET_ARN: 'arn:secret' })).toThrow(/INLET_DATABASE_HOST/);
   });
 });
