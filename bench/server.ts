@@ -18,7 +18,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { poolSizeFor } from '../src/cli/commands/serve.js';
+import { poolSizeFor } from '../src/cli/run/serve.js';
 import { parseConfig } from '../src/config/load.js';
 import { createPool } from '../src/db/connect.js';
 import { ingest } from '../src/engine/ingest.js';

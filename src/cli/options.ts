@@ -1,6 +1,6 @@
 /** Options shared by several commands, spelled and described once. */
 import { InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_CONFIG_PATH } from '../config/load.js';
+import { DEFAULT_CONFIG_PATH } from '../config/default-path.js';
 
 export function configOption(fallback = DEFAULT_CONFIG_PATH): Option {
   return new Option('--config <file>', `the pipeline config (default: $INLET_CONFIG, else ${fallback})`);

@@ -7,10 +7,9 @@ import { resolve } from 'node:path';
 import { type Document, parseDocument, type YAMLError } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { InletConfig } from '../model/contract.js';
+import { DEFAULT_CONFIG_PATH } from './default-path.js';
 import { formatIssues } from './issues.js';
 import { configSchema } from './schema.js';
-
-export const DEFAULT_CONFIG_PATH = 'inlet.config.yaml';
 
 /** The file `path` names (`--config`, else INLET_CONFIG, as the door read them), else `inlet.config.yaml`. */
 export async function loadConfig(file: string = DEFAULT_CONFIG_PATH): Promise<InletConfig> {

@@ -9,8 +9,7 @@ import { toIdentifier } from './identifiers.js';
 import { type InferredColumn, inferColumns } from './infer.js';
 import { renderProposal } from './render.js';
 import { type Sample, sampleSource } from './sample.js';
-
-export const DEFAULT_SAMPLE_ROWS = 1000;
+import { DEFAULT_SAMPLE_ROWS } from './sample-size.js';
 
 export interface ProposeOptions {
   /** `schema.table` or `table`; default `public.<file name>`. */

@@ -2,7 +2,7 @@
  * The Lambda's settings from the environment (docs/environment.md; the CDK app sets them), read once per
  * container. The one file of src/serverless that reads process.env.
  */
-import { DEFAULT_CONFIG_PATH } from '../config/load.js';
+import { DEFAULT_CONFIG_PATH } from '../config/default-path.js';
 import { ConfigError } from '../errors.js';
 import { type DatabaseSecretSettings, databaseFrom } from '../settings/database.js';
 import { type Env, text } from '../settings/env.js';

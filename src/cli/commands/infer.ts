@@ -1,18 +1,7 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_SAMPLE_ROWS, proposePipeline } from '../../infer/propose.js';
-import type { FormatName } from '../../model/contract.js';
-import type { Action } from '../action.js';
-import { openSource } from '../ingest-files.js';
+import { type Command, Option } from 'commander';
+import { DEFAULT_SAMPLE_ROWS } from '../../infer/sample-size.js';
+import { type Action, later } from '../action.js';
 import { examples, parsePositiveInteger } from '../options.js';
-import { write } from '../output.js';
-
-interface InferOptions {
-  table?: string;
-  sample?: number;
-  format?: FormatName;
-  sheet?: string;
-  headerRow?: number;
-}
 
 const FORMATS = ['auto', 'csv', 'tsv', 'ndjson', 'json', 'parquet', 'xlsx'];
 
@@ -52,30 +41,5 @@ export function registerInfer(program: Command, action: Action): void {
         'inlet infer book.xlsx --sheet Orders --header-row 3 --sample 5000',
       ),
     )
-    .action(action(runInfer));
-}
-
-async function runInfer(file: string, options: InferOptions): Promise<number> {
-  const sheet =
-    options.sheet === undefined
-      ? undefined
-      : /^\d+$/.test(options.sheet)
-        ? Number(options.sheet)
-        : options.sheet;
-  if (sheet === 0) throw new InvalidArgumentError('--sheet: sheet numbers start at 1');
-  const proposal = await proposePipeline(await openSource(file), {
-    ...(options.table === undefined ? {} : { table: options.table }),
-    ...(options.sample === undefined ? {} : { sampleRows: options.sample }),
-    ...(options.format === undefined ? {} : { format: options.format }),
-    ...(sheet === undefined && options.headerRow === undefined
-      ? {}
-      : {
-          xlsx: {
-            ...(sheet === undefined ? {} : { sheet }),
-            ...(options.headerRow === undefined ? {} : { headerRow: options.headerRow }),
-          },
-        }),
-  });
-  await write(proposal.yaml);
-  return 0;
+    .action(action(later(async () => (await import('../run/infer.js')).runInfer)));
 }

@@ -1,23 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
-import { findPipeline } from '../../config/route.js';
-import { UsageError } from '../../errors.js';
-import { expandPaths } from '../../storage/file-source.js';
-import type { Action } from '../action.js';
-import { lazyDatabase } from '../database.js';
-import { exitCodeFor, type FileOutcome, ingestFiles } from '../ingest-files.js';
+import { type Action, later } from '../action.js';
 import { configOption, databaseUrlOption, examples, jsonOption, pipelineOption } from '../options.js';
-import { cliLogger, colourEnabled, paint, print } from '../output.js';
-import { resultJson, resultLines } from '../results.js';
-import { namedConfig } from '../settings.js';
-
-interface IngestOptions {
-  config?: string;
-  pipeline?: string;
-  databaseUrl?: string;
-  force?: boolean;
-  json?: boolean;
-}
 
 const REPLACE_GUARD_HELP = `
 A replace pipeline refuses a file that would leave a table holding rows with
@@ -46,38 +29,5 @@ export function registerIngest(program: Command, action: Action): void {
       'after',
       examples('inlet ingest examples/data/orders.csv', 'inlet ingest incoming/ --pipeline orders --json'),
     )
-    .action(action(runIngest));
-}
-
-async function runIngest(paths: string[], options: IngestOptions): Promise<number> {
-  const logger = cliLogger();
-  const config = await loadConfig(namedConfig(options.config));
-  // An unknown --pipeline is a usage error before any file is touched.
-  if (options.pipeline !== undefined) findPipeline(config, '', options.pipeline);
-  const files = await expandPaths(paths);
-  if (files.length === 0)
-    throw new UsageError(
-      'no_files',
-      `no files found in ${paths.join(', ')}: check the paths (folders are read recursively, hidden files skipped)`,
-    );
-  const colours = paint(colourEnabled(process.stdout));
-  const db = lazyDatabase({ databaseUrl: options.databaseUrl, logger, migrate: true });
-  try {
-    const outcomes = await ingestFiles(files, {
-      config,
-      pipelineName: options.pipeline,
-      force: options.force === true,
-      forceReplace: options.force === true,
-      logger,
-      database: db.get,
-      progress: options.json !== true && process.stderr.isTTY === true,
-      onOutcome: async (outcome: FileOutcome) => {
-        if (options.json) return print(resultJson(outcome.result));
-        for (const line of resultLines(outcome.result, { ...outcome, paint: colours })) await print(line);
-      },
-    });
-    return exitCodeFor(outcomes);
-  } finally {
-    await db.close();
-  }
+    .action(action(later(async () => (await import('../run/ingest.js')).runIngest)));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { rejectsTable } from '../../../src/cli/commands/rejects.js';
 import { alignedTable, printable } from '../../../src/cli/format.js';
 import { paint } from '../../../src/cli/output.js';
+import { rejectsTable } from '../../../src/cli/run/rejects.js';
 
 const plain = paint(false);
 
