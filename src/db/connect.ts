@@ -2,7 +2,6 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../observability/logger.js';
 import { silentLogger } from '../observability/logger.js';
-import { startEmbeddedPostgres } from './embedded.js';
 import { redactSecrets } from './errors.js';
 import { databaseFromSecret } from './secret.js';
 
@@ -42,6 +41,8 @@ export async function resolveDatabaseUrl(options: ResolveDatabaseOptions): Promi
     });
     return { url, source: 'secret', password, close: noop };
   }
+  // Imported here: a command given a URL never loads the embedded server's code.
+  const { startEmbeddedPostgres } = await import('./embedded.js');
   const server = await startEmbeddedPostgres({
     dataDir: path.resolve(options.dataDir),
     ...(options.logger ? { logger: options.logger } : {}),
