@@ -1,7 +1,13 @@
 /** Number, size and time spellings shared by the human output of every command. */
 
+/**
+ * Thousands grouped with commas, as toLocaleString('en-US') spells them: its first call sets up ICU's
+ * number formatting, about 40 ms of a command that loads a small file, so whole numbers are grouped here.
+ */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  const grouped = String(Math.abs(n)).replace(/\B(?=(\d{3})+$)/g, ',');
+  return n < 0 ? `-${grouped}` : grouped;
 }
 
 export function formatDuration(ms: number): string {
