@@ -3,7 +3,8 @@
  * (docs/benchmarks.md). Every figure is printed as a ratio; nothing here asserts a time.
  * Uses DATABASE_URL when set, else a throwaway embedded PostgreSQL. Loopback only.
  * BENCH_ROWS (default 1,000,000) sets the size of the 1× file.
- * BENCH_ONLY=lambda|load|long-row|formats|server|snapshots runs one section; unset, all of them. The formats
+ * BENCH_ONLY=lambda|cli|load|long-row|formats|server|snapshots runs one section; unset, all of them. The cli
+ * section (bench/cli.ts) reads BENCH_CLI_RUNS; the formats
  * section (bench/formats.ts) reads BENCH_FORMAT_ROWS; the long-row section (bench/long-row.ts) BENCH_LONG_ROW_MB; the upload service's section (bench/server.ts) reads
  * BENCH_SERVER_FILES and BENCH_SERVER_UPLOADS; the snapshot section (bench/snapshots.ts) reads BENCH_SNAPSHOT_MB.
  */
@@ -18,6 +19,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
+import { benchCli } from './cli.js';
 import { benchFormats } from './formats.js';
 import { benchLongRow } from './long-row.js';
 import { ORDERS_TABLE_SQL, writeOrdersCsv } from './orders-data.js';
@@ -28,7 +30,7 @@ import { tableRow } from './table.js';
 const run = promisify(execFile);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const SECTIONS = ['lambda', 'load', 'long-row', 'formats', 'server', 'snapshots'] as const;
+const SECTIONS = ['lambda', 'cli', 'load', 'long-row', 'formats', 'server', 'snapshots'] as const;
 const ONLY = process.env.BENCH_ONLY?.trim() || undefined;
 if (ONLY !== undefined && !(SECTIONS as readonly string[]).includes(ONLY)) {
   throw new Error(`BENCH_ONLY must be one of ${SECTIONS.join(', ')}, got "${ONLY}"`);
@@ -66,13 +68,18 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-/** psql's \copy: the reference the goal is stated against. */
-async function psqlCopy(file: string, table: string): Promise<number | undefined> {
+async function psqlInstalled(): Promise<boolean> {
   try {
     await run('psql', ['--version']);
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
+}
+
+/** psql's \copy: the reference the goal is stated against. */
+async function psqlCopy(file: string, table: string): Promise<number | undefined> {
+  if (!(await psqlInstalled())) return undefined;
   return timeIt(() =>
     run('psql', [
       url,
@@ -151,8 +158,8 @@ function line(label: string, value: string, reference = '', ratio = ''): void {
 try {
   await mkdir(work, { recursive: true });
   const file = join(work, 'orders-1x.csv');
-  // The 1x file is generated only when the load section runs.
-  const bytes = wants('load') ? await writeOrdersCsv(file, ROWS) : 0;
+  // The 1x file is generated only when the load or the cli section runs.
+  const bytes = wants('load') || wants('cli') ? await writeOrdersCsv(file, ROWS) : 0;
   if (wants('load')) {
     console.log(
       `# Inlet bench: ${ROWS.toLocaleString('en')} rows, ${fmt(bytes / 1e6, 1)} MB CSV, 5 typed columns`,
@@ -164,6 +171,19 @@ try {
   line('figure', 'inlet', 'reference', 'ratio');
   // First, while the database is idle: its background writes after the big loads would slow the import.
   if (wants('lambda')) await lambdaBundle();
+  if (wants('cli')) {
+    const rows = await benchCli({
+      url,
+      work,
+      file,
+      rows: ROWS,
+      repeats: REPEATS,
+      freshTable,
+      psqlInstalled: await psqlInstalled(),
+      psqlCopy,
+    });
+    for (const row of rows) console.log(row);
+  }
 
   if (wants('load')) {
     const psqlTimes: number[] = [];
