@@ -12,7 +12,7 @@
  * be the ingestion's id in the ledger (a uuid column) from the `202` on.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { InletError } from '../errors.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
@@ -76,6 +76,8 @@ const META_FILE = 'meta.json';
 const DEFAULT_MIN_FREE_BYTES = 256 * 1024 * 1024;
 /** Often enough that a fast upload cannot overrun the guard by much, rarely enough that statfs costs nothing. */
 const SPACE_CHECK_INTERVAL = 4 * 1024 * 1024;
+/** How long a free-space reading stands in for a new one: the most that other writers to the volume go unseen. */
+const SPACE_READING_MAX_AGE_MS = 1000;
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface Sidecar {
@@ -135,6 +137,10 @@ export class Spool {
   private readonly minFreeBytes: number;
   private readonly recordUnreadable: SpoolOptions['recordUnreadable'];
   private readonly syncer = new DirectorySyncer();
+  /** Bytes received into this spool since it was made: the free-space check subtracts them from its last reading. */
+  private received = 0;
+  private spaceReading: { free: number; at: number; received: number } | undefined;
+  private spaceRead: Promise<number> | undefined;
   /** Ids listed in `incoming/` and not yet tried by this instance, oldest first. */
   private queued: string[] = [];
 
@@ -184,21 +190,7 @@ export class Spool {
     try {
       await this.ensureSpace();
       await fs.mkdir(staging);
-      const { size, sha256 } = await this.receive(body, path.join(staging, DATA_FILE), options.maxBytes);
-      const receivedAt = new Date();
-      const sidecar: Sidecar = {
-        name: options.name,
-        size,
-        sha256,
-        receivedAt: receivedAt.toISOString(),
-        meta: { ...options.meta },
-      };
-      const dataFile = path.join(staging, DATA_FILE);
-      const metaFile = path.join(staging, META_FILE);
-      await this.io(() => fs.writeFile(metaFile, JSON.stringify(sidecar), { flag: 'wx' }));
-      // Both files and the directory that names them exist by now: their syncs can run at once, and
-      // the file system usually commits them together.
-      await this.io(() => Promise.all([fsyncPath(dataFile), fsyncPath(metaFile), fsyncPath(staging)]));
+      const sidecar = await this.stage(body, staging, options);
       const entry = toEntry(id, path.join(published, DATA_FILE), sidecar);
       const publish = async () => {
         await this.io(() => fs.rename(staging, published));
@@ -209,7 +201,7 @@ export class Spool {
       if (options.aroundPublish) await options.aroundPublish(entry, publish);
       else await publish();
       if (!isPublished) throw new SpoolError('io_failed', 'aroundPublish returned without publishing.');
-      this.logger.debug('upload spooled', { id, size });
+      this.logger.debug('upload spooled', { id, size: sidecar.size });
       return entry;
     } catch (error) {
       // Nothing the caller was not told about may stay behind; a published entry whose directory sync failed
@@ -217,6 +209,46 @@ export class Spool {
       await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
       if (isPublished) await fs.rm(published, { recursive: true, force: true }).catch(() => undefined);
       throw error;
+    }
+  }
+
+  /**
+   * Writes the data and its sidecar into the staging directory and returns once both files and the
+   * directory naming them are on disk. Each file is synced through the handle that wrote it, rather than
+   * opened again to be synced: for a small upload, the opens and closes were as many thread-pool trips as
+   * the writes and syncs themselves.
+   */
+  private async stage(
+    body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
+    staging: string,
+    options: AcceptOptions,
+  ): Promise<Sidecar> {
+    const data = await this.io(() => fs.open(path.join(staging, DATA_FILE), 'wx'));
+    let meta: FileHandle | undefined;
+    try {
+      const { size, sha256 } = await this.receive(body, data, options.maxBytes);
+      const sidecar: Sidecar = {
+        name: options.name,
+        size,
+        sha256,
+        receivedAt: new Date().toISOString(),
+        meta: { ...options.meta },
+      };
+      const metaFile = await this.io(() => fs.open(path.join(staging, META_FILE), 'wx'));
+      meta = metaFile;
+      // Both files and the directory that names them exist by now: their syncs can run at once, and
+      // the file system usually commits them together.
+      await this.io(() =>
+        Promise.all([
+          data.sync(),
+          writeAll(metaFile, Buffer.from(JSON.stringify(sidecar))).then(() => metaFile.sync()),
+          fsyncPath(staging),
+        ]),
+      );
+      return sidecar;
+    } finally {
+      await data.close().catch(() => undefined);
+      await meta?.close().catch(() => undefined);
     }
   }
 
@@ -370,47 +402,58 @@ export class Spool {
     };
   }
 
+  /** Streams the body into `handle`, hashing it; the caller syncs and closes the file. */
   private async receive(
     body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
-    file: string,
+    handle: FileHandle,
     maxBytes: number,
   ): Promise<{ size: number; sha256: string }> {
     const hash = createHash('sha256');
-    const handle = await this.io(() => fs.open(file, 'wx'));
     let size = 0;
     let sinceCheck = 0;
     try {
-      try {
-        for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
-          const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-          size += bytes.byteLength;
-          if (size > maxBytes) {
-            throw new SpoolError('too_large', `The upload is larger than the limit of ${maxBytes} bytes.`);
-          }
-          hash.update(bytes);
-          await this.io(() => writeAll(handle, bytes));
-          sinceCheck += bytes.byteLength;
-          if (sinceCheck >= SPACE_CHECK_INTERVAL) {
-            sinceCheck = 0;
-            await this.ensureSpace();
-          }
+      for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        size += bytes.byteLength;
+        if (size > maxBytes) {
+          throw new SpoolError('too_large', `The upload is larger than the limit of ${maxBytes} bytes.`);
         }
-      } catch (error) {
-        // Typed errors are verdicts on the content (too large, wrong format), not a broken stream.
-        if (error instanceof InletError) throw error;
-        throw new SpoolError('body_failed', `The upload stream failed: ${(error as Error).message}`, {
-          cause: error,
-        });
+        hash.update(bytes);
+        this.received += bytes.byteLength;
+        await this.io(() => writeAll(handle, bytes));
+        sinceCheck += bytes.byteLength;
+        if (sinceCheck >= SPACE_CHECK_INTERVAL) {
+          sinceCheck = 0;
+          await this.ensureSpace();
+        }
       }
-    } finally {
-      await handle.close().catch(() => undefined);
+    } catch (error) {
+      // Typed errors are verdicts on the content (too large, wrong format), not a broken stream.
+      if (error instanceof InletError) throw error;
+      throw new SpoolError('body_failed', `The upload stream failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     return { size, sha256: hash.digest('hex') };
   }
 
+  /**
+   * Refuses with `spool_full` when the volume is under `minFreeBytes`. A statfs per upload was a thread-pool
+   * trip as costly as a write for a small file, so a reading is reused for up to SPACE_READING_MAX_AGE_MS,
+   * less the bytes this spool has received since: only other writers on the volume go unseen, and for at
+   * most that long. Within SPACE_CHECK_INTERVAL of the minimum every check reads afresh, so a refusal is
+   * always made on a fresh reading, and accepting resumes as soon as space is freed.
+   */
   private async ensureSpace(): Promise<void> {
-    const stats = await this.io(() => fs.statfs(this.dir));
-    const free = stats.bavail * stats.bsize;
+    const reading = this.spaceReading;
+    if (
+      reading !== undefined &&
+      Date.now() - reading.at <= SPACE_READING_MAX_AGE_MS &&
+      reading.free - (this.received - reading.received) - this.minFreeBytes >= SPACE_CHECK_INTERVAL
+    ) {
+      return;
+    }
+    const free = await this.readFreeSpace();
     if (free < this.minFreeBytes) {
       this.logger.warn('spool volume low on space, refusing uploads', {
         free,
@@ -421,6 +464,23 @@ export class Spool {
         `The spool volume has ${free} bytes free, below the minimum of ${this.minFreeBytes}; try again later.`,
       );
     }
+  }
+
+  /** One statfs at a time: uploads that need a reading while one is under way share it. */
+  private readFreeSpace(): Promise<number> {
+    this.spaceRead ??= (async () => {
+      // Counted from before the reading: bytes written meanwhile may be subtracted twice, never missed.
+      const received = this.received;
+      try {
+        const stats = await this.io(() => fs.statfs(this.dir));
+        const free = stats.bavail * stats.bsize;
+        this.spaceReading = { free, at: Date.now(), received };
+        return free;
+      } finally {
+        this.spaceRead = undefined;
+      }
+    })();
+    return this.spaceRead;
   }
 
   /** Turns file-system failures into SpoolErrors, with running out of space as its own code. */
