@@ -23,11 +23,11 @@ import { infersContract, withInferredContract } from './first-file-contract.js';
 import type { IngestOptions } from './ingest-options.js';
 import {
   findLoadedByContent,
-  findLoadedByVersion,
   findNewerLoaded,
-  findSettled,
-  hasLoadedOfSize,
+  findPrior,
   lockObject,
+  type PriorRecord,
+  type SettledIngestion,
   writeLedger,
 } from './ledger-entry.js';
 import { mergeStaged, prepareTarget, rejectDuplicateKeys, usesStaging } from './merge.js';
@@ -174,15 +174,17 @@ async function endWithout(
 
 async function attemptIngest(context: IngestionContext, client: PoolClient): Promise<IngestResult> {
   const { id, source, pipeline, options } = context;
-  // Offset-less timestamps going into timestamptz are read in the pipeline's zone by PostgreSQL itself.
-  await client.query(`SELECT set_config('TimeZone', $1, true)`, [pipeline.timezone]);
   await lockObject(client, pipeline, source.uri);
-  const settled = await settledBefore(context, client);
+  const prior = await findPrior(client, pipeline, source, {
+    settledId: options.dryRun ? undefined : options.ingestionId,
+    skipChecks: !options.force,
+  });
+  const settled = prior.settled && settledOutcome(context, prior.settled);
   if (settled) {
     await client.query('ROLLBACK');
     return settled;
   }
-  const skipped = options.force ? undefined : await skipBeforeReading(context, client);
+  const skipped = options.force ? undefined : await skipBeforeReading(context, client, prior);
   if (skipped) return endWithout(context, client, skipped);
 
   await writeLedger(client, { id, pipeline, source, status: 'processing', startedAt: context.startedAt });
@@ -218,14 +220,7 @@ async function attemptIngest(context: IngestionContext, client: PoolClient): Pro
 }
 
 /** The verdict a front door's id already has: handing the same ingestion over twice decides it once. */
-async function settledBefore(
-  context: IngestionContext,
-  client: PoolClient,
-): Promise<IngestResult | undefined> {
-  const { options } = context;
-  if (options.ingestionId === undefined || options.dryRun) return undefined;
-  const settled = await findSettled(client, options.ingestionId);
-  if (settled === undefined) return undefined;
+function settledOutcome(context: IngestionContext, settled: SettledIngestion): IngestResult {
   context.logger.info('this ingestion was already decided; returning its recorded outcome', {
     status: settled.status,
   });
@@ -243,11 +238,12 @@ async function settledBefore(
 async function skipBeforeReading(
   context: IngestionContext,
   client: PoolClient,
+  prior: PriorRecord,
 ): Promise<IngestResult | undefined> {
   const { source, pipeline } = context;
   const loaded =
-    (await findLoadedByVersion(client, pipeline, source)) ??
-    (await findLoadedBySameBytes(client, pipeline, source));
+    prior.loadedByVersion ??
+    (prior.loadedOfSize ? await findLoadedBySameBytes(client, pipeline, source) : undefined);
   if (loaded !== undefined) return outcome(context, 'duplicate', { ingestionId: loaded });
   if (source.order === undefined || pipeline.mode === 'append') return undefined;
   const newer = await findNewerLoaded(client, pipeline, source.uri, source.order);
@@ -261,7 +257,7 @@ async function skipBeforeReading(
 }
 
 /**
- * When a loaded ingestion of this URI had exactly this size, hashing the object first (a read at
+ * Called when a loaded ingestion of this URI had exactly this size: hashing the object first (a read at
  * disk or network speed) settles whether it is a duplicate before any row is parsed or copied:
  * re-running `inlet ingest` over a folder of loaded files costs a read, not a load.
  */
@@ -270,8 +266,6 @@ async function findLoadedBySameBytes(
   pipeline: Pipeline,
   source: ObjectSource,
 ): Promise<string | undefined> {
-  if (source.size === undefined || !(await hasLoadedOfSize(client, pipeline, source.uri, source.size)))
-    return undefined;
   const hash = createHash('sha256');
   for await (const chunk of await source.open()) hash.update(chunk as Buffer);
   return findLoadedByContent(client, pipeline, source.uri, hash.digest('hex'));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { ErrorCode, ErrorReport } from '../error-codes/index.js';
+import { InletError } from '../errors.js';
 import type { Pipeline } from '../model/contract.js';
 import type { IngestStatus, ObjectSource } from '../model/ingestion.js';
 import { pgJson, pgText } from './pg-text.js';
@@ -10,46 +11,85 @@ import { pgJson, pgText } from './pg-text.js';
  * Identity: (pipeline, source URI, content hash). Version id and ETag are only a fast first check.
  */
 
-/** A transaction-scoped lock per (pipeline, URI): concurrent deliveries of one object take turns. */
+/**
+ * Sets the transaction's time zone to the pipeline's (offset-less timestamps going into timestamptz are read
+ * in it by PostgreSQL itself) and takes a transaction-scoped lock per (pipeline, URI), so concurrent
+ * deliveries of one object take turns: one statement, one round trip. Nothing that reads the ledger may
+ * join this statement: its snapshot would be taken before the lock is granted, and miss the verdict of the
+ * delivery it waited for.
+ */
 export async function lockObject(client: PoolClient, pipeline: Pipeline, uri: string): Promise<void> {
   const digest = createHash('sha256').update(pipeline.name).update('\u0000').update(uri).digest();
-  await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [digest.readBigInt64BE(0).toString()]);
+  await client.query(`SELECT set_config('TimeZone', $1, true), pg_advisory_xact_lock($2::bigint)`, [
+    pipeline.timezone,
+    digest.readBigInt64BE(0).toString(),
+  ]);
+}
+
+/** What the ledger already says about an object, as far as it can be told before reading a byte. */
+export interface PriorRecord {
+  /**
+   * The verdict already recorded under the front door's id (only when one was asked about): a front door
+   * that hands the same ingestion over again (a worker resuming after a crash that came after COMMIT) gets
+   * that verdict back instead of a second one that would overwrite it.
+   */
+  readonly settled: SettledIngestion | undefined;
+  /** The ingestion that loaded this object, judged by version id or ETag (only when skip checks were asked). */
+  readonly loadedByVersion: string | undefined;
+  /** Whether a loaded ingestion of this URI had exactly this size (only when skip checks were asked). */
+  readonly loadedOfSize: boolean;
+}
+
+/**
+ * Everything the ledger can say before the object is read, in one statement: for a small file each round
+ * trip costs about as much as loading its rows (these were three). Run after lockObject, in its transaction.
+ */
+export async function findPrior(
+  client: PoolClient,
+  pipeline: Pipeline,
+  source: ObjectSource,
+  ask: { readonly settledId: string | undefined; readonly skipChecks: boolean },
+): Promise<PriorRecord> {
+  const byVersion = ask.skipChecks && (source.versionId !== undefined || source.etag !== undefined);
+  const size = ask.skipChecks ? (source.size ?? null) : null;
+  const { rows } = await client.query<
+    SettledRow & { loaded_by_version: string | null; loaded_of_size: boolean }
+  >(
+    `SELECT s.status, s.duplicate_of, s.rows_loaded, s.rows_rejected, s.bytes, s.content_sha256, s.error_code,
+            s.error_message,
+            (SELECT v.id FROM inlet.ingestions v
+              WHERE $4::boolean AND v.pipeline = $2 AND v.source_uri = $3 AND v.status = 'loaded'
+                AND (v.version_id = $5 OR (v.version_id IS NULL AND $5::text IS NULL AND v.etag = $6))
+              ORDER BY v.finished_at DESC LIMIT 1) AS loaded_by_version,
+            ($7::bigint IS NOT NULL AND EXISTS (
+              SELECT 1 FROM inlet.ingestions z
+               WHERE z.pipeline = $2 AND z.source_uri = $3 AND z.bytes = $7 AND z.status = 'loaded')) AS loaded_of_size
+       FROM (VALUES (1)) AS one (x)
+       LEFT JOIN inlet.ingestions s
+         ON s.id = $1::uuid AND s.status IN ('loaded', 'duplicate', 'superseded', 'rejected')`,
+    [
+      ask.settledId ?? null,
+      pipeline.name,
+      source.uri,
+      byVersion,
+      source.versionId ?? null,
+      source.etag ?? null,
+      size,
+    ],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new InletError('internal', 'the ledger lookup before reading returned no row');
+  return {
+    settled:
+      row.status === null ? undefined : toSettled(row as SettledRow & { status: SettledIngestion['status'] }),
+    loadedByVersion: row.loaded_by_version ?? undefined,
+    loadedOfSize: row.loaded_of_size,
+  };
 }
 
 export interface LoadedIngestion {
   readonly id: string;
   readonly sourceOrder: string | null;
-}
-
-/** The ingestion that already loaded this object, judged by version id or ETag before reading it. */
-export async function findLoadedByVersion(
-  client: PoolClient,
-  pipeline: Pipeline,
-  source: ObjectSource,
-): Promise<string | undefined> {
-  if (source.versionId === undefined && source.etag === undefined) return undefined;
-  const result = await client.query<{ id: string }>(
-    `SELECT id FROM inlet.ingestions
-      WHERE pipeline = $1 AND source_uri = $2 AND status = 'loaded'
-        AND (version_id = $3 OR (version_id IS NULL AND $3::text IS NULL AND etag = $4))
-      ORDER BY finished_at DESC LIMIT 1`,
-    [pipeline.name, source.uri, source.versionId ?? null, source.etag ?? null],
-  );
-  return result.rows[0]?.id;
-}
-
-export async function hasLoadedOfSize(
-  client: PoolClient,
-  pipeline: Pipeline,
-  uri: string,
-  bytes: number,
-): Promise<boolean> {
-  const result = await client.query(
-    `SELECT 1 FROM inlet.ingestions
-      WHERE pipeline = $1 AND source_uri = $2 AND bytes = $3 AND status = 'loaded' LIMIT 1`,
-    [pipeline.name, uri, bytes],
-  );
-  return result.rowCount !== 0;
 }
 
 export async function findLoadedByContent(
@@ -112,29 +152,18 @@ export interface SettledIngestion {
   readonly error: ErrorReport | undefined;
 }
 
-/**
- * The verdict already recorded under a front-door id, if any: a front door that hands the same
- * ingestion over again (a worker resuming after a crash that came after COMMIT) gets that verdict back
- * instead of a second one that would overwrite it.
- */
-export async function findSettled(client: PoolClient, id: string): Promise<SettledIngestion | undefined> {
-  const { rows } = await client.query<{
-    status: SettledIngestion['status'];
-    duplicate_of: string | null;
-    rows_loaded: string;
-    rows_rejected: string;
-    bytes: string | null;
-    content_sha256: string | null;
-    error_code: string | null;
-    error_message: string | null;
-  }>(
-    `SELECT status, duplicate_of, rows_loaded, rows_rejected, bytes, content_sha256, error_code, error_message
-       FROM inlet.ingestions
-      WHERE id = $1 AND status IN ('loaded', 'duplicate', 'superseded', 'rejected')`,
-    [id],
-  );
-  const row = rows[0];
-  if (row === undefined) return undefined;
+interface SettledRow {
+  status: SettledIngestion['status'] | null;
+  duplicate_of: string | null;
+  rows_loaded: string;
+  rows_rejected: string;
+  bytes: string | null;
+  content_sha256: string | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+function toSettled(row: SettledRow & { status: SettledIngestion['status'] }): SettledIngestion {
   return {
     status: row.status,
     duplicateOf: row.duplicate_of,
