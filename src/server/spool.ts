@@ -78,6 +78,8 @@ const DEFAULT_MIN_FREE_BYTES = 256 * 1024 * 1024;
 const SPACE_CHECK_INTERVAL = 4 * 1024 * 1024;
 /** How long a free-space reading stands in for a new one: the most that other writers to the volume go unseen. */
 const SPACE_READING_MAX_AGE_MS = 1000;
+/** Sidecars kept for claims in the accepting process; past this (a backlog), claims read them from disk. */
+const MAX_REMEMBERED_SIDECARS = 10_000;
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface Sidecar {
@@ -141,6 +143,13 @@ export class Spool {
   private received = 0;
   private spaceReading: { free: number; at: number; received: number } | undefined;
   private spaceRead: Promise<number> | undefined;
+  /**
+   * The sidecars of entries this instance published and has not claimed yet: a claim in the process that
+   * accepted the file takes it from here rather than reading back what it wrote and synced moments ago
+   * (four thread-pool trips, queued behind the uploads' fsyncs). A sidecar never changes once written;
+   * entries from before a restart, or handed back, are read from disk as before.
+   */
+  private readonly publishedSidecars = new Map<string, Sidecar>();
   /** Ids listed in `incoming/` and not yet tried by this instance, oldest first. */
   private queued: string[] = [];
 
@@ -193,6 +202,8 @@ export class Spool {
       const sidecar = await this.stage(body, staging, options);
       const entry = toEntry(id, path.join(published, DATA_FILE), sidecar);
       const publish = async () => {
+        // Remembered before the rename: from the rename on, a worker may claim the entry.
+        if (this.publishedSidecars.size < MAX_REMEMBERED_SIDECARS) this.publishedSidecars.set(id, sidecar);
         await this.io(() => fs.rename(staging, published));
         isPublished = true;
         // Only the new name needs syncing: a rename is atomic, and a leftover under tmp/ is cleared at open().
@@ -204,6 +215,7 @@ export class Spool {
       this.logger.debug('upload spooled', { id, size: sidecar.size });
       return entry;
     } catch (error) {
+      this.publishedSidecars.delete(id);
       // Nothing the caller was not told about may stay behind; a published entry whose directory sync failed
       // may already be claimed, which the engine's ledger makes harmless.
       await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
@@ -284,6 +296,12 @@ export class Spool {
         throw new SpoolError('io_failed', `Could not claim spool entry ${id}: ${(error as Error).message}`, {
           cause: error,
         });
+      }
+      const published = this.publishedSidecars.get(id);
+      if (published !== undefined) {
+        this.publishedSidecars.delete(id);
+        this.logger.debug('entry claimed', { id });
+        return toEntry(id, path.join(this.dir, 'processing', id, DATA_FILE), published);
       }
       try {
         const entry = await this.readEntry('processing', id);

@@ -148,12 +148,16 @@ describe('Spool', () => {
   });
 
   it('gives each of 50 entries to exactly one of 20 concurrent claimers, across two instances', async () => {
-    const first = await openSpool();
+    // Accepted by a third instance: a claimer that accepted the entries itself would not read their
+    // sidecars back, and would win every rename before the other had listed the directory.
+    const accepting = await openSpool();
+    const first = new Spool(path.join(root, 'spool'), { minFreeBytes: 0 });
     const second = new Spool(path.join(root, 'spool'), { minFreeBytes: 0 });
-    await second.open();
     const accepted: SpoolEntry[] = [];
     for (let i = 0; i < 50; i++) {
-      accepted.push(await first.accept(chunks(Buffer.from(`file ${i}\n`)), { name: `f${i}`, maxBytes: 100 }));
+      accepted.push(
+        await accepting.accept(chunks(Buffer.from(`file ${i}\n`)), { name: `f${i}`, maxBytes: 100 }),
+      );
     }
 
     const claimedBy = async (spool: Spool): Promise<string[]> => {
@@ -203,6 +207,26 @@ describe('Spool', () => {
     expect((await after.claim())?.id).toBe(c.id);
     for (const entry of resumed) await after.finish(entry, 'failed');
     expect(await after.depth()).toEqual({ incoming: 0, processing: 1, done: 0, failed: 2 });
+  });
+
+  it('claims an entry it accepted from the sidecar it wrote; another instance reads it from disk', async () => {
+    const spool = await openSpool();
+    const first = await spool.accept(chunks(Buffer.from('a')), {
+      name: 'a.csv',
+      maxBytes: 10,
+      meta: { p: '1' },
+    });
+    const second = await spool.accept(chunks(Buffer.from('b')), { name: 'b.csv', maxBytes: 10 });
+    // Both sidecars damaged on disk: the accepting instance does not read them back, a fresh one must.
+    for (const { id } of [first, second]) {
+      await writeFile(path.join(root, 'spool', 'incoming', id, 'meta.json'), '{"name":');
+    }
+    const claimed = await spool.claim();
+    expect(claimed).toEqual({ ...first, path: path.join(root, 'spool', 'processing', first.id, 'data') });
+    expect(await readFile(claimed!.path, 'utf8')).toBe('a');
+    const other = new Spool(path.join(root, 'spool'), { minFreeBytes: 0 });
+    expect(await other.claim()).toBeUndefined();
+    expect(await other.depth()).toEqual({ incoming: 0, processing: 1, done: 0, failed: 1 });
   });
 
   it('moves an entry with a broken sidecar to failed instead of resuming it forever', async () => {
