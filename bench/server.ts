@@ -352,8 +352,8 @@ export async function benchServer(options: ServerBenchOptions): Promise<string[]
       rateLimitPerMinute: 10_000_000,
       bootstrapToken: TOKEN,
       workers: settings.workers,
-      // The free-space check (a statfs per upload) runs whatever the threshold; 0 only keeps a nearly full
-      // scratch volume from turning the run into 503s.
+      // The free-space check (a statfs at most once a second) runs whatever the threshold; 0 only keeps a
+      // nearly full scratch volume from turning the run into 503s.
       minFreeBytes: 0,
       onFinished: (entry, result) => commits.record(entry.id, result),
     });
