@@ -8,9 +8,11 @@ import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import type { InletConfig } from '../../../src/model/contract.js';
+import { createLogger } from '../../../src/observability/logger.js';
 import { Spool } from '../../../src/server/spool.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
 import { api, runService } from '../../harness/upload-service.js';
@@ -127,18 +129,44 @@ describe('notifications', () => {
 describe('shutdown and restart', () => {
   it('hands a file still loading at shutdown back to the spool, and the next start loads it once', async () => {
     await db.pool.query('CREATE SCHEMA handback');
+    await db.pool.query('CREATE TABLE handback.items (file text NOT NULL, n integer NOT NULL)');
+    // The load must still be running when the workers stop, however fast the machine and however long the
+    // HTTP side takes to close: a transaction of the test's own holds the table, so the load waits on it,
+    // and lets go only once the pool has aborted the files in flight.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE handback.items IN ACCESS EXCLUSIVE MODE');
+    let abortedInFlight: () => void = () => undefined;
+    const aborting = new Promise<void>((resolve) => {
+      abortedInFlight = resolve;
+    });
+    const logger = createLogger({}, 'warn', (line) => {
+      if (line.includes('files still loading at shutdown are handed back')) abortedInFlight();
+    });
     const spoolDir = await mkdtemp(path.join(tmpdir(), 'inlet-handback-'));
     const config = appendConfig('handback.items');
-    const first = await runService(db, config, { spoolDir, shutdownGraceMs: 0 });
+    const first = await runService(db, config, { spoolDir, shutdownGraceMs: 0, logger });
     const big = csvFor('big.csv', 300_000);
     const answer = await api(first.service, '/v1/files/big.csv', { method: 'PUT', body: big });
     expect(answer.status).toBe(202);
     const { ingestionId } = (await answer.json()) as { ingestionId: string };
-    await waitFor(
-      async () => ((await entriesIn(spoolDir, 'processing')).length > 0 ? true : undefined),
-      'a claim',
-    );
-    await first.stop();
+    try {
+      await waitFor(async () => {
+        const { rows } = await holder.query<{ waiting: boolean }>(
+          `SELECT count(*) > 0 AS waiting FROM pg_locks
+            WHERE NOT granted AND relation = 'handback.items'::regclass`,
+        );
+        return rows[0]?.waiting ? true : undefined;
+      }, 'the load to wait on the table');
+      expect(await entriesIn(spoolDir, 'processing')).toEqual([ingestionId]);
+      const stopped = first.stop();
+      await aborting;
+      await holder.query('ROLLBACK');
+      await stopped;
+    } finally {
+      await holder.end();
+    }
     expect(await entriesIn(spoolDir, 'incoming')).toEqual([ingestionId]);
     const between = await db.pool.query('SELECT count(*)::int AS n FROM handback.items');
     expect(between.rows[0].n).toBe(0);
