@@ -76,7 +76,14 @@ export class SheetScanner {
   private capture = false;
   private inInline = false;
   private phonetic = 0;
-  private readonly attributes: Attributes = { r: undefined, t: undefined, s: undefined };
+  private readonly attributes: Attributes = {
+    rStart: -1,
+    rEnd: -1,
+    tStart: -1,
+    tEnd: -1,
+    sStart: -1,
+    sEnd: -1,
+  };
 
   constructor(private readonly sharedStrings: readonly string[]) {}
 
@@ -177,20 +184,20 @@ export class SheetScanner {
     if (!selfClosing) this.depth++;
     switch (tag) {
       case Tag.Row: {
-        const { r } = readAttributes(buf, nameEnd, end, this.attributes);
-        this.line = r === undefined ? this.line + 1 : Number(r);
+        const { rStart, rEnd } = readAttributes(buf, nameEnd, end, this.attributes);
+        this.line = rStart < 0 ? this.line + 1 : numberAttribute(buf, rStart, rEnd);
         this.cells = [];
         this.hasValue = false;
         this.column = 0;
         break;
       }
       case Tag.Cell: {
-        const { r, t, s } = readAttributes(buf, nameEnd, end, this.attributes);
-        const at = r === undefined ? -1 : columnIndex(r);
+        const a = readAttributes(buf, nameEnd, end, this.attributes);
+        const at = a.rStart < 0 ? -1 : columnAttribute(buf, a.rStart, a.rEnd);
         this.column = at < 0 ? this.column : at;
-        this.kind = t ?? 'n';
-        this.style = s === undefined ? 0 : Number(s);
-        this.text = [];
+        this.kind = a.tStart < 0 ? 'n' : kindAttribute(buf, a.tStart, a.tEnd);
+        this.style = a.sStart < 0 ? 0 : numberAttribute(buf, a.sStart, a.sEnd);
+        this.text.length = 0;
         this.inInline = false;
         if (selfClosing) this.endCell();
         break;
@@ -283,18 +290,24 @@ function tagOf(buf: Buffer, start: number, end: number): Tag {
   return Tag.Other;
 }
 
-/** The unprefixed one-letter attributes the scanner reads (row `r`; cell `r`, `t`, `s`). */
+/**
+ * The unprefixed one-letter attributes the scanner reads (row `r`; cell `r`, `t`, `s`), as their
+ * values' start and end offsets in the tag's bytes (-1 when absent): most are read straight from
+ * the bytes, and only the rare value with a reference in it is decoded to text.
+ */
 interface Attributes {
-  r: string | undefined;
-  t: string | undefined;
-  s: string | undefined;
+  rStart: number;
+  rEnd: number;
+  tStart: number;
+  tEnd: number;
+  sStart: number;
+  sEnd: number;
 }
 
 /** One pass over the tag's attribute bytes; `into` (reused: one object per scanner) holds those it reads. */
 function readAttributes(buf: Buffer, from: number, end: number, into: Attributes): Attributes {
-  into.r = undefined;
-  into.t = undefined;
-  into.s = undefined;
+  into.rStart = into.tStart = into.sStart = -1;
+  into.rEnd = into.tEnd = into.sEnd = -1;
   let i = from;
   while (i < end) {
     while (i < end && isSpace(buf[i] as number)) i++;
@@ -315,13 +328,58 @@ function readAttributes(buf: Buffer, from: number, end: number, into: Attributes
     if (valueEnd < 0 || valueEnd >= end) throw new SheetXmlError('it has an unterminated attribute value');
     if (nameEnd - nameStart === 1) {
       const letter = buf[nameStart];
-      if (letter === 0x72) into.r = decodeText(buf, i + 1, valueEnd);
-      else if (letter === 0x74) into.t = decodeText(buf, i + 1, valueEnd);
-      else if (letter === 0x73) into.s = decodeText(buf, i + 1, valueEnd);
+      if (letter === 0x72) {
+        into.rStart = i + 1;
+        into.rEnd = valueEnd;
+      } else if (letter === 0x74) {
+        into.tStart = i + 1;
+        into.tEnd = valueEnd;
+      } else if (letter === 0x73) {
+        into.sStart = i + 1;
+        into.sEnd = valueEnd;
+      }
     }
     i = valueEnd + 1;
   }
   return into;
+}
+
+/** An attribute value as `Number()` reads its text: plain digits from the bytes, anything else decoded first. */
+function numberAttribute(buf: Buffer, start: number, end: number): number {
+  if (end > start && end - start <= 9) {
+    let value = 0;
+    let i = start;
+    for (; i < end; i++) {
+      const digit = (buf[i] as number) - 0x30;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+    }
+    if (i === end) return value;
+  }
+  return Number(decodeText(buf, start, end));
+}
+
+/** The 0-based column of a cell reference such as `C12` (columnIndex on the bytes), or -1 without letters. */
+function columnAttribute(buf: Buffer, start: number, end: number): number {
+  let column = 0;
+  let i = start;
+  for (; i < end; i++) {
+    const code = (buf[i] as number) | 0x20;
+    if (code < 0x61 || code > 0x7a) break;
+    column = column * 26 + (code - 0x60);
+  }
+  // A reference could spell its letters as character references: read those the slow way.
+  if (i < end && buf[i] === AMPERSAND) return columnIndex(decodeText(buf, start, end));
+  return i === start ? -1 : column - 1;
+}
+
+/** The cell types (`t`) by their one letter, as written: `s`, `n`, `b`, `e`, `d`. */
+const ONE_LETTER_KINDS: Record<number, string> = { 115: 's', 110: 'n', 98: 'b', 101: 'e', 100: 'd' };
+
+function kindAttribute(buf: Buffer, start: number, end: number): string {
+  return (
+    (end - start === 1 ? ONE_LETTER_KINDS[buf[start] as number] : undefined) ?? decodeText(buf, start, end)
+  );
 }
 
 function startsWith(buf: Buffer, pos: number, prefix: Buffer): boolean {
@@ -364,9 +422,24 @@ function textBoundary(buf: Buffer, from: number, end: number): number {
 
 /** Character data as XML reads it: CRLF and CR as LF, then entity and character references. */
 function decodeText(buf: Buffer, start: number, end: number): string {
+  // Most values are short ASCII without references (`42`, `7`): sliced without the UTF-8 decoder.
+  if (end - start <= 32 && isPlainAscii(buf, start, end))
+    return (buf as AsciiSlicing).latin1Slice(start, end);
   let text = buf.toString('utf8', start, end);
   if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
   return text.includes('&') ? decodeReferences(text) : text;
+}
+
+/** Node's native slicer without Buffer#toString's argument handling; not listed by @types/node. */
+type AsciiSlicing = Buffer & { latin1Slice(start: number, end: number): string };
+
+/** Bytes below 0x80 other than `&` and CR: their text is the bytes themselves. */
+function isPlainAscii(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const byte = buf[i] as number;
+    if (byte >= 0x80 || byte === AMPERSAND || byte === CARRIAGE_RETURN) return false;
+  }
+  return true;
 }
 
 function decodeReferences(text: string): string {
