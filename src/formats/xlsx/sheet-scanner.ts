@@ -44,7 +44,16 @@ const PI_CLOSE = Buffer.from('?>');
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /** The elements the scanner acts on, by local name. */
-const Tag = { Other: 0, Row: 1, Cell: 2, Value: 3, InlineString: 4, Text: 5, Phonetic: 6 } as const;
+const Tag = {
+  Other: 0,
+  Row: 1,
+  Cell: 2,
+  Value: 3,
+  InlineString: 4,
+  Text: 5,
+  Phonetic: 6,
+  StringItem: 7,
+} as const;
 type Tag = (typeof Tag)[keyof typeof Tag];
 
 function isSpace(byte: number): boolean {
@@ -56,61 +65,51 @@ export class SheetXmlError extends Error {
   override readonly name = 'SheetXmlError';
 }
 
-export class SheetScanner {
-  /** Rows completed since the last `take()`. */
-  private rows: SheetRow[] = [];
-  /** The first cell that names a shared string the workbook does not have, as `B7`. */
-  badStringIndex: string | undefined;
+/**
+ * The byte-level XML reading shared by the sheet and the shared strings: chunks in, whole constructs
+ * scanned, an incomplete one carried to the next chunk, character data decoded only while `capture`
+ * is set. Subclasses act on the elements they know.
+ */
+abstract class XmlPartScanner {
+  /** Bytes examined, a carried remainder counted again each time: linear in the input on any document. */
+  readonly work = { scanned: 0 };
+  protected text: string[] = [];
+  protected capture = false;
 
   private carry: Buffer | undefined;
+  /** Bytes before the current chunk's carried remainder, for saying where a document is cut short. */
+  private consumed = 0;
   private depth = 0;
   private sawRoot = false;
 
-  private line = 0;
-  private cells: (XlsxCell | undefined)[] = [];
-  private hasValue = false;
-  private column = 0;
-  private kind = 'n';
-  private style = 0;
-  private text: string[] = [];
-  private capture = false;
-  private inInline = false;
-  private phonetic = 0;
-  private readonly attributes: Attributes = {
-    rStart: -1,
-    rEnd: -1,
-    tStart: -1,
-    tEnd: -1,
-    sStart: -1,
-    sEnd: -1,
-  };
-
-  constructor(private readonly sharedStrings: readonly string[]) {}
-
-  /** The rows completed so far, handed over once. */
-  take(): SheetRow[] {
-    const rows = this.rows;
-    this.rows = [];
-    return rows;
-  }
+  protected abstract opened(tag: Tag, buf: Buffer, nameEnd: number, end: number, selfClosing: boolean): void;
+  protected abstract closed(tag: Tag): void;
 
   write(chunk: Buffer): void {
     const buf = this.carry === undefined ? chunk : Buffer.concat([this.carry, chunk]);
     this.carry = undefined;
+    this.work.scanned += buf.length;
     const stop = this.scan(buf);
     if (buf.length - stop > MAX_CARRY_BYTES) {
       throw new SheetXmlError(`it has a tag, comment or CDATA section longer than ${MAX_CARRY_BYTES} bytes`);
     }
+    this.consumed += stop;
     if (stop < buf.length) this.carry = Buffer.from(buf.subarray(stop));
   }
 
   end(): void {
     const rest = this.carry;
     if (rest?.some((byte) => !isSpace(byte))) {
-      throw new SheetXmlError('it ends inside a tag, comment or value');
+      throw new SheetXmlError(
+        `it ends inside a tag, comment or value (at byte ${this.consumed} of ${this.consumed + rest.length})`,
+      );
     }
     if (!this.sawRoot) throw new SheetXmlError('it has no root element');
-    if (this.depth !== 0) throw new SheetXmlError('it ends before its elements are closed');
+    if (this.depth !== 0) {
+      throw new SheetXmlError(
+        `it ends before its elements are closed (${this.depth} still open after byte ${this.consumed + (rest?.length ?? 0)})`,
+      );
+    }
   }
 
   /** Scans whole constructs of `buf`; returns where the first incomplete one starts. */
@@ -172,7 +171,7 @@ export class SheetScanner {
     }
     // Not yet enough bytes to tell a comment or CDATA from something else.
     if (buf.length - pos < CDATA_OPEN.length && isPrefix(buf, pos)) return -1;
-    throw new SheetXmlError('it has a DOCTYPE or other declaration, which a worksheet never has');
+    throw new SheetXmlError('it has a DOCTYPE or other declaration, which the XML of a workbook never has');
   }
 
   private open(buf: Buffer, start: number, end: number): void {
@@ -182,6 +181,50 @@ export class SheetScanner {
     const tag = tagOf(buf, start, nameEnd);
     this.sawRoot = true;
     if (!selfClosing) this.depth++;
+    this.opened(tag, buf, nameEnd, end, selfClosing);
+  }
+
+  private close(buf: Buffer, start: number, end: number): void {
+    if (--this.depth < 0) throw new SheetXmlError('it closes an element it never opened');
+    this.closed(tagOf(buf, start, nameEndOf(buf, start, end)));
+  }
+}
+
+export class SheetScanner extends XmlPartScanner {
+  /** Rows completed since the last `take()`. */
+  private rows: SheetRow[] = [];
+  /** The first cell that names a shared string the workbook does not have, as `B7`. */
+  badStringIndex: string | undefined;
+
+  private line = 0;
+  private cells: (XlsxCell | undefined)[] = [];
+  private hasValue = false;
+  private column = 0;
+  private kind = 'n';
+  private style = 0;
+  private inInline = false;
+  private phonetic = 0;
+  private readonly attributes: Attributes = {
+    rStart: -1,
+    rEnd: -1,
+    tStart: -1,
+    tEnd: -1,
+    sStart: -1,
+    sEnd: -1,
+  };
+
+  constructor(private readonly sharedStrings: readonly string[]) {
+    super();
+  }
+
+  /** The rows completed so far, handed over once. */
+  take(): SheetRow[] {
+    const rows = this.rows;
+    this.rows = [];
+    return rows;
+  }
+
+  protected opened(tag: Tag, buf: Buffer, nameEnd: number, end: number, selfClosing: boolean): void {
     switch (tag) {
       case Tag.Row: {
         const { rStart, rEnd } = readAttributes(buf, nameEnd, end, this.attributes);
@@ -217,9 +260,8 @@ export class SheetScanner {
     }
   }
 
-  private close(buf: Buffer, start: number, end: number): void {
-    if (--this.depth < 0) throw new SheetXmlError('it closes an element it never opened');
-    switch (tagOf(buf, start, nameEndOf(buf, start, end))) {
+  protected closed(tag: Tag): void {
+    switch (tag) {
       case Tag.Value:
       case Tag.Text:
         this.capture = false;
@@ -249,6 +291,49 @@ export class SheetScanner {
       if (value !== '') this.hasValue = true;
     }
     this.column++;
+  }
+}
+
+/**
+ * The shared strings part (`xl/sharedStrings.xml`) → the text of each `<si>`: rich-text runs
+ * (`<r><t>`) joined, phonetic hints (`<rPh>`) left out, as saxes read it before (the tests compare).
+ */
+export class SharedStringsScanner extends XmlPartScanner {
+  readonly strings: string[] = [];
+  private inItem = false;
+  private phonetic = 0;
+
+  protected opened(tag: Tag, _buf: Buffer, _nameEnd: number, _end: number, selfClosing: boolean): void {
+    switch (tag) {
+      case Tag.StringItem:
+        if (selfClosing) this.strings.push('');
+        else {
+          this.inItem = true;
+          this.text.length = 0;
+        }
+        break;
+      case Tag.Phonetic:
+        if (!selfClosing) this.phonetic++;
+        break;
+      case Tag.Text:
+        if (!selfClosing && this.inItem && this.phonetic === 0) this.capture = true;
+        break;
+    }
+  }
+
+  protected closed(tag: Tag): void {
+    switch (tag) {
+      case Tag.Text:
+        this.capture = false;
+        break;
+      case Tag.Phonetic:
+        this.phonetic--;
+        break;
+      case Tag.StringItem:
+        this.strings.push(this.text.length === 1 ? (this.text[0] as string) : this.text.join(''));
+        this.inItem = false;
+        break;
+    }
   }
 }
 
@@ -284,8 +369,9 @@ function tagOf(buf: Buffer, start: number, end: number): Tag {
   } else if (length === 3) {
     if (first === 0x72 && buf[from + 1] === 0x6f && buf[from + 2] === 0x77) return Tag.Row; // row
     if (first === 0x72 && buf[from + 1] === 0x50 && buf[from + 2] === 0x68) return Tag.Phonetic; // rPh
-  } else if (length === 2 && first === 0x69 && buf[from + 1] === 0x73) {
-    return Tag.InlineString; // is
+  } else if (length === 2) {
+    if (first === 0x69 && buf[from + 1] === 0x73) return Tag.InlineString; // is
+    if (first === 0x73 && buf[from + 1] === 0x69) return Tag.StringItem; // si
   }
   return Tag.Other;
 }

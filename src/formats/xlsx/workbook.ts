@@ -1,13 +1,15 @@
 /**
  * The parts of an XLSX workbook (ECMA-376 SpreadsheetML) read before its sheet: which sheets exist and
  * where, the date system, the number formats that make numbers dates, and the shared strings.
- * All are parsed with saxes as they are inflated; none is held as XML text.
+ * The small parts are parsed with saxes, the shared strings with the sheet's byte scanner, all as
+ * they are inflated; none is held as XML text.
  */
 import { posix } from 'node:path';
 import { SaxesParser, type SaxesTag } from 'saxes';
 import { FormatError } from '../../errors.js';
 import type { ArchiveEntry, ZipArchive } from '../zip/archive.js';
 import { builtInFormatKind, customFormatKind, type DateSystem, type FormatKind } from './dates.js';
+import { SharedStringsScanner, SheetXmlError } from './sheet-scanner.js';
 
 export interface SheetInfo {
   readonly name: string;
@@ -215,34 +217,22 @@ async function readStyles(archive: ZipArchive, part: string, source: string): Pr
   return styles;
 }
 
-/** Shared strings: the text of each `<si>`, rich-text runs joined, phonetic hints (`<rPh>`) left out. */
+/**
+ * Shared strings: the text of each `<si>`, read by the sheet's byte scanner (a workbook's shared
+ * strings can be as large as its sheet, and saxes spent most of their reading on decoding and events).
+ */
 async function readSharedStrings(archive: ZipArchive, part: string, source: string): Promise<string[]> {
-  const strings: string[] = [];
-  let current: string[] | undefined;
-  let inText = false;
-  let phonetic = 0;
-  await parseXml(
-    archive,
-    required(archive, part, source),
-    {
-      open(name) {
-        if (name === 'si') current = [];
-        else if (name === 'rPh') phonetic++;
-        else if (name === 't' && current !== undefined && phonetic === 0) inText = true;
-      },
-      close(name) {
-        if (name === 'si') {
-          strings.push(current?.join('') ?? '');
-          current = undefined;
-        } else if (name === 'rPh') phonetic--;
-        else if (name === 't') inText = false;
-      },
-      text(text) {
-        if (inText) current?.push(text);
-      },
-    },
-    'shared strings',
-    source,
-  );
-  return strings;
+  const scanner = new SharedStringsScanner();
+  try {
+    for await (const chunk of archive.stream(required(archive, part, source))) scanner.write(chunk);
+    scanner.end();
+  } catch (error) {
+    if (!(error instanceof SheetXmlError)) throw error;
+    throw new FormatError(
+      'corrupt_xlsx',
+      `The XLSX workbook is damaged: its shared strings are not valid XML (${error.message}). Send the file again.`,
+      { cause: error, location: { source } },
+    );
+  }
+  return scanner.strings;
 }
