@@ -73,7 +73,9 @@ export class SheetXmlError extends Error {
 abstract class XmlPartScanner {
   /** Bytes examined, a carried remainder counted again each time: linear in the input on any document. */
   readonly work = { scanned: 0 };
-  protected text: string[] = [];
+  /** The captured character data so far (V8 joins the pieces once, when the text is read) and how many pieces. */
+  protected text = '';
+  protected pieces = 0;
   protected capture = false;
 
   private carry: Buffer | undefined;
@@ -84,6 +86,11 @@ abstract class XmlPartScanner {
 
   protected abstract opened(tag: Tag, buf: Buffer, nameEnd: number, end: number, selfClosing: boolean): void;
   protected abstract closed(tag: Tag): void;
+
+  private append(text: string): void {
+    this.text += text;
+    this.pieces++;
+  }
 
   write(chunk: Buffer): void {
     const buf = this.carry === undefined ? chunk : Buffer.concat([this.carry, chunk]);
@@ -123,10 +130,10 @@ abstract class XmlPartScanner {
           if (lt < 0) {
             // A long value is decoded as it arrives, not carried whole from chunk to chunk.
             const safe = textBoundary(buf, pos, n);
-            if (safe > pos) this.text.push(decodeText(buf, pos, safe));
+            if (safe > pos) this.append(decodeText(buf, pos, safe));
             return safe;
           }
-          this.text.push(decodeText(buf, pos, lt));
+          this.append(decodeText(buf, pos, lt));
         } else if (this.depth === 0 && !isBlank(buf, pos, lt < 0 ? n : lt)) {
           throw new SheetXmlError('it has text outside its root element');
         }
@@ -166,7 +173,7 @@ abstract class XmlPartScanner {
     if (startsWith(buf, pos, CDATA_OPEN)) {
       const close = buf.indexOf(CDATA_CLOSE, pos + 9);
       if (close < 0) return -1;
-      if (this.capture) this.text.push(buf.toString('utf8', pos + 9, close));
+      if (this.capture) this.append(buf.toString('utf8', pos + 9, close));
       return close + 3;
     }
     // Not yet enough bytes to tell a comment or CDATA from something else.
@@ -240,7 +247,8 @@ export class SheetScanner extends XmlPartScanner {
         this.column = at < 0 ? this.column : at;
         this.kind = a.tStart < 0 ? 'n' : kindAttribute(buf, a.tStart, a.tEnd);
         this.style = a.sStart < 0 ? 0 : numberAttribute(buf, a.sStart, a.sEnd);
-        this.text.length = 0;
+        this.text = '';
+        this.pieces = 0;
         this.inInline = false;
         if (selfClosing) this.endCell();
         break;
@@ -280,8 +288,8 @@ export class SheetScanner extends XmlPartScanner {
 
   private endCell(): void {
     const kind = this.kind;
-    if (this.text.length > 0 || kind === 'inlineStr') {
-      let value = this.text.length === 1 ? (this.text[0] as string) : this.text.join('');
+    if (this.pieces > 0 || kind === 'inlineStr') {
+      let value = this.text;
       if (kind === 's') {
         const shared = this.sharedStrings[Number(value)];
         if (shared === undefined) this.badStringIndex ??= `${columnLetters(this.column)}${this.line}`;
@@ -309,7 +317,8 @@ export class SharedStringsScanner extends XmlPartScanner {
         if (selfClosing) this.strings.push('');
         else {
           this.inItem = true;
-          this.text.length = 0;
+          this.text = '';
+          this.pieces = 0;
         }
         break;
       case Tag.Phonetic:
@@ -330,7 +339,7 @@ export class SharedStringsScanner extends XmlPartScanner {
         this.phonetic--;
         break;
       case Tag.StringItem:
-        this.strings.push(this.text.length === 1 ? (this.text[0] as string) : this.text.join(''));
+        this.strings.push(this.text);
         this.inItem = false;
         break;
     }
