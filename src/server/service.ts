@@ -135,11 +135,13 @@ export async function startUploadService(options: UploadServiceOptions): Promise
         clearInterval(sweeper);
         // close() refuses new requests with 503 and waits for uploads already streaming to finish; a client
         // that stalls mid-upload gets cut off after the grace period, before its file was acknowledged.
+        const graceMs = options.shutdownGraceMs ?? 30_000;
         const closed = app.close();
-        const grace = setTimeout(() => app.server.closeAllConnections(), options.shutdownGraceMs ?? 30_000);
-        await closed;
-        clearTimeout(grace);
-        await workers.stop(options.shutdownGraceMs ?? 30_000);
+        const grace = setTimeout(() => app.server.closeAllConnections(), graceMs);
+        // The workers get the same grace period, counted from now, not from when the HTTP side has closed:
+        // closing flushes the queued ledger rows, and a row whose file a worker is loading waits for that
+        // worker's transaction, so a load stuck on a lock would otherwise hold the whole shutdown.
+        await Promise.all([closed.finally(() => clearTimeout(grace)), workers.stop(graceMs)]);
         logger.info('upload service stopped');
       })();
       return stopping;
