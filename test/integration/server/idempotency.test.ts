@@ -4,8 +4,8 @@
  * or pipeline is 409 idempotency_key_reused and stores nothing. Real HTTP, spool and PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
+import { describe, expect, it } from 'vitest';
+import { db, running, useUploadApi } from '../../harness/upload-api.js';
 import {
   type AcceptedBody,
   accepted,
@@ -15,30 +15,17 @@ import {
   refused,
   waitForVerdict,
 } from '../../harness/upload-client.js';
-import { type RunningService, runService, uploadConfig } from '../../harness/upload-service.js';
 
-let db: TestDatabase;
-let running: RunningService;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await db.pool.query('CREATE SCHEMA idem');
-  running = await runService(db, uploadConfig('idem'));
-});
-
-afterAll(async () => {
-  await running?.stop();
-  await db?.drop();
-});
+useUploadApi();
 
 const csv = (...rows: string[]) => `id,amount,note\n${rows.map((r) => `${r}\n`).join('')}`;
 const withKey = (key: string) => ({ headers: { 'idempotency-key': key } });
 
 async function orderCount(ids: number[]): Promise<number> {
-  const table = await db.pool.query<{ t: string | null }>(`SELECT to_regclass('idem.orders')::text AS t`);
+  const table = await db.pool.query<{ t: string | null }>(`SELECT to_regclass('up.orders')::text AS t`);
   if (table.rows[0]?.t === null) return 0;
   const { rows } = await db.pool.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM idem.orders WHERE id = ANY($1)',
+    'SELECT count(*)::int AS n FROM up.orders WHERE id = ANY($1)',
     [ids],
   );
   return rows[0]?.n ?? 0;

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uploadUri } from '../../../src/server/upload-source.js';
-import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
+import { running, useUploadApi } from '../../harness/upload-api.js';
 import {
   type AcceptedBody,
   allEntryIds,
@@ -22,21 +22,8 @@ import {
   spoolTree,
   waitForVerdict,
 } from '../../harness/upload-client.js';
-import { type RunningService, runService, uploadConfig } from '../../harness/upload-service.js';
 
-let db: TestDatabase;
-let running: RunningService;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  await db.pool.query('CREATE SCHEMA mpn');
-  running = await runService(db, uploadConfig('mpn'));
-});
-
-afterAll(async () => {
-  await running?.stop();
-  await db?.drop();
-});
+useUploadApi();
 
 function postMultipart(disposition: string, content: string, query = '') {
   const { body, contentType } = multipartBody(disposition, content);
