@@ -79,7 +79,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     // Directories Inlet creates itself are made searchable (not listable) by the server user even
     // under umask 077; directories it did not create are only checked, never changed.
     if (firstCreated !== undefined) await allowSearch(firstCreated, dataDir);
-    await assertServerUserCanReach(dataDir, await lookupOsUser(SERVER_OS_USER));
+    const serverUser = await lookupOsUser(SERVER_OS_USER);
+    await assertServerUserCanReach(dataDir, serverUser);
+    // Its binaries too: else initdb fails to spawn (EACCES) inside the library, with no word of why.
+    await assertServerUserCanReach(
+      binDir,
+      serverUser,
+      'keep the checkout (its node_modules holds the PostgreSQL binaries) in a directory it can reach',
+    );
   }
 
   const config = await loadOrCreateConfig(dataDir);

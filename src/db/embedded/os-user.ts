@@ -45,11 +45,15 @@ export async function lookupOsUser(name: string): Promise<OsUser> {
 
 /**
  * As root the server runs as the postgres user, which needs search (x) permission on every
- * directory above the cluster. Inlet only changes permissions inside `<dataDir>/postgres`, so a
+ * directory above the cluster and above its own binaries (in node_modules). Inlet only changes permissions inside `<dataDir>/postgres`, so a
  * blocked parent is reported rather than changed.
  */
-export async function assertServerUserCanReach(dataDir: string, user: OsUser): Promise<void> {
-  let dir = dataDir;
+export async function assertServerUserCanReach(
+  target: string,
+  user: OsUser,
+  remedy = 'set INLET_DATA_DIR to a directory it can reach',
+): Promise<void> {
+  let dir = target;
   for (;;) {
     const stat = await fs.stat(dir);
     const bit =
@@ -62,7 +66,7 @@ export async function assertServerUserCanReach(dataDir: string, user: OsUser): P
       throw new DatabaseError(
         'db_embedded_permission',
         `The embedded PostgreSQL runs as the "${SERVER_OS_USER}" OS user (PostgreSQL refuses root), which cannot enter ${dir} ` +
-          `(mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}). Allow it with "chmod o+x ${dir}", set INLET_DATA_DIR to a directory it can reach, or set DATABASE_URL.`,
+          `(mode ${(stat.mode & 0o777).toString(8).padStart(4, '0')}). Allow it with "chmod o+x ${dir}", ${remedy}, or set DATABASE_URL.`,
       );
     }
     const parent = path.dirname(dir);
