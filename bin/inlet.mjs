@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// The `inlet` command: the compiled CLI when built (npm install runs the build), else the
-// TypeScript sources through tsx, so a fresh checkout works before any build.
+// The `inlet` command: the bundled CLI when built (npm install runs the build; scripts/build-cli.mjs says
+// why a bundle), else the compiled files of an older build, else the TypeScript sources through tsx, so a
+// fresh checkout works before any build.
 import { existsSync } from 'node:fs';
 
+const bundled = new URL('../dist/bundle/main.mjs', import.meta.url);
 const compiled = new URL('../dist/cli/main.js', import.meta.url);
-const { main } = existsSync(compiled)
-  ? await import(compiled.href)
-  : await (await import('tsx/esm/api')).tsImport('../src/cli/main.ts', import.meta.url);
+const { main } = existsSync(bundled)
+  ? await import(bundled.href)
+  : existsSync(compiled)
+    ? await import(compiled.href)
+    : await (await import('tsx/esm/api')).tsImport('../src/cli/main.ts', import.meta.url);
 
 // `inlet ingestions | head` closes stdout early; that is the reader's choice, not an error.
 process.stdout.on('error', (error) => {

@@ -9,22 +9,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { nodeBundleOptions } from './node-bundle.mjs';
-
-/**
- * zod re-exports every message locale (about 300 KB minified), which the function would compile at
- * every cold start; its messages are only ever shown in English, so only `en` is kept.
- */
-const englishOnlyZod = {
-  name: 'english-only-zod',
-  setup(pluginBuild) {
-    pluginBuild.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
-      contents: "export { default as en } from './en.js';",
-      resolveDir: dirname(args.path),
-      loader: 'js',
-    }));
-  },
-};
+import { englishOnlyZod, nodeBundleOptions } from './node-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outfile =

@@ -1,4 +1,7 @@
-// The esbuild options the Lambda and server bundles share: one ESM file for Node 22, minified, no Docker.
+// The esbuild options the Lambda, server and CLI bundles share: one ESM file for Node 22, minified, no Docker.
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
 export const nodeBundleOptions = {
   bundle: true,
   platform: 'node',
@@ -17,4 +20,37 @@ export const nodeBundleOptions = {
     js: "import { createRequire as __inletRequire } from 'node:module'; const require = __inletRequire(import.meta.url);",
   },
   logLevel: 'warning',
+};
+
+/**
+ * zod re-exports every message locale (about 300 KB minified), which a process would compile at every
+ * start; its messages are only ever shown in English, so only `en` is kept.
+ */
+export const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * pg asks at import whether it runs in a Cloudflare Worker. Where Node has no `navigator` (Node 20) it
+ * constructs a fetch Response to find out, and touching Response loads Node's whole fetch implementation
+ * (undici): about 20 ms of every `inlet` command that talks to PostgreSQL. A bundle for Node is never
+ * in a Worker. The build fails if pg's test changes, rather than silently keeping the cost.
+ */
+export const pgWithoutWorkerProbe = {
+  name: 'pg-without-worker-probe',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const probe = "typeof Response === 'function'";
+      if (!text.includes(probe)) throw new Error(`${args.path} no longer probes for a Worker with ${probe}`);
+      return { contents: text.replace(probe, 'false'), loader: 'js' };
+    });
+  },
 };

@@ -3,9 +3,13 @@
  * without the upload server, the metrics, the scheduler, the snapshots or the AWS SDK. Each `inlet` runs
  * with test/harness/module-log.mjs preloaded, which writes down every module the process loaded.
  * Loading one of them again shows here as its name, whatever it costs on the clock.
+ *
+ * Both shapes of the CLI are checked: the compiled files (one module per source file) and the bundle that
+ * bin/inlet.mjs runs (scripts/build-cli.mjs), whose files each hold many sources: esbuild's metafile says
+ * which, so a file of the bundle counts as every source and package in it.
  */
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -45,10 +49,59 @@ interface Loaded {
   readonly ownFiles: readonly string[];
 }
 
+/** The package a file of node_modules belongs to (the innermost node_modules), scope included. */
+function packageOf(file: string): string | undefined {
+  const matches = [...file.matchAll(/(?:^|[\\/])node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/g)];
+  return matches.at(-1)?.[1]?.replace('\\', '/');
+}
+
+/** A shape of the CLI: its entry, and what a file it loaded stands for (sources as their dist/ names). */
+interface Shape {
+  readonly entry: string;
+  readonly contents: (file: string) => readonly string[];
+}
+
+/** The compiled files: each is itself, relative to the compiled tree (cli/main.js, engine/ingest.js…). */
+function compiledShape(): Shape {
+  const compiledRoot = dirname(dirname(inject('cliEntry')));
+  return {
+    entry: inject('cliEntry'),
+    contents: (file) =>
+      file.startsWith(compiledRoot) && !file.includes('node_modules')
+        ? [relative(compiledRoot, file).replaceAll('\\', '/')]
+        : [],
+  };
+}
+
+/** The bundle, built beside the compiled tree as dist/bundle/ is beside dist/cli/. */
+async function bundleShape(): Promise<Shape> {
+  const dir = join(dirname(dirname(inject('cliEntry'))), 'bundle');
+  const metafile = `${dir}.meta.json`;
+  await mkdir(dir, { recursive: true });
+  await run(process.execPath, [join(ROOT, 'scripts/build-cli.mjs'), dir, '--metafile', metafile], {
+    cwd: ROOT,
+    timeout: 120_000,
+  });
+  const { outputs } = JSON.parse(await readFile(metafile, 'utf8')) as {
+    outputs: Record<string, { inputs: Record<string, unknown> }>;
+  };
+  const sources = new Map<string, string[]>();
+  for (const [output, { inputs }] of Object.entries(outputs)) {
+    sources.set(
+      join(ROOT, output),
+      Object.keys(inputs).map((input) =>
+        input.startsWith('src/') ? input.slice('src/'.length).replace(/\.ts$/, '.js') : input,
+      ),
+    );
+  }
+  return { entry: join(dir, 'main.mjs'), contents: (file) => sources.get(file) ?? [] };
+}
+
 /** Runs node with the module log preloaded; returns its output and what it loaded. */
 async function loadedBy(
   name: string,
   args: readonly string[],
+  shape?: Shape,
   cwd = workspace.dir,
 ): Promise<Loaded & { stdout: string }> {
   const log = join(workspace.dir, `${name}.modules`);
@@ -58,20 +111,20 @@ async function loadedBy(
     env: { ...workspace.env, INLET_TEST_MODULE_LOG: log },
     timeout: 50_000,
   });
-  const compiledRoot = dirname(dirname(inject('cliEntry')));
   const files = (await readFile(log, 'utf8'))
     .split('\n')
     .filter((line) => line !== '' && !line.startsWith('node:'))
     .map((line) => (line.startsWith('file:') ? fileURLToPath(line) : line));
   const packages = new Set<string>();
+  const ownFiles = new Set<string>();
   for (const file of files) {
-    const name = /[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(file)?.[1];
-    if (name !== undefined) packages.add(name.replace('\\', '/'));
+    for (const part of [file, ...(shape?.contents(file) ?? [])]) {
+      const name = packageOf(part);
+      if (name !== undefined) packages.add(name);
+      else if (part !== file) ownFiles.add(part);
+    }
   }
-  const ownFiles = files
-    .filter((file) => !file.includes('node_modules') && file.startsWith(compiledRoot))
-    .map((file) => relative(compiledRoot, file).replaceAll('\\', '/'));
-  return { stdout, packages, ownFiles: [...new Set(ownFiles)] };
+  return { stdout, packages, ownFiles: [...ownFiles] };
 }
 
 beforeAll(async () => {
@@ -88,7 +141,6 @@ beforeAll(async () => {
       - { name: amount, type: "numeric(12,2)" }
 `,
   );
-  await writeFile(join(workspace.dir, 'orders.csv'), 'order_id,amount\n1,10.50\n2,20.00\n');
 });
 
 describe('the modules a command loads', () => {
@@ -96,14 +148,27 @@ describe('the modules a command loads', () => {
     const loaded = await loadedBy(
       'control',
       ['--input-type=module', '-e', "await import('prom-client'); await import('fastify');"],
+      undefined,
       ROOT,
     );
     expect(loaded.packages).toContain('prom-client');
     expect(loaded.packages).toContain('fastify');
   });
+});
+
+describe.each([
+  ['compiled files', 'compiled', async () => compiledShape()],
+  ['bundle', 'bundle', bundleShape],
+])('the modules a command loads from the %s', (_, name, build) => {
+  let shape: Shape;
+  beforeAll(async () => {
+    shape = await build();
+    // A file of its own: the same bytes again would be a duplicate, which loads less.
+    await writeFile(join(workspace.dir, `${name}.csv`), `order_id,amount\n1,10.50\n2,${name.length}.00\n`);
+  }, 120_000);
 
   it('inlet --help loads the command definitions and nothing a command runs', async () => {
-    const loaded = await loadedBy('help', [inject('cliEntry'), '--help']);
+    const loaded = await loadedBy(`${name} help`, [shape.entry, '--help'], shape);
     expect(loaded.stdout).toContain('Usage: inlet');
     expect(loaded.ownFiles).toContain('cli/main.js');
     expect(loaded.ownFiles).toContain('cli/commands/ingest.js');
@@ -112,7 +177,7 @@ describe('the modules a command loads', () => {
   });
 
   it('inlet ingest of a local file loads the engine and none of the server, metrics, scheduler or AWS SDK', async () => {
-    const loaded = await loadedBy('ingest', [inject('cliEntry'), 'ingest', 'orders.csv', '--json']);
+    const loaded = await loadedBy(`${name} ingest`, [shape.entry, 'ingest', `${name}.csv`, '--json'], shape);
     expect(JSON.parse(loaded.stdout)).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
     expect(loaded.ownFiles).toContain('engine/ingest.js');
     expect(loaded.packages).toContain('pg');

@@ -135,12 +135,21 @@ const TIMEOUT = 300_000;
 
 describe('the deployment bundles and the compiled CLI', () => {
   it(
-    '`npm run build` compiles the CLI into dist/, and `inlet ingest` runs from it',
+    '`npm run build` compiles the CLI into dist/ and bundles it into dist/bundle/, and `inlet ingest` runs from it',
     async () => {
       await npmRun('build');
       built = await hashes(join(checkout, 'dist'));
       expect(built.has('cli/main.js')).toBe(true);
       expect(built.has('server/settings.js')).toBe(true);
+      expect(built.has('bundle/main.mjs')).toBe(true);
+      // The bundle finds package.json where dist/cli/main.js does (scripts/build-cli.mjs).
+      const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      expect(await run(process.execPath, ['bin/inlet.mjs', '--version'])).toMatchObject({
+        code: 0,
+        stdout: `${version}\n`,
+      });
       await ingestWithDist();
     },
     TIMEOUT,
