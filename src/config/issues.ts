@@ -4,7 +4,7 @@
  * Zod's stock wording ("Invalid input: expected string, received undefined") speaks of the
  * validator rather than of the file.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';

@@ -4,23 +4,24 @@
  * into the engine's Pipeline; schema.ts puts the two together. Kept apart from schema.ts so that
  * pipeline.ts can name these types without the two files importing each other.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { MAX_IDENTIFIER_BYTES } from '../db/sql.js';
 import { parseColumnType } from '../model/column-type.js';
 import { PIPELINE_NAME } from '../model/contract.js';
+import { issueSink } from './issue-sink.js';
 import { strict } from './strict-object.js';
 
 /** YAML users write `match: "*.csv"` as often as `match: ["*.csv"]`; both mean a list. */
-function oneOrMany<T extends z.ZodType>(item: T, what: string) {
-  return z.preprocess(
-    (value) => (typeof value === 'string' ? [value] : value),
+function oneOrMany<T extends z.ZodMiniType>(item: T, what: string) {
+  return z.pipe(
+    z.transform((value: unknown) => (typeof value === 'string' ? [value] : value)),
     z.array(item, {
       error: (issue) => (issue.code === 'invalid_type' ? `expected ${what} or a list of them` : undefined),
     }),
   );
 }
 
-const text = z.string().min(1, 'must not be empty');
+const text = z.string().check(z.minLength(1, 'must not be empty'));
 
 /** Problems PostgreSQL would not report itself: it silently truncates names past 63 bytes, so two could collide. */
 export function identifierProblem(name: string): string | undefined {
@@ -33,42 +34,53 @@ export function identifierProblem(name: string): string | undefined {
   return undefined;
 }
 
-const identifier = z.string().superRefine((name, ctx) => {
-  const problem = identifierProblem(name);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+const identifier = z.string().check(
+  z.superRefine((name, ctx) => {
+    const problem = identifierProblem(name);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);
 
-const tableName = z.string().transform((spelled, ctx) => {
-  const parts = spelled.split('.');
-  if (parts.length > 2) {
-    ctx.addIssue({ code: 'custom', message: `expected "schema.name" or "name", got "${spelled}"` });
-    return z.NEVER;
-  }
-  const [schema, name] = parts.length === 2 ? parts : ['public', parts[0]];
-  for (const part of [schema ?? '', name ?? '']) {
-    const problem = identifierProblem(part);
-    if (problem !== undefined) {
-      ctx.addIssue({ code: 'custom', message: `table "${spelled}": ${problem}` });
+const tableName = z.pipe(
+  z.string(),
+  z.transform((spelled, payload) => {
+    const ctx = issueSink(payload);
+    const parts = spelled.split('.');
+    if (parts.length > 2) {
+      ctx.addIssue({ code: 'custom', message: `expected "schema.name" or "name", got "${spelled}"` });
       return z.NEVER;
     }
-  }
-  return { schema: schema ?? 'public', name: name ?? '' };
-});
+    const [schema, name] = parts.length === 2 ? parts : ['public', parts[0]];
+    for (const part of [schema ?? '', name ?? '']) {
+      const problem = identifierProblem(part);
+      if (problem !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `table "${spelled}": ${problem}` });
+        return z.NEVER;
+      }
+    }
+    return { schema: schema ?? 'public', name: name ?? '' };
+  }),
+);
 
-const columnType = z.string().transform((spelled, ctx) => {
-  const parsed = parseColumnType(spelled);
-  if (typeof parsed === 'string') {
-    ctx.addIssue({ code: 'custom', message: parsed });
-    return z.NEVER;
-  }
-  return parsed;
-});
+const columnType = z.pipe(
+  z.string(),
+  z.transform((spelled, payload) => {
+    const parsed = parseColumnType(spelled);
+    if (typeof parsed === 'string') {
+      issueSink(payload).addIssue({ code: 'custom', message: parsed });
+      return z.NEVER;
+    }
+    return parsed;
+  }),
+);
 
 /** One ASCII character: the CSV scanner works on bytes, and a line break would make rows ambiguous. */
-const singleCharacter = z.string().refine((value) => /^[\x00-\x7f]$/.test(value) && !/[\r\n]/.test(value), {
-  error: (issue) =>
-    `must be a single ASCII character other than a line break, got ${JSON.stringify(issue.input)}`,
-});
+const singleCharacter = z.string().check(
+  z.refine((value) => /^[\x00-\x7f]$/.test(value) && !/[\r\n]/.test(value), {
+    error: (issue) =>
+      `must be a single ASCII character other than a line break, got ${JSON.stringify(issue.input)}`,
+  }),
+);
 
 const ENCODING_ALIASES: Record<string, string> = {
   'utf-8': 'utf8',
@@ -77,48 +89,56 @@ const ENCODING_ALIASES: Record<string, string> = {
 };
 
 const csvOptions = strict({
-  delimiter: singleCharacter.optional(),
-  quote: singleCharacter.optional(),
-  escape: singleCharacter.optional(),
-  header: z.boolean().optional(),
-  encoding: z
-    .preprocess(
-      (value) =>
+  delimiter: z.optional(singleCharacter),
+  quote: z.optional(singleCharacter),
+  escape: z.optional(singleCharacter),
+  header: z.optional(z.boolean()),
+  encoding: z.optional(
+    z.pipe(
+      z.transform((value: unknown) =>
         typeof value === 'string' ? (ENCODING_ALIASES[value.toLowerCase()] ?? value.toLowerCase()) : value,
+      ),
       z.enum(['utf8', 'latin1']),
-    )
-    .optional(),
+    ),
+  ),
 });
 export type RawCsvOptions = z.output<typeof csvOptions>;
 
+/** A whole number from `least` up (a number first, so that a string is "expected a number"). */
+const wholeFrom = (least: number) => z.number().check(z.int(), z.minimum(least));
+
 const xlsxOptions = strict({
-  sheet: z.union([text, z.number().int().min(1)]).optional(),
-  headerRow: z.number().int().min(1).optional(),
+  sheet: z.optional(z.union([text, wholeFrom(1)])),
+  headerRow: z.optional(wholeFrom(1)),
 });
 
 const column = strict({
   name: identifier,
   type: columnType,
-  source: text.optional(),
-  nullable: z.boolean().optional(),
+  source: z.optional(text),
+  nullable: z.optional(z.boolean()),
   // Raw input text, so a YAML number or boolean means its spelling.
-  default: z
-    .union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' })
-    .transform(String)
-    .optional(),
-  format: text.optional(),
+  default: z.optional(
+    z.pipe(
+      z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' }),
+      z.transform(String),
+    ),
+  ),
+  format: z.optional(text),
 });
 export type RawColumn = z.output<typeof column>;
 
+const ratio = z.number().check(z.minimum(0), z.maximum(1));
+
 const rejects = strict({
-  maxRatio: z.number().min(0).max(1).optional(),
-  maxRejects: z.number().int().min(0).optional(),
+  maxRatio: z.optional(ratio),
+  maxRejects: z.optional(wholeFrom(0)),
 });
 
 /** mode: replace only (checked in pipeline.ts); `{ minRows: 0, minRatio: 0 }` turns the guard off. */
 const replaceGuard = strict({
-  minRows: z.number().int().min(0).optional(),
-  minRatio: z.number().min(0).max(1).optional(),
+  minRows: z.optional(wholeFrom(0)),
+  minRatio: z.optional(ratio),
 });
 
 function isTimeZone(zone: string): boolean {
@@ -130,39 +150,45 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
-const timezone = z.string().refine(isTimeZone, {
-  error: (issue) =>
-    `unknown time zone ${JSON.stringify(issue.input)}; use an IANA name such as UTC or Europe/Paris`,
-});
+const timezone = z.string().check(
+  z.refine(isTimeZone, {
+    error: (issue) =>
+      `unknown time zone ${JSON.stringify(issue.input)}; use an IANA name such as UTC or Europe/Paris`,
+  }),
+);
 
 export const rawPipeline = strict({
   name: z
     .string()
-    .regex(
-      PIPELINE_NAME,
-      'must use only lowercase letters, digits, "_" and "-" (it is typed on command lines)',
+    .check(
+      z.regex(
+        PIPELINE_NAME,
+        'must use only lowercase letters, digits, "_" and "-" (it is typed on command lines)',
+      ),
     ),
-  match: oneOrMany(text, 'a glob').default([]),
-  format: z.enum(['auto', 'csv', 'tsv', 'ndjson', 'json', 'parquet', 'xlsx']).default('auto'),
-  compression: z.enum(['auto', 'gzip', 'deflate', 'brotli', 'zip', 'none']).optional(),
-  csv: csvOptions.optional(),
-  tsv: csvOptions.optional(),
-  xlsx: xlsxOptions.optional(),
+  match: z._default(oneOrMany(text, 'a glob'), []),
+  format: z._default(z.enum(['auto', 'csv', 'tsv', 'ndjson', 'json', 'parquet', 'xlsx']), 'auto'),
+  compression: z.optional(z.enum(['auto', 'gzip', 'deflate', 'brotli', 'zip', 'none'])),
+  csv: z.optional(csvOptions),
+  tsv: z.optional(csvOptions),
+  xlsx: z.optional(xlsxOptions),
   table: tableName,
-  createTable: z.boolean().default(false),
-  mode: z.enum(['append', 'upsert', 'replace']).default('append'),
-  key: oneOrMany(text, 'a column name').default([]),
-  columns: z.array(column).min(1, 'must list at least one column').optional(),
-  infer: z.boolean().default(false),
-  rejects: rejects.optional(),
-  replace: replaceGuard.optional(),
-  duplicateKeys: z.enum(['last', 'reject']).default('last'),
-  timezone: timezone.default('UTC'),
-  onDrift: z.enum(['reject', 'ignoreExtra']).default('reject'),
-  afterLoad: z.enum(['none', 'tag', 'move']).default('none'),
-  limits: strict({
-    maxDecompressedBytes: z.number().int().positive().optional(),
-    maxCompressionRatio: z.number().min(1).optional(),
-  }).optional(),
+  createTable: z._default(z.boolean(), false),
+  mode: z._default(z.enum(['append', 'upsert', 'replace']), 'append'),
+  key: z._default(oneOrMany(text, 'a column name'), []),
+  columns: z.optional(z.array(column).check(z.minLength(1, 'must list at least one column'))),
+  infer: z._default(z.boolean(), false),
+  rejects: z.optional(rejects),
+  replace: z.optional(replaceGuard),
+  duplicateKeys: z._default(z.enum(['last', 'reject']), 'last'),
+  timezone: z._default(timezone, 'UTC'),
+  onDrift: z._default(z.enum(['reject', 'ignoreExtra']), 'reject'),
+  afterLoad: z._default(z.enum(['none', 'tag', 'move']), 'none'),
+  limits: z.optional(
+    strict({
+      maxDecompressedBytes: z.optional(z.number().check(z.int(), z.positive())),
+      maxCompressionRatio: z.optional(z.number().check(z.minimum(1))),
+    }),
+  ),
 });
 export type RawPipeline = z.output<typeof rawPipeline>;

@@ -4,24 +4,24 @@
  * reference says so.
  */
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { configSchema } from '../../../src/config/schema.js';
 import { codeSpans, firstCells, readDoc } from './markdown.js';
 
 interface Def {
   readonly type: string;
-  readonly shape?: Record<string, z.ZodType>;
-  readonly innerType?: z.ZodType;
-  readonly in?: z.ZodType;
-  readonly out?: z.ZodType;
-  readonly element?: z.ZodType;
-  readonly options?: readonly z.ZodType[];
+  readonly shape?: Record<string, z.ZodMiniType>;
+  readonly innerType?: z.ZodMiniType;
+  readonly in?: z.ZodMiniType;
+  readonly out?: z.ZodMiniType;
+  readonly element?: z.ZodMiniType;
+  readonly options?: readonly z.ZodMiniType[];
 }
 
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+const defOf = (schema: z.ZodMiniType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
 /** Every key path under `schema`: `pipelines[].csv.delimiter`, `snapshots.retention.daily`… */
-function keyPaths(schema: z.ZodType, prefix = ''): string[] {
+function keyPaths(schema: z.ZodMiniType, prefix = ''): string[] {
   const def = defOf(schema);
   switch (def.type) {
     case 'object':
@@ -36,12 +36,12 @@ function keyPaths(schema: z.ZodType, prefix = ''): string[] {
     case 'readonly':
     case 'catch':
     case 'nonoptional':
-      return keyPaths(def.innerType as z.ZodType, prefix);
+      return keyPaths(def.innerType as z.ZodMiniType, prefix);
     // transform(), preprocess() and pipe(): the keys are on whichever side is an object.
     case 'pipe':
-      return [...keyPaths(def.in as z.ZodType, prefix), ...keyPaths(def.out as z.ZodType, prefix)];
+      return [...keyPaths(def.in as z.ZodMiniType, prefix), ...keyPaths(def.out as z.ZodMiniType, prefix)];
     case 'array':
-      return keyPaths(def.element as z.ZodType, `${prefix}[]`);
+      return keyPaths(def.element as z.ZodMiniType, `${prefix}[]`);
     case 'union':
       return (def.options ?? []).flatMap((option) => keyPaths(option, prefix));
     default:
