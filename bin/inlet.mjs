@@ -3,6 +3,11 @@
 // why a bundle), else the compiled files of an older build, else the TypeScript sources through tsx, so a
 // fresh checkout works before any build.
 import { existsSync } from 'node:fs';
+import module from 'node:module';
+
+// Node 22.1+ keeps the compiled code of the files below in a cache (its temp folder), as TypeScript's
+// tsc does: a later command then skips most of its compiling. Node 20 has no such cache.
+module.enableCompileCache?.();
 
 const bundled = new URL('../dist/bundle/main.mjs', import.meta.url);
 const compiled = new URL('../dist/cli/main.js', import.meta.url);

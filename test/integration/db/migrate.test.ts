@@ -45,6 +45,26 @@ describe('migrate', () => {
 
     expect(await migrate(db.pool)).toEqual({ applied: [] });
   });
+
+  it('answers for an up-to-date database with one statement, without the lock (every command starts so)', async () => {
+    await migrate(db.pool);
+    const statements: string[] = [];
+    const counting = {
+      connect: async () => {
+        const client = await db.pool.connect();
+        const query = client.query;
+        return Object.assign(Object.create(client) as typeof client, {
+          query: (text: string, ...rest: unknown[]) => {
+            statements.push(text);
+            return (query as (...args: unknown[]) => unknown).call(client, text, ...rest);
+          },
+          release: () => client.release(),
+        });
+      },
+    } as unknown as typeof db.pool;
+    expect(await migrate(counting)).toEqual({ applied: [] });
+    expect(statements).toEqual(['SELECT version FROM inlet.schema_migrations']);
+  });
 });
 
 describe('concurrent migrate', () => {
