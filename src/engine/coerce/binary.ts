@@ -15,6 +15,7 @@ import { type Coercer, CopyTextBuffer } from '../copy-text.js';
 import { encodeFloat4, encodeFloat8 } from './binary-float.js';
 import { put32, putInt64, putInt64Exact } from './binary-int.js';
 import { encodeNumeric } from './binary-numeric.js';
+import { makePlainNumericEncoder } from './binary-numeric-plain.js';
 import { copyBytes, fourDigits, twoDigits } from './bytes.js';
 import type { DateTimeFields } from './datetime-fields.js';
 import { makeCoercer, timestampSource } from './index.js';
@@ -53,10 +54,16 @@ export function makeBinaryCoercer(
       return transcoded(text, (t, n, out) => putInt32(out, parseSmallInteger(t, n)));
     case 'bigint':
       return transcoded(text, transcodeBigint);
-    case 'numeric':
-      return transcoded(text, (t, n, out) =>
+    case 'numeric': {
+      const general = transcoded(text, (t, n, out) =>
         encodeNumeric(t, n, type.precision === undefined, type.scale, out),
       );
+      if (type.precision === undefined || column.format !== undefined) return general;
+      // numeric(p,s) is most of a typical file's numbers: its plain literals skip the text round trip.
+      const plain = makePlainNumericEncoder(type.precision, type.scale ?? 0);
+      return (src, start, end, out) =>
+        plain(src, start, end, out) ? undefined : general(src, start, end, out);
+    }
     case 'real':
       return transcoded(text, encodeFloat4);
     case 'double precision':

@@ -1,0 +1,79 @@
+/**
+ * numeric(p,s)'s plain-literal fast path writes exactly what the general path (the text coercer, then
+ * encodeNumeric) writes, and declines everything it does not handle, for the general path to decide.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeNumeric } from '../../../../src/engine/coerce/binary-numeric.js';
+import { makePlainNumericEncoder } from '../../../../src/engine/coerce/binary-numeric-plain.js';
+import { makeScaledNumericCoercer } from '../../../../src/engine/coerce/numeric.js';
+import { CopyTextBuffer } from '../../../../src/engine/copy-text.js';
+
+function general(precision: number, scale: number, literal: string): string | undefined {
+  const text = new CopyTextBuffer(64);
+  const src = Buffer.from(literal);
+  if (makeScaledNumericCoercer(precision, scale)(src, 0, src.length, text) !== undefined) return undefined;
+  const out = new CopyTextBuffer(64);
+  encodeNumeric(text.buf, text.pos, false, scale, out);
+  return out.buf.subarray(0, out.pos).toString('hex');
+}
+
+function plain(precision: number, scale: number, literal: string): string | undefined {
+  const out = new CopyTextBuffer(4);
+  const src = Buffer.from(`x${literal}y`);
+  const encoded = makePlainNumericEncoder(precision, scale)(src, 1, src.length - 1, out);
+  return encoded ? out.buf.subarray(0, out.pos).toString('hex') : undefined;
+}
+
+/** A deterministic stream of literals around the shapes files hold. */
+function* literals(count: number): Generator<string> {
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+  const digits = (n: number) => Array.from({ length: n }, () => String(next(10))).join('');
+  const zeros = (n: number) => '0'.repeat(n);
+  for (let i = 0; i < count; i++) {
+    const sign = next(4) === 0 ? '-' : '';
+    const int = [digits(1 + next(9)), zeros(1 + next(3)), `${zeros(next(3))}${digits(1 + next(6))}`][next(3)];
+    const frac =
+      next(3) === 0
+        ? ''
+        : `.${[digits(1 + next(5)), zeros(1 + next(3)), `${digits(1 + next(2))}${zeros(next(3))}`][next(3)]}`;
+    yield `${sign}${int}${frac}`;
+  }
+}
+
+describe('numeric(p,s) plain literals in binary', () => {
+  it('writes what the general path writes, for every literal it takes', () => {
+    let taken = 0;
+    for (const [precision, scale] of [
+      [12, 2],
+      [10, 0],
+      [8, 4],
+      [20, 6],
+      [4, 4],
+      [1000, 500],
+    ] as const) {
+      for (const literal of literals(4000)) {
+        const fast = plain(precision, scale, literal);
+        if (fast === undefined) continue;
+        taken++;
+        expect([literal, fast]).toEqual([literal, general(precision, scale, literal)]);
+      }
+    }
+    // Most of them take the fast path: the comparison above is not vacuous.
+    expect(taken).toBeGreaterThan(12_000);
+  });
+
+  it.each(['0', '-0.00', '-12.5', '10000', '0.01', '-0.10', '99999999.99', '00012.30'])('%s', (literal) => {
+    expect(plain(12, 2, literal)).toBe(general(12, 2, literal));
+  });
+
+  it.each(['.5', '5.', '-', '', '+1', ' 1', '1 ', '1e3', '1.005', 'NaN', '12345678901', '1,5'])(
+    'leaves %j to the general path',
+    (literal) => {
+      expect(plain(12, 2, literal)).toBeUndefined();
+    },
+  );
+});
