@@ -5,7 +5,7 @@ import type { CopyTextBuffer } from '../copy-text.js';
  * digits, no exponent, sign or spaces beyond a leading minus) straight to numeric_send's layout, in
  * one pass over the bytes. Everything else (rounding, exponents, NaN, spaces, overflow, errors) returns
  * false untouched, for the text coercer and encodeNumeric, whose result this equals by construction
- * (test/unit/engine/coerce/binary-numeric-plain.test.ts compares the two).
+ * (test/unit/engine/coerce/binary-plain.test.ts compares the two).
  */
 export function makePlainNumericEncoder(
   precision: number,

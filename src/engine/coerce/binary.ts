@@ -14,6 +14,7 @@ import type { ColumnContract } from '../../model/contract.js';
 import { type Coercer, CopyTextBuffer } from '../copy-text.js';
 import { encodeFloat4, encodeFloat8 } from './binary-float.js';
 import { put32, putInt64, putInt64Exact } from './binary-int.js';
+import { makePlainIntegerEncoder } from './binary-integer-plain.js';
 import { encodeNumeric } from './binary-numeric.js';
 import { makePlainNumericEncoder } from './binary-numeric-plain.js';
 import { copyBytes, fourDigits, twoDigits } from './bytes.js';
@@ -49,11 +50,17 @@ export function makeBinaryCoercer(
   const type = column.type;
   switch (type.kind) {
     case 'smallint':
-      return transcoded(text, (t, n, out) => putInt16(out, parseSmallInteger(t, n)));
+      return withPlainInteger(
+        column,
+        transcoded(text, (t, n, out) => putInt16(out, parseSmallInteger(t, n))),
+      );
     case 'integer':
-      return transcoded(text, (t, n, out) => putInt32(out, parseSmallInteger(t, n)));
+      return withPlainInteger(
+        column,
+        transcoded(text, (t, n, out) => putInt32(out, parseSmallInteger(t, n))),
+      );
     case 'bigint':
-      return transcoded(text, transcodeBigint);
+      return withPlainInteger(column, transcoded(text, transcodeBigint));
     case 'numeric': {
       const general = transcoded(text, (t, n, out) =>
         encodeNumeric(t, n, type.precision === undefined, type.scale, out),
@@ -90,6 +97,15 @@ export function makeBinaryCoercer(
         copyBytes(src, start, end, out);
       });
   }
+}
+
+/** Plain integers (no format) skip the text round trip; the rest take `general`. */
+function withPlainInteger(column: ColumnContract, general: Coercer): Coercer {
+  const kind = column.type.kind;
+  if (column.format !== undefined || (kind !== 'smallint' && kind !== 'integer' && kind !== 'bigint'))
+    return general;
+  const plain = makePlainIntegerEncoder(kind);
+  return (src, start, end, out) => (plain(src, start, end, out) ? undefined : general(src, start, end, out));
 }
 
 function transcoded(text: Coercer, transcode: Transcoder): Coercer {

@@ -1,10 +1,13 @@
 /**
- * numeric(p,s)'s plain-literal fast path writes exactly what the general path (the text coercer, then
- * encodeNumeric) writes, and declines everything it does not handle, for the general path to decide.
+ * The plain-literal fast paths of binary COPY (numeric(p,s) and the integers) write exactly what the
+ * general path (the text coercer, then its transcoder) writes, and decline everything they do not
+ * handle, for the general path to decide.
  */
 import { describe, expect, it } from 'vitest';
+import { makePlainIntegerEncoder } from '../../../../src/engine/coerce/binary-integer-plain.js';
 import { encodeNumeric } from '../../../../src/engine/coerce/binary-numeric.js';
 import { makePlainNumericEncoder } from '../../../../src/engine/coerce/binary-numeric-plain.js';
+import { type IntegerKind, makeIntegerCoercer } from '../../../../src/engine/coerce/integer.js';
 import { makeScaledNumericCoercer } from '../../../../src/engine/coerce/numeric.js';
 import { CopyTextBuffer } from '../../../../src/engine/copy-text.js';
 
@@ -76,4 +79,61 @@ describe('numeric(p,s) plain literals in binary', () => {
       expect(plain(12, 2, literal)).toBeUndefined();
     },
   );
+});
+
+/** What the integer's binary form must be: the text coercer's canonical value, written by Buffer. */
+function generalInteger(kind: IntegerKind, literal: string): string | undefined {
+  const text = new CopyTextBuffer(32);
+  const src = Buffer.from(literal);
+  if (makeIntegerCoercer(kind)(src, 0, src.length, text) !== undefined) return undefined;
+  const value = BigInt(text.buf.toString('latin1', 0, text.pos));
+  const out = Buffer.alloc(kind === 'bigint' ? 8 : kind === 'integer' ? 4 : 2);
+  if (kind === 'bigint') out.writeBigInt64BE(value);
+  else if (kind === 'integer') out.writeInt32BE(Number(value));
+  else out.writeInt16BE(Number(value));
+  return out.toString('hex');
+}
+
+function plainInteger(kind: IntegerKind, literal: string): string | undefined {
+  const out = new CopyTextBuffer(2);
+  const src = Buffer.from(`x${literal}y`);
+  return makePlainIntegerEncoder(kind)(src, 1, src.length - 1, out)
+    ? out.buf.subarray(0, out.pos).toString('hex')
+    : undefined;
+}
+
+describe('integer plain literals in binary', () => {
+  const kinds: IntegerKind[] = ['smallint', 'integer', 'bigint'];
+  it.each(kinds)('%s: writes what the general path writes, for every literal it takes', (kind) => {
+    let taken = 0;
+    let seed = 11;
+    for (let i = 0; i < 5000; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      const length = 1 + (seed % 17);
+      const digits = String(seed).padStart(10, '0').repeat(2).slice(0, length);
+      const literal = `${seed % 3 === 0 ? '-' : ''}${seed % 7 === 0 ? '00' : ''}${digits}`;
+      const fast = plainInteger(kind, literal);
+      if (fast === undefined) continue;
+      taken++;
+      expect([literal, fast]).toEqual([literal, generalInteger(kind, literal)]);
+    }
+    expect(taken).toBeGreaterThan(500);
+  });
+
+  it.each(['0', '-0', '007', '-1', '9999', '-9999'])('%s in every kind', (literal) => {
+    for (const kind of kinds) expect(plainInteger(kind, literal)).toBe(generalInteger(kind, literal));
+  });
+
+  it.each(['', '-', '+1', ' 1', '1 ', '1.0', '1e3', '12a', '--1'])(
+    'leaves %j to the general path',
+    (literal) => {
+      for (const kind of kinds) expect(plainInteger(kind, literal)).toBeUndefined();
+    },
+  );
+
+  it('leaves values that may be out of range to the general path', () => {
+    expect(plainInteger('smallint', '32768')).toBeUndefined();
+    expect(plainInteger('integer', '2147483648')).toBeUndefined();
+    expect(plainInteger('bigint', '9223372036854775808')).toBeUndefined();
+  });
 });
