@@ -15,8 +15,31 @@ export class CellProblem {
   ) {}
 }
 
-/** Text (a string or UTF-8 bytes) for the column's coercer, or why the cell is refused. */
-export type CellText = string | Uint8Array | CellProblem;
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * UTF-8 text where the reader already holds it (a range of the file's bytes, a table of strings), so
+ * that a value reaches its coercer without a string or a copy. A converter fills in one instance and
+ * returns it for every cell: the engine reads it before asking for the next.
+ */
+export class ByteSpan {
+  src: Uint8Array = NO_BYTES;
+  start = 0;
+  end = 0;
+  /** The bytes are known to be valid UTF-8 without NUL; otherwise the engine checks them as it does bytes. */
+  valid = false;
+
+  set(src: Uint8Array, start: number, end: number, valid: boolean): this {
+    this.src = src;
+    this.start = start;
+    this.end = end;
+    this.valid = valid;
+    return this;
+  }
+}
+
+/** Text (a string, UTF-8 bytes, or bytes in place) for the column's coercer, or why the cell is refused. */
+export type CellText = string | Uint8Array | ByteSpan | CellProblem;
 export type CellConverter = ((value: unknown) => CellText) & {
   /** Its strings are always ASCII (numbers, dates, booleans): written without the checks text needs. */
   readonly ascii?: true;
@@ -29,7 +52,10 @@ export function asciiOnly(convert: (value: unknown) => string | CellProblem): Ce
 
 export interface TableBatch {
   readonly rows: number;
-  /** The cell at (file column, row); null or undefined when empty. */
+  /**
+   * The cell at (file column, row); null or undefined when empty. It may be a view that the next call
+   * repoints (XLSX): convert it before asking for another.
+   */
   value(field: number, row: number): unknown;
   /** The row's line (XLSX: its row number in the sheet); undefined where lines do not apply (Parquet). */
   line(row: number): number | undefined;

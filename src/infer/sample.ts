@@ -14,7 +14,7 @@ import { openParquet } from '../formats/parquet/reader.js';
 import { openRandomAccess } from '../formats/random-access.js';
 import { CellProblem, type TableBatch } from '../formats/table.js';
 import { serialText } from '../formats/xlsx/dates.js';
-import { numberText, openXlsx, type XlsxCell } from '../formats/xlsx/reader.js';
+import { numberText, openXlsx, type SheetCell } from '../formats/xlsx/reader.js';
 import {
   type CompressionName,
   type CsvOptions,
@@ -288,7 +288,7 @@ async function sampleTable(
     });
     const { styles, dateSystem } = reader.workbook;
     const cell = (_f: number, value: unknown): SampleCell | null => {
-      const c = value as XlsxCell | undefined;
+      const c = value as SheetCell | undefined;
       if (c === undefined || c.text === '' || c.kind === 'error') return null;
       if (c.kind === 'boolean')
         return { kind: 'boolean', text: c.text === '1' || c.text === 'true' ? 'true' : 'false' };

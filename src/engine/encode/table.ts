@@ -1,4 +1,4 @@
-import { type CellConverter, CellProblem, type TableReader } from '../../formats/table.js';
+import { ByteSpan, type CellConverter, CellProblem, type TableReader } from '../../formats/table.js';
 import type { Pipeline } from '../../model/contract.js';
 import { matchFields } from './drift.js';
 import { byteProblem, type RowWriter } from './encoder.js';
@@ -68,6 +68,26 @@ export async function* encodeTable(
           writer.reject(start, line, c, text.raw, text.reason);
           rejected = true;
           break;
+        }
+        if (text instanceof ByteSpan) {
+          const { src, start: from, end: to } = text;
+          reason = text.valid
+            ? undefined
+            : byteProblem(Buffer.from(src.buffer, src.byteOffset, src.byteLength), from, to, false);
+          reason ??= writer.value(c, src, from, to);
+          if (reason !== undefined) {
+            // The whole value, as the text it stands for: what a string would have shown.
+            writer.reject(
+              start,
+              line,
+              c,
+              Buffer.from(src.buffer, src.byteOffset, src.byteLength).toString('utf8', from, to),
+              reason,
+            );
+            rejected = true;
+            break;
+          }
+          continue;
         }
         if (typeof text === 'string') {
           // At most three UTF-8 bytes per UTF-16 unit (a surrogate pair is four bytes for two units).

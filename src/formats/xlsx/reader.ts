@@ -8,11 +8,13 @@
 import { FormatError } from '../../errors.js';
 import type { ColumnContract, XlsxOptions } from '../../model/contract.js';
 import type { RandomAccessInput } from '../random-access.js';
-import { type CellConverter, CellProblem, type TableBatch, type TableReader } from '../table.js';
+import { ByteSpan, type CellConverter, CellProblem, type TableBatch, type TableReader } from '../table.js';
 import { ZipArchive } from '../zip/archive.js';
 import { type DateSystem, type FormatKind, serialText } from './dates.js';
-import { columnLetters, type SheetRow, XlsxCell } from './sheet.js';
+import { columnLetters, type SheetCell, type SheetRow, XlsxCell } from './sheet.js';
+import { Kind, type SheetCells, SheetCellView } from './sheet-cells.js';
 import { sheetRows } from './sheet-scanner.js';
+import { sharedStringsUtf8, writeSerial } from './typed-cells.js';
 import { readWorkbook, type SheetInfo, type Workbook } from './workbook.js';
 
 export interface XlsxReaderOptions {
@@ -52,20 +54,27 @@ export async function openXlsx(
   }
   const headerRow = options.options?.headerRow ?? 1;
   const rows = sheetRows(archive, entry, workbook.sharedStrings, sheet.name, source);
-  const pending: SheetRow[] = [];
+  /** The rows read past the header while looking for it: the batch it was in, from the row after it. */
+  let pending: { cells: SheetCells; first: number } | undefined;
   let header: SheetRow | undefined;
   while (header === undefined) {
     const next = await rows.next();
     if (next.done) break;
-    for (const row of next.value) {
-      if (header === undefined && row.line === headerRow) header = row;
-      else if (header === undefined && row.line > headerRow) {
+    const cells = next.value;
+    for (let row = 0; row < cells.rows; row++) {
+      const line = cells.lines[row] as number;
+      if (line === headerRow) {
+        header = cells.toRows()[row];
+        if (row + 1 < cells.rows) pending = { cells, first: row + 1 };
+        break;
+      }
+      if (line > headerRow) {
         throw new FormatError(
           'xlsx_no_header',
           `Row ${headerRow} of sheet "${sheet.name}" is empty, so it has no column names (xlsx.headerRow is ${headerRow}). Set xlsx.headerRow to the row that holds them.`,
           { location: { source, line: headerRow } },
         );
-      } else if (header !== undefined) pending.push(row);
+      }
     }
   }
   if (header === undefined) {
@@ -87,8 +96,12 @@ export async function openXlsx(
       return xlsxConverter(column, workbook.styles, workbook.dateSystem);
     },
     async *batches(): AsyncGenerator<TableBatch> {
-      if (pending.length > 0) yield batchOf(pending.splice(0), fields.length);
-      for await (const batch of rows) yield batchOf(batch, fields.length);
+      if (pending !== undefined) {
+        const { cells, first } = pending;
+        pending = undefined;
+        yield new SheetBatch(cells, first, fields.length);
+      }
+      for await (const cells of rows) yield new SheetBatch(cells, 0, fields.length);
     },
     finish: () => input.finish(),
     close: async () => {
@@ -129,7 +142,11 @@ function headerNames(row: SheetRow): string[] {
   return names.slice(0, end);
 }
 
-function batchOf(rows: readonly SheetRow[], width: number): TableBatch {
+/**
+ * Rows as objects (XlsxCell values): how the reader handed them out before SheetBatch, kept as the
+ * reference its tests compare SheetBatch with.
+ */
+export function objectBatch(rows: readonly SheetRow[], width: number): TableBatch {
   return {
     rows: rows.length,
     value: (field, row) => (rows[row] as SheetRow).cells[field],
@@ -138,33 +155,180 @@ function batchOf(rows: readonly SheetRow[], width: number): TableBatch {
       const cells = (rows[row] as SheetRow).cells;
       for (let i = width; i < cells.length; i++) {
         const cell = cells[i];
-        if (cell !== undefined && cell.text !== '') {
-          return `has a value in column ${columnLetters(i)}, right of the header's last column ${columnLetters(width - 1)}`;
-        }
+        if (cell !== undefined && cell.text !== '') return rightOfHeader(i, width);
       }
       return undefined;
     },
   };
 }
 
+function rightOfHeader(column: number, width: number): string {
+  return `has a value in column ${columnLetters(column)}, right of the header's last column ${columnLetters(width - 1)}`;
+}
+
+/**
+ * Rows `first…` of a SheetCells. `value()` hands out one SheetCellView pointed at the cell asked for,
+ * valid until the next call (TableBatch allows it), so reading cells makes no object per cell.
+ */
+export class SheetBatch implements TableBatch {
+  readonly rows: number;
+  private readonly view: SheetCellView;
+
+  constructor(
+    readonly cells: SheetCells,
+    /** The batch's first row in `cells`. */
+    readonly first: number,
+    private readonly width: number,
+  ) {
+    this.rows = cells.rows - first;
+    this.view = new SheetCellView(cells);
+  }
+
+  value(field: number, row: number): SheetCellView | undefined {
+    const index = this.cells.find(row + this.first, field);
+    if (index < 0) return undefined;
+    this.view.index = index;
+    return this.view;
+  }
+
+  line(row: number): number {
+    return this.cells.lines[row + this.first] as number;
+  }
+
+  problem(row: number): string | undefined {
+    const cells = this.cells;
+    const at = row + this.first;
+    const end = cells.rowEnds[at] as number;
+    const width = this.width;
+    let first = -1;
+    if (cells.ordered[at]) {
+      for (let i = cells.rowStart(at); i < end && first < 0; i++)
+        if ((cells.columns[i] as number) >= width && !cells.isEmpty(i)) first = cells.columns[i] as number;
+    } else {
+      // A column written twice keeps its last cell.
+      for (const [column, i] of cells.lastCells(at))
+        if (column >= width && (first < 0 || column < first) && !cells.isEmpty(i)) first = column;
+    }
+    return first < 0 ? undefined : rightOfHeader(first, width);
+  }
+}
+
 const TEMPORAL = new Set(['date', 'timestamp', 'timestamptz']);
 const NUMERIC = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision', 'boolean']);
+
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
 
 /**
  * A cell → text for the column's coercer. Numbers are dates when the column is a date or timestamp,
  * or when the cell's format shows a date (into a text column, the date as ISO 8601); into a numeric
  * column a number stays a number. Excel errors (#N/A, #DIV/0!) are rejects.
+ *
+ * A cell read through a SheetCellView gives its text as bytes in place where it can (a ByteSpan: the
+ * number as the sheet wrote it, the shared string's UTF-8, the date written into a scratch buffer),
+ * the same bytes the text would be; anything else takes the text path, `referenceConverter`.
  */
 export function xlsxConverter(
   column: ColumnContract,
   styles: readonly FormatKind[],
   system: DateSystem,
 ): CellConverter {
+  const reference = referenceConverter(column, styles, system);
+  const kind = column.type.kind;
+  const temporal = TEMPORAL.has(kind);
+  const numeric = NUMERIC.has(kind);
+  const span = new ByteSpan();
+  const scratch = Buffer.alloc(32);
+  return (value) => {
+    if (!(value instanceof SheetCellView)) return reference(value);
+    const cells = value.cells;
+    const i = value.index;
+    const src = cells.srcs[i];
+    const start = cells.starts[i] as number;
+    const end = cells.ends[i] as number;
+    switch (cells.kinds[i]) {
+      case Kind.Shared: {
+        const strings = sharedStringsUtf8(cells.sharedStrings);
+        if (strings.nul[start] === 1) break;
+        return span.set(
+          strings.bytes,
+          strings.offsets[start] as number,
+          strings.offsets[start + 1] as number,
+          true,
+        );
+      }
+      case Kind.String:
+      case Kind.Date:
+        if (src === undefined) break;
+        return span.set(src, start, end, true);
+      case Kind.Boolean:
+        if (src === undefined || end - start !== 1) break;
+        if (src[start] === 0x31) return span.set(TRUE, 0, 4, true);
+        if (src[start] === 0x30) return span.set(FALSE, 0, 5, true);
+        break;
+      case Kind.Number: {
+        const format = styles[cells.styles[i] as number] ?? 'number';
+        if (numeric || (!temporal && format === 'number')) {
+          if (src !== undefined && isPlainNumber(src, start, end)) return span.set(src, start, end, true);
+          break;
+        }
+        const length = writeSerial(Number(cells.text(i)), system, scratch);
+        if (length < 0) break;
+        return span.set(scratch, 0, length, true);
+      }
+    }
+    return reference(value);
+  };
+}
+
+/**
+ * Whether a number's bytes are already the text `numberText` gives (its first test, on bytes): at most
+ * 17 bytes and 15 digits, `-?(?:[1-9]\d*|0(?!\.0{6}))(?:\.\d*[1-9])?`, not `-0`.
+ */
+export function isPlainNumber(src: Uint8Array, start: number, end: number): boolean {
+  if (end - start > 17) return false;
+  let i = start;
+  if (src[i] === 0x2d) i++;
+  if (i >= end) return false;
+  const lead = src[i] as number;
+  let digits = 0;
+  if (lead === 0x30) {
+    i++;
+    digits++;
+    if (i === end) return src[start] !== 0x2d; // `0`, not `-0`
+  } else if (lead > 0x30 && lead <= 0x39) {
+    while (i < end && (src[i] as number) >= 0x30 && (src[i] as number) <= 0x39) {
+      i++;
+      digits++;
+    }
+    if (i === end) return digits <= 15;
+  } else return false;
+  if (src[i] !== 0x2e) return false;
+  i++;
+  const fraction = i;
+  while (i < end && (src[i] as number) >= 0x30 && (src[i] as number) <= 0x39) i++;
+  if (i !== end || i === fraction || src[end - 1] === 0x30) return false;
+  digits += end - fraction;
+  if (lead === 0x30) {
+    // `0.000000…` (six zeros after the point) is refused by the pattern's lookahead.
+    let zeros = 0;
+    while (zeros < 6 && src[fraction + zeros] === 0x30) zeros++;
+    if (zeros === 6) return false;
+  }
+  return digits <= 15;
+}
+
+/** The text path: every cell a SheetCellView cannot give as bytes, and any other SheetCell. */
+function referenceConverter(
+  column: ColumnContract,
+  styles: readonly FormatKind[],
+  system: DateSystem,
+): (value: unknown) => string | CellProblem {
   const kind = column.type.kind;
   const temporal = TEMPORAL.has(kind);
   const numeric = NUMERIC.has(kind);
   return (value) => {
-    const cell = value as XlsxCell;
+    const cell = value as SheetCell;
     switch (cell.kind) {
       case 'error':
         return new CellProblem(`is an Excel error (${cell.text})`, cell.text);
@@ -205,4 +369,4 @@ export function exactNumberText(n: number): string {
   return Number.isSafeInteger(n) ? String(n) : String(Number(n.toPrecision(15)));
 }
 
-export { XlsxCell };
+export { type SheetCell, XlsxCell };

@@ -13,7 +13,8 @@
  */
 import { FormatError } from '../../errors.js';
 import type { ArchiveEntry, ZipArchive } from '../zip/archive.js';
-import { CELL_KINDS, columnIndex, columnLetters, type SheetRow, XlsxCell } from './sheet.js';
+import { CELL_KINDS, columnIndex, columnLetters } from './sheet.js';
+import { Kind, SheetCells } from './sheet-cells.js';
 
 const LT = 0x3c;
 const GT = 0x3e;
@@ -73,10 +74,17 @@ export class SheetXmlError extends Error {
 abstract class XmlPartScanner {
   /** Bytes examined, a carried remainder counted again each time: linear in the input on any document. */
   readonly work = { scanned: 0 };
-  /** The captured character data so far (V8 joins the pieces once, when the text is read) and how many pieces. */
-  protected text = '';
+  /**
+   * The captured character data so far (V8 joins the pieces once, when the text is read) and how many
+   * pieces. A value that is one piece of plain ASCII (most numbers and indexes) is kept as its range of
+   * the bytes, `span*`, and becomes text only if asked (`capturedText()`).
+   */
+  private text = '';
   protected pieces = 0;
   protected capture = false;
+  protected spanSrc: Buffer | undefined;
+  protected spanStart = 0;
+  protected spanEnd = 0;
 
   private carry: Buffer | undefined;
   /** Bytes before the current chunk's carried remainder, for saying where a document is cut short. */
@@ -87,9 +95,35 @@ abstract class XmlPartScanner {
   protected abstract opened(tag: Tag, buf: Buffer, nameEnd: number, end: number, selfClosing: boolean): void;
   protected abstract closed(tag: Tag): void;
 
+  /** Starts a new value. */
+  protected resetText(): void {
+    this.text = '';
+    this.pieces = 0;
+    this.spanSrc = undefined;
+  }
+
+  /** The captured value as text. */
+  protected capturedText(): string {
+    if (this.spanSrc !== undefined) {
+      this.text = (this.spanSrc as AsciiSlicing).latin1Slice(this.spanStart, this.spanEnd);
+      this.spanSrc = undefined;
+    }
+    return this.text;
+  }
+
   private append(text: string): void {
+    if (this.spanSrc !== undefined) this.capturedText();
     this.text += text;
     this.pieces++;
+  }
+
+  private appendBytes(buf: Buffer, start: number, end: number): void {
+    if (this.pieces === 0 && isPlainAscii(buf, start, end)) {
+      this.spanSrc = buf;
+      this.spanStart = start;
+      this.spanEnd = end;
+      this.pieces = 1;
+    } else this.append(decodeText(buf, start, end));
   }
 
   write(chunk: Buffer): void {
@@ -130,10 +164,10 @@ abstract class XmlPartScanner {
           if (lt < 0) {
             // A long value is decoded as it arrives, not carried whole from chunk to chunk.
             const safe = textBoundary(buf, pos, n);
-            if (safe > pos) this.append(decodeText(buf, pos, safe));
+            if (safe > pos) this.appendBytes(buf, pos, safe);
             return safe;
           }
-          this.append(decodeText(buf, pos, lt));
+          this.appendBytes(buf, pos, lt);
         } else if (this.depth === 0 && !isBlank(buf, pos, lt < 0 ? n : lt)) {
           throw new SheetXmlError('it has text outside its root element');
         }
@@ -199,15 +233,18 @@ abstract class XmlPartScanner {
 
 export class SheetScanner extends XmlPartScanner {
   /** Rows completed since the last `take()`. */
-  private rows: SheetRow[] = [];
+  private cells: SheetCells;
   /** The first cell that names a shared string the workbook does not have, as `B7`. */
   badStringIndex: string | undefined;
 
   private line = 0;
-  private cells: (XlsxCell | undefined)[] = [];
+  private inRow = false;
+  private rowOrdered = true;
   private hasValue = false;
   private column = 0;
+  private lastColumn = -1;
   private kind = 'n';
+  private kindCode: Kind = Kind.Number;
   private style = 0;
   private inInline = false;
   private phonetic = 0;
@@ -222,13 +259,29 @@ export class SheetScanner extends XmlPartScanner {
 
   constructor(private readonly sharedStrings: readonly string[]) {
     super();
+    this.cells = new SheetCells(sharedStrings);
   }
 
-  /** The rows completed so far, handed over once. */
-  take(): SheetRow[] {
-    const rows = this.rows;
-    this.rows = [];
-    return rows;
+  /**
+   * The rows completed so far, handed over once. A row still open keeps its cells: they move to the
+   * next batch (their bytes stay valid: inflated chunks are never reused).
+   */
+  take(): SheetCells {
+    const done = this.cells;
+    const next = new SheetCells(this.sharedStrings);
+    const kept = done.rows === 0 ? 0 : (done.rowEnds[done.rows - 1] as number);
+    for (let i = kept; i < done.count; i++) {
+      next.columns.push(done.columns[i] as number);
+      next.kinds.push(done.kinds[i] as Kind);
+      next.styles.push(done.styles[i] as number);
+      next.texts.push(done.texts[i]);
+      next.srcs.push(done.srcs[i]);
+      next.starts.push(done.starts[i] as number);
+      next.ends.push(done.ends[i] as number);
+    }
+    if (kept < done.count) truncate(done, kept);
+    this.cells = next;
+    return done;
   }
 
   protected opened(tag: Tag, buf: Buffer, nameEnd: number, end: number, selfClosing: boolean): void {
@@ -236,7 +289,11 @@ export class SheetScanner extends XmlPartScanner {
       case Tag.Row: {
         const { rStart, rEnd } = readAttributes(buf, nameEnd, end, this.attributes);
         this.line = rStart < 0 ? this.line + 1 : numberAttribute(buf, rStart, rEnd);
-        this.cells = [];
+        // A row's cells start where the cells kept so far end: those of a row that was not kept are dropped.
+        truncate(this.cells, this.cells.rows === 0 ? 0 : (this.cells.rowEnds[this.cells.rows - 1] as number));
+        this.inRow = !selfClosing;
+        this.rowOrdered = true;
+        this.lastColumn = -1;
         this.hasValue = false;
         this.column = 0;
         break;
@@ -246,9 +303,9 @@ export class SheetScanner extends XmlPartScanner {
         const at = a.rStart < 0 ? -1 : columnAttribute(buf, a.rStart, a.rEnd);
         this.column = at < 0 ? this.column : at;
         this.kind = a.tStart < 0 ? 'n' : kindAttribute(buf, a.tStart, a.tEnd);
+        this.kindCode = kindCode(this.kind);
         this.style = a.sStart < 0 ? 0 : numberAttribute(buf, a.sStart, a.sEnd);
-        this.text = '';
-        this.pieces = 0;
+        this.resetText();
         this.inInline = false;
         if (selfClosing) this.endCell();
         break;
@@ -280,26 +337,114 @@ export class SheetScanner extends XmlPartScanner {
       case Tag.Cell:
         this.endCell();
         break;
-      case Tag.Row:
-        if (this.hasValue) this.rows.push({ line: this.line, cells: this.cells });
+      case Tag.Row: {
+        if (!this.inRow) break;
+        this.inRow = false;
+        const cells = this.cells;
+        if (this.hasValue) {
+          cells.lines.push(this.line);
+          cells.rowEnds.push(cells.count);
+          cells.ordered.push(this.rowOrdered);
+        }
         break;
+      }
     }
   }
 
   private endCell(): void {
     const kind = this.kind;
-    if (this.pieces > 0 || kind === 'inlineStr') {
-      let value = this.text;
-      if (kind === 's') {
-        const shared = this.sharedStrings[Number(value)];
-        if (shared === undefined) this.badStringIndex ??= `${columnLetters(this.column)}${this.line}`;
-        value = shared ?? '';
+    // A cell outside any row belongs to none: it is not read.
+    if (this.inRow && (this.pieces > 0 || kind === 'inlineStr')) {
+      const cells = this.cells;
+      const code = this.kindCode;
+      const column = this.column;
+      if (column <= this.lastColumn) this.rowOrdered = false;
+      this.lastColumn = column;
+      cells.columns.push(column);
+      cells.styles.push(this.style);
+      if (code === Kind.Shared) {
+        const src = this.spanSrc;
+        const index =
+          src === undefined ? Number(this.capturedText()) : indexValue(src, this.spanStart, this.spanEnd);
+        const shared = this.sharedStrings[index];
+        if (shared === undefined) {
+          this.badStringIndex ??= `${columnLetters(column)}${this.line}`;
+          cells.kinds.push(Kind.String);
+          cells.texts.push('');
+          cells.srcs.push(undefined);
+          cells.starts.push(0);
+        } else {
+          if (shared !== '') this.hasValue = true;
+          cells.kinds.push(Kind.Shared);
+          cells.texts.push(undefined);
+          cells.srcs.push(undefined);
+          // -0 (from "-0") names string 0 as an array index would.
+          cells.starts.push(index | 0);
+        }
+        cells.ends.push(0);
+      } else {
+        cells.kinds.push(code);
+        if (this.spanSrc !== undefined) {
+          cells.texts.push(undefined);
+          cells.srcs.push(this.spanSrc);
+          cells.starts.push(this.spanStart);
+          cells.ends.push(this.spanEnd);
+          if (this.spanEnd > this.spanStart) this.hasValue = true;
+        } else {
+          const text = this.capturedText();
+          cells.texts.push(text);
+          cells.srcs.push(undefined);
+          cells.starts.push(0);
+          cells.ends.push(0);
+          if (text !== '') this.hasValue = true;
+        }
       }
-      this.cells[this.column] = new XlsxCell(CELL_KINDS[kind] ?? 'string', value, this.style);
-      if (value !== '') this.hasValue = true;
     }
     this.column++;
   }
+}
+
+/** Drops the cells from `count` on (those of a row that was not kept). */
+function truncate(cells: SheetCells, count: number): void {
+  if (cells.count === count) return;
+  cells.columns.length = count;
+  cells.kinds.length = count;
+  cells.styles.length = count;
+  cells.texts.length = count;
+  cells.srcs.length = count;
+  cells.starts.length = count;
+  cells.ends.length = count;
+}
+
+function kindCode(kind: string): Kind {
+  if (kind === 's') return Kind.Shared;
+  switch (CELL_KINDS[kind] ?? 'string') {
+    case 'number':
+      return Kind.Number;
+    case 'boolean':
+      return Kind.Boolean;
+    case 'error':
+      return Kind.Error;
+    case 'date':
+      return Kind.Date;
+    default:
+      return Kind.String;
+  }
+}
+
+/** A shared-string index as `Number()` reads its text: plain digits from the bytes, anything else decoded first. */
+function indexValue(buf: Buffer, start: number, end: number): number {
+  if (end > start && end - start <= 9) {
+    let value = 0;
+    let i = start;
+    for (; i < end; i++) {
+      const digit = (buf[i] as number) - 0x30;
+      if (digit < 0 || digit > 9) break;
+      value = value * 10 + digit;
+    }
+    if (i === end) return value;
+  }
+  return Number((buf as AsciiSlicing).latin1Slice(start, end));
 }
 
 /**
@@ -317,8 +462,7 @@ export class SharedStringsScanner extends XmlPartScanner {
         if (selfClosing) this.strings.push('');
         else {
           this.inItem = true;
-          this.text = '';
-          this.pieces = 0;
+          this.resetText();
         }
         break;
       case Tag.Phonetic:
@@ -339,7 +483,7 @@ export class SharedStringsScanner extends XmlPartScanner {
         this.phonetic--;
         break;
       case Tag.StringItem:
-        this.strings.push(this.text);
+        this.strings.push(this.capturedText());
         this.inItem = false;
         break;
     }
@@ -528,11 +672,14 @@ function decodeText(buf: Buffer, start: number, end: number): string {
 /** Node's native slicer without Buffer#toString's argument handling; not listed by @types/node. */
 type AsciiSlicing = Buffer & { latin1Slice(start: number, end: number): string };
 
-/** Bytes below 0x80 other than `&` and CR: their text is the bytes themselves. */
+/**
+ * Bytes below 0x80 other than `&`, CR and NUL: their text is the bytes themselves, and they can go to
+ * PostgreSQL as they are (a NUL, which XML does not allow anyway, is left to the checks text gets).
+ */
 function isPlainAscii(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
     const byte = buf[i] as number;
-    if (byte >= 0x80 || byte === AMPERSAND || byte === CARRIAGE_RETURN) return false;
+    if (byte >= 0x80 || byte === AMPERSAND || byte === CARRIAGE_RETURN || byte === 0) return false;
   }
   return true;
 }
@@ -570,7 +717,7 @@ export async function* sheetRows(
   sharedStrings: readonly string[],
   sheetName: string,
   source: string,
-): AsyncGenerator<SheetRow[]> {
+): AsyncGenerator<SheetCells> {
   const scanner = new SheetScanner(sharedStrings);
   const check = () => {
     if (scanner.badStringIndex !== undefined) {
@@ -586,8 +733,8 @@ export async function* sheetRows(
     for await (const chunk of archive.stream(entry, true)) {
       scanner.write(chunk);
       check();
-      const rows = scanner.take();
-      if (rows.length > 0) yield rows;
+      const cells = scanner.take();
+      if (cells.rows > 0) yield cells;
     }
     scanner.end();
   } catch (error) {
@@ -599,6 +746,6 @@ export async function* sheetRows(
     );
   }
   check();
-  const rows = scanner.take();
-  if (rows.length > 0) yield rows;
+  const cells = scanner.take();
+  if (cells.rows > 0) yield cells;
 }

@@ -6,7 +6,15 @@
 
 export type CellKind = 'number' | 'string' | 'boolean' | 'error' | 'date';
 
-export class XlsxCell {
+/** What the reader and its converters read of a cell, whether an XlsxCell or a view into SheetCells. */
+export interface SheetCell {
+  readonly kind: CellKind;
+  readonly text: string;
+  /** Index into the workbook's cell styles (cellXfs). */
+  readonly style: number;
+}
+
+export class XlsxCell implements SheetCell {
   constructor(
     readonly kind: CellKind,
     readonly text: string,

@@ -12,10 +12,10 @@ function scan(xml: string | Buffer, chunkSize: number): { rows: SheetRow[]; badS
   const rows: SheetRow[] = [];
   for (let at = 0; at < bytes.length; at += chunkSize) {
     scanner.write(bytes.subarray(at, at + chunkSize));
-    rows.push(...scanner.take());
+    rows.push(...scanner.take().toRows());
   }
   scanner.end();
-  rows.push(...scanner.take());
+  rows.push(...scanner.take().toRows());
   return scanner.badStringIndex === undefined ? { rows } : { rows, badStringIndex: scanner.badStringIndex };
 }
 
