@@ -14,7 +14,7 @@ import { type DateSystem, type FormatKind, serialText } from './dates.js';
 import { columnLetters, type SheetCell, type SheetRow, XlsxCell } from './sheet.js';
 import { Kind, type SheetCells, SheetCellView } from './sheet-cells.js';
 import { sheetRows } from './sheet-scanner.js';
-import { sharedStringsUtf8, writeSerial } from './typed-cells.js';
+import { decimalValue, type SharedStringsUtf8, sharedStringsUtf8, writeSerial } from './typed-cells.js';
 import { readWorkbook, type SheetInfo, type Workbook } from './workbook.js';
 
 export interface XlsxReaderOptions {
@@ -239,6 +239,7 @@ export function xlsxConverter(
   const numeric = NUMERIC.has(kind);
   const span = new ByteSpan();
   const scratch = Buffer.alloc(32);
+  let strings: SharedStringsUtf8 | undefined;
   return (value) => {
     if (!(value instanceof SheetCellView)) return reference(value);
     const cells = value.cells;
@@ -248,7 +249,7 @@ export function xlsxConverter(
     const end = cells.ends[i] as number;
     switch (cells.kinds[i]) {
       case Kind.Shared: {
-        const strings = sharedStringsUtf8(cells.sharedStrings);
+        strings ??= sharedStringsUtf8(cells.sharedStrings);
         if (strings.nul[start] === 1) break;
         return span.set(
           strings.bytes,
@@ -272,7 +273,8 @@ export function xlsxConverter(
           if (src !== undefined && isPlainNumber(src, start, end)) return span.set(src, start, end, true);
           break;
         }
-        const length = writeSerial(Number(cells.text(i)), system, scratch);
+        const serial = src === undefined ? Number.NaN : decimalValue(src, start, end);
+        const length = writeSerial(Number.isNaN(serial) ? Number(cells.text(i)) : serial, system, scratch);
         if (length < 0) break;
         return span.set(scratch, 0, length, true);
       }

@@ -92,7 +92,17 @@ abstract class XmlPartScanner {
   private depth = 0;
   private sawRoot = false;
 
-  protected abstract opened(tag: Tag, buf: Buffer, nameEnd: number, end: number, selfClosing: boolean): void;
+  /**
+   * An element opened (its tag ends at `end`). Returns -1, or the offset just past the element's end tag
+   * when the subclass read the whole element from there on (a common shape, read in one go).
+   */
+  protected abstract opened(
+    tag: Tag,
+    buf: Buffer,
+    nameEnd: number,
+    end: number,
+    selfClosing: boolean,
+  ): number;
   protected abstract closed(tag: Tag): void;
 
   /** Starts a new value. */
@@ -191,9 +201,10 @@ abstract class XmlPartScanner {
       }
       const end = tagEnd(buf, pos + 1);
       if (end < 0) return pos;
-      if (next === SLASH) this.close(buf, pos + 2, end);
-      else this.open(buf, pos + 1, end);
-      pos = end + 1;
+      if (next === SLASH) {
+        this.close(buf, pos + 2, end);
+        pos = end + 1;
+      } else pos = this.open(buf, pos + 1, end);
     }
     return n;
   }
@@ -215,14 +226,17 @@ abstract class XmlPartScanner {
     throw new SheetXmlError('it has a DOCTYPE or other declaration, which the XML of a workbook never has');
   }
 
-  private open(buf: Buffer, start: number, end: number): void {
+  /** Returns where scanning goes on. */
+  private open(buf: Buffer, start: number, end: number): number {
     const selfClosing = buf[end - 1] === SLASH;
     const nameEnd = nameEndOf(buf, start, selfClosing ? end - 1 : end);
     if (nameEnd === start) throw new SheetXmlError('it has a tag without a name');
     const tag = tagOf(buf, start, nameEnd);
     this.sawRoot = true;
+    const after = this.opened(tag, buf, nameEnd, end, selfClosing);
+    if (after >= 0) return after;
     if (!selfClosing) this.depth++;
-    this.opened(tag, buf, nameEnd, end, selfClosing);
+    return end + 1;
   }
 
   private close(buf: Buffer, start: number, end: number): void {
@@ -243,8 +257,9 @@ export class SheetScanner extends XmlPartScanner {
   private hasValue = false;
   private column = 0;
   private lastColumn = -1;
-  private kind = 'n';
   private kindCode: Kind = Kind.Number;
+  /** `t="inlineStr"`: the cell has a value (maybe empty) even without text. */
+  private inlineString = false;
   private style = 0;
   private inInline = false;
   private phonetic = 0;
@@ -284,7 +299,7 @@ export class SheetScanner extends XmlPartScanner {
     return done;
   }
 
-  protected opened(tag: Tag, buf: Buffer, nameEnd: number, end: number, selfClosing: boolean): void {
+  protected opened(tag: Tag, buf: Buffer, nameEnd: number, end: number, selfClosing: boolean): number {
     switch (tag) {
       case Tag.Row: {
         const { rStart, rEnd } = readAttributes(buf, nameEnd, end, this.attributes);
@@ -302,12 +317,19 @@ export class SheetScanner extends XmlPartScanner {
         const a = readAttributes(buf, nameEnd, end, this.attributes);
         const at = a.rStart < 0 ? -1 : columnAttribute(buf, a.rStart, a.rEnd);
         this.column = at < 0 ? this.column : at;
-        this.kind = a.tStart < 0 ? 'n' : kindAttribute(buf, a.tStart, a.tEnd);
-        this.kindCode = kindCode(this.kind);
+        if (a.tStart < 0) {
+          this.kindCode = Kind.Number;
+          this.inlineString = false;
+        } else {
+          const kind = kindAttribute(buf, a.tStart, a.tEnd);
+          this.kindCode = kindCode(kind);
+          this.inlineString = kind === 'inlineStr';
+        }
         this.style = a.sStart < 0 ? 0 : numberAttribute(buf, a.sStart, a.sEnd);
         this.resetText();
         this.inInline = false;
         if (selfClosing) this.endCell();
+        else return this.plainCell(buf, end + 1);
         break;
       }
       case Tag.Value:
@@ -323,6 +345,40 @@ export class SheetScanner extends XmlPartScanner {
         if (!selfClosing && this.inInline && this.phonetic === 0) this.capture = true;
         break;
     }
+    return -1;
+  }
+
+  /**
+   * The rest of a cell shaped as most are, `<v>plain ASCII</v></c>` from `at`, read in one go: returns
+   * the offset past `</c>`, or -1 to read it construct by construct (another shape, or not all here).
+   */
+  private plainCell(buf: Buffer, at: number): number {
+    if (buf[at] !== LT || buf[at + 1] !== 0x76 || buf[at + 2] !== GT) return -1;
+    const start = at + 3;
+    let i = start;
+    const n = buf.length;
+    for (; i < n; i++) {
+      const byte = buf[i] as number;
+      if (byte === LT) break;
+      if (byte >= 0x80 || byte === AMPERSAND || byte === CARRIAGE_RETURN || byte === 0) return -1;
+    }
+    if (i === start || i + 8 > n) return -1;
+    if (
+      buf[i + 1] !== SLASH ||
+      buf[i + 2] !== 0x76 ||
+      buf[i + 3] !== GT ||
+      buf[i + 4] !== LT ||
+      buf[i + 5] !== SLASH ||
+      buf[i + 6] !== 0x63 ||
+      buf[i + 7] !== GT
+    )
+      return -1;
+    this.spanSrc = buf;
+    this.spanStart = start;
+    this.spanEnd = i;
+    this.pieces = 1;
+    this.endCell();
+    return i + 8;
   }
 
   protected closed(tag: Tag): void {
@@ -352,9 +408,8 @@ export class SheetScanner extends XmlPartScanner {
   }
 
   private endCell(): void {
-    const kind = this.kind;
     // A cell outside any row belongs to none: it is not read.
-    if (this.inRow && (this.pieces > 0 || kind === 'inlineStr')) {
+    if (this.inRow && (this.pieces > 0 || this.inlineString)) {
       const cells = this.cells;
       const code = this.kindCode;
       const column = this.column;
@@ -456,11 +511,13 @@ export class SharedStringsScanner extends XmlPartScanner {
   private inItem = false;
   private phonetic = 0;
 
-  protected opened(tag: Tag, _buf: Buffer, _nameEnd: number, _end: number, selfClosing: boolean): void {
+  protected opened(tag: Tag, buf: Buffer, _nameEnd: number, end: number, selfClosing: boolean): number {
     switch (tag) {
       case Tag.StringItem:
         if (selfClosing) this.strings.push('');
         else {
+          const after = this.plainItem(buf, end + 1);
+          if (after >= 0) return after;
           this.inItem = true;
           this.resetText();
         }
@@ -472,6 +529,35 @@ export class SharedStringsScanner extends XmlPartScanner {
         if (!selfClosing && this.inItem && this.phonetic === 0) this.capture = true;
         break;
     }
+    return -1;
+  }
+
+  /**
+   * The rest of a string item shaped as most are, `<t>text</t></si>` (or `<t xml:space="preserve">`)
+   * from `at`, read in one go: returns the offset past `</si>`, or -1 to read it construct by construct.
+   */
+  private plainItem(buf: Buffer, at: number): number {
+    if (buf[at] !== LT || buf[at + 1] !== 0x74) return -1;
+    const next = buf[at + 2];
+    if (next !== GT && next !== 0x20) return -1;
+    const tagClose = next === GT ? at + 2 : tagEnd(buf, at + 1);
+    if (tagClose < 0 || buf[tagClose - 1] === SLASH) return -1;
+    const start = tagClose + 1;
+    const lt = buf.indexOf(LT, start);
+    if (lt < 0 || lt + 10 > buf.length) return -1;
+    if (
+      buf[lt + 1] !== SLASH ||
+      buf[lt + 2] !== 0x74 ||
+      buf[lt + 3] !== GT ||
+      buf[lt + 4] !== LT ||
+      buf[lt + 5] !== SLASH ||
+      buf[lt + 6] !== 0x73 ||
+      buf[lt + 7] !== 0x69 ||
+      buf[lt + 8] !== GT
+    )
+      return -1;
+    this.strings.push(decodeText(buf, start, lt));
+    return lt + 9;
   }
 
   protected closed(tag: Tag): void {

@@ -3,7 +3,8 @@
  * (encoded once per workbook rather than once per cell that uses them), and an Excel serial written as
  * its ISO 8601 text straight into a buffer, byte for byte what `serialText` gives.
  */
-import { dateText, LAST_DAY, TWO_DIGITS } from '../civil-date.js';
+import { type CivilDate, civilFromDays } from '../../model/calendar.js';
+import { LAST_DAY } from '../civil-date.js';
 import type { DateSystem } from './dates.js';
 
 export interface SharedStringsUtf8 {
@@ -37,9 +38,6 @@ export function sharedStringsUtf8(strings: readonly string[]): SharedStringsUtf8
   return encoded;
 }
 
-/** Node's latin1 encoder without Buffer#write's argument parsing; @types/node does not list it. */
-type Latin1Writing = Buffer & { latin1Write(text: string, offset: number): number };
-
 const DAY_MS = 86_400_000;
 const EPOCH_1900_DAYS = Date.UTC(1899, 11, 30) / DAY_MS;
 const EPOCH_1904_DAYS = Date.UTC(1904, 0, 1) / DAY_MS;
@@ -50,8 +48,7 @@ const EPOCH_1904_DAYS = Date.UTC(1904, 0, 1) / DAY_MS;
  * length, or -1 for every other serial (a time of day alone, 1900-02-29, out of range, not a
  * number), which `serialText` handles and explains.
  */
-export function writeSerial(serial: number, system: DateSystem, buffer: Buffer): number {
-  const out = buffer as Latin1Writing;
+export function writeSerial(serial: number, system: DateSystem, out: Buffer): number {
   if (!(serial >= 0 && serial < Number.POSITIVE_INFINITY)) return -1;
   let whole = Math.floor(serial);
   let ms = Math.round((serial - whole) * DAY_MS);
@@ -62,21 +59,57 @@ export function writeSerial(serial: number, system: DateSystem, buffer: Buffer):
   if (system === 1900 && whole <= 60) return -1;
   const days = (system === 1904 ? EPOCH_1904_DAYS : EPOCH_1900_DAYS) + whole;
   if (days > LAST_DAY) return -1;
-  let at = out.latin1Write(dateText(days), 0);
-  if (ms === 0) return at;
+  civilFromDays(days, civil);
+  const year = civil.year;
+  out[0] = 0x30 + Math.floor(year / 1000);
+  out[1] = 0x30 + (Math.floor(year / 100) % 10);
+  out[2] = 0x30 + (Math.floor(year / 10) % 10);
+  out[3] = 0x30 + (year % 10);
+  out[4] = 0x2d;
+  twoDigits(out, 5, civil.month);
+  out[7] = 0x2d;
+  twoDigits(out, 8, civil.day);
+  if (ms === 0) return 10;
   const seconds = Math.floor(ms / 1000);
   const millis = ms - seconds * 1000;
-  out[at++] = 0x54; // T
-  at += out.latin1Write(TWO_DIGITS[Math.floor(seconds / 3600)] as string, at);
-  out[at++] = 0x3a;
-  at += out.latin1Write(TWO_DIGITS[Math.floor(seconds / 60) % 60] as string, at);
-  out[at++] = 0x3a;
-  at += out.latin1Write(TWO_DIGITS[seconds % 60] as string, at);
-  if (millis !== 0) {
-    out[at++] = 0x2e;
-    out[at++] = 0x30 + Math.floor(millis / 100);
-    out[at++] = 0x30 + (Math.floor(millis / 10) % 10);
-    out[at++] = 0x30 + (millis % 10);
+  out[10] = 0x54; // T
+  twoDigits(out, 11, Math.floor(seconds / 3600));
+  out[13] = 0x3a;
+  twoDigits(out, 14, Math.floor(seconds / 60) % 60);
+  out[16] = 0x3a;
+  twoDigits(out, 17, seconds % 60);
+  if (millis === 0) return 19;
+  out[19] = 0x2e;
+  out[20] = 0x30 + Math.floor(millis / 100);
+  twoDigits(out, 21, millis % 100);
+  return 23;
+}
+
+const civil: CivilDate = { year: 0, month: 0, day: 0 };
+
+function twoDigits(out: Buffer, at: number, n: number): void {
+  out[at] = 0x30 + Math.floor(n / 10);
+  out[at + 1] = 0x30 + (n % 10);
+}
+
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * A plain decimal (`45324.00001158565`: digits, at most one point) read from its bytes, when that is
+ * exact: its digits as an integer below 2^53 divided by a power of ten up to 10^22, both exact doubles,
+ * so the one division rounds correctly and the result is what `Number()` gives the text. NaN otherwise
+ * (a sign, an exponent, too many digits): the caller reads the text.
+ */
+export function decimalValue(src: Uint8Array, start: number, end: number): number {
+  let mantissa = 0;
+  let scale = -1;
+  if (end - start > 18 || end === start) return Number.NaN;
+  for (let i = start; i < end; i++) {
+    const byte = src[i] as number;
+    if (byte === 0x2e && scale < 0) scale = end - i - 1;
+    else if (byte >= 0x30 && byte <= 0x39) mantissa = mantissa * 10 + (byte - 0x30);
+    else return Number.NaN;
   }
-  return at;
+  if (scale === 0 || mantissa > Number.MAX_SAFE_INTEGER) return Number.NaN;
+  return scale < 0 ? mantissa : mantissa / (POWERS_OF_TEN[scale] as number);
 }

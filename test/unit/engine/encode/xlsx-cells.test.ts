@@ -7,6 +7,7 @@ import { RejectCollector } from '../../../../src/engine/rejects.js';
 import type { RandomAccessInput } from '../../../../src/formats/random-access.js';
 import type { TableReader } from '../../../../src/formats/table.js';
 import { objectBatch, openXlsx, SheetBatch } from '../../../../src/formats/xlsx/reader.js';
+import { decimalValue } from '../../../../src/formats/xlsx/typed-cells.js';
 import type { Pipeline } from '../../../../src/model/contract.js';
 import type { RejectRecord } from '../../../../src/model/ingestion.js';
 import { handmadeXlsx } from '../../../harness/xlsx.js';
@@ -249,4 +250,38 @@ describe('XLSX cells as bytes in place against the objects-and-strings reference
       }
     });
   }
+});
+
+describe('decimalValue', () => {
+  it('reads plain decimals from bytes exactly as Number() reads their text, and declines the rest', () => {
+    const next = random(3);
+    const cases = [
+      '0',
+      '.5',
+      '5.',
+      '.',
+      '1.2.3',
+      '-1',
+      '1e5',
+      '9007199254740991',
+      '9007199254740993',
+      '45386.000034756944',
+    ];
+    for (let i = 0; i < 20_000; i++) {
+      const digits = Array.from({ length: 1 + Math.floor(next() * 18) }, () => Math.floor(next() * 10)).join(
+        '',
+      );
+      const point = Math.floor(next() * (digits.length + 1));
+      cases.push(next() < 0.8 ? `${digits.slice(0, point)}.${digits.slice(point)}` : digits);
+      cases.push(String(25_569 + next() * 40_000));
+    }
+    let exact = 0;
+    for (const text of cases) {
+      const value = decimalValue(Buffer.from(text), 0, text.length);
+      if (Number.isNaN(value)) continue;
+      exact++;
+      expect(value, text).toBe(Number(text));
+    }
+    expect(exact).toBeGreaterThan(cases.length / 2);
+  });
 });
