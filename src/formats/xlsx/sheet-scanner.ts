@@ -543,8 +543,10 @@ export class SharedStringsScanner extends XmlPartScanner {
     const tagClose = next === GT ? at + 2 : tagEnd(buf, at + 1);
     if (tagClose < 0 || buf[tagClose - 1] === SLASH) return -1;
     const start = tagClose + 1;
-    const lt = buf.indexOf(LT, start);
-    if (lt < 0 || lt + 10 > buf.length) return -1;
+    const n = buf.length;
+    let lt = start;
+    while (lt < n && buf[lt] !== LT) lt++;
+    if (lt + 9 > n) return -1;
     if (
       buf[lt + 1] !== SLASH ||
       buf[lt + 2] !== 0x74 ||
@@ -649,8 +651,10 @@ function readAttributes(buf: Buffer, from: number, end: number, into: Attributes
     const quote = buf[i];
     if (quote !== QUOTE && quote !== APOSTROPHE)
       throw new SheetXmlError('it has an attribute without quotes');
-    const valueEnd = buf.indexOf(quote, i + 1);
-    if (valueEnd < 0 || valueEnd >= end) throw new SheetXmlError('it has an unterminated attribute value');
+    // A loop, not Buffer#indexOf: for a value of a few bytes the native call costs more than the search.
+    let valueEnd = i + 1;
+    while (valueEnd < end && buf[valueEnd] !== quote) valueEnd++;
+    if (valueEnd >= end) throw new SheetXmlError('it has an unterminated attribute value');
     if (nameEnd - nameStart === 1) {
       const letter = buf[nameStart];
       if (letter === 0x72) {
