@@ -349,36 +349,99 @@ export class SheetScanner extends XmlPartScanner {
   }
 
   /**
-   * The rest of a cell shaped as most are, `<v>plain ASCII</v></c>` from `at`, read in one go: returns
-   * the offset past `</c>`, or -1 to read it construct by construct (another shape, or not all here).
+   * The rest of a cell shaped as most are, `<v>plain ASCII</v></c>` from `at`, read in one go, and the
+   * cells like it that follow (`plainCells`): returns the offset past the last one's `</c>`, or -1 to
+   * read the cell construct by construct (another shape, or not all of it in this chunk).
    */
   private plainCell(buf: Buffer, at: number): number {
-    if (buf[at] !== LT || buf[at + 1] !== 0x76 || buf[at + 2] !== GT) return -1;
-    const start = at + 3;
-    let i = start;
-    const n = buf.length;
-    for (; i < n; i++) {
-      const byte = buf[i] as number;
-      if (byte === LT) break;
-      if (byte >= 0x80 || byte === AMPERSAND || byte === CARRIAGE_RETURN || byte === 0) return -1;
-    }
-    if (i === start || i + 8 > n) return -1;
-    if (
-      buf[i + 1] !== SLASH ||
-      buf[i + 2] !== 0x76 ||
-      buf[i + 3] !== GT ||
-      buf[i + 4] !== LT ||
-      buf[i + 5] !== SLASH ||
-      buf[i + 6] !== 0x63 ||
-      buf[i + 7] !== GT
-    )
-      return -1;
+    const valueEnd = plainValue(buf, at);
+    if (valueEnd < 0) return -1;
     this.spanSrc = buf;
-    this.spanStart = start;
-    this.spanEnd = i;
+    this.spanStart = at + 3;
+    this.spanEnd = valueEnd;
     this.pieces = 1;
     this.endCell();
-    return i + 8;
+    return this.plainCells(buf, valueEnd + 8);
+  }
+
+  /**
+   * Cells from `at` on as long as they are all plain: `<c` with only `name="value"` attributes whose
+   * `r`, `s` and `t` need no decoding, then a plain value. Returns where the first other construct
+   * starts; the general scan reads it (and anything this declined) from there.
+   */
+  private plainCells(buf: Buffer, at: number): number {
+    const n = buf.length;
+    for (;;) {
+      if (buf[at] !== LT || buf[at + 1] !== 0x63 || buf[at + 2] !== 0x20) return at;
+      let column = -1;
+      let style = 0;
+      let kind: Kind = Kind.Number;
+      let i = at + 3;
+      for (;;) {
+        while (i < n && buf[i] === 0x20) i++;
+        if (i >= n) return at;
+        const first = buf[i] as number;
+        if (first === GT) break;
+        const nameStart = i;
+        for (; i < n && buf[i] !== EQUALS; i++) {
+          // Other white space, a `/` or `>` where a name should be: the general path reads it.
+          if (isSpace(buf[i] as number) || buf[i] === SLASH || buf[i] === GT) return at;
+        }
+        if (buf[i] !== EQUALS || buf[i + 1] !== QUOTE) return at;
+        const valueStart = i + 2;
+        i = valueStart;
+        while (i < n && buf[i] !== QUOTE) {
+          if (buf[i] === AMPERSAND) return at;
+          i++;
+        }
+        if (i >= n) return at;
+        if (valueStart - 2 - nameStart === 1) {
+          // A one-letter name: r, s or t.
+          if (first === 0x72) {
+            column = 0;
+            let j = valueStart;
+            for (; j < i; j++) {
+              const code = (buf[j] as number) | 0x20;
+              if (code < 0x61 || code > 0x7a) break;
+              column = column * 26 + (code - 0x60);
+            }
+            if (j === valueStart) return at;
+            column--;
+          } else if (first === 0x73) {
+            if (i === valueStart || i - valueStart > 9) return at;
+            style = 0;
+            for (let j = valueStart; j < i; j++) {
+              const digit = (buf[j] as number) - 0x30;
+              if (digit < 0 || digit > 9) return at;
+              style = style * 10 + digit;
+            }
+          } else if (first === 0x74) {
+            if (i - valueStart !== 1) return at;
+            const letter = buf[valueStart];
+            if (letter === 0x73) kind = Kind.Shared;
+            else if (letter === 0x6e) kind = Kind.Number;
+            else if (letter === 0x62) kind = Kind.Boolean;
+            else if (letter === 0x65) kind = Kind.Error;
+            else if (letter === 0x64) kind = Kind.Date;
+            else return at;
+          }
+        }
+        i++;
+      }
+      const valueEnd = plainValue(buf, i + 1);
+      if (valueEnd < 0) return at;
+      if (column >= 0) this.column = column;
+      this.kindCode = kind;
+      this.inlineString = false;
+      this.style = style;
+      this.inInline = false;
+      this.spanSrc = buf;
+      this.spanStart = i + 4;
+      this.spanEnd = valueEnd;
+      this.pieces = 1;
+      this.endCell();
+      at = valueEnd + 8;
+    }
   }
 
   protected closed(tag: Tag): void {
@@ -457,6 +520,34 @@ export class SheetScanner extends XmlPartScanner {
     }
     this.column++;
   }
+}
+
+/**
+ * Where the plain ASCII text of `<v>text</v></c>` starting at `at` ends (the offset of its `</v>`), or
+ * -1: another shape, an empty value, a byte that needs decoding, or not all of it in `buf`.
+ */
+function plainValue(buf: Buffer, at: number): number {
+  if (buf[at] !== LT || buf[at + 1] !== 0x76 || buf[at + 2] !== GT) return -1;
+  const start = at + 3;
+  const n = buf.length;
+  let i = start;
+  for (; i < n; i++) {
+    const byte = buf[i] as number;
+    if (byte === LT) break;
+    if (byte >= 0x80 || byte === AMPERSAND || byte === CARRIAGE_RETURN || byte === 0) return -1;
+  }
+  if (i === start || i + 8 > n) return -1;
+  if (
+    buf[i + 1] !== SLASH ||
+    buf[i + 2] !== 0x76 ||
+    buf[i + 3] !== GT ||
+    buf[i + 4] !== LT ||
+    buf[i + 5] !== SLASH ||
+    buf[i + 6] !== 0x63 ||
+    buf[i + 7] !== GT
+  )
+    return -1;
+  return i;
 }
 
 /** Drops the cells from `count` on (those of a row that was not kept). */

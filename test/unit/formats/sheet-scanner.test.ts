@@ -44,6 +44,13 @@ const DOCUMENTS: Record<string, string> = {
       '<x:c r="C4"   t = "n" ><x:v>-3.25E-2</x:v></x:c></x:row>',
     'x:',
   ),
+  'runs of cells in the common shape, with what makes one leave it': sheet(
+    '<row r="2"><c r="A2"><v>1</v></c><c r="B2" s="3"><v>2.5</v></c><c t="s" r="C2"><v>1</v></c><c r="D2"\ts="1"><v>3</v></c>' +
+      '<c r="E2" t="str"><v>x</v></c><c r="F2" s = "2"><v>4</v></c><c r="G2" x:y="1" cm="1"><v>5</v></c><c r="H2" t="b"><v>1</v></c>' +
+      '<c r="I2"/><c r="J2" s=""><v>6</v></c><c r="K2" s="1234567890"><v>7</v></c><c r="&#76;2"><v>8</v></c><c r="M2" t="e"><v>#N/A</v></c>' +
+      '<c r="N2" t="d"><v>2024-01-31</v></c><c r="O2"><v>a&amp;b</v></c><c r="P2"><v></v></c><c r="Q2"><v>9</v></c><c r="r2" t="n"><v>10</v></c>' +
+      '<c s="2"><v>11</v></c><c r="1"><v>12</v></c><c r="B2" t="s"><v>2</v></c></row><row r="3"><c r="A3"><v>13</v></c></row>',
+  ),
   'a shared-string index the workbook does not have': sheet(
     '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="9"><c r="AB9" t="s"><v>99</v></c></row>',
   ),
