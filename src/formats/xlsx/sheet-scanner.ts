@@ -372,7 +372,8 @@ export class SheetScanner extends XmlPartScanner {
   private plainCells(buf: Buffer, at: number): number {
     const n = buf.length;
     for (;;) {
-      if (buf[at] !== LT || buf[at + 1] !== 0x63 || buf[at + 2] !== 0x20) return at;
+      // Every read is checked against the length first: one past the end deoptimizes the function.
+      if (at + 3 > n || buf[at] !== LT || buf[at + 1] !== 0x63 || buf[at + 2] !== 0x20) return at;
       let column = -1;
       let style = 0;
       let kind: Kind = Kind.Number;
@@ -387,7 +388,7 @@ export class SheetScanner extends XmlPartScanner {
           // Other white space, a `/` or `>` where a name should be: the general path reads it.
           if (isSpace(buf[i] as number) || buf[i] === SLASH || buf[i] === GT) return at;
         }
-        if (buf[i] !== EQUALS || buf[i + 1] !== QUOTE) return at;
+        if (i + 1 >= n || buf[i + 1] !== QUOTE) return at;
         const valueStart = i + 2;
         i = valueStart;
         while (i < n && buf[i] !== QUOTE) {
@@ -527,9 +528,9 @@ export class SheetScanner extends XmlPartScanner {
  * -1: another shape, an empty value, a byte that needs decoding, or not all of it in `buf`.
  */
 function plainValue(buf: Buffer, at: number): number {
-  if (buf[at] !== LT || buf[at + 1] !== 0x76 || buf[at + 2] !== GT) return -1;
-  const start = at + 3;
   const n = buf.length;
+  if (at + 3 > n || buf[at] !== LT || buf[at + 1] !== 0x76 || buf[at + 2] !== GT) return -1;
+  const start = at + 3;
   let i = start;
   for (; i < n; i++) {
     const byte = buf[i] as number;
@@ -628,7 +629,7 @@ export class SharedStringsScanner extends XmlPartScanner {
    * from `at`, read in one go: returns the offset past `</si>`, or -1 to read it construct by construct.
    */
   private plainItem(buf: Buffer, at: number): number {
-    if (buf[at] !== LT || buf[at + 1] !== 0x74) return -1;
+    if (at + 3 > buf.length || buf[at] !== LT || buf[at + 1] !== 0x74) return -1;
     const next = buf[at + 2];
     if (next !== GT && next !== 0x20) return -1;
     const tagClose = next === GT ? at + 2 : tagEnd(buf, at + 1);
