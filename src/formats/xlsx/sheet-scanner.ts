@@ -15,6 +15,7 @@ import { FormatError } from '../../errors.js';
 import type { ArchiveEntry, ZipArchive } from '../zip/archive.js';
 import { CELL_KINDS, columnIndex, columnLetters } from './sheet.js';
 import { Kind, SheetCells } from './sheet-cells.js';
+import { Utf8TableBuilder } from './typed-cells.js';
 
 const LT = 0x3c;
 const GT = 0x3e;
@@ -600,13 +601,25 @@ function indexValue(buf: Buffer, start: number, end: number): number {
  */
 export class SharedStringsScanner extends XmlPartScanner {
   readonly strings: string[] = [];
+  /** Their UTF-8, for the cells that go to the database as bytes (`keepUtf8()` once read). */
+  private readonly utf8 = new Utf8TableBuilder();
   private inItem = false;
   private phonetic = 0;
+
+  /** Keeps the strings' UTF-8 beside them (typed-cells.ts), so the converter need not encode them again. */
+  keepUtf8(): void {
+    this.utf8.keepFor(this.strings);
+  }
+
+  private push(text: string): void {
+    this.strings.push(text);
+    this.utf8.add(text);
+  }
 
   protected opened(tag: Tag, buf: Buffer, _nameEnd: number, end: number, selfClosing: boolean): number {
     switch (tag) {
       case Tag.StringItem:
-        if (selfClosing) this.strings.push('');
+        if (selfClosing) this.push('');
         else {
           const after = this.plainItem(buf, end + 1);
           if (after >= 0) return after;
@@ -650,7 +663,10 @@ export class SharedStringsScanner extends XmlPartScanner {
       buf[lt + 8] !== GT
     )
       return -1;
-    this.strings.push(decodeText(buf, start, lt));
+    if (isPlainAscii(buf, start, lt)) {
+      this.strings.push((buf as AsciiSlicing).latin1Slice(start, lt));
+      this.utf8.addAscii(buf, start, lt);
+    } else this.push(decodeText(buf, start, lt));
     return lt + 9;
   }
 
@@ -663,7 +679,7 @@ export class SharedStringsScanner extends XmlPartScanner {
         this.phonetic--;
         break;
       case Tag.StringItem:
-        this.strings.push(this.capturedText());
+        this.push(this.capturedText());
         this.inItem = false;
         break;
     }

@@ -17,6 +17,52 @@ export interface SharedStringsUtf8 {
 
 const ENCODED = new WeakMap<readonly string[], SharedStringsUtf8>();
 
+/**
+ * The UTF-8 table built while the shared strings are read, from the bytes of the part where they are
+ * plain ASCII (no decoding: the bytes are the text), so that it needs no second pass over the strings.
+ */
+export class Utf8TableBuilder {
+  private bytes = Buffer.allocUnsafe(64 * 1024);
+  private length = 0;
+  private readonly offsets: number[] = [0];
+  private readonly nul: number[] = [];
+
+  /** A string whose text is `src[start, end)`, plain ASCII without NUL. */
+  addAscii(src: Buffer, start: number, end: number): void {
+    this.reserve(end - start);
+    const bytes = this.bytes;
+    let at = this.length;
+    for (let i = start; i < end; i++) bytes[at++] = src[i] as number;
+    this.length = at;
+    this.offsets.push(at);
+    this.nul.push(0);
+  }
+
+  add(text: string): void {
+    this.reserve(text.length * 3);
+    this.length += this.bytes.write(text, this.length);
+    this.offsets.push(this.length);
+    this.nul.push(text.includes('\u0000') ? 1 : 0);
+  }
+
+  /** Keeps the table as the UTF-8 of `strings`, which must be the strings added, in order. */
+  keepFor(strings: readonly string[]): void {
+    if (this.nul.length !== strings.length) return;
+    ENCODED.set(strings, {
+      bytes: this.bytes.subarray(0, this.length),
+      offsets: Int32Array.from(this.offsets),
+      nul: Uint8Array.from(this.nul),
+    });
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.bytes.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.length + bytes));
+    this.bytes.copy(grown, 0, 0, this.length);
+    this.bytes = grown;
+  }
+}
+
 /** The workbook's shared strings as UTF-8, encoded on first use and kept beside them. */
 export function sharedStringsUtf8(strings: readonly string[]): SharedStringsUtf8 {
   let encoded = ENCODED.get(strings);

@@ -226,6 +226,7 @@ async function readSharedStrings(archive: ZipArchive, part: string, source: stri
   try {
     for await (const chunk of archive.stream(required(archive, part, source))) scanner.write(chunk);
     scanner.end();
+    scanner.keepUtf8();
   } catch (error) {
     if (!(error instanceof SheetXmlError)) throw error;
     throw new FormatError(
