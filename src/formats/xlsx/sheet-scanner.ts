@@ -355,7 +355,7 @@ export class SheetScanner extends XmlPartScanner {
    * read the cell construct by construct (another shape, or not all of it in this chunk).
    */
   private plainCell(buf: Buffer, at: number): number {
-    const valueEnd = plainValue(buf, at);
+    const valueEnd = plainValue(buf, at, this.work);
     if (valueEnd < 0) return -1;
     this.spanSrc = buf;
     this.spanStart = at + 3;
@@ -430,7 +430,7 @@ export class SheetScanner extends XmlPartScanner {
         }
         i++;
       }
-      const valueEnd = plainValue(buf, i + 1);
+      const valueEnd = plainValue(buf, i + 1, this.work);
       if (valueEnd < 0) return at;
       if (column >= 0) this.column = column;
       this.kindCode = kind;
@@ -528,7 +528,7 @@ export class SheetScanner extends XmlPartScanner {
  * Where the plain ASCII text of `<v>text</v></c>` starting at `at` ends (the offset of its `</v>`), or
  * -1: another shape, an empty value, a byte that needs decoding, or not all of it in `buf`.
  */
-function plainValue(buf: Buffer, at: number): number {
+function plainValue(buf: Buffer, at: number, work: { scanned: number }): number {
   const n = buf.length;
   if (at + 3 > n || buf[at] !== LT || buf[at + 1] !== 0x76 || buf[at + 2] !== GT) return -1;
   const start = at + 3;
@@ -536,9 +536,11 @@ function plainValue(buf: Buffer, at: number): number {
   for (; i < n; i++) {
     const byte = buf[i] as number;
     if (byte === LT) break;
-    if (byte >= 0x80 || byte === AMPERSAND || byte === CARRIAGE_RETURN || byte === 0) return -1;
+    if (byte >= 0x80 || byte === AMPERSAND || byte === CARRIAGE_RETURN || byte === 0) break;
   }
-  if (i === start || i + 8 > n) return -1;
+  // Counted as examined again: the general path reads these bytes too when this declines.
+  work.scanned += i - start;
+  if (i === start || i + 8 > n || buf[i] !== LT) return -1;
   if (
     buf[i + 1] !== SLASH ||
     buf[i + 2] !== 0x76 ||
@@ -651,6 +653,7 @@ export class SharedStringsScanner extends XmlPartScanner {
     const n = buf.length;
     let lt = start;
     while (lt < n && buf[lt] !== LT) lt++;
+    this.work.scanned += lt - start;
     if (lt + 9 > n) return -1;
     if (
       buf[lt + 1] !== SLASH ||

@@ -190,6 +190,36 @@ describe('the sheet scanner on very long values and tags', () => {
     expect(rows[0]?.cells[0]?.text).toBe(text.replace(/&amp;/g, '&').replace(/\r\n/g, '\n'));
   });
 
+  it('one huge plain value costs no more work per byte than many small cells (the one-pass readers included)', () => {
+    const bytes = 4_000_000;
+    const work = (xml: string, chunk: number) => {
+      const scanner = new SheetScanner(SHARED);
+      const data = Buffer.from(xml);
+      let cells = 0;
+      for (let at = 0; at < data.length; at += chunk) {
+        scanner.write(data.subarray(at, at + chunk));
+        cells += scanner.take().count;
+      }
+      scanner.end();
+      return { perByte: scanner.work.scanned / data.length, cells: cells + scanner.take().count };
+    };
+    const huge = sheet(`<row r="1"><c r="A1"><v>${'7'.repeat(bytes)}</v></c></row>`);
+    const many = sheet(
+      Array.from(
+        { length: bytes / 200 },
+        (_, r) => `<row r="${r + 1}">${'<c r="A1" s="1"><v>12.5</v></c>'.repeat(5)}</row>`,
+      ).join(''),
+    );
+    for (const chunk of [1_024, 65_536]) {
+      const one = work(huge, chunk);
+      const small = work(many, chunk);
+      expect(one.cells).toBe(1);
+      expect(small.cells).toBe(bytes / 40);
+      expect(one.perByte).toBeLessThan(1.1);
+      expect(one.perByte / small.perByte).toBeLessThan(1.5);
+    }
+  });
+
   it('refuses a tag longer than it will hold', () => {
     const xml = sheet(`<row r="1"><c r="A1" x="${'y'.repeat(MAX_CARRY_BYTES + 200_000)}"><v>1</v></c></row>`);
     expect(() => scan(xml, 65_536)).toThrow(/longer than/);
