@@ -1,4 +1,4 @@
-import { crc32, createInflateRaw } from 'node:zlib';
+import { crc32, createInflateRaw, type ZlibOptions } from 'node:zlib';
 import type { ByteReader } from '../byte-reader.js';
 import { compressionRatioError, expandsTooMuch } from '../ratio.js';
 import { zipError } from './records.js';
@@ -14,7 +14,13 @@ import { zipError } from './records.js';
  * before the deflate stream does.
  */
 export async function* inflateRawFrom(reader: ByteReader, limit?: number): AsyncGenerator<Buffer> {
-  const inflater = createInflateRaw({ chunkSize: 256 * 1024 });
+  // Inflating runs on the thread pool: with room for a few chunks (rather than the default 16 KiB, less
+  // than one) it works on the next ones while the caller reads this one, instead of starting when asked.
+  // Node hands stream options on to the stream; @types/node's ZlibOptions does not list them.
+  const inflater = createInflateRaw({
+    chunkSize: 256 * 1024,
+    readableHighWaterMark: 1024 * 1024,
+  } as ZlibOptions);
   let ended = false;
   inflater.once('end', () => {
     ended = true;
