@@ -2,10 +2,13 @@
  * The spool: a directory queue on the server's volume (the EBS mount on EC2) that holds uploads between the
  * `202` and the worker.
  *
- * Layout: `<dir>/{tmp,incoming,processing,done,failed}/<id>/` where each entry is a directory holding `data` (the
- * bytes as received) and `meta.json` (the sidecar). One directory per entry, rather than a data file and a
- * sidecar side by side, makes every state change a single rename: a claim cannot be split by a crash into a
- * sidecar in one state and its data in another, and the rename that moves the entry is also the lock.
+ * Layout: `<dir>/{tmp,incoming,processing,done,failed}/<id>` where each entry is one file holding the bytes as
+ * received followed by the sidecar (spool-format.ts; entries written by earlier versions are a directory of
+ * `data` and `meta.json`, and are still read). One name per entry, rather than a data file and a sidecar side
+ * by side, makes every state change a single rename: a claim cannot be split by a crash into a sidecar in one
+ * state and its data in another, and the rename that moves the entry is also the lock. One file per entry also
+ * makes an upload durable with one fsync of its own, beside the fsync of `incoming/` that concurrent uploads
+ * share.
  *
  * `<id>` is generated here, a UUIDv7 (milliseconds first, then a per-process sequence, then random bits), so
  * the client's name never becomes a path, a plain sort of the directory is oldest first, and the same id can
@@ -16,7 +19,8 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { InletError } from '../errors.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
-import { DirectorySyncer, fsyncPath, writeAll } from '../storage/durable.js';
+import { DirectorySyncer, writevAll } from '../storage/durable.js';
+import { entryTrailer, readEntryAt, type Sidecar } from './spool-format.js';
 
 export interface SpoolEntry {
   readonly id: string;
@@ -25,9 +29,17 @@ export interface SpoolEntry {
   readonly size: number;
   readonly sha256: string;
   readonly receivedAt: Date;
-  /** The data file in the entry's state directory at the time the entry was returned. */
+  /**
+   * The file whose first `size` bytes are the data, in the entry's state directory at the time the entry was
+   * returned: the entry's own file, or the `data` file of an entry written in the earlier directory layout.
+   */
   readonly path: string;
   readonly meta: Readonly<Record<string, string>>;
+  /**
+   * The data itself, when the process that accepted a small upload still holds it: a worker in that process
+   * reads it from here rather than from the file it was synced to moments ago.
+   */
+  readonly content?: Uint8Array;
 }
 
 export type SpoolState = 'incoming' | 'processing' | 'done' | 'failed';
@@ -71,8 +83,6 @@ export class SpoolError extends InletError {}
 
 const STATES: readonly SpoolState[] = ['incoming', 'processing', 'done', 'failed'];
 const TMP = 'tmp';
-const DATA_FILE = 'data';
-const META_FILE = 'meta.json';
 const DEFAULT_MIN_FREE_BYTES = 256 * 1024 * 1024;
 /** Often enough that a fast upload cannot overrun the guard by much, rarely enough that statfs costs nothing. */
 const SPACE_CHECK_INTERVAL = 4 * 1024 * 1024;
@@ -80,14 +90,19 @@ const SPACE_CHECK_INTERVAL = 4 * 1024 * 1024;
 const SPACE_READING_MAX_AGE_MS = 1000;
 /** Sidecars kept for claims in the accepting process; past this (a backlog), claims read them from disk. */
 const MAX_REMEMBERED_SIDECARS = 10_000;
+/**
+ * A body up to this size is held in memory until it is written with its trailer (one write for both), and
+ * kept for a claim in the same process; a larger one is written as it arrives.
+ */
+const HELD_BODY_BYTES = 64 * 1024;
+/** The most held bodies kept for claims, in bytes: past it (a backlog), workers read the files. */
+const MAX_REMEMBERED_BYTES = 32 * 1024 * 1024;
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-interface Sidecar {
-  name: string;
-  size: number;
-  sha256: string;
-  receivedAt: string;
-  meta: Record<string, string>;
+/** What a claim in the accepting process takes instead of reading the entry back. */
+interface Published {
+  sidecar: Sidecar;
+  content: Uint8Array | undefined;
 }
 
 let lastMs = 0;
@@ -144,12 +159,14 @@ export class Spool {
   private spaceReading: { free: number; at: number; received: number } | undefined;
   private spaceRead: Promise<number> | undefined;
   /**
-   * The sidecars of entries this instance published and has not claimed yet: a claim in the process that
-   * accepted the file takes it from here rather than reading back what it wrote and synced moments ago
-   * (four thread-pool trips, queued behind the uploads' fsyncs). A sidecar never changes once written;
+   * The sidecars (and small bodies) of entries this instance published and has not claimed yet: a claim in
+   * the process that accepted the file takes them from here rather than reading back what it wrote and synced
+   * moments ago (thread-pool trips, queued behind the uploads' fsyncs). An entry never changes once written;
    * entries from before a restart, or handed back, are read from disk as before.
    */
-  private readonly publishedSidecars = new Map<string, Sidecar>();
+  private readonly published = new Map<string, Published>();
+  /** Bytes of held bodies in `published`. */
+  private rememberedBytes = 0;
   /** Ids listed in `incoming/` and not yet tried by this instance, oldest first. */
   private queued: string[] = [];
 
@@ -187,7 +204,7 @@ export class Spool {
     return entries;
   }
 
-  /** Resolves only once the data, its sidecar and the entry's directory entry are on disk. */
+  /** Resolves only once the data, its sidecar and the entry's name in `incoming/` are on disk. */
   async accept(
     body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
     options: AcceptOptions,
@@ -198,12 +215,11 @@ export class Spool {
     let isPublished = false;
     try {
       await this.ensureSpace();
-      await fs.mkdir(staging);
-      const sidecar = await this.stage(body, staging, options);
-      const entry = toEntry(id, path.join(published, DATA_FILE), sidecar);
+      const staged = await this.stage(body, staging, options);
+      const entry = toEntry(id, published, staged.sidecar);
       const publish = async () => {
         // Remembered before the rename: from the rename on, a worker may claim the entry.
-        if (this.publishedSidecars.size < MAX_REMEMBERED_SIDECARS) this.publishedSidecars.set(id, sidecar);
+        this.remember(id, staged);
         await this.io(() => fs.rename(staging, published));
         isPublished = true;
         // Only the new name needs syncing: a rename is atomic, and a leftover under tmp/ is cleared at open().
@@ -212,10 +228,10 @@ export class Spool {
       if (options.aroundPublish) await options.aroundPublish(entry, publish);
       else await publish();
       if (!isPublished) throw new SpoolError('io_failed', 'aroundPublish returned without publishing.');
-      this.logger.debug('upload spooled', { id, size: sidecar.size });
+      this.logger.debug('upload spooled', { id, size: staged.sidecar.size });
       return entry;
     } catch (error) {
-      this.publishedSidecars.delete(id);
+      this.forget(id);
       // Nothing the caller was not told about may stay behind; a published entry whose directory sync failed
       // may already be claimed, which the engine's ledger makes harmless.
       await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
@@ -225,20 +241,19 @@ export class Spool {
   }
 
   /**
-   * Writes the data and its sidecar into the staging directory and returns once both files and the
-   * directory naming them are on disk. Each file is synced through the handle that wrote it, rather than
-   * opened again to be synced: for a small upload, the opens and closes were as many thread-pool trips as
-   * the writes and syncs themselves.
+   * Writes the entry's file in `tmp/` (the body, then its sidecar) and returns once it is on disk. Its name
+   * in `tmp/` is never synced: only the rename into `incoming/` publishes an entry, and `open()` clears
+   * whatever a crash left in `tmp/`. The file is synced through the handle that wrote it: for a small upload,
+   * opening it again was as many thread-pool trips as the writes and the sync themselves.
    */
   private async stage(
     body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
     staging: string,
     options: AcceptOptions,
-  ): Promise<Sidecar> {
-    const data = await this.io(() => fs.open(path.join(staging, DATA_FILE), 'wx'));
-    let meta: FileHandle | undefined;
+  ): Promise<Published> {
+    const file = await this.io(() => fs.open(staging, 'wx'));
     try {
-      const { size, sha256 } = await this.receive(body, data, options.maxBytes);
+      const { size, sha256, held } = await this.receive(body, file, options.maxBytes);
       const sidecar: Sidecar = {
         name: options.name,
         size,
@@ -246,22 +261,32 @@ export class Spool {
         receivedAt: new Date().toISOString(),
         meta: { ...options.meta },
       };
-      const metaFile = await this.io(() => fs.open(path.join(staging, META_FILE), 'wx'));
-      meta = metaFile;
-      // Both files and the directory that names them exist by now: their syncs can run at once, and
-      // the file system usually commits them together.
-      await this.io(() =>
-        Promise.all([
-          data.sync(),
-          writeAll(metaFile, Buffer.from(JSON.stringify(sidecar))).then(() => metaFile.sync()),
-          fsyncPath(staging),
-        ]),
-      );
-      return sidecar;
+      // A small body goes down with its trailer in one write.
+      await this.io(() => writevAll(file, [...(held ?? []), entryTrailer(sidecar)]));
+      await this.io(() => file.sync());
+      return { sidecar, content: held === undefined ? undefined : Buffer.concat(held) };
     } finally {
-      await data.close().catch(() => undefined);
-      await meta?.close().catch(() => undefined);
+      await file.close().catch(() => undefined);
     }
+  }
+
+  private remember(id: string, staged: Published): void {
+    if (this.published.size >= MAX_REMEMBERED_SIDECARS) return;
+    let content = staged.content;
+    if (content !== undefined && this.rememberedBytes + content.byteLength > MAX_REMEMBERED_BYTES) {
+      content = undefined;
+    }
+    this.rememberedBytes += content?.byteLength ?? 0;
+    this.published.set(id, { sidecar: staged.sidecar, content });
+  }
+
+  /** What a claim in this process takes instead of reading the entry back, if it was published here. */
+  private forget(id: string): Published | undefined {
+    const published = this.published.get(id);
+    if (published === undefined) return undefined;
+    this.published.delete(id);
+    this.rememberedBytes -= published.content?.byteLength ?? 0;
+    return published;
   }
 
   /** The rename into `processing/` is the lock: whoever loses it gets ENOENT and tries the next entry. */
@@ -297,11 +322,10 @@ export class Spool {
           cause: error,
         });
       }
-      const published = this.publishedSidecars.get(id);
+      const published = this.forget(id);
       if (published !== undefined) {
-        this.publishedSidecars.delete(id);
         this.logger.debug('entry claimed', { id });
-        return toEntry(id, path.join(this.dir, 'processing', id, DATA_FILE), published);
+        return toEntry(id, path.join(this.dir, 'processing', id), published.sidecar, published.content);
       }
       try {
         const entry = await this.readEntry('processing', id);
@@ -420,15 +444,20 @@ export class Spool {
     };
   }
 
-  /** Streams the body into `handle`, hashing it; the caller syncs and closes the file. */
+  /**
+   * Streams the body into `handle`, hashing it; the caller writes the trailer, syncs and closes the file. A body
+   * of at most HELD_BODY_BYTES is not written here but returned (`held`), for the caller to write with the
+   * trailer.
+   */
   private async receive(
     body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
     handle: FileHandle,
     maxBytes: number,
-  ): Promise<{ size: number; sha256: string }> {
+  ): Promise<{ size: number; sha256: string; held: Uint8Array[] | undefined }> {
     const hash = createHash('sha256');
     let size = 0;
     let sinceCheck = 0;
+    let held: Uint8Array[] | undefined = [];
     try {
       for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -438,7 +467,16 @@ export class Spool {
         }
         hash.update(bytes);
         this.received += bytes.byteLength;
-        await this.io(() => writeAll(handle, bytes));
+        if (held !== undefined) {
+          // Chunks may be views of a buffer the stream reuses: held ones are copied.
+          held.push(Buffer.from(bytes));
+          if (size <= HELD_BODY_BYTES) continue;
+          const toWrite = held;
+          held = undefined;
+          await this.io(() => writevAll(handle, toWrite));
+        } else {
+          await this.io(() => writevAll(handle, [bytes]));
+        }
         sinceCheck += bytes.byteLength;
         if (sinceCheck >= SPACE_CHECK_INTERVAL) {
           sinceCheck = 0;
@@ -452,7 +490,7 @@ export class Spool {
         cause: error,
       });
     }
-    return { size, sha256: hash.digest('hex') };
+    return { size, sha256: hash.digest('hex'), held };
   }
 
   /**
@@ -532,14 +570,13 @@ export class Spool {
   }
 
   private async readEntry(state: SpoolState, id: string): Promise<SpoolEntry> {
-    const entryDir = path.join(this.dir, state, id);
-    let sidecar: Sidecar;
+    let read: Awaited<ReturnType<typeof readEntryAt>>;
     try {
-      sidecar = parseSidecar(await fs.readFile(path.join(entryDir, META_FILE), 'utf8'));
+      read = await readEntryAt(path.join(this.dir, state, id));
     } catch (error) {
       throw new SpoolError('bad_entry', `Spool entry ${id} has no readable sidecar.`, { cause: error });
     }
-    return toEntry(id, path.join(entryDir, DATA_FILE), sidecar);
+    return toEntry(id, read.dataPath, read.sidecar);
   }
 
   private async receivedAtMs(state: SpoolState, id: string): Promise<number> {
@@ -556,26 +593,9 @@ function checkId(id: string): void {
   if (!isSpoolId(id)) throw new SpoolError('bad_entry', `${JSON.stringify(id)} is not a spool entry id.`);
 }
 
-function parseSidecar(text: string): Sidecar {
-  const value = JSON.parse(text) as Partial<Sidecar>;
-  const meta = value.meta;
-  if (
-    typeof value.name !== 'string' ||
-    typeof value.size !== 'number' ||
-    typeof value.sha256 !== 'string' ||
-    typeof value.receivedAt !== 'string' ||
-    Number.isNaN(Date.parse(value.receivedAt)) ||
-    typeof meta !== 'object' ||
-    meta === null ||
-    !Object.values(meta).every((v) => typeof v === 'string')
-  ) {
-    throw new Error('the sidecar is missing fields');
-  }
-  return value as Sidecar;
-}
-
-function toEntry(id: string, dataPath: string, sidecar: Sidecar): SpoolEntry {
+function toEntry(id: string, dataPath: string, sidecar: Sidecar, content?: Uint8Array): SpoolEntry {
   return Object.freeze({
+    ...(content === undefined ? {} : { content }),
     id,
     name: sidecar.name,
     size: sidecar.size,

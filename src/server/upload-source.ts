@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { ObjectSource } from '../model/ingestion.js';
 import { encodeKeyPath } from '../storage/uri-encoding.js';
 import type { SpoolEntry } from './spool.js';
@@ -12,8 +13,20 @@ export function uploadUri(name: string): string {
   return `upload:///${encodeKeyPath(name)}`;
 }
 
-/** A spool entry as the engine reads it. */
+/**
+ * A spool entry as the engine reads it: the first `size` bytes of its file (the sidecar follows them), or the
+ * bytes the accepting process still holds.
+ */
 export function uploadSource(entry: SpoolEntry): ObjectSource {
+  const { content, size } = entry;
+  const range = (start: number, end: number): Readable => {
+    const stop = Math.min(end, size);
+    if (content !== undefined)
+      return Readable.from([content.subarray(start, Math.max(start, stop))], { objectMode: false });
+    // createReadStream's end is inclusive, and it has no way to say "no bytes at all".
+    if (stop <= start) return Readable.from([], { objectMode: false });
+    return createReadStream(entry.path, { start, end: stop - 1 });
+  };
   return {
     uri: uploadUri(entry.name),
     name: entry.name,
@@ -23,8 +36,8 @@ export function uploadSource(entry: SpoolEntry): ObjectSource {
     // Spool ids are time-ordered hex: a later upload of one name supersedes an earlier one in upsert and replace.
     order: entry.id.replaceAll('-', ''),
     receivedAt: entry.receivedAt,
-    open: async () => createReadStream(entry.path),
+    open: async () => range(0, size),
     // Parquet footers and XLSX directories are read in place rather than spooled a second time.
-    openRange: async (start, end) => createReadStream(entry.path, { start, end: Math.max(start, end - 1) }),
+    openRange: async (start, end) => range(start, end),
   };
 }

@@ -45,6 +45,27 @@ export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<v
   }
 }
 
+/**
+ * Writes every buffer, in order, at the handle's position with as few system calls as the kernel allows
+ * (one, for a small file): a write may take fewer bytes than it was given, so the rest is written again.
+ */
+export async function writevAll(handle: FileHandle, buffers: readonly Uint8Array[]): Promise<void> {
+  let rest = buffers.filter((b) => b.byteLength > 0);
+  while (rest.length > 0) {
+    let { bytesWritten } = await handle.writev(rest);
+    const next: Uint8Array[] = [];
+    for (const buffer of rest) {
+      if (bytesWritten >= buffer.byteLength) {
+        bytesWritten -= buffer.byteLength;
+        continue;
+      }
+      next.push(bytesWritten === 0 ? buffer : buffer.subarray(bytesWritten));
+      bytesWritten = 0;
+    }
+    rest = next;
+  }
+}
+
 /** Moves a synced file into place atomically and makes the new directory entry durable. */
 export async function durableRename(from: string, to: string): Promise<void> {
   await fs.rename(from, to);

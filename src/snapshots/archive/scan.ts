@@ -3,11 +3,11 @@
  * half-written file:
  * - `tmp/` holds uploads in progress: only the directory itself is recorded, never what is in it. Anything
  *   else in the spool appeared by an atomic rename of a complete entry, so it is complete;
- * - a spool entry (`<state>/<id>/`, its `data` and `meta.json`) is taken as a unit: all its files are
- *   opened before any is read, and an open file keeps its bytes even if a worker renames or prunes the
- *   entry meanwhile. When an entry moves between the listing and the opening (a worker claimed or finished
+ * - a spool entry (`<state>/<id>`: one file holding the data and its sidecar, or, as earlier versions wrote
+ *   them, a directory of `data` and `meta.json`) is taken as a unit: all its files are opened before any is
+ *   read, and an open file keeps its bytes even if a worker renames or prunes the entry meanwhile. When an entry moves between the listing and the opening (a worker claimed or finished
  *   it), it is looked up in the other states and taken from where it is now, once: every entry appears in
- *   the snapshot exactly once, in one state, with both its files. One caught halfway through its deletion
+ *   the snapshot exactly once, in one state, whole. One caught halfway through its deletion
  *   by retention is left out;
  * - files outside the spool's state directories are taken one by one; one that vanishes is left out.
  * `lost+found` at the root (an ext4 volume's mount point) is skipped.
@@ -24,7 +24,10 @@ export const SPOOL_STATES = ['incoming', 'processing', 'done', 'failed'] as cons
 const TMP_DIR = 'tmp';
 const SKIPPED_AT_ROOT = new Set(['lost+found']);
 const ENTRY_ATTEMPTS = 5;
-/** What a complete spool entry holds (spool.ts writes both before the rename that publishes it). */
+/**
+ * What a complete spool entry in the directory layout holds (spool.ts wrote both before the rename that
+ * published it). An entry that is one file is complete by construction: it was renamed into place whole.
+ */
 const ENTRY_FILES = ['data', 'meta.json'];
 
 export interface OpenFile {
@@ -124,7 +127,8 @@ export class SourceScanner {
         }
       }
       const names = new Set(files.map((f) => f.path.slice(rel.length + 1)));
-      const complete = ENTRY_FILES.every((name) => names.has(name));
+      const complete =
+        (dirs.length === 0 && files.length === 1) || ENTRY_FILES.every((name) => names.has(name));
       if (opened && (complete || attempt === ENTRY_ATTEMPTS - 1)) {
         if (!complete)
           this.logger?.warn('spool entry is incomplete on disk; snapshotted as it is', { path: rel });
@@ -150,7 +154,7 @@ export class SourceScanner {
   private async locate(id: string): Promise<string | undefined> {
     for (const state of SPOOL_STATES) {
       const found = await fs.stat(path.join(this.root, state, id)).then(
-        (s) => s.isDirectory(),
+        (s) => s.isDirectory() || s.isFile(),
         () => false,
       );
       if (found) return state;
@@ -158,10 +162,15 @@ export class SourceScanner {
     return undefined;
   }
 
-  /** Opens every file under `rel` (a directory); throws ENOENT-like errors when anything has moved. */
+  /** Opens `rel`, or every file under it when it is a directory; throws ENOENT-like errors when anything has moved. */
   private async openTree(rel: string, dirs: ManifestDir[], files: OpenFile[]): Promise<void> {
     const abs = path.join(this.root, rel);
-    dirs.push(dirOf(rel, await fs.stat(abs)));
+    const stats = await fs.stat(abs);
+    if (!stats.isDirectory()) {
+      files.push(await openFile(this.root, rel));
+      return;
+    }
+    dirs.push(dirOf(rel, stats));
     for (const entry of await readSorted(abs, true)) {
       const child = `${rel}/${entry.name}`;
       if (entry.isDirectory()) await this.openTree(child, dirs, files);

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readEntryAt } from '../../../src/server/spool-format.js';
 import { uploadUri } from '../../../src/server/upload-source.js';
 import { running, useUploadApi } from '../../harness/upload-api.js';
 import {
@@ -36,10 +36,7 @@ function postMultipart(disposition: string, content: string, query = '') {
 }
 
 async function sidecarName(id: string): Promise<string> {
-  const meta = JSON.parse(await readFile(path.join(running.spoolDir, 'done', id, 'meta.json'), 'utf8')) as {
-    name: string;
-  };
-  return meta.name;
+  return (await readEntryAt(path.join(running.spoolDir, 'done', id))).sidecar.name;
 }
 
 describe('POST /v1/files names files as PUT does', () => {

@@ -3,7 +3,7 @@
  * ledger row: `rejected` when the file is at fault (no pipeline takes it any more), `failed` when the
  * environment is (its sidecar cannot be read back). A `queued` row must never outlive its entry's move.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,6 +15,7 @@ import { QueuedLedger } from '../../../src/server/queued-ledger.js';
 import { Spool, type SpoolEntry } from '../../../src/server/spool.js';
 import { WorkerPool } from '../../../src/server/worker.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
+import { damageSidecar } from '../../harness/spool-entries.js';
 import { runService } from '../../harness/upload-service.js';
 
 let db: TestDatabase;
@@ -144,7 +145,7 @@ describe('an entry whose sidecar cannot be read back', () => {
       const dir = await spoolDir();
       const entry = await accepted(dir, 'orders/broken.csv', 'orders');
       if (state === 'processing') await new Spool(dir, { minFreeBytes: 0 }).claim();
-      await writeFile(path.join(dir, state, entry.id, 'meta.json'), '{"name":');
+      await damageSidecar(path.join(dir, state, entry.id), '{"name":');
       const running = await runService(db, config, { spoolDir: dir });
       try {
         await waitForState(dir, 'failed', entry.id);
@@ -171,7 +172,7 @@ describe('an entry whose sidecar cannot be read back', () => {
   it('gets a ledger row of its own when it had no queued row', async () => {
     const dir = await spoolDir();
     const entry = await accepted(dir, 'orders/lost.csv', 'orders', false);
-    await writeFile(path.join(dir, 'incoming', entry.id, 'meta.json'), 'not json');
+    await damageSidecar(path.join(dir, 'incoming', entry.id), 'not json');
     const running = await runService(db, config, { spoolDir: dir });
     try {
       await waitForState(dir, 'failed', entry.id);
@@ -189,7 +190,7 @@ describe('the spool on its own', () => {
     const dir = await spoolDir();
     const entry = await accepted(dir, 'orders/x.csv', 'orders', false);
     await new Spool(dir, { minFreeBytes: 0 }).claim();
-    await writeFile(path.join(dir, 'processing', entry.id, 'meta.json'), '{');
+    await damageSidecar(path.join(dir, 'processing', entry.id), '{');
     const refusing = new Spool(dir, {
       minFreeBytes: 0,
       recordUnreadable: async () => {

@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSpoolId, Spool, type SpoolEntry, SpoolError } from '../../../src/server/spool.js';
+import { isSpoolId, newSpoolId, Spool, type SpoolEntry, SpoolError } from '../../../src/server/spool.js';
+import { uploadSource } from '../../../src/server/upload-source.js';
+import { damageSidecar, entryData, truncateEntry, writeDirectoryEntry } from '../../harness/spool-entries.js';
 
 let root: string;
 
@@ -65,7 +67,12 @@ describe('Spool', () => {
     const claimed = await spool.claim();
     expect(claimed).toMatchObject({ id: accepted.id, name: 'orders.csv', sha256: sha256(body) });
     expect(claimed?.receivedAt.getTime()).toBe(accepted.receivedAt.getTime());
-    expect(Buffer.compare(await readFile(claimed!.path), body)).toBe(0);
+    expect(Buffer.compare(await entryData(claimed!), body)).toBe(0);
+    // Too large to be held in memory: the worker reads the file, and only the data.
+    expect(claimed?.content).toBeUndefined();
+    const read: Buffer[] = [];
+    for await (const chunk of await uploadSource(claimed!).open()) read.push(chunk as Buffer);
+    expect(Buffer.compare(Buffer.concat(read), body)).toBe(0);
     expect(await spool.claim()).toBeUndefined();
 
     await spool.finish(claimed!, 'done');
@@ -136,10 +143,8 @@ describe('Spool', () => {
     expect(entry.name).toBe(name);
     expect(entry.meta.original).toBe(name);
     const spoolDir = path.join(root, 'spool');
-    expect(path.relative(spoolDir, entry.path)).toBe(path.join('incoming', entry.id, 'data'));
-    expect(await leftovers('incoming')).toEqual(
-      expect.arrayContaining([entry.id, path.join(entry.id, 'data'), path.join(entry.id, 'meta.json')]),
-    );
+    expect(path.relative(spoolDir, entry.path)).toBe(path.join('incoming', entry.id));
+    expect(await leftovers('incoming')).toEqual([entry.id]);
     expect(await readdir(root)).toEqual(['spool']);
 
     const claimed = await spool.claim();
@@ -202,7 +207,7 @@ describe('Spool', () => {
     const resumed = await after.open();
     expect(resumed.map((e) => e.name)).toEqual(['a', 'b']);
     expect(resumed[0]?.id).toBe(a.id);
-    expect(await readFile(resumed[0]!.path, 'utf8')).toBe('a');
+    expect((await entryData(resumed[0]!)).toString()).toBe('a');
     expect(await leftovers('tmp')).toEqual([]);
     expect((await after.claim())?.id).toBe(c.id);
     for (const entry of resumed) await after.finish(entry, 'failed');
@@ -219,11 +224,16 @@ describe('Spool', () => {
     const second = await spool.accept(chunks(Buffer.from('b')), { name: 'b.csv', maxBytes: 10 });
     // Both sidecars damaged on disk: the accepting instance does not read them back, a fresh one must.
     for (const { id } of [first, second]) {
-      await writeFile(path.join(root, 'spool', 'incoming', id, 'meta.json'), '{"name":');
+      await damageSidecar(path.join(root, 'spool', 'incoming', id), '{"name":');
     }
     const claimed = await spool.claim();
-    expect(claimed).toEqual({ ...first, path: path.join(root, 'spool', 'processing', first.id, 'data') });
-    expect(await readFile(claimed!.path, 'utf8')).toBe('a');
+    // The body too, held since it was accepted: the worker reads neither back.
+    expect(claimed).toEqual({
+      ...first,
+      path: path.join(root, 'spool', 'processing', first.id),
+      content: Buffer.from('a'),
+    });
+    expect((await entryData(claimed!)).toString()).toBe('a');
     const other = new Spool(path.join(root, 'spool'), { minFreeBytes: 0 });
     expect(await other.claim()).toBeUndefined();
     expect(await other.depth()).toEqual({ incoming: 0, processing: 1, done: 0, failed: 1 });
@@ -233,9 +243,96 @@ describe('Spool', () => {
     const spool = await openSpool();
     const entry = await spool.accept(chunks(Buffer.from('a')), { name: 'a', maxBytes: 10 });
     await spool.claim();
-    await writeFile(path.join(root, 'spool', 'processing', entry.id, 'meta.json'), '{"name":');
+    await damageSidecar(path.join(root, 'spool', 'processing', entry.id), '{"name":');
     expect(await new Spool(path.join(root, 'spool')).open()).toEqual([]);
     expect(await spool.depth()).toEqual({ incoming: 0, processing: 0, done: 0, failed: 1 });
+  });
+
+  it.each([
+    ['cut inside its footer', (file: string, size: number) => truncateEntry(file, size + 5)],
+    ['cut to its data alone', (file: string, size: number) => truncateEntry(file, size)],
+    [
+      'a sidecar whose size is not the data it follows',
+      (file: string) =>
+        damageSidecar(
+          file,
+          JSON.stringify({
+            name: 'a',
+            size: 99,
+            sha256: 'x',
+            receivedAt: new Date().toISOString(),
+            meta: {},
+          }),
+        ),
+    ],
+  ] as const)('refuses an entry file %s as bad_entry, and moves it to failed', async (_, damage) => {
+    const writer = await openSpool();
+    const entry = await writer.accept(chunks(Buffer.from('a,b\n1,2\n')), { name: 'a.csv', maxBytes: 100 });
+    await damage(entry.path, entry.size);
+    const reader = new Spool(path.join(root, 'spool'), { minFreeBytes: 0 });
+    expect(await reader.read('incoming', entry.id)).toBeUndefined();
+    expect(await reader.claim()).toBeUndefined();
+    expect(await reader.locate(entry.id)).toBe('failed');
+  });
+
+  it('reads, resumes, claims, moves and prunes entries in the directory layout of earlier versions', async () => {
+    const spoolDir = path.join(root, 'spool');
+    await openSpool();
+    const old = (name: string, receivedAt = new Date()) => ({
+      id: newSpoolId(),
+      name,
+      data: Buffer.from(`id\n${name}\n`),
+      meta: { pipeline: 'orders' },
+      receivedAt,
+    });
+    const waiting = old('waiting');
+    const resumedOne = old('resumed');
+    const loadedLongAgo = old('done', new Date(Date.now() - 3_600_000));
+    await writeDirectoryEntry(spoolDir, 'incoming', waiting);
+    await writeDirectoryEntry(spoolDir, 'processing', resumedOne);
+    await writeDirectoryEntry(spoolDir, 'done', loadedLongAgo);
+
+    // An upgraded server: its own entries are files, the earlier ones directories, side by side.
+    const spool = new Spool(spoolDir, { minFreeBytes: 0 });
+    const resumed = await spool.open();
+    expect(resumed).toEqual([
+      expect.objectContaining({
+        id: resumedOne.id,
+        name: 'resumed',
+        size: resumedOne.data.length,
+        meta: { pipeline: 'orders' },
+        path: path.join(spoolDir, 'processing', resumedOne.id, 'data'),
+      }),
+    ]);
+    await spool.release(resumed[0]!);
+    const fresh = await spool.accept(chunks(Buffer.from('id\nnew\n')), { name: 'new', maxBytes: 100 });
+
+    const claimed: SpoolEntry[] = [];
+    for (let entry = await spool.claim(); entry !== undefined; entry = await spool.claim())
+      claimed.push(entry);
+    expect(claimed.map((e) => e.id)).toEqual([waiting.id, resumedOne.id, fresh.id]);
+    for (const [entry, data] of [
+      [claimed[0]!, waiting.data],
+      [claimed[1]!, resumedOne.data],
+      [claimed[2]!, Buffer.from('id\nnew\n')],
+    ] as const) {
+      const read: Buffer[] = [];
+      for await (const chunk of await uploadSource(entry).open()) read.push(chunk as Buffer);
+      expect(Buffer.concat(read).toString()).toBe(data.toString());
+      expect(entry.sha256).toBe(sha256(data));
+      await spool.finish(entry, 'done');
+    }
+    expect((await readdir(path.join(spoolDir, 'done', waiting.id))).sort()).toEqual(['data', 'meta.json']);
+    expect(await spool.read('done', waiting.id)).toMatchObject({
+      name: 'waiting',
+      size: waiting.data.length,
+    });
+    // Retention reads the earlier layout's receivedAt too.
+    expect(await spool.prune({ maxAgeMs: 60_000 })).toBe(1);
+    expect(await spool.locate(loadedLongAgo.id)).toBeUndefined();
+    expect(await spool.depth()).toEqual({ incoming: 0, processing: 0, done: 3, failed: 0 });
+    expect(await spool.prune({ keepCount: 0 })).toBe(3);
+    expect(await readdir(path.join(spoolDir, 'done'))).toEqual([]);
   });
 
   it('prunes done entries by age and by count, never failed ones', async () => {

@@ -20,6 +20,8 @@ import { accept, csvBytes, type TreeNode, treeDiff, treeImage } from './tree.js'
 
 const CHUNKER = { min: 2048, avg: 8192, max: 32768 };
 const credentials = { accessKeyId: 'snapshot-test-key', secretAccessKey: 'snapshot-test-secret-0123456789' };
+/** A spool entry named by its id: since the one-file layout, the file an upload's bytes are in. */
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 interface Backend {
   location: RepositoryLocation;
@@ -229,7 +231,7 @@ describe.each(backends)('archive snapshots on %s', (_name, makeBackend) => {
     const latest = snapshots[snapshots.length - 1] as SnapshotSummary;
     const { store, bucket, prefix } = backend.location;
     const chunks = (await store.list(bucket, { prefix: `${prefix}chunks/` })).objects;
-    // The largest chunk belongs to an upload's data or to the log.
+    // The largest chunk belongs to an upload (its entry file, or the `data` of the earlier layout) or to the log.
     const victim = [...chunks].sort((a, b) => b.size - a.size)[0];
     if (victim === undefined) throw new Error('no chunks');
     const name = victim.key.slice(victim.key.lastIndexOf('/') + 1);
@@ -243,7 +245,7 @@ describe.each(backends)('archive snapshots on %s', (_name, makeBackend) => {
       .catch((e: unknown) => e);
     expect(verify).toMatchObject({ code: 'verify_failed' });
     expect((verify as Error).message).toMatch(
-      new RegExp(`chunk ${name} \\(of [^)]+/(data|log\\.txt)\\) failed authentication`),
+      new RegExp(`chunk ${name} \\(of [^)]+/(data|log\\.txt|${UUID})\\) failed authentication`),
     );
 
     const to = join(dir, 'restore-tampered');
@@ -252,7 +254,7 @@ describe.each(backends)('archive snapshots on %s', (_name, makeBackend) => {
       .catch((e: unknown) => e);
     expect(restore).toMatchObject({ code: 'chunk_tampered' });
     expect((restore as Error).message).toMatch(
-      new RegExp(`stopped at [^:]+/(data|log\\.txt): chunk ${name} .*failed authentication`),
+      new RegExp(`stopped at [^:]+/(data|log\\.txt|${UUID}): chunk ${name} .*failed authentication`),
     );
     // Nothing half-written: no temporary file, and not the damaged file under its real name.
     const leftovers = (await treeImage(to)).keys();

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readEntryAt } from '../../../../src/server/spool-format.js';
 import {
   db,
   type ErrorBody,
@@ -108,16 +108,13 @@ describe('hostile file names (B5)', () => {
       );
       expect(rows).toEqual([{ source_uri: a.uri }]);
       // The client's name is kept verbatim in the sidecar, never as a path.
-      const meta = JSON.parse(
-        await readFile(path.join(running.spoolDir, 'done', a.id, 'meta.json'), 'utf8'),
-      ) as {
-        name: string;
-      };
-      expect(meta.name).toBe(a.name);
+      const { sidecar } = await readEntryAt(path.join(running.spoolDir, 'done', a.id));
+      expect(sidecar.name).toBe(a.name);
     }
     expect((await orderRows(accepted.map((a) => a.row))).length).toBe(accepted.length);
 
-    // Nothing in the spool is named by the client: states, UUIDv7 entry directories, `data` and `meta.json`.
+    // Nothing in the spool is named by the client: states and UUIDv7 entries (or, written by earlier versions,
+    // entry directories of `data` and `meta.json`).
     const tree = await spoolTree(running.spoolDir);
     expect(tree.filter((p) => !SPOOL_PATH.test(p))).toEqual([]);
     const newIds = (await allEntryIds(running.spoolDir)).filter((id) => !idsBefore.has(id));
