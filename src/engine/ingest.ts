@@ -201,7 +201,7 @@ async function attemptIngest(context: IngestionContext, client: PoolClient): Pro
       compression: pipeline.compression ?? 'auto',
       format: pipeline.format,
     });
-    return await loadRows(contracted, client, decoder, await decoder.open(), rejects);
+    return await loadRows(contracted, client, decoder, await decoder.open(), rejects, prior.checkedSha256);
   } catch (error) {
     if (!(error instanceof FormatError)) throw refusal(error, pipeline);
     return endWithout(
@@ -277,6 +277,7 @@ async function loadRows(
   decoder: SourceDecoder,
   decoded: DecodedSource,
   rejects: RejectCollector,
+  checkedSha256: string | undefined,
 ): Promise<IngestResult> {
   const { source, pipeline } = context;
   if (decoder.rawBytes === 0) {
@@ -287,7 +288,7 @@ async function loadRows(
   const format = detectFormat(decoded.head, decoded.entryName ?? source.name, pipeline.format, source.uri);
   const table = await openTable(format, decoded, source, pipeline);
   try {
-    return await loadPieces(context, client, decoder, decoded, rejects, format, table);
+    return await loadPieces(context, client, decoder, decoded, rejects, format, table, checkedSha256);
   } finally {
     await table?.close();
   }
@@ -325,6 +326,7 @@ async function loadPieces(
   rejects: RejectCollector,
   format: ConcreteFormat,
   table: TableReader | undefined,
+  checkedSha256: string | undefined,
 ): Promise<IngestResult> {
   const { id, source, pipeline, options } = context;
   const plan = planColumns(pipeline, options.copyFormat ?? 'auto');
@@ -367,7 +369,8 @@ async function loadPieces(
   await table?.finish();
   const sha256 = decoder.sha256;
 
-  if (!options.force) {
+  // Asked already, under the same lock, when the hash the source declared is the one read: a round trip saved.
+  if (!options.force && checkedSha256 !== sha256) {
     const loaded = await findLoadedByContent(client, pipeline, source.uri, sha256);
     if (loaded !== undefined) {
       return endWithout(

@@ -34,8 +34,16 @@ export interface PriorRecord {
    * that verdict back instead of a second one that would overwrite it.
    */
   readonly settled: SettledIngestion | undefined;
-  /** The ingestion that loaded this object, judged by version id or ETag (only when skip checks were asked). */
+  /**
+   * The ingestion that loaded this object, judged by version id, ETag or the content hash the source declared
+   * (only when skip checks were asked).
+   */
   readonly loadedByVersion: string | undefined;
+  /**
+   * The content hash the source declared (`ObjectSource.sha256`) when the ledger was asked for a load of it
+   * (only when skip checks were asked): none was found, or `loadedByVersion` names it.
+   */
+  readonly checkedSha256: string | undefined;
   /** Whether a loaded ingestion of this URI had exactly this size (only when skip checks were asked). */
   readonly loadedOfSize: boolean;
 }
@@ -50,8 +58,11 @@ export async function findPrior(
   source: ObjectSource,
   ask: { readonly settledId: string | undefined; readonly skipChecks: boolean },
 ): Promise<PriorRecord> {
-  const byVersion = ask.skipChecks && (source.versionId !== undefined || source.etag !== undefined);
-  const size = ask.skipChecks ? (source.size ?? null) : null;
+  const sha256 = ask.skipChecks ? source.sha256 : undefined;
+  const byVersion =
+    ask.skipChecks && (source.versionId !== undefined || source.etag !== undefined || sha256 !== undefined);
+  // With the content hash asked about, a load of the same size says nothing more.
+  const size = ask.skipChecks && sha256 === undefined ? (source.size ?? null) : null;
   const { rows } = await client.query<
     SettledRow & { loaded_by_version: string | null; loaded_of_size: boolean }
   >(
@@ -59,7 +70,8 @@ export async function findPrior(
             s.error_message,
             (SELECT v.id FROM inlet.ingestions v
               WHERE $4::boolean AND v.pipeline = $2 AND v.source_uri = $3 AND v.status = 'loaded'
-                AND (v.version_id = $5 OR (v.version_id IS NULL AND $5::text IS NULL AND v.etag = $6))
+                AND (v.version_id = $5 OR (v.version_id IS NULL AND $5::text IS NULL AND v.etag = $6)
+                     OR v.content_sha256 = $8)
               ORDER BY v.finished_at DESC LIMIT 1) AS loaded_by_version,
             ($7::bigint IS NOT NULL AND EXISTS (
               SELECT 1 FROM inlet.ingestions z
@@ -75,6 +87,7 @@ export async function findPrior(
       source.versionId ?? null,
       source.etag ?? null,
       size,
+      sha256 ?? null,
     ],
   );
   const row = rows[0];
@@ -83,6 +96,7 @@ export async function findPrior(
     settled:
       row.status === null ? undefined : toSettled(row as SettledRow & { status: SettledIngestion['status'] }),
     loadedByVersion: row.loaded_by_version ?? undefined,
+    checkedSha256: sha256,
     loadedOfSize: row.loaded_of_size,
   };
 }

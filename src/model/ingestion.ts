@@ -12,6 +12,12 @@ export interface ObjectSource {
   readonly name: string;
   readonly versionId?: string;
   readonly etag?: string;
+  /**
+   * The SHA-256 of the object's bytes (hex), when the door computed it as it stored them (the upload spool):
+   * the ledger is asked for a load of the same content before a byte is read, under the lock, so the same
+   * question after the COPY is skipped when the hash the engine computes while reading agrees.
+   */
+  readonly sha256?: string;
   readonly size?: number;
   /**
    * Orders versions of one URI (S3 sequencer or version timestamp, fixed-width or numeric string).

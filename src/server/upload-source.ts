@@ -33,6 +33,7 @@ export function uploadSource(entry: SpoolEntry): ObjectSource {
     size: entry.size,
     // The content hash taken while spooling: a second upload of a loaded file is a duplicate before a byte is read.
     etag: entry.sha256,
+    sha256: entry.sha256,
     // Spool ids are time-ordered hex: a later upload of one name supersedes an earlier one in upsert and replace.
     order: entry.id.replaceAll('-', ''),
     receivedAt: entry.receivedAt,

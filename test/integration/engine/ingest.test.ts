@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -586,24 +587,7 @@ describe.each([
       const pipeline = await freshPipeline();
       await run(memorySource('same-size.csv', GOOD), pipeline);
       const statements: string[] = [];
-      const spied = new Proxy(pool, {
-        get(target, property, receiver) {
-          if (property !== 'connect') return Reflect.get(target, property, receiver);
-          return async () => {
-            const client = await target.connect();
-            return new Proxy(client, {
-              get(inner, key, innerReceiver) {
-                if (key !== 'query') return Reflect.get(inner, key, innerReceiver);
-                return (query: unknown, ...rest: unknown[]) => {
-                  const text = typeof query === 'string' ? query : (query as { text?: string }).text;
-                  statements.push(String(text));
-                  return (inner.query as (...args: unknown[]) => unknown).call(inner, query, ...rest);
-                };
-              },
-            });
-          };
-        },
-      });
+      const spied = spyStatements(statements);
       const result = await run(memorySource('same-size.csv', GOOD), pipeline, { pool: spied });
       expect(result.status).toBe('duplicate');
       expect(statements.some((s) => s.startsWith('COPY'))).toBe(false);
@@ -613,5 +597,62 @@ describe.each([
       );
       expect(statements.some((s) => s.startsWith('COPY'))).toBe(true);
     });
+
+    it('asks about a declared content hash before reading, and not again after the COPY when it holds', async () => {
+      const pipeline = await freshPipeline();
+      const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+      const statements: string[] = [];
+      const spied = spyStatements(statements);
+      let opened = 0;
+      const declared = (name: string, text: string, hash = sha256(text)) => {
+        const source = memorySource(name, text, { sha256: hash });
+        return {
+          ...source,
+          open: () => {
+            opened++;
+            return source.open();
+          },
+        };
+      };
+      const lookupsAfterCopy = () => statements.filter((s) => s.includes('content_sha256 = $3')).length;
+
+      expect((await run(declared('declared.csv', GOOD), pipeline, { pool: spied })).status).toBe('loaded');
+      expect(lookupsAfterCopy()).toBe(0);
+      // The same bytes again, under the same name: a duplicate before a byte is read.
+      opened = 0;
+      const again = await run(declared('declared.csv', GOOD), pipeline, { pool: spied });
+      expect(again.status).toBe('duplicate');
+      expect(opened).toBe(0);
+      // A declared hash the bytes do not have is not trusted: the content is looked up as read, and a
+      // load of the same bytes is still found.
+      const wrong = await run(declared('declared.csv', GOOD, sha256('something else')), pipeline, {
+        pool: spied,
+      });
+      expect(wrong.status).toBe('duplicate');
+      expect(lookupsAfterCopy()).toBe(1);
+      expect(await rows(pipeline)).toHaveLength(3);
+    });
   });
 });
+
+/** A pool whose clients record the text of every statement they send into `statements`. */
+function spyStatements(statements: string[]): pg.Pool {
+  return new Proxy(pool, {
+    get(target, property, receiver) {
+      if (property !== 'connect') return Reflect.get(target, property, receiver);
+      return async () => {
+        const client = await target.connect();
+        return new Proxy(client, {
+          get(inner, key, innerReceiver) {
+            if (key !== 'query') return Reflect.get(inner, key, innerReceiver);
+            return (query: unknown, ...rest: unknown[]) => {
+              const text = typeof query === 'string' ? query : (query as { text?: string }).text;
+              statements.push(String(text));
+              return (inner.query as (...args: unknown[]) => unknown).call(inner, query, ...rest);
+            };
+          },
+        });
+      };
+    },
+  });
+}
