@@ -9,7 +9,7 @@ import { type ConcreteFormat, detectFormat } from '../formats/detect.js';
 import { openRandomAccess } from '../formats/random-access.js';
 import type { TableReader } from '../formats/table.js';
 import type { CsvOptions, Pipeline } from '../model/contract.js';
-import type { IngestResult, ObjectSource } from '../model/ingestion.js';
+import type { IngestResult, ObjectSource, RejectRecord } from '../model/ingestion.js';
 import { silentLogger } from '../observability/logger.js';
 import { CopyLoader } from './copy-loader.js';
 import { createTargetTable } from './create-table.js';
@@ -22,10 +22,10 @@ import { encodeTable } from './encode/table.js';
 import { infersContract, withInferredContract } from './first-file-contract.js';
 import type { IngestOptions } from './ingest-options.js';
 import {
+  beginLocked,
   findLoadedByContent,
   findNewerLoaded,
   findPrior,
-  lockObject,
   type PriorRecord,
   type SettledIngestion,
   writeLedger,
@@ -127,7 +127,7 @@ async function ensureTable(pool: pg.Pool, pipeline: Pipeline): Promise<void> {
 }
 
 /**
- * Runs `work` on a pooled client inside a transaction that `work` ends. A connection lost while
+ * Runs `work` on a pooled client, which begins a transaction (beginLocked) and ends it. A connection lost while
  * checked out arrives as an 'error' event: caught here so that it fails this attempt (which the
  * retry loop repeats) instead of crashing the process, and the broken client is discarded.
  */
@@ -147,7 +147,6 @@ async function withClient(
   };
   client.on('error', onConnectionError);
   try {
-    await client.query('BEGIN');
     return await work(client);
   } catch (error) {
     await client.query('ROLLBACK').catch((rollbackError: Error) => {
@@ -174,7 +173,7 @@ async function endWithout(
 
 async function attemptIngest(context: IngestionContext, client: PoolClient): Promise<IngestResult> {
   const { id, source, pipeline, options } = context;
-  await lockObject(client, pipeline, source.uri);
+  await beginLocked(client, pipeline, source.uri);
   const prior = await findPrior(client, pipeline, source, {
     settledId: options.dryRun ? undefined : options.ingestionId,
     skipChecks: !options.force,
@@ -187,7 +186,26 @@ async function attemptIngest(context: IngestionContext, client: PoolClient): Pro
   const skipped = options.force ? undefined : await skipBeforeReading(context, client, prior);
   if (skipped) return endWithout(context, client, skipped);
 
-  await writeLedger(client, { id, pipeline, source, status: 'processing', startedAt: context.startedAt });
+  // The row that rejected rows reference, written with the first of them: no other session sees it before
+  // COMMIT, when the verdict's row replaces it, so a file without rejects saves the statement.
+  let processingRow = false;
+  const ledger: LoadLedger = {
+    checkedSha256: prior.checkedSha256,
+    saveRejects: async (records) => {
+      if (records.length === 0) return;
+      if (!processingRow) {
+        await writeLedger(client, {
+          id,
+          pipeline,
+          source,
+          status: 'processing',
+          startedAt: context.startedAt,
+        });
+        processingRow = true;
+      }
+      await insertRejects(client, id, records);
+    },
+  };
   const rejects = new RejectCollector();
   let decoder: SourceDecoder | undefined;
   try {
@@ -201,7 +219,7 @@ async function attemptIngest(context: IngestionContext, client: PoolClient): Pro
       compression: pipeline.compression ?? 'auto',
       format: pipeline.format,
     });
-    return await loadRows(contracted, client, decoder, await decoder.open(), rejects, prior.checkedSha256);
+    return await loadRows(contracted, client, decoder, await decoder.open(), rejects, ledger);
   } catch (error) {
     if (!(error instanceof FormatError)) throw refusal(error, pipeline);
     return endWithout(
@@ -232,6 +250,14 @@ function settledOutcome(context: IngestionContext, settled: SettledIngestion): I
     ...(settled.sha256 === null ? {} : { sha256: settled.sha256 }),
     ...(settled.error === undefined ? {} : { error: settled.error }),
   });
+}
+
+/** What loading the rows needs of the ledger besides the verdict's row. */
+interface LoadLedger {
+  /** The content hash asked about before reading (PriorRecord.checkedSha256). */
+  readonly checkedSha256: string | undefined;
+  /** Inserts rejected rows, writing the row they reference first if it is not written yet. */
+  saveRejects(records: readonly RejectRecord[]): Promise<void>;
 }
 
 /** A duplicate known by version, ETag or a quick hash, or an object older than the one loaded. */
@@ -277,7 +303,7 @@ async function loadRows(
   decoder: SourceDecoder,
   decoded: DecodedSource,
   rejects: RejectCollector,
-  checkedSha256: string | undefined,
+  ledger: LoadLedger,
 ): Promise<IngestResult> {
   const { source, pipeline } = context;
   if (decoder.rawBytes === 0) {
@@ -288,7 +314,7 @@ async function loadRows(
   const format = detectFormat(decoded.head, decoded.entryName ?? source.name, pipeline.format, source.uri);
   const table = await openTable(format, decoded, source, pipeline);
   try {
-    return await loadPieces(context, client, decoder, decoded, rejects, format, table, checkedSha256);
+    return await loadPieces(context, client, decoder, decoded, rejects, format, table, ledger);
   } finally {
     await table?.close();
   }
@@ -326,7 +352,7 @@ async function loadPieces(
   rejects: RejectCollector,
   format: ConcreteFormat,
   table: TableReader | undefined,
-  checkedSha256: string | undefined,
+  ledger: LoadLedger,
 ): Promise<IngestResult> {
   const { id, source, pipeline, options } = context;
   const plan = planColumns(pipeline, options.copyFormat ?? 'auto');
@@ -354,7 +380,7 @@ async function loadPieces(
       await loader.write(piece);
       if (rejects.pendingCount >= REJECT_FLUSH_SIZE) {
         await loader.pause();
-        await insertRejects(client, id, rejects.takePending());
+        await ledger.saveRejects(rejects.takePending());
       }
       options.onProgress?.({ bytes: decoder.rawBytes, rows: writer.stats.records, totalBytes: source.size });
     }
@@ -370,7 +396,7 @@ async function loadPieces(
   const sha256 = decoder.sha256;
 
   // Asked already, under the same lock, when the hash the source declared is the one read: a round trip saved.
-  if (!options.force && checkedSha256 !== sha256) {
+  if (!options.force && ledger.checkedSha256 !== sha256) {
     const loaded = await findLoadedByContent(client, pipeline, source.uri, sha256);
     if (loaded !== undefined) {
       return endWithout(
@@ -383,7 +409,7 @@ async function loadPieces(
   if (usesStaging(pipeline) && pipeline.key.length > 0 && pipeline.duplicateKeys === 'reject') {
     await rejectDuplicateKeys(client, pipeline, rejects);
   }
-  await insertRejects(client, id, rejects.takePending());
+  await ledger.saveRejects(rejects.takePending());
   if (thresholdVerdict(pipeline.rejects, rejects.total, writer.stats.records).rejected) {
     return rejectFile(context, client, rejects, writer.stats.records, decoder.rawBytes);
   }

@@ -12,18 +12,22 @@ import { pgJson, pgText } from './pg-text.js';
  */
 
 /**
- * Sets the transaction's time zone to the pipeline's (offset-less timestamps going into timestamptz are read
- * in it by PostgreSQL itself) and takes a transaction-scoped lock per (pipeline, URI), so concurrent
- * deliveries of one object take turns: one statement, one round trip. Nothing that reads the ledger may
- * join this statement: its snapshot would be taken before the lock is granted, and miss the verdict of the
- * delivery it waited for.
+ * Begins the transaction, sets its time zone to the pipeline's (offset-less timestamps going into timestamptz
+ * are read in it by PostgreSQL itself) and takes a transaction-scoped lock per (pipeline, URI), so concurrent
+ * deliveries of one object take turns: one round trip, for a small file one of the few it costs. Nothing
+ * that reads the ledger may join this statement: its snapshot would be taken before the lock is granted, and
+ * miss the verdict of the delivery it waited for.
+ *
+ * Two statements in one simple query, which takes no parameters: its only values are the lock's key, a
+ * number computed here, and the pipeline's time zone, from the configuration (checked to be a zone name
+ * when it was read) and quoted as a literal; nothing from the file or its name.
  */
-export async function lockObject(client: PoolClient, pipeline: Pipeline, uri: string): Promise<void> {
+export async function beginLocked(client: PoolClient, pipeline: Pipeline, uri: string): Promise<void> {
   const digest = createHash('sha256').update(pipeline.name).update('\u0000').update(uri).digest();
-  await client.query(`SELECT set_config('TimeZone', $1, true), pg_advisory_xact_lock($2::bigint)`, [
-    pipeline.timezone,
-    digest.readBigInt64BE(0).toString(),
-  ]);
+  await client.query(
+    `BEGIN; SELECT set_config('TimeZone', ${client.escapeLiteral(pipeline.timezone)}, true), ` +
+      `pg_advisory_xact_lock(${digest.readBigInt64BE(0).toString()}::bigint)`,
+  );
 }
 
 /** What the ledger already says about an object, as far as it can be told before reading a byte. */
@@ -50,7 +54,7 @@ export interface PriorRecord {
 
 /**
  * Everything the ledger can say before the object is read, in one statement: for a small file each round
- * trip costs about as much as loading its rows (these were three). Run after lockObject, in its transaction.
+ * trip costs about as much as loading its rows (these were three). Run after beginLocked, in its transaction.
  */
 export async function findPrior(
   client: PoolClient,

@@ -632,6 +632,31 @@ describe.each([
       expect(lookupsAfterCopy()).toBe(1);
       expect(await rows(pipeline)).toHaveLength(3);
     });
+
+    it('loads a small clean file in five round trips, six without a declared hash', async () => {
+      const pipeline = await freshPipeline();
+      const statements: string[] = [];
+      const spied = spyStatements(statements);
+      // The first load through this pool creates the table; the counted ones do not.
+      await run(memorySource('warm.csv', GOOD), pipeline, { pool: spied });
+      const text = GOOD.replace('Hopper', 'Hoppey');
+      const sha256 = createHash('sha256').update(text).digest('hex');
+      statements.length = 0;
+      expect((await run(memorySource('a.csv', text, { sha256 }), pipeline, { pool: spied })).status).toBe(
+        'loaded',
+      );
+      // BEGIN with the lock, the ledger before reading, COPY, the verdict's row, COMMIT.
+      expect(statements.map((s) => s.split(/\s+/, 2).join(' '))).toEqual([
+        'BEGIN; SELECT',
+        'SELECT s.status,',
+        expect.stringMatching(/^COPY /),
+        'INSERT INTO',
+        'COMMIT',
+      ]);
+      statements.length = 0;
+      expect((await run(memorySource('b.csv', text), pipeline, { pool: spied })).status).toBe('loaded');
+      expect(statements).toHaveLength(6);
+    });
   });
 });
 
