@@ -6,7 +6,7 @@
  * BENCH_ONLY=lambda|cli|load|long-row|formats|server|snapshots runs one section; unset, all of them. The cli
  * section (bench/cli.ts) reads BENCH_CLI_RUNS; the formats
  * section (bench/formats.ts) reads BENCH_FORMAT_ROWS; the long-row section (bench/long-row.ts) BENCH_LONG_ROW_MB; the upload service's section (bench/server.ts) reads
- * BENCH_SERVER_FILES and BENCH_SERVER_UPLOADS; the snapshot section (bench/snapshots.ts) reads BENCH_SNAPSHOT_MB.
+ * BENCH_SERVER_FILES, BENCH_SERVER_UPLOADS and BENCH_SERVER_ROUNDS; the snapshot section (bench/snapshots.ts) reads BENCH_SNAPSHOT_MB.
  */
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
