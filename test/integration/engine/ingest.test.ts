@@ -135,6 +135,25 @@ describe.each([
       expect((await rows(pipeline)).map((r) => r.order_id)).toEqual(['1', '6', '7', '8', '9', '10']);
     });
 
+    it('keeps rejects written while the file streams (before its ledger row was needed) with the loaded file', async () => {
+      const pipeline = await freshPipeline({ rejects: { maxRatio: 0.5 } });
+      // 2,500 bad rows among 8,000, in pieces of 16 KiB: rejects are flushed mid-stream, the first flush
+      // writing the row they reference.
+      let csv = HEADER;
+      for (let i = 1; i <= 8000; i++) csv += `${i},2024-01-01,c,${i % 16 < 5 ? 'bad' : '1.00'},true\n`;
+      const result = await run(memorySource('many-bad.csv', csv, { chunkSize: 16 * 1024 }), pipeline);
+      expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 5500, rowsRejected: 2500 });
+      const stored = await pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM inlet.rejects WHERE ingestion_id = $1',
+        [result.ingestionId],
+      );
+      expect(stored.rows[0]?.n).toBe(2500);
+      const ledgerRow = await pool.query('SELECT status, rows_rejected FROM inlet.ingestions WHERE id = $1', [
+        result.ingestionId,
+      ]);
+      expect(ledgerRow.rows).toEqual([{ status: 'loaded', rows_rejected: '2500' }]);
+    });
+
     it('rejects the whole file past the threshold, loads nothing and keeps the first rejects', async () => {
       const pipeline = await freshPipeline({ rejects: { maxRatio: 0.1 } });
       const csv = `${HEADER}1,2024-01-01,a,1,t\n2,2024-01-01,b,NaN?,t\n3,2024-01-01,c,1,t\n`;
