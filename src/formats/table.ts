@@ -50,6 +50,26 @@ export function asciiOnly(convert: (value: unknown) => string | CellProblem): Ce
   return Object.assign(convert, { ascii: true as const });
 }
 
+/**
+ * What a file column's decoded values are, for the engine to write them to binary COPY directly where
+ * the contract column's type allows (see engine/encode/typed.ts); values it cannot write that way go
+ * through the converter and the coercer as every other value does.
+ */
+export type CellType =
+  /** number or bigint, exact. */
+  | { readonly kind: 'integer' }
+  /** A float64 as a number. */
+  | { readonly kind: 'double' }
+  /** Unscaled integer (number or bigint) of a decimal with this scale. */
+  | { readonly kind: 'decimal'; readonly scale: number }
+  | { readonly kind: 'boolean' }
+  /** Days since 1970-01-01 as a number. */
+  | { readonly kind: 'date' }
+  /** A count (number or bigint) of `unit` since 1970-01-01 00:00, UTC or wall time alike. */
+  | { readonly kind: 'timestamp'; readonly unit: 'MILLIS' | 'MICROS' | 'NANOS' }
+  /** Text: a string or UTF-8 bytes (Uint8Array). */
+  | { readonly kind: 'utf8' };
+
 export interface TableBatch {
   readonly rows: number;
   /**
@@ -72,6 +92,8 @@ export interface TableReader {
   readonly details: Readonly<Record<string, unknown>>;
   /** Throws a FormatError when the file column can never feed the contract column. */
   converter(field: number, column: ColumnContract): CellConverter;
+  /** What the field's values are, when the engine may write them without text; undefined otherwise. */
+  cellType?(field: number): CellType | undefined;
   /** The rows, reading only the file columns in `used`. */
   batches(used: readonly number[]): AsyncIterable<TableBatch>;
   /** Reads what is left of the object and frees temporary files; call once the rows are consumed. */

@@ -2,6 +2,7 @@ import { ByteSpan, type CellConverter, CellProblem, type TableReader } from '../
 import type { Pipeline } from '../../model/contract.js';
 import { matchFields } from './drift.js';
 import { byteProblem, type RowWriter } from './encoder.js';
+import { type TypedWriter, typedWriter } from './typed.js';
 
 /**
  * Node's string encoders without Buffer#write's argument parsing, which costs more than encoding a
@@ -16,6 +17,7 @@ type ScratchBuffer = Buffer & {
  * Rows of a binary tabular format (Parquet, XLSX) → COPY data. Columns are matched by name as for a
  * CSV header (drift rules included); each cell becomes text through its format's converter and then
  * goes through the contract column's coercer, so rejects, thresholds and COPY are the same as CSV's.
+ * In binary COPY, values whose result is certain skip the text (typed.ts) and are written directly.
  */
 export async function* encodeTable(
   reader: TableReader,
@@ -33,6 +35,12 @@ export async function* encodeTable(
     return field < 0 ? undefined : reader.converter(field, column);
   });
   const ascii = converters.map((convert) => convert?.ascii === true);
+  // Binary COPY takes typed values straight from the decoded columns where the types allow.
+  const typed: (TypedWriter | undefined)[] = pipeline.columns.map((column, c) => {
+    const field = mapping[c] as number;
+    const cell = field < 0 || plan.format !== 'binary' ? undefined : reader.cellType?.(field);
+    return cell === undefined ? undefined : typedWriter(cell, column);
+  });
   const used = [...new Set([...mapping].filter((f) => f >= 0))];
   const out = writer.out;
   let scratch = Buffer.allocUnsafe(4096) as ScratchBuffer;
@@ -60,6 +68,7 @@ export async function* encodeTable(
           }
           continue;
         }
+        if (typed[c]?.(value, out)) continue;
         const text = (converters[c] as CellConverter)(value);
         let reason: string | undefined;
         let bytes: Uint8Array;

@@ -14,7 +14,7 @@ import type { ColumnContract } from '../../model/contract.js';
 import type { RandomAccessInput } from '../random-access.js';
 import type { CellConverter, TableBatch, TableReader } from '../table.js';
 import { describeFields, type ParquetField, rawSchema } from './fields.js';
-import { NESTED_PARSERS, parquetConverter } from './values.js';
+import { NESTED_PARSERS, parquetCellType, parquetConverter } from './values.js';
 
 /** A row group is decoded whole; past this declared uncompressed size it is refused (bombs, absurd layouts). */
 export const MAX_ROW_GROUP_BYTES = 1024 ** 3;
@@ -96,6 +96,7 @@ export async function openParquet(
     converter(field: number, column: ColumnContract): CellConverter {
       return parquetConverter(fields[field] as ParquetField, column, source);
     },
+    cellType: (field) => parquetCellType(fields[field] as ParquetField),
     batches(used: readonly number[]): AsyncIterable<TableBatch> {
       return readGroups(input, raw, fields, used, { hyparquet, compressors, source });
     },

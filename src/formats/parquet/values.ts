@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../../errors.js';
 import type { ColumnContract } from '../../model/contract.js';
 import { dateText, FIRST_DAY, LAST_DAY, TWO_DIGITS } from '../civil-date.js';
-import { asciiOnly, type CellConverter, CellProblem, jsonText } from '../table.js';
+import { asciiOnly, type CellConverter, CellProblem, type CellType, jsonText } from '../table.js';
 import type { ParquetField, TimeUnit } from './fields.js';
 
 const UNITS_PER_SECOND: Record<TimeUnit, bigint> = {
@@ -77,6 +77,31 @@ export function parquetConverter(field: ParquetField, column: ColumnContract, so
       return quotedIf(toJson, (value) => timeText(BigInt(value as bigint | number), type.unit));
     case 'nested':
       return (value) => jsonText(value);
+  }
+}
+
+/**
+ * What hyparquet hands over for the field, where the engine may write it to binary COPY without text:
+ * the physical values the converters above read (decimals unscaled, dates and timestamps as counts).
+ * Float32 is left out: its text is its shortest float32 digits, which the coercers round afresh.
+ */
+export function parquetCellType(field: ParquetField): CellType | undefined {
+  const type = field.type;
+  switch (type.kind) {
+    case 'boolean':
+    case 'integer':
+    case 'date':
+      return { kind: type.kind };
+    case 'float':
+      return type.single ? undefined : { kind: 'double' };
+    case 'decimal':
+      return { kind: 'decimal', scale: type.scale };
+    case 'timestamp':
+      return { kind: 'timestamp', unit: type.unit };
+    case 'string':
+      return { kind: 'utf8' };
+    default:
+      return undefined;
   }
 }
 
