@@ -3,7 +3,7 @@
  * (docs/benchmarks.md). Every figure is printed as a ratio; nothing here asserts a time.
  * Uses DATABASE_URL when set, else a throwaway embedded PostgreSQL. Loopback only.
  * BENCH_ROWS (default 1,000,000) sets the size of the 1× file.
- * BENCH_ONLY=lambda|cli|load|long-row|formats|server|snapshots runs one section; unset, all of them. The cli
+ * BENCH_ONLY=lambda|cli|cli-parquet|load|long-row|formats|server|snapshots runs one section; unset, all of them. The cli
  * section (bench/cli.ts) reads BENCH_CLI_RUNS; the formats
  * section (bench/formats.ts) reads BENCH_FORMAT_ROWS; the long-row section (bench/long-row.ts) BENCH_LONG_ROW_MB; the upload service's section (bench/server.ts) reads
  * BENCH_SERVER_FILES, BENCH_SERVER_UPLOADS and BENCH_SERVER_ROUNDS; the snapshot section (bench/snapshots.ts) reads BENCH_SNAPSHOT_MB.
@@ -20,6 +20,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { benchCli } from './cli.js';
+import { benchCliParquet } from './cli-parquet.js';
 import { benchFormats } from './formats.js';
 import { benchLongRow } from './long-row.js';
 import { ORDERS_TABLE_SQL, writeOrdersCsv } from './orders-data.js';
@@ -30,7 +31,16 @@ import { tableRow } from './table.js';
 const run = promisify(execFile);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const SECTIONS = ['lambda', 'cli', 'load', 'long-row', 'formats', 'server', 'snapshots'] as const;
+const SECTIONS = [
+  'lambda',
+  'cli',
+  'cli-parquet',
+  'load',
+  'long-row',
+  'formats',
+  'server',
+  'snapshots',
+] as const;
 const ONLY = process.env.BENCH_ONLY?.trim() || undefined;
 if (ONLY !== undefined && !(SECTIONS as readonly string[]).includes(ONLY)) {
   throw new Error(`BENCH_ONLY must be one of ${SECTIONS.join(', ')}, got "${ONLY}"`);
@@ -158,8 +168,8 @@ function line(label: string, value: string, reference = '', ratio = ''): void {
 try {
   await mkdir(work, { recursive: true });
   const file = join(work, 'orders-1x.csv');
-  // The 1x file is generated only when the load or the cli section runs.
-  const bytes = wants('load') || wants('cli') ? await writeOrdersCsv(file, ROWS) : 0;
+  // The 1x file is generated only when the load or a cli section runs.
+  const bytes = wants('load') || wants('cli') || wants('cli-parquet') ? await writeOrdersCsv(file, ROWS) : 0;
   if (wants('load')) {
     console.log(
       `# Inlet bench: ${ROWS.toLocaleString('en')} rows, ${fmt(bytes / 1e6, 1)} MB CSV, 5 typed columns`,
@@ -173,6 +183,19 @@ try {
   if (wants('lambda')) await lambdaBundle();
   if (wants('cli')) {
     const rows = await benchCli({
+      url,
+      work,
+      file,
+      rows: ROWS,
+      repeats: REPEATS,
+      freshTable,
+      psqlInstalled: await psqlInstalled(),
+      psqlCopy,
+    });
+    for (const row of rows) console.log(row);
+  }
+  if (wants('cli-parquet')) {
+    const rows = await benchCliParquet({
       url,
       work,
       file,
