@@ -159,8 +159,10 @@ function timestampWriter(unit: 'MILLIS' | 'MICROS' | 'NANOS'): TypedWriter {
       };
     case 'NANOS':
       return (value, out) => {
-        if (typeof value !== 'bigint' || value % 1000n !== 0n) return false;
-        const n = exactNumber(value / 1000n);
+        let n: number | undefined;
+        if (typeof value === 'number')
+          n = Number.isSafeInteger(value) && value % 1000 === 0 ? value / 1000 : undefined;
+        else if (typeof value === 'bigint' && value % 1000n === 0n) n = exactNumber(value / 1000n);
         if (n === undefined) return false;
         writeMicros(n, out);
         return true;

@@ -1,7 +1,8 @@
 /**
- * Parquet files, read one row group at a time with hyparquet: the footer is read first (by range, or
- * from the spool), then each row group's column chunks are collected from the sequential pass over
- * the file and decoded, and only then is the next one read. Memory is one row group (its compressed
+ * Parquet files, read one row group at a time: the footer is read first (by range, or from the spool)
+ * with hyparquet, then each row group's column chunks are collected from the sequential pass over the
+ * file and decoded, and only then is the next one read. Flat columns are decoded by arrow-rs in
+ * WebAssembly where it is installed (arrow.ts), everything else by hyparquet. Memory is one row group (its compressed
  * bytes and decoded columns), whatever the file size; a row group declaring more than
  * MAX_ROW_GROUP_BYTES uncompressed is refused rather than decoded.
  *
@@ -13,6 +14,7 @@ import { FormatError, SourceError } from '../../errors.js';
 import type { ColumnContract } from '../../model/contract.js';
 import type { RandomAccessInput } from '../random-access.js';
 import type { CellConverter, TableBatch, TableReader } from '../table.js';
+import { arrowReadable, decodeGroup } from './arrow.js';
 import { describeFields, type ParquetField, rawSchema } from './fields.js';
 import { NESTED_PARSERS, parquetCellType, parquetConverter } from './values.js';
 
@@ -82,23 +84,27 @@ export async function openParquet(
   const raw: FileMetaData = { ...metadata, schema: rawSchema(metadata.schema, schema) };
   checkLayout(metadata, options);
   const rowCount = Number(metadata.num_rows);
+  // Row groups each decoder read, filled in as they are (the ledger's details are written at the end).
+  const decodedBy = { arrowRs: 0, hyparquet: 0 };
+  const details = {
+    rowGroups: metadata.row_groups.length,
+    rows: rowCount,
+    read: input.mode,
+    ...(metadata.created_by ? { createdBy: metadata.created_by } : {}),
+    decodedBy,
+  };
 
   return {
     columns: fields,
     fields: fields.map((f) => f.name),
     header: { what: 'The Parquet schema' },
-    details: {
-      rowGroups: metadata.row_groups.length,
-      rows: rowCount,
-      read: input.mode,
-      ...(metadata.created_by ? { createdBy: metadata.created_by } : {}),
-    },
+    details,
     converter(field: number, column: ColumnContract): CellConverter {
       return parquetConverter(fields[field] as ParquetField, column, source);
     },
     cellType: (field) => parquetCellType(fields[field] as ParquetField),
     batches(used: readonly number[]): AsyncIterable<TableBatch> {
-      return readGroups(input, raw, fields, used, { hyparquet, compressors, source });
+      return readGroups(input, raw, fields, used, { hyparquet, compressors, source, decodedBy });
     },
     finish: () => input.finish(),
     close: () => input.close(),
@@ -158,11 +164,17 @@ async function* readGroups(
   metadata: FileMetaData,
   fields: readonly ParquetField[],
   used: readonly number[],
-  context: { hyparquet: Hyparquet; compressors: Compressors; source: string },
+  context: {
+    hyparquet: Hyparquet;
+    compressors: Compressors;
+    source: string;
+    decodedBy: { arrowRs: number; hyparquet: number };
+  },
 ): AsyncGenerator<TableBatch> {
   const names = used.map((f) => (fields[f] as ParquetField).name);
   const wanted = new Set(names);
   let groupStart = 0;
+  const arrow = used.every((f) => arrowReadable(fields[f] as ParquetField));
   for (let index = 0; index < metadata.row_groups.length; index++) {
     const group = metadata.row_groups[index] as RowGroup;
     const rows = Number(group.num_rows);
@@ -172,6 +184,25 @@ async function* readGroups(
     for await (const part of input.stream(start, end)) parts.push(part);
     const bytes = Buffer.concat(parts);
     parts.length = 0;
+    const decoded = arrow ? await decodeGroup(metadata, index, bytes, start, names) : undefined;
+    if (decoded !== undefined) {
+      context.decodedBy.arrowRs++;
+      groupStart += rows;
+      const columns: ((row: number) => unknown)[] = [];
+      used.forEach((f, k) => {
+        columns[f] = decoded.columns[k] as (row: number) => unknown;
+      });
+      try {
+        yield {
+          rows,
+          value: (field, row) => (columns[field] as (row: number) => unknown)(row),
+          line: () => undefined,
+        };
+      } finally {
+        decoded.free();
+      }
+      continue;
+    }
     const file: AsyncBuffer = {
       byteLength: input.size,
       slice: async (from, to = input.size) =>
@@ -181,6 +212,7 @@ async function* readGroups(
     };
     const columns = new Map<string, unknown[][]>();
     try {
+      context.decodedBy.hyparquet++;
       await context.hyparquet.parquetRead({
         file,
         metadata,

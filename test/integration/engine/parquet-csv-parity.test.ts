@@ -174,5 +174,9 @@ describe.each(COPY_FORMATS)('%s', (_label, format) => {
     const csvRows = await tableText(`public.${fromCsv.table.name}`);
     expect(parquetRows.length).toBe(c.rowsLoaded);
     for (let i = 0; i < csvRows.length; i++) expect(parquetRows[i], `row ${i}`).toEqual(csvRows[i]);
+    // Flat columns: every row group was decoded by arrow-rs (WebAssembly), none by hyparquet.
+    expect((await h.ledger(p.ingestionId))?.details).toMatchObject({
+      parquet: { rowGroups: 3, decodedBy: { arrowRs: 3, hyparquet: 0 } },
+    });
   });
 });
