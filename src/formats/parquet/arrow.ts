@@ -58,15 +58,18 @@ export function arrowReadable(field: ParquetField): boolean {
   const type = field.type;
   switch (type.kind) {
     case 'boolean':
-    case 'float':
     case 'string':
     case 'date':
     case 'timestamp':
       return true;
+    case 'float':
+      // FLOAT16 is two fixed bytes, left to hyparquet.
+      return !field.spelled.startsWith('FIXED_LEN_BYTE_ARRAY');
     case 'integer':
       return type.bits <= 32 || type.signed;
     case 'decimal':
-      return type.precision <= 38;
+      // Stored as INT32 or INT64: plain integers once the annotation is removed (fields.ts rawSchema).
+      return field.spelled.startsWith('INT');
     default:
       return false;
   }
@@ -132,10 +135,23 @@ function readSchema(schema: readonly SchemaElement[], read: ReadonlySet<string>)
   const root = schema[0] as SchemaElement;
   for (let child = 0; child < (root.num_children ?? 0); child++) {
     const element = schema[at] as SchemaElement;
-    if (read.has(element.name)) kept.push(element);
+    if (read.has(element.name)) kept.push(sizedIntegers(element));
     at += subtreeSize(schema, at);
   }
   return [{ ...root, num_children: kept.length }, ...kept];
+}
+
+/**
+ * An INTEGER logical type as its converted type (INT_8, UINT_32…), which says the same: arrow-rs misreads
+ * the logical one as hyparquet-writer writes it (as 64 bits wide).
+ */
+function sizedIntegers(element: SchemaElement): SchemaElement {
+  const logical = element.logical_type;
+  if (logical?.type !== 'INTEGER') return element;
+  const { logical_type: _logical, ...rest } = element;
+  const converted =
+    `${logical.isSigned ? '' : 'U'}INT_${logical.bitWidth}` as SchemaElement['converted_type'];
+  return { ...rest, converted_type: converted };
 }
 
 /** How many schema elements the element at `at` and its descendants take. */
@@ -266,7 +282,6 @@ function cellReader(
     case 'S':
       return typed(new Uint16Array(memory, data), offset);
     case 'i':
-    case 'tdD':
       return typed(new Int32Array(memory, data), offset);
     case 'I':
       return typed(new Uint32Array(memory, data), offset);
@@ -277,13 +292,12 @@ function cellReader(
     case 'u': {
       const offsets = new Int32Array(memory, data);
       const text = new DataView(memory).getUint32(buffers + 8, true);
-      return (row) =>
-        bytes.toString('utf8', text + offsets[offset + row]!, text + offsets[offset + row + 1]!);
+      // utf8Slice: toString's argument checks cost more than decoding a short value (on every Buffer).
+      const slicer = bytes as Buffer & { utf8Slice(start: number, end: number): string };
+      return (row) => slicer.utf8Slice(text + offsets[offset + row]!, text + offsets[offset + row + 1]!);
     }
   }
-  if (format === 'l' || /^ts[mun]:/.test(format)) return int64Reader(memory, data, offset);
-  if (/^d:\d+,\d+$/.test(format)) return decimal128Reader(memory, data, offset);
-  return undefined;
+  return format === 'l' ? int64Reader(memory, data, offset) : undefined;
 }
 
 function typed(values: ArrayLike<number>, offset: number): (row: number) => number {
@@ -298,25 +312,5 @@ function int64Reader(memory: ArrayBuffer, data: number, offset: number): (row: n
     const k = offset + row;
     const high = words[2 * k + 1]!;
     return high >= -SAFE_HIGH && high < SAFE_HIGH ? high * TWO_32 + (words[2 * k]! >>> 0) : big[k]!;
-  };
-}
-
-/** A Decimal128's unscaled value: a number when safe, else a bigint. */
-function decimal128Reader(
-  memory: ArrayBuffer,
-  data: number,
-  offset: number,
-): (row: number) => number | bigint {
-  const words = new Int32Array(memory, data);
-  const big = new BigUint64Array(memory, data);
-  return (row) => {
-    const k = 4 * (offset + row);
-    const high = words[k + 1]!;
-    const sign = high >> 31;
-    if (words[k + 2] === sign && words[k + 3] === sign && high >= -SAFE_HIGH && high < SAFE_HIGH) {
-      return high * TWO_32 + (words[k]! >>> 0);
-    }
-    const pair = 2 * (offset + row);
-    return BigInt.asIntN(128, (big[pair + 1]! << 64n) | big[pair]!);
   };
 }
