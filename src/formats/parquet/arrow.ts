@@ -83,7 +83,7 @@ export interface ArrowGroup {
 }
 
 /**
- * Decodes one row group with arrow-rs: its column chunks (`bytes`, from file offset `start`) become a
+ * Decodes one row group with arrow-rs: its column chunks (`parts`, from file offset `start`) become a
  * Parquet file of their own, a footer with that one row group, so that memory stays one row group
  * whatever the file size. Undefined when arrow-rs is not there or refuses the group (hyparquet then
  * decodes it, and says what is wrong with it); after a panic it is not used again in this process.
@@ -91,7 +91,7 @@ export interface ArrowGroup {
 export async function decodeGroup(
   metadata: FileMetaData,
   index: number,
-  bytes: Buffer,
+  parts: readonly Buffer[],
   start: number,
   names: readonly string[],
 ): Promise<ArrowGroup | undefined> {
@@ -102,7 +102,7 @@ export async function decodeGroup(
   const rows = Number(group.num_rows);
   let stream: ReturnType<ReturnType<ParquetWasm['readParquet']>['intoFFI']>;
   try {
-    const table = wasm.readParquet(groupFile(footer, metadata, group, bytes, start, names), {
+    const table = wasm.readParquet(groupFile(footer, metadata, group, parts, start, names), {
       columns: [...names],
       batchSize: rows,
     });
@@ -127,6 +127,7 @@ export async function decodeGroup(
 }
 
 const MAGIC = Buffer.from('PAR1');
+let scratch = Buffer.alloc(0);
 
 /** The root and the top-level columns in `read` (flat, so one element each), in file order. */
 function readSchema(schema: readonly SchemaElement[], read: ReadonlySet<string>): SchemaElement[] {
@@ -168,14 +169,14 @@ function groupFile(
   { ByteWriter, writeMetadata }: FooterWriter,
   metadata: FileMetaData,
   group: RowGroup,
-  bytes: Buffer,
+  parts: readonly Buffer[],
   start: number,
   names: readonly string[],
 ): Buffer {
   const moved = (offset: bigint | undefined) =>
     offset === undefined ? undefined : BigInt(offset) - BigInt(start) + 4n;
   const read = new Set(names);
-  // Only the columns read are in the footer: the others' chunks are not in `bytes`.
+  // Only the columns read are in the footer: the others' chunks are not in `parts`.
   const columns = group.columns
     .filter((chunk) => read.has(chunk.meta_data?.path_in_schema[0] ?? ''))
     .map((chunk) => {
@@ -214,9 +215,18 @@ function groupFile(
   // hyparquet-writer carries its own copy of hyparquet's types.
   writeMetadata(written, footerMetadata as unknown as Parameters<typeof writeMetadata>[1]);
   const footer = Buffer.from(written.getBuffer());
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(footer.length);
-  return Buffer.concat([MAGIC, bytes, footer, length, MAGIC]);
+  let length = 4 + footer.length + 8;
+  for (const part of parts) length += part.length;
+  // One buffer for every group: readParquet copies it into WebAssembly memory, so it is free again at
+  // once, and a buffer per group would wait for garbage collection (seen as RSS growing with the file).
+  if (scratch.length < length)
+    scratch = Buffer.allocUnsafe(Math.max(length, Math.floor(scratch.length * 1.5)));
+  let at = MAGIC.copy(scratch, 0);
+  for (const part of parts) at += part.copy(scratch, at);
+  at += footer.copy(scratch, at);
+  at = scratch.writeUInt32LE(footer.length, at);
+  at += MAGIC.copy(scratch, at);
+  return scratch.subarray(0, at);
 }
 
 const TWO_32 = 4_294_967_296;

@@ -182,10 +182,9 @@ async function* readGroups(
     const [start, end] = groupRange(group, wanted);
     const parts: Buffer[] = [];
     for await (const part of input.stream(start, end)) parts.push(part);
-    const bytes = Buffer.concat(parts);
-    parts.length = 0;
-    const decoded = arrow ? await decodeGroup(metadata, index, bytes, start, names) : undefined;
+    const decoded = arrow ? await decodeGroup(metadata, index, parts, start, names) : undefined;
     if (decoded !== undefined) {
+      parts.length = 0;
       context.decodedBy.arrowRs++;
       groupStart += rows;
       const columns: ((row: number) => unknown)[] = [];
@@ -203,6 +202,8 @@ async function* readGroups(
       }
       continue;
     }
+    const bytes = Buffer.concat(parts);
+    parts.length = 0;
     const file: AsyncBuffer = {
       byteLength: input.size,
       slice: async (from, to = input.size) =>
