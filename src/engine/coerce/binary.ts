@@ -17,6 +17,7 @@ import { put32, putInt64, putInt64Exact } from './binary-int.js';
 import { makePlainIntegerEncoder } from './binary-integer-plain.js';
 import { encodeNumeric } from './binary-numeric.js';
 import { makePlainNumericEncoder } from './binary-numeric-plain.js';
+import { makeBooleanCoercer } from './boolean.js';
 import { copyBytes, fourDigits, twoDigits } from './bytes.js';
 import type { DateTimeFields } from './datetime-fields.js';
 import { makeCoercer, timestampSource } from './index.js';
@@ -76,8 +77,8 @@ export function makeBinaryCoercer(
     case 'double precision':
       return transcoded(text, encodeFloat8);
     case 'boolean':
-      // The text form is PostgreSQL's own `t` or `f`.
-      return transcoded(text, (t, _n, out) => out.byte(t[0] === 0x74 /* t */ ? 1 : 0));
+      // The text coercer's own reading, writing boolsend's byte directly (no scratch round trip).
+      return makeBooleanCoercer(true);
     case 'text':
       return makeRawTextCoercer();
     case 'varchar':

@@ -3,15 +3,18 @@ import { failure, skipSpaces, trimEnd } from './bytes.js';
 
 const NOT_A_BOOLEAN = 'not a boolean (expected true/false, t/f, yes/no, 1/0)';
 
-/** true/false, t/f, yes/no, 1/0 in any case, emitted as PostgreSQL's own `t` / `f`. */
-export function makeBooleanCoercer(): Coercer {
+/**
+ * true/false, t/f, yes/no, 1/0 in any case, emitted as PostgreSQL's own `t` / `f`, or with `binary`
+ * as boolsend's one byte, 1 or 0: the same reading and reasons either way.
+ */
+export function makeBooleanCoercer(binary = false): Coercer {
   return (src, start, end, out) => {
     const i = skipSpaces(src, start, end);
     const e = trimEnd(src, i, end);
     const value = readBoolean(src, i, e - i);
     if (value === 0) return failure(src, start, end, NOT_A_BOOLEAN);
     out.ensure(1);
-    out.buf[out.pos++] = value;
+    out.buf[out.pos++] = binary ? (value === 0x74 /* t */ ? 1 : 0) : value;
     return undefined;
   };
 }

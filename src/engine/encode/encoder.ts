@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { put32 } from '../coerce/binary-int.js';
 import { type Coercer, CopyTextBuffer, NEWLINE, TAB } from '../copy-text.js';
 import type { RejectCollector } from '../rejects.js';
 import { truncateValue } from '../rejects.js';
@@ -78,7 +79,8 @@ export class RowWriter {
       if (fallback !== undefined) reason = (plan.coercers[c] as Coercer)(fallback, 0, fallback.length, out);
       else if (plan.emptyNull[c]) return this.nullValue(c, lengthAt);
     }
-    if (lengthAt >= 0 && reason === undefined) out.buf.writeInt32BE(out.pos - lengthAt - 4, lengthAt);
+    // Plain byte stores: Buffer's writeInt32BE checks its arguments on every call.
+    if (lengthAt >= 0 && reason === undefined) put32(out.buf, lengthAt, out.pos - lengthAt - 4);
     return reason;
   }
 
@@ -99,7 +101,7 @@ export class RowWriter {
 
   private nullValue(c: number, lengthAt: number): string | undefined {
     if (!this.plan.nullable[c]) return REQUIRED_REASON;
-    if (lengthAt >= 0) this.out.buf.writeInt32BE(-1, lengthAt);
+    if (lengthAt >= 0) put32(this.out.buf, lengthAt, -1);
     else this.out.nullValue();
     return undefined;
   }

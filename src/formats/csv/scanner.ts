@@ -61,6 +61,8 @@ export class CsvScanner {
   private readonly quote: number;
   private readonly escape: number;
   private readonly maxRowBytes: number;
+  /** The largest of the bytes that end an unquoted field: the delimiter, CR and LF. */
+  private readonly highestStop: number;
   private readonly source: string | undefined;
   /**
    * The unfinished row carried across chunks: `carry[0, carried)`. The buffer grows geometrically and is
@@ -79,6 +81,7 @@ export class CsvScanner {
     this.delimiter = singleByte(options.delimiter, 'delimiter');
     this.quote = singleByte(options.quote, 'quote');
     this.escape = singleByte(options.escape, 'escape');
+    this.highestStop = Math.max(this.delimiter, LF, CR);
     this.maxRowBytes = options.maxRowBytes ?? 64 * 1024 * 1024;
     this.source = options.source;
   }
@@ -282,10 +285,21 @@ export class CsvScanner {
     const len = buf.length;
     const delimiter = this.delimiter;
     const quote = this.quote;
+    // Most bytes of a field are above all three stops (digits and letters are above a comma, a tab,
+    // CR and LF): one comparison lets them by, and only the rest are told apart.
+    const highestStop = this.highestStop;
+    let starts = this.starts;
+    let ends = this.ends;
+    let quoted = this.quoted;
     let pos = start;
     let field = 0;
     for (;;) {
-      if (field === this.starts.length) this.grow();
+      if (field === starts.length) {
+        this.grow();
+        starts = this.starts;
+        ends = this.ends;
+        quoted = this.quoted;
+      }
       if (pos < len && buf[pos] === quote) {
         const end = this.scanQuoted(buf, pos, field, final);
         if (end === INCOMPLETE) return INCOMPLETE;
@@ -306,14 +320,14 @@ export class CsvScanner {
       } else {
         const fieldStart = pos;
         while (pos < len) {
-          const b = buf[pos];
-          if (b === delimiter || b === LF || b === CR) break;
+          const b = buf[pos] as number;
+          if (b <= highestStop && (b === delimiter || b === LF || b === CR)) break;
           pos++;
         }
         if (pos === len && !final) return INCOMPLETE;
-        this.starts[field] = fieldStart;
-        this.ends[field] = pos;
-        this.quoted[field] = 0;
+        starts[field] = fieldStart;
+        ends[field] = pos;
+        quoted[field] = 0;
       }
       field++;
       if (pos >= len) {
