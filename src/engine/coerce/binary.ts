@@ -17,6 +17,7 @@ import { put32, putInt64, putInt64Exact } from './binary-int.js';
 import { makePlainIntegerEncoder } from './binary-integer-plain.js';
 import { encodeNumeric } from './binary-numeric.js';
 import { makePlainNumericEncoder } from './binary-numeric-plain.js';
+import { makePlainTimestampEncoder } from './binary-timestamp-plain.js';
 import { makeBooleanCoercer } from './boolean.js';
 import { copyBytes, fourDigits, twoDigits } from './bytes.js';
 import type { DateTimeFields } from './datetime-fields.js';
@@ -86,10 +87,16 @@ export function makeBinaryCoercer(
     case 'date':
       return transcoded(text, transcodeDate);
     case 'timestamp':
-      return makeTimestampCoercer(type.kind, timestampSource(column.format, type.kind), writeTimestampBinary);
+      return withPlainTimestamp(
+        column,
+        makeTimestampCoercer(type.kind, timestampSource(column.format, type.kind), writeTimestampBinary),
+      );
     case 'timestamptz':
       if (!UTC_NAMES.has(options.timezone.toLowerCase())) return undefined;
-      return makeTimestampCoercer(type.kind, timestampSource(column.format, type.kind), writeTimestampBinary);
+      return withPlainTimestamp(
+        column,
+        makeTimestampCoercer(type.kind, timestampSource(column.format, type.kind), writeTimestampBinary),
+      );
     case 'uuid':
       return transcoded(text, transcodeUuid);
     case 'jsonb':
@@ -106,6 +113,13 @@ function withPlainInteger(column: ColumnContract, general: Coercer): Coercer {
   if (column.format !== undefined || (kind !== 'smallint' && kind !== 'integer' && kind !== 'bigint'))
     return general;
   const plain = makePlainIntegerEncoder(kind);
+  return (src, start, end, out) => (plain(src, start, end, out) ? undefined : general(src, start, end, out));
+}
+
+/** ISO timestamps (no format) in their plain shape skip the field-by-field reader; the rest take `general`. */
+function withPlainTimestamp(column: ColumnContract, general: Coercer): Coercer {
+  if (column.format !== undefined) return general;
+  const plain = makePlainTimestampEncoder(column.type.kind === 'timestamptz');
   return (src, start, end, out) => (plain(src, start, end, out) ? undefined : general(src, start, end, out));
 }
 
@@ -179,7 +193,7 @@ function hexValue(lowerHex: number): number {
  * int64 microseconds since 2000-01-01 00:00:00: of the wall-clock time, or of UTC once an offset
  * is subtracted (only timestamptz values that carry one get `withOffset`).
  */
-function writeTimestampBinary(out: CopyTextBuffer, f: DateTimeFields, withOffset: boolean): void {
+export function writeTimestampBinary(out: CopyTextBuffer, f: DateTimeFields, withOffset: boolean): void {
   const days = daysFromCivil(f.year, f.month, f.day) - POSTGRES_EPOCH_DAYS;
   let seconds = days * 86_400 + f.hour * 3600 + f.minute * 60 + f.second;
   if (withOffset) seconds -= f.offsetSign * (f.offsetHours * 3600 + f.offsetMinutes * 60);
