@@ -14,7 +14,7 @@ import { type DateSystem, type FormatKind, serialText } from './dates.js';
 import { columnLetters, type SheetCell, type SheetRow, XlsxCell } from './sheet.js';
 import { Kind, type SheetCells, SheetCellView } from './sheet-cells.js';
 import { sheetRows } from './sheet-scanner.js';
-import { decimalValue, type SharedStringsUtf8, sharedStringsUtf8, writeSerial } from './typed-cells.js';
+import { decimalValue, writeSerial } from './typed-cells.js';
 import { readWorkbook, type SheetInfo, type Workbook } from './workbook.js';
 
 export interface XlsxReaderOptions {
@@ -239,7 +239,6 @@ export function xlsxConverter(
   const numeric = NUMERIC.has(kind);
   const span = new ByteSpan();
   const scratch = Buffer.alloc(32);
-  let strings: SharedStringsUtf8 | undefined;
   return (value) => {
     if (!(value instanceof SheetCellView)) return reference(value);
     const cells = value.cells;
@@ -249,7 +248,7 @@ export function xlsxConverter(
     const end = cells.ends[i] as number;
     switch (cells.kinds[i]) {
       case Kind.Shared: {
-        strings ??= sharedStringsUtf8(cells.sharedStrings);
+        const strings = cells.sharedStrings;
         if (strings.nul[start] === 1) break;
         return span.set(
           strings.bytes,

@@ -6,6 +6,7 @@
  * several pieces) as a string. `SheetCellView` reads one cell as the `SheetCell` the rest of the reader
  * knows; `toRows()` builds the rows as objects (the header, the tests).
  */
+import type { SharedStrings } from './shared-strings.js';
 import { type CellKind, type SheetCell, type SheetRow, XlsxCell } from './sheet.js';
 
 /** Cell kinds as stored: `SHARED` is a string cell whose value is a shared-string index. */
@@ -31,7 +32,7 @@ export class SheetCells {
   readonly starts: number[] = [];
   readonly ends: number[] = [];
 
-  constructor(readonly sharedStrings: readonly string[]) {}
+  constructor(readonly sharedStrings: SharedStrings) {}
 
   get rows(): number {
     return this.lines.length;
@@ -85,7 +86,7 @@ export class SheetCells {
     const src = this.srcs[cell];
     if (src !== undefined)
       return (src as AsciiSlicing).latin1Slice(this.starts[cell] as number, this.ends[cell] as number);
-    return this.sharedStrings[this.starts[cell] as number] as string;
+    return this.sharedStrings.text(this.starts[cell] as number);
   }
 
   /** Whether the cell's value is the empty string. */
@@ -93,7 +94,7 @@ export class SheetCells {
     const text = this.texts[cell];
     if (text !== undefined) return text === '';
     if (this.srcs[cell] !== undefined) return this.starts[cell] === this.ends[cell];
-    return this.sharedStrings[this.starts[cell] as number] === '';
+    return this.sharedStrings.isEmpty(this.starts[cell] as number);
   }
 
   /** The rows as objects, cells by column, as the scanner gave them before it kept them flat. */

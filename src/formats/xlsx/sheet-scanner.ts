@@ -13,9 +13,9 @@
  */
 import { FormatError } from '../../errors.js';
 import type { ArchiveEntry, ZipArchive } from '../zip/archive.js';
+import { type SharedStrings, SharedStringsBuilder } from './shared-strings.js';
 import { CELL_KINDS, columnIndex, columnLetters } from './sheet.js';
 import { Kind, SheetCells } from './sheet-cells.js';
-import { Utf8TableBuilder } from './typed-cells.js';
 
 const LT = 0x3c;
 const GT = 0x3e;
@@ -273,7 +273,7 @@ export class SheetScanner extends XmlPartScanner {
     sEnd: -1,
   };
 
-  constructor(private readonly sharedStrings: readonly string[]) {
+  constructor(private readonly sharedStrings: SharedStrings) {
     super();
     this.cells = new SheetCells(sharedStrings);
   }
@@ -486,15 +486,15 @@ export class SheetScanner extends XmlPartScanner {
         const src = this.spanSrc;
         const index =
           src === undefined ? Number(this.capturedText()) : indexValue(src, this.spanStart, this.spanEnd);
-        const shared = this.sharedStrings[index];
-        if (shared === undefined) {
+        const strings = this.sharedStrings;
+        if (!strings.has(index)) {
           this.badStringIndex ??= `${columnLetters(column)}${this.line}`;
           cells.kinds.push(Kind.String);
           cells.texts.push('');
           cells.srcs.push(undefined);
           cells.starts.push(0);
         } else {
-          if (shared !== '') this.hasValue = true;
+          if (!strings.isEmpty(index | 0)) this.hasValue = true;
           cells.kinds.push(Kind.Shared);
           cells.texts.push(undefined);
           cells.srcs.push(undefined);
@@ -602,26 +602,20 @@ function indexValue(buf: Buffer, start: number, end: number): number {
  * (`<r><t>`) joined, phonetic hints (`<rPh>`) left out, as saxes read it before (the tests compare).
  */
 export class SharedStringsScanner extends XmlPartScanner {
-  readonly strings: string[] = [];
-  /** Their UTF-8, for the cells that go to the database as bytes (`keepUtf8()` once read). */
-  private readonly utf8 = new Utf8TableBuilder();
+  /** Their UTF-8, as the cells that go to the database want them; decoded to text only when asked (`table()`). */
+  private readonly builder = new SharedStringsBuilder();
   private inItem = false;
   private phonetic = 0;
 
-  /** Keeps the strings' UTF-8 beside them (typed-cells.ts), so the converter need not encode them again. */
-  keepUtf8(): void {
-    this.utf8.keepFor(this.strings);
-  }
-
-  private push(text: string): void {
-    this.strings.push(text);
-    this.utf8.add(text);
+  /** The strings read, once the part has ended. */
+  table(): SharedStrings {
+    return this.builder.build();
   }
 
   protected opened(tag: Tag, buf: Buffer, _nameEnd: number, end: number, selfClosing: boolean): number {
     switch (tag) {
       case Tag.StringItem:
-        if (selfClosing) this.push('');
+        if (selfClosing) this.builder.add('');
         else {
           const after = this.plainItem(buf, end + 1);
           if (after >= 0) return after;
@@ -666,10 +660,8 @@ export class SharedStringsScanner extends XmlPartScanner {
       buf[lt + 8] !== GT
     )
       return -1;
-    if (isPlainAscii(buf, start, lt)) {
-      this.strings.push((buf as AsciiSlicing).latin1Slice(start, lt));
-      this.utf8.addAscii(buf, start, lt);
-    } else this.push(decodeText(buf, start, lt));
+    if (isPlainAscii(buf, start, lt)) this.builder.addAscii(buf, start, lt);
+    else this.builder.add(decodeText(buf, start, lt));
     return lt + 9;
   }
 
@@ -682,7 +674,7 @@ export class SharedStringsScanner extends XmlPartScanner {
         this.phonetic--;
         break;
       case Tag.StringItem:
-        this.push(this.capturedText());
+        this.builder.add(this.capturedText());
         this.inItem = false;
         break;
     }
@@ -915,7 +907,7 @@ function codePoint(digits: string, radix: number): string | undefined {
 export async function* sheetRows(
   archive: ZipArchive,
   entry: ArchiveEntry,
-  sharedStrings: readonly string[],
+  sharedStrings: SharedStrings,
   sheetName: string,
   source: string,
 ): AsyncGenerator<SheetCells> {

@@ -1,88 +1,11 @@
 /**
- * What the XLSX converter needs to hand cells over as bytes: the shared strings as one UTF-8 buffer
- * (encoded once per workbook rather than once per cell that uses them), and an Excel serial written as
- * its ISO 8601 text straight into a buffer, byte for byte what `serialText` gives.
+ * What the XLSX converter needs to hand cells over as bytes (the shared strings' UTF-8 is in
+ * shared-strings.ts): an Excel serial written as its ISO 8601 text straight into a buffer, byte for
+ * byte what `serialText` gives, and a plain decimal read from its bytes.
  */
 import { type CivilDate, civilFromDays } from '../../model/calendar.js';
 import { LAST_DAY } from '../civil-date.js';
 import type { DateSystem } from './dates.js';
-
-export interface SharedStringsUtf8 {
-  readonly bytes: Buffer;
-  /** String i is bytes [offsets[i], offsets[i + 1]). */
-  readonly offsets: Int32Array;
-  /** 1 for a string with a NUL character: it takes the text path, which says so in its own words. */
-  readonly nul: Uint8Array;
-}
-
-const ENCODED = new WeakMap<readonly string[], SharedStringsUtf8>();
-
-/**
- * The UTF-8 table built while the shared strings are read, from the bytes of the part where they are
- * plain ASCII (no decoding: the bytes are the text), so that it needs no second pass over the strings.
- */
-export class Utf8TableBuilder {
-  private bytes = Buffer.allocUnsafe(64 * 1024);
-  private length = 0;
-  private readonly offsets: number[] = [0];
-  private readonly nul: number[] = [];
-
-  /** A string whose text is `src[start, end)`, plain ASCII without NUL. */
-  addAscii(src: Buffer, start: number, end: number): void {
-    this.reserve(end - start);
-    const bytes = this.bytes;
-    let at = this.length;
-    for (let i = start; i < end; i++) bytes[at++] = src[i] as number;
-    this.length = at;
-    this.offsets.push(at);
-    this.nul.push(0);
-  }
-
-  add(text: string): void {
-    this.reserve(text.length * 3);
-    this.length += this.bytes.write(text, this.length);
-    this.offsets.push(this.length);
-    this.nul.push(text.includes('\u0000') ? 1 : 0);
-  }
-
-  /** Keeps the table as the UTF-8 of `strings`, which must be the strings added, in order. */
-  keepFor(strings: readonly string[]): void {
-    if (this.nul.length !== strings.length) return;
-    ENCODED.set(strings, {
-      bytes: this.bytes.subarray(0, this.length),
-      offsets: Int32Array.from(this.offsets),
-      nul: Uint8Array.from(this.nul),
-    });
-  }
-
-  private reserve(bytes: number): void {
-    if (this.length + bytes <= this.bytes.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.length + bytes));
-    this.bytes.copy(grown, 0, 0, this.length);
-    this.bytes = grown;
-  }
-}
-
-/** The workbook's shared strings as UTF-8, encoded on first use and kept beside them. */
-export function sharedStringsUtf8(strings: readonly string[]): SharedStringsUtf8 {
-  let encoded = ENCODED.get(strings);
-  if (encoded === undefined) {
-    const offsets = new Int32Array(strings.length + 1);
-    const nul = new Uint8Array(strings.length);
-    let total = 0;
-    for (let i = 0; i < strings.length; i++) {
-      const text = strings[i] as string;
-      total += Buffer.byteLength(text);
-      offsets[i + 1] = total;
-      if (text.includes('\u0000')) nul[i] = 1;
-    }
-    const bytes = Buffer.allocUnsafe(total);
-    for (let i = 0; i < strings.length; i++) bytes.write(strings[i] as string, offsets[i] as number);
-    encoded = { bytes, offsets, nul };
-    ENCODED.set(strings, encoded);
-  }
-  return encoded;
-}
 
 const DAY_MS = 86_400_000;
 const EPOCH_1900_DAYS = Date.UTC(1899, 11, 30) / DAY_MS;

@@ -9,6 +9,7 @@ import { SaxesParser, type SaxesTag } from 'saxes';
 import { FormatError } from '../../errors.js';
 import type { ArchiveEntry, ZipArchive } from '../zip/archive.js';
 import { builtInFormatKind, customFormatKind, type DateSystem, type FormatKind } from './dates.js';
+import { SharedStrings } from './shared-strings.js';
 import { SharedStringsScanner, SheetXmlError } from './sheet-scanner.js';
 
 export interface SheetInfo {
@@ -22,7 +23,7 @@ export interface Workbook {
   readonly dateSystem: DateSystem;
   /** What each cell style (the `s` attribute, an index into cellXfs) shows numbers as. */
   readonly styles: readonly FormatKind[];
-  readonly sharedStrings: readonly string[];
+  readonly sharedStrings: SharedStrings;
 }
 
 const OFFICE_DOCUMENT = /\/officeDocument$/;
@@ -186,7 +187,7 @@ export async function readWorkbook(archive: ZipArchive, source: string): Promise
     sharedStrings:
       stringsPart && archive.entries.has(stringsPart)
         ? await readSharedStrings(archive, stringsPart, source)
-        : [],
+        : SharedStrings.of([]),
   };
 }
 
@@ -218,15 +219,15 @@ async function readStyles(archive: ZipArchive, part: string, source: string): Pr
 }
 
 /**
- * Shared strings: the text of each `<si>`, read by the sheet's byte scanner (a workbook's shared
- * strings can be as large as its sheet, and saxes spent most of their reading on decoding and events).
+ * Shared strings: the text of each `<si>` as a UTF-8 table (shared-strings.ts), read by the sheet's
+ * byte scanner (a workbook's shared strings can be as large as its sheet, and saxes spent most of
+ * their reading on decoding and events).
  */
-async function readSharedStrings(archive: ZipArchive, part: string, source: string): Promise<string[]> {
+async function readSharedStrings(archive: ZipArchive, part: string, source: string): Promise<SharedStrings> {
   const scanner = new SharedStringsScanner();
   try {
     for await (const chunk of archive.stream(required(archive, part, source))) scanner.write(chunk);
     scanner.end();
-    scanner.keepUtf8();
   } catch (error) {
     if (!(error instanceof SheetXmlError)) throw error;
     throw new FormatError(
@@ -235,5 +236,5 @@ async function readSharedStrings(archive: ZipArchive, part: string, source: stri
       { cause: error, location: { source } },
     );
   }
-  return scanner.strings;
+  return scanner.table();
 }

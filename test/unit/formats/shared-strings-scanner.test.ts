@@ -14,7 +14,7 @@ function scan(xml: string | Buffer, chunkSize: number): { strings: string[]; wor
   const scanner = new SharedStringsScanner();
   for (let at = 0; at < bytes.length; at += chunkSize) scanner.write(bytes.subarray(at, at + chunkSize));
   scanner.end();
-  return { strings: scanner.strings, work: scanner.work.scanned };
+  return { strings: scanner.table().toArray(), work: scanner.work.scanned };
 }
 
 const table = (items: string, prefix = '') =>

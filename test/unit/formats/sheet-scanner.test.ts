@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SharedStrings } from '../../../src/formats/xlsx/shared-strings.js';
 import type { SheetRow } from '../../../src/formats/xlsx/sheet.js';
 import { MAX_CARRY_BYTES, SheetScanner, SheetXmlError } from '../../../src/formats/xlsx/sheet-scanner.js';
 import { referenceSheetRows } from '../../harness/xlsx-sheet-reference.js';
@@ -8,7 +9,7 @@ const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
 
 function scan(xml: string | Buffer, chunkSize: number): { rows: SheetRow[]; badStringIndex?: string } {
   const bytes = typeof xml === 'string' ? Buffer.from(xml) : xml;
-  const scanner = new SheetScanner(SHARED);
+  const scanner = new SheetScanner(SharedStrings.of(SHARED));
   const rows: SheetRow[] = [];
   for (let at = 0; at < bytes.length; at += chunkSize) {
     scanner.write(bytes.subarray(at, at + chunkSize));
@@ -193,7 +194,7 @@ describe('the sheet scanner on very long values and tags', () => {
   it('one huge plain value costs no more work per byte than many small cells (the one-pass readers included)', () => {
     const bytes = 4_000_000;
     const work = (xml: string, chunk: number) => {
-      const scanner = new SheetScanner(SHARED);
+      const scanner = new SheetScanner(SharedStrings.of(SHARED));
       const data = Buffer.from(xml);
       let cells = 0;
       for (let at = 0; at < data.length; at += chunk) {
