@@ -64,7 +64,7 @@ export async function openXlsx(
     for (let row = 0; row < cells.rows; row++) {
       const line = cells.lines[row] as number;
       if (line === headerRow) {
-        header = cells.toRows()[row];
+        header = cells.toRow(row);
         if (row + 1 < cells.rows) pending = { cells, first: row + 1 };
         break;
       }

@@ -4,7 +4,7 @@
  * scanner found it: a shared string by its index, a short plain ASCII value (most numbers) as a range
  * of the inflated sheet's bytes, anything that needed decoding (references, CR, non-ASCII, CDATA,
  * several pieces) as a string. `SheetCellView` reads one cell as the `SheetCell` the rest of the reader
- * knows; `toRows()` builds the rows as objects (the header, the tests).
+ * knows; `toRow()` builds a row as an object (the header), `toRows()` all of them (the tests).
  */
 import type { SharedStrings } from './shared-strings.js';
 import { type CellKind, type SheetCell, type SheetRow, XlsxCell } from './sheet.js';
@@ -97,21 +97,22 @@ export class SheetCells {
     return this.sharedStrings.isEmpty(this.starts[cell] as number);
   }
 
-  /** The rows as objects, cells by column, as the scanner gave them before it kept them flat. */
+  /** The rows as objects, cells by column, as the scanner gave them before it kept them flat (tests). */
   toRows(): SheetRow[] {
-    const rows: SheetRow[] = [];
-    for (let row = 0; row < this.rows; row++) {
-      const cells: (XlsxCell | undefined)[] = [];
-      for (let i = this.rowStart(row); i < (this.rowEnds[row] as number); i++) {
-        cells[this.columns[i] as number] = new XlsxCell(
-          this.kindName(i),
-          this.text(i),
-          this.styles[i] as number,
-        );
-      }
-      rows.push({ line: this.lines[row] as number, cells });
+    return Array.from({ length: this.rows }, (_, row) => this.toRow(row));
+  }
+
+  /** Row `row` as an object (the header): only its own cells' text is made, shared strings decoded. */
+  toRow(row: number): SheetRow {
+    const cells: (XlsxCell | undefined)[] = [];
+    for (let i = this.rowStart(row); i < (this.rowEnds[row] as number); i++) {
+      cells[this.columns[i] as number] = new XlsxCell(
+        this.kindName(i),
+        this.text(i),
+        this.styles[i] as number,
+      );
     }
-    return rows;
+    return { line: this.lines[row] as number, cells };
   }
 }
 

@@ -177,7 +177,7 @@ async function load(
   pipeline: Pipeline,
   copyFormat: 'auto' | 'text',
   objects: boolean,
-): Promise<{ copy: Buffer; rejects: RejectRecord[]; format: string }> {
+): Promise<{ copy: Buffer; rejects: RejectRecord[]; format: string; decodes: number }> {
   const reader = await openXlsx(memoryInput(bytes), {
     source: 'x',
     maxDecompressedBytes: 1e9,
@@ -189,7 +189,12 @@ async function load(
   const pieces: Buffer[] = [];
   for await (const piece of encodeTable(objects ? objectsReader(reader) : reader, pipeline, writer, 'x'))
     pieces.push(Buffer.from(piece));
-  return { copy: Buffer.concat(pieces), rejects: rejects.takePending(), format: plan.format };
+  return {
+    copy: Buffer.concat(pieces),
+    rejects: rejects.takePending(),
+    format: plan.format,
+    decodes: reader.workbook.sharedStrings.decodes,
+  };
 }
 
 const TYPES = [
@@ -250,6 +255,24 @@ describe('XLSX cells as bytes in place against the objects-and-strings reference
       }
     });
   }
+});
+
+describe('shared strings decoded only when asked for', () => {
+  it('loads distinct shared strings into a text column from their UTF-8 without decoding one', async () => {
+    const strings = Array.from({ length: 500 }, (_, i) => (i % 3 === 0 ? `naïve ${i} ☺` : `plain ${i}`));
+    let xml = '<row r="1"><c r="A1" t="inlineStr"><is><t>v</t></is></c></row>';
+    for (let r = 2; r <= strings.length + 1; r++)
+      xml += `<row r="${r}"><c r="A${r}" t="s"><v>${r - 2}</v></c></row>`;
+    const bytes = handmadeXlsx({ sheets: [{ name: 'S', rows: xml }], sharedStrings: strings });
+    for (const copyFormat of ['auto', 'text'] as const) {
+      const fast = await load(bytes, pipelineOf('text'), copyFormat, false);
+      expect(fast.decodes).toBe(0);
+      // The text path asks for every string, once each.
+      const reference = await load(bytes, pipelineOf('text'), copyFormat, true);
+      expect(reference.decodes).toBe(strings.length);
+      expect(fast.copy.equals(reference.copy)).toBe(true);
+    }
+  });
 });
 
 describe('decimalValue', () => {
