@@ -17,6 +17,9 @@ export class CellProblem {
 
 const NO_BYTES = new Uint8Array(0);
 
+/** Why a string with a NUL is refused (the engine's words for a string; bytes say "a NUL byte"). */
+export const NUL_IN_TEXT = 'contains a NUL character, which PostgreSQL cannot store in text';
+
 /**
  * UTF-8 text where the reader already holds it (a range of the file's bytes, a table of strings), so
  * that a value reaches its coercer without a string or a copy. A converter fills in one instance and
@@ -67,7 +70,7 @@ export type CellType =
   | { readonly kind: 'date' }
   /** A count (number or bigint) of `unit` since 1970-01-01 00:00, UTC or wall time alike. */
   | { readonly kind: 'timestamp'; readonly unit: 'MILLIS' | 'MICROS' | 'NANOS' }
-  /** Text: a string or UTF-8 bytes (Uint8Array). */
+  /** Text: a string, UTF-8 bytes (Uint8Array) or UTF-8 bytes in place (ByteSpan). */
   | { readonly kind: 'utf8' };
 
 export interface TableBatch {

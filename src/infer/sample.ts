@@ -12,7 +12,7 @@ import { JsonSyntaxIssue, readJsonArray, readNdjson } from '../formats/json/inde
 import type { ParquetField } from '../formats/parquet/fields.js';
 import { openParquet } from '../formats/parquet/reader.js';
 import { openRandomAccess } from '../formats/random-access.js';
-import { CellProblem, type TableBatch } from '../formats/table.js';
+import { ByteSpan, CellProblem, type TableBatch } from '../formats/table.js';
 import { serialText } from '../formats/xlsx/dates.js';
 import { numberText, openXlsx, type SheetCell } from '../formats/xlsx/reader.js';
 import {
@@ -266,7 +266,16 @@ async function sampleTable(
         if (text instanceof CellProblem) return null;
         return {
           kind: 'text',
-          text: typeof text === 'string' ? text : Buffer.from(text as Uint8Array).toString('utf8'),
+          text:
+            typeof text === 'string'
+              ? text
+              : text instanceof ByteSpan
+                ? Buffer.from(text.src.buffer, text.src.byteOffset, text.src.byteLength).toString(
+                    'utf8',
+                    text.start,
+                    text.end,
+                  )
+                : Buffer.from(text as Uint8Array).toString('utf8'),
         };
       };
       // Columns Inlet cannot read are left out of the sample rather than failing it.

@@ -1,4 +1,10 @@
-import { ByteSpan, type CellConverter, CellProblem, type TableReader } from '../../formats/table.js';
+import {
+  ByteSpan,
+  type CellConverter,
+  CellProblem,
+  NUL_IN_TEXT,
+  type TableReader,
+} from '../../formats/table.js';
 import type { Pipeline } from '../../model/contract.js';
 import { matchFields } from './drift.js';
 import { byteProblem, type RowWriter } from './encoder.js';
@@ -107,8 +113,7 @@ export async function* encodeTable(
           if (ascii[c]) length = scratch.latin1Write(text, 0);
           else {
             length = scratch.utf8Write(text, 0);
-            if (text.includes('\u0000'))
-              reason = 'contains a NUL character, which PostgreSQL cannot store in text';
+            if (text.includes('\u0000')) reason = NUL_IN_TEXT;
           }
         } else {
           bytes = text;

@@ -7,7 +7,7 @@
  * path would store it and every reject keeps the text path's reason by construction.
  */
 import { isUtf8 } from 'node:buffer';
-import type { CellType } from '../../formats/table.js';
+import { ByteSpan, type CellType } from '../../formats/table.js';
 import type { ColumnContract } from '../../model/contract.js';
 import { put32, putInt64, putInt64Exact } from '../coerce/binary-int.js';
 import type { CopyTextBuffer } from '../copy-text.js';
@@ -183,8 +183,9 @@ function writeMicros(micros: number, out: CopyTextBuffer): void {
 type Utf8Writable = Buffer & { utf8Write(text: string, offset: number): number };
 
 /**
- * Non-empty text without NUL, as a string (hyparquet decodes STRING columns) or valid UTF-8 bytes. An
- * empty value may have a default and a bad one is rejected: both take the generic path.
+ * Non-empty text without NUL, as a string, valid UTF-8 bytes (hyparquet's STRING values) or bytes in
+ * place (arrow-rs's, a ByteSpan). An empty value may have a default and a bad one is rejected: both
+ * take the generic path.
  */
 function writeUtf8(value: unknown, out: CopyTextBuffer): boolean {
   if (typeof value === 'string') {
@@ -195,6 +196,19 @@ function writeUtf8(value: unknown, out: CopyTextBuffer): boolean {
     const length = (out.buf as Utf8Writable).utf8Write(value, at + 4);
     put32(out.buf, at, length);
     out.pos = at + 4 + length;
+    return true;
+  }
+  if (value instanceof ByteSpan) {
+    const { src, start, end } = value;
+    const length = end - start;
+    if (length === 0) return false;
+    const nul = src.indexOf(0, start);
+    if (nul !== -1 && nul < end) return false;
+    const bytes = src.subarray(start, end);
+    if (!value.valid && !isUtf8(bytes)) return false;
+    lengthPrefix(out, length);
+    out.buf.set(bytes, out.pos);
+    out.pos += length;
     return true;
   }
   if (!(value instanceof Uint8Array) || value.length === 0) return false;

@@ -2,8 +2,9 @@
  * Row groups decoded by arrow-rs compiled to WebAssembly (parquet-wasm), three to four times faster
  * than hyparquet for flat columns, read in place from the WebAssembly memory through the Arrow C data
  * interface. Each cell comes out as the value hyparquet gives for it (numbers, bigints only where a
- * 64-bit value is not a safe integer, strings, booleans, day and epoch counts), so converters, typed
- * writers and rejects see the same thing whichever decoder ran.
+ * 64-bit value is not a safe integer, booleans, day and epoch counts), text as its UTF-8 bytes in place
+ * (a ByteSpan the next read of the column repoints, where hyparquet gives a Uint8Array of the same
+ * bytes), so converters, typed writers and rejects see the same thing whichever decoder ran.
  *
  * Used only for files whose read columns are all flat primitives of the kinds below; any other file,
  * a row group arrow-rs refuses or lays out unexpectedly, or a runtime without the WebAssembly module
@@ -13,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import type { FileMetaData, RowGroup, SchemaElement } from 'hyparquet';
+import { ByteSpan } from '../table.js';
 import type { ParquetField } from './fields.js';
 
 type ParquetWasm = typeof import('parquet-wasm/esm');
@@ -302,9 +304,11 @@ function cellReader(
     case 'u': {
       const offsets = new Int32Array(memory, data);
       const text = new DataView(memory).getUint32(buffers + 8, true);
-      // utf8Slice: toString's argument checks cost more than decoding a short value (on every Buffer).
-      const slicer = bytes as Buffer & { utf8Slice(start: number, end: number): string };
-      return (row) => slicer.utf8Slice(text + offsets[offset + row]!, text + offsets[offset + row + 1]!);
+      // The bytes where arrow-rs left them, never a string: text is copied from here into COPY data,
+      // and checked there (NUL, and UTF-8 although arrow-rs validated it) as hyparquet's bytes are.
+      const span = new ByteSpan();
+      return (row) =>
+        span.set(bytes, text + offsets[offset + row]!, text + offsets[offset + row + 1]!, false);
     }
   }
   return format === 'l' ? int64Reader(memory, data, offset) : undefined;

@@ -8,7 +8,16 @@ import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../../errors.js';
 import type { ColumnContract } from '../../model/contract.js';
 import { dateText, FIRST_DAY, LAST_DAY, TWO_DIGITS } from '../civil-date.js';
-import { asciiOnly, type CellConverter, CellProblem, type CellType, jsonText } from '../table.js';
+import {
+  asciiOnly,
+  ByteSpan,
+  type CellConverter,
+  CellProblem,
+  type CellText,
+  type CellType,
+  jsonText,
+  NUL_IN_TEXT,
+} from '../table.js';
 import type { ParquetField, TimeUnit } from './fields.js';
 
 const UNITS_PER_SECOND: Record<TimeUnit, bigint> = {
@@ -44,7 +53,7 @@ export function parquetConverter(field: ParquetField, column: ColumnContract, so
     case 'string':
       return toJson
         ? (value) => JSON.stringify(textOf(value))
-        : (value) => (typeof value === 'string' ? value : bytesOf(value));
+        : (value) => (value instanceof ByteSpan ? checkedSpan(value) : bytesOf(value));
     case 'binary':
       return toJson
         ? (value) => jsonText(value)
@@ -110,8 +119,30 @@ function quotedIf(json: boolean, text: (value: unknown) => string): CellConverte
   return asciiOnly(json ? (value) => JSON.stringify(text(value)) : text);
 }
 
+/**
+ * arrow-rs's text in place, checked as hyparquet's string of it is: a NUL refused with the reason a
+ * string's gets, bytes that are not UTF-8 (arrow-rs refuses them, so never seen) decoded as hyparquet
+ * decodes them, with replacement characters. Anything else goes on as valid bytes, without a copy.
+ */
+function checkedSpan(span: ByteSpan): CellText {
+  const src = Buffer.from(span.src.buffer, span.src.byteOffset, span.src.byteLength);
+  const nul = src.indexOf(0, span.start);
+  if ((nul !== -1 && nul < span.end) || !isUtf8(src.subarray(span.start, span.end))) {
+    const text = src.toString('utf8', span.start, span.end);
+    return text.includes('\u0000') ? new CellProblem(NUL_IN_TEXT, text) : text;
+  }
+  span.valid = true;
+  return span;
+}
+
 function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
+  if (value instanceof ByteSpan)
+    return Buffer.from(value.src.buffer, value.src.byteOffset, value.src.byteLength).toString(
+      'utf8',
+      value.start,
+      value.end,
+    );
   if (value instanceof Uint8Array)
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
   return String(value);

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { COPY_FORMATS, engineHarness } from '../../harness/engine.js';
+import { flat, parquetFile } from '../../harness/parquet.js';
+import { memorySource } from '../../harness/sources.js';
+
+/**
+ * Text from arrow-rs is copied from its buffers into COPY data without becoming a string; these rows
+ * hold it to the same tables and the same rejects as hyparquet's bytes, which go the generic way.
+ */
+const h = engineHarness('pqtext');
+
+/** A deterministic stream of numbers in [0, 1): the same rows on every run. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}
+
+const TEXT_COLUMNS = [
+  { name: 'id', type: 'bigint', nullable: false },
+  { name: 't', type: 'text' },
+  { name: 'v', type: 'varchar' },
+  { name: 'v5', type: 'varchar(5)' },
+  { name: 'j', type: 'jsonb' },
+];
+
+const ROWS = 1_200;
+const GROUP = 400;
+const PIECES = ['Ada', 'ü', '€', '😀', 'tab\there', 'nul\u0000in', '', ' ', '"quoted"', '\\'];
+
+function text(next: () => number, i: number): string | null {
+  if (next() < 0.1) return null;
+  if (i % 97 === 0) return 'x'.repeat(20_000) + 'é'.repeat(1_000);
+  const parts = Math.floor(next() * 4);
+  let value = '';
+  for (let p = 0; p < parts; p++) value += PIECES[Math.floor(next() * PIECES.length)];
+  return value;
+}
+
+/**
+ * Three row groups of STRING columns; with `invalid`, the last holds bytes that are not UTF-8, which
+ * arrow-rs refuses (hyparquet then decodes that group, with replacement characters).
+ */
+function file(invalid: boolean): Buffer {
+  const next = random(1617);
+  const rows = Array.from({ length: ROWS }, (_, i) => {
+    const t = text(next, i);
+    const bad = invalid && i >= 2 * GROUP && i % 7 === 0;
+    return {
+      id: BigInt(i),
+      t: bad ? Uint8Array.of(0x61, 0xff, 0x62) : t,
+      v: text(next, i),
+      v5: text(next, i),
+      j: (() => {
+        const value = text(next, i);
+        return value === null ? null : JSON.stringify(value);
+      })(),
+      tags: i % 3 === 0 ? null : [`t${i}`],
+    };
+  });
+  const column = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((row) => row[key]);
+  const string = { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } } as const;
+  return parquetFile(
+    {
+      id: flat('id', { type: 'INT64' }, column('id'), false),
+      t: flat('t', string, column('t')),
+      v: flat('v', string, column('v')),
+      v5: flat('v5', string, column('v5')),
+      j: flat('j', string, column('j')),
+      tags: {
+        schema: [
+          {
+            name: 'tags',
+            repetition_type: 'OPTIONAL',
+            num_children: 1,
+            converted_type: 'LIST',
+            logical_type: { type: 'LIST' },
+          },
+          { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+          { name: 'element', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', converted_type: 'UTF8' },
+        ],
+        data: column('tags'),
+      },
+    },
+    { rowGroupSize: GROUP },
+  );
+}
+
+async function tableText(table: string): Promise<Record<string, unknown>[]> {
+  const columns = TEXT_COLUMNS.map((c) => `${c.name}::text`);
+  const { rows } = await h.state.pool.query(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY id`);
+  return rows;
+}
+
+describe.each(COPY_FORMATS)('%s', (_label, format) => {
+  it.each([
+    ['valid UTF-8', false, 3],
+    ['a row group of invalid UTF-8', true, 2],
+  ])('text from arrow-rs loads as hyparquet’s does (%s)', async (_name, invalid, arrowGroups) => {
+    h.state.copyFormat = format;
+    const bytes = file(invalid);
+    // Reading the LIST column too makes hyparquet decode the file; without it, arrow-rs does.
+    const withList = await h.freshPipeline({
+      columns: [...TEXT_COLUMNS, { name: 'tags', type: 'jsonb' }],
+      rejects: { maxRatio: 1 },
+    });
+    const flatOnly = await h.freshPipeline({
+      columns: TEXT_COLUMNS,
+      onDrift: 'ignoreExtra',
+      rejects: { maxRatio: 1 },
+    });
+    const byHyparquet = await h.run(memorySource('text.parquet', bytes, { ranged: true }), withList);
+    const byArrow = await h.run(memorySource('text.parquet', bytes, { ranged: true }), flatOnly);
+    expect((await h.ledger(byArrow.ingestionId))?.details).toMatchObject({
+      parquet: { decodedBy: { arrowRs: arrowGroups, hyparquet: 3 - arrowGroups } },
+    });
+    expect(byArrow).toMatchObject({
+      status: 'loaded',
+      rowsLoaded: byHyparquet.rowsLoaded,
+      rowsRejected: byHyparquet.rowsRejected,
+    });
+    const reasons = new Set(byArrow.rejects.map((r) => r.reason));
+    // The seeded rows do reach both rejects: a NUL and varchar(5)'s length.
+    expect([...reasons].join('\n')).toMatch(/NUL/);
+    expect([...reasons].join('\n')).toMatch(/varchar\(5\)/);
+    expect(byHyparquet.rowsLoaded).toBeGreaterThan(ROWS / 4);
+    const reject = (r: (typeof byArrow.rejects)[number]) => [r.record, r.column, r.value, r.reason];
+    expect(byArrow.rejects.map(reject)).toEqual(byHyparquet.rejects.map(reject));
+    const arrowRows = await tableText(`public.${flatOnly.table.name}`);
+    const hyparquetRows = await tableText(`public.${withList.table.name}`);
+    expect(arrowRows.length).toBe(hyparquetRows.length);
+    for (let i = 0; i < arrowRows.length; i++) expect(arrowRows[i], `row ${i}`).toEqual(hyparquetRows[i]);
+  });
+});
