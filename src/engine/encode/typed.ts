@@ -202,10 +202,9 @@ function writeUtf8(value: unknown, out: CopyTextBuffer): boolean {
     const { src, start, end } = value;
     const length = end - start;
     if (length === 0) return false;
-    const nul = src.indexOf(0, start);
-    if (nul !== -1 && nul < end) return false;
+    // The value's own bytes: a search from `start` in the whole buffer would run on past `end`.
     const bytes = src.subarray(start, end);
-    if (!value.valid && !isUtf8(bytes)) return false;
+    if (bytes.indexOf(0) !== -1 || (!value.valid && !isUtf8(bytes))) return false;
     lengthPrefix(out, length);
     out.buf.set(bytes, out.pos);
     out.pos += length;

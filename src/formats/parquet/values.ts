@@ -125,10 +125,10 @@ function quotedIf(json: boolean, text: (value: unknown) => string): CellConverte
  * decodes them, with replacement characters. Anything else goes on as valid bytes, without a copy.
  */
 function checkedSpan(span: ByteSpan): CellText {
-  const src = Buffer.from(span.src.buffer, span.src.byteOffset, span.src.byteLength);
-  const nul = src.indexOf(0, span.start);
-  if ((nul !== -1 && nul < span.end) || !isUtf8(src.subarray(span.start, span.end))) {
-    const text = src.toString('utf8', span.start, span.end);
+  // The value's own bytes: a search from `start` in the whole buffer would run on past `end`.
+  const bytes = Buffer.from(span.src.buffer, span.src.byteOffset + span.start, span.end - span.start);
+  if (bytes.indexOf(0) !== -1 || !isUtf8(bytes)) {
+    const text = bytes.toString('utf8');
     return text.includes('\u0000') ? new CellProblem(NUL_IN_TEXT, text) : text;
   }
   span.valid = true;
