@@ -1,4 +1,5 @@
 import type { CopyTextBuffer } from '../copy-text.js';
+import { NEGATIVE, POSITIVE, writeNumericHeader } from './binary-numeric.js';
 
 /**
  * The numeric(p,s) literal most files hold (`1234.5`, `-0.25`: digits, at most `scale` fraction
@@ -71,17 +72,10 @@ export function makePlainNumericEncoder(
     // The group just left of the point has weight 0.
     const weight = ndigits === 0 ? 0 : intGroups - 1 - first;
     out.ensure(8 + 2 * ndigits);
+    // numeric_send writes zero as positive, whatever its sign.
+    writeNumericHeader(out, ndigits, weight, negative && ndigits > 0 ? NEGATIVE : POSITIVE, scale);
     const buf = out.buf;
     let pos = out.pos;
-    buf[pos++] = ndigits >> 8;
-    buf[pos++] = ndigits & 0xff;
-    buf[pos++] = (weight >> 8) & 0xff;
-    buf[pos++] = weight & 0xff;
-    // numeric_send writes zero as positive, whatever its sign.
-    buf[pos++] = negative && ndigits > 0 ? 0x40 : 0;
-    buf[pos++] = 0;
-    buf[pos++] = scale >> 8;
-    buf[pos++] = scale & 0xff;
     for (let g = first; g <= last; g++) {
       const value = groups[g]!;
       buf[pos++] = value >> 8;

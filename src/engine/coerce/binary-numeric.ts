@@ -2,8 +2,8 @@ import type { CopyTextBuffer } from '../copy-text.js';
 import { firstSignificant, mantissaDigit, newDecimalParts, scanDecimal } from './decimal.js';
 
 /** numeric_send's sign word for positive, negative, NaN, +Infinity and −Infinity. */
-const POSITIVE = 0x0000;
-const NEGATIVE = 0x4000;
+export const POSITIVE = 0x0000;
+export const NEGATIVE = 0x4000;
 const NAN = 0xc000;
 const PLUS_INFINITY = 0xd000;
 const MINUS_INFINITY = 0xf000;
@@ -25,7 +25,7 @@ export function encodeNumeric(
 ): void {
   if (scanDecimal(text, 0, length, parts) !== length) {
     const sign = text[0] === 0x4e /* N */ ? NAN : text[0] === 0x2d /* - */ ? MINUS_INFINITY : PLUS_INFINITY;
-    writeHeader(out, 0, 0, sign, 0);
+    writeNumericHeader(out, 0, 0, sign, 0);
     return;
   }
   const fractionDigits = parts.fracEnd - parts.fracStart;
@@ -35,7 +35,7 @@ export function encodeNumeric(
   const mantissa = parts.intEnd - parts.intStart + fractionDigits;
   const first = firstSignificant(text, parts);
   if (first === mantissa) {
-    writeHeader(out, 0, 0, POSITIVE, dscale);
+    writeNumericHeader(out, 0, 0, POSITIVE, dscale);
     return;
   }
   let last = mantissa - 1;
@@ -45,7 +45,7 @@ export function encodeNumeric(
   const weight = Math.floor((point - 1 - first) / 4);
   const lowest = Math.floor((point - 1 - last) / 4);
   const ndigits = weight - lowest + 1;
-  writeHeader(out, ndigits, weight, parts.negative ? NEGATIVE : POSITIVE, dscale);
+  writeNumericHeader(out, ndigits, weight, parts.negative ? NEGATIVE : POSITIVE, dscale);
   out.ensure(2 * ndigits);
   const buf = out.buf;
   let pos = out.pos;
@@ -63,7 +63,11 @@ export function encodeNumeric(
   out.pos = pos;
 }
 
-function writeHeader(
+/**
+ * numeric_send's header: digit count, weight of the first base-10000 digit, sign word, display scale.
+ * The plain and typed fast paths write through it too, so the layout lives here alone.
+ */
+export function writeNumericHeader(
   out: CopyTextBuffer,
   ndigits: number,
   weight: number,

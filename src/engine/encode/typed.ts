@@ -10,6 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import { ByteSpan, type CellType } from '../../formats/table.js';
 import type { ColumnContract } from '../../model/contract.js';
 import { put32, putInt64, putInt64Exact } from '../coerce/binary-int.js';
+import { NEGATIVE, POSITIVE, writeNumericHeader } from '../coerce/binary-numeric.js';
 import type { CopyTextBuffer } from '../copy-text.js';
 
 /** Writes the field (length prefix and payload) and returns true, or writes nothing and returns false. */
@@ -219,9 +220,6 @@ function writeUtf8(value: unknown, out: CopyTextBuffer): boolean {
   return true;
 }
 
-/** numeric's sign words. */
-const POSITIVE = 0x0000;
-const NEGATIVE = 0x4000;
 const TEN_POWERS = Array.from({ length: 16 }, (_, k) => 10 ** k);
 
 /**
@@ -264,17 +262,9 @@ function decimalWriter(scale: number, precision: number | undefined): TypedWrite
     const weight = ndigits === 0 ? 0 : high - fractionGroups;
     const sign = n < 0 && ndigits > 0 ? NEGATIVE : POSITIVE;
     lengthPrefix(out, 8 + 2 * ndigits);
+    writeNumericHeader(out, ndigits, weight, sign, scale);
     const buf = out.buf;
     let pos = out.pos;
-    buf[pos] = ndigits >> 8;
-    buf[pos + 1] = ndigits & 0xff;
-    buf[pos + 2] = (weight >> 8) & 0xff;
-    buf[pos + 3] = weight & 0xff;
-    buf[pos + 4] = sign >> 8;
-    buf[pos + 5] = 0;
-    buf[pos + 6] = scale >> 8;
-    buf[pos + 7] = scale & 0xff;
-    pos += 8;
     for (let g = high; g >= low; g--) {
       const group = groups[g] as number;
       buf[pos++] = group >> 8;
