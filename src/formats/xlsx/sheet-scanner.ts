@@ -582,19 +582,22 @@ function kindCode(kind: string): Kind {
   }
 }
 
+/** The value of 1 to 9 plain ASCII digits at [start, end), or -1 for anything else (the caller decodes it). */
+function plainDigits(buf: Buffer, start: number, end: number): number {
+  if (end <= start || end - start > 9) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = (buf[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 /** A shared-string index as `Number()` reads its text: plain digits from the bytes, anything else decoded first. */
 function indexValue(buf: Buffer, start: number, end: number): number {
-  if (end > start && end - start <= 9) {
-    let value = 0;
-    let i = start;
-    for (; i < end; i++) {
-      const digit = (buf[i] as number) - 0x30;
-      if (digit < 0 || digit > 9) break;
-      value = value * 10 + digit;
-    }
-    if (i === end) return value;
-  }
-  return Number((buf as AsciiSlicing).latin1Slice(start, end));
+  const value = plainDigits(buf, start, end);
+  return value >= 0 ? value : Number((buf as AsciiSlicing).latin1Slice(start, end));
 }
 
 /**
@@ -778,17 +781,8 @@ function readAttributes(buf: Buffer, from: number, end: number, into: Attributes
 
 /** An attribute value as `Number()` reads its text: plain digits from the bytes, anything else decoded first. */
 function numberAttribute(buf: Buffer, start: number, end: number): number {
-  if (end > start && end - start <= 9) {
-    let value = 0;
-    let i = start;
-    for (; i < end; i++) {
-      const digit = (buf[i] as number) - 0x30;
-      if (digit < 0 || digit > 9) break;
-      value = value * 10 + digit;
-    }
-    if (i === end) return value;
-  }
-  return Number(decodeText(buf, start, end));
+  const value = plainDigits(buf, start, end);
+  return value >= 0 ? value : Number(decodeText(buf, start, end));
 }
 
 /** The 0-based column of a cell reference such as `C12` (columnIndex on the bytes), or -1 without letters. */
