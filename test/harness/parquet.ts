@@ -36,3 +36,21 @@ export function flat(
 ): ParquetColumn {
   return { schema: [{ name, repetition_type: nullable ? 'OPTIONAL' : 'REQUIRED', ...element }], data };
 }
+
+/** A nullable LIST of nullable UTF-8 strings (a nested column, which arrow-rs leaves to hyparquet). */
+export function textList(name: string, data: readonly unknown[]): ParquetColumn {
+  return {
+    schema: [
+      {
+        name,
+        repetition_type: 'OPTIONAL',
+        num_children: 1,
+        converted_type: 'LIST',
+        logical_type: { type: 'LIST' },
+      },
+      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      { name: 'element', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', converted_type: 'UTF8' },
+    ],
+    data,
+  };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COPY_FORMATS, engineHarness } from '../../harness/engine.js';
-import { flat, parquetFile } from '../../harness/parquet.js';
+import { flat, parquetFile, textList } from '../../harness/parquet.js';
 import { memorySource } from '../../harness/sources.js';
 
 const h = engineHarness('pqdec');
@@ -111,20 +111,7 @@ function file(): Buffer {
       at_ms: flat('at_ms', timestamp('MILLIS'), column('at_ms')),
       at_us: flat('at_us', timestamp('MICROS'), column('at_us')),
       at_ns: flat('at_ns', timestamp('NANOS'), column('at_ns')),
-      tags: {
-        schema: [
-          {
-            name: 'tags',
-            repetition_type: 'OPTIONAL',
-            num_children: 1,
-            converted_type: 'LIST',
-            logical_type: { type: 'LIST' },
-          },
-          { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-          { name: 'element', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', converted_type: 'UTF8' },
-        ],
-        data: column('tags'),
-      },
+      tags: textList('tags', column('tags')),
     },
     { rowGroupSize: 1_000 },
   );

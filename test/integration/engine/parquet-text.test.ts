@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COPY_FORMATS, engineHarness } from '../../harness/engine.js';
-import { flat, parquetFile } from '../../harness/parquet.js';
+import { flat, parquetFile, textList } from '../../harness/parquet.js';
 import { memorySource } from '../../harness/sources.js';
 
 /**
@@ -69,20 +69,7 @@ function file(invalid: boolean): Buffer {
       v: flat('v', string, column('v')),
       v5: flat('v5', string, column('v5')),
       j: flat('j', string, column('j')),
-      tags: {
-        schema: [
-          {
-            name: 'tags',
-            repetition_type: 'OPTIONAL',
-            num_children: 1,
-            converted_type: 'LIST',
-            logical_type: { type: 'LIST' },
-          },
-          { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-          { name: 'element', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', converted_type: 'UTF8' },
-        ],
-        data: column('tags'),
-      },
+      tags: textList('tags', column('tags')),
     },
     { rowGroupSize: GROUP },
   );

@@ -11,7 +11,7 @@ import { fileSource } from '../../../src/storage/file-source.js';
 import { objectSource } from '../../../src/storage/object-source.js';
 import { S3ObjectStore } from '../../../src/storage/s3-store.js';
 import { AMOUNT_RENAMED_TO_AMT_DETAILS, COPY_FORMATS, engineHarness } from '../../harness/engine.js';
-import { flat, parquetFile } from '../../harness/parquet.js';
+import { flat, parquetFile, textList } from '../../harness/parquet.js';
 import { memorySource } from '../../harness/sources.js';
 
 const h = engineHarness('pq');
@@ -93,20 +93,7 @@ function everyType(): Buffer {
         7,
         null,
       ]),
-      tags: {
-        schema: [
-          {
-            name: 'tags',
-            repetition_type: 'OPTIONAL',
-            num_children: 1,
-            converted_type: 'LIST',
-            logical_type: { type: 'LIST' },
-          },
-          { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-          { name: 'element', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL', converted_type: 'UTF8' },
-        ],
-        data: [['a', 'b'], [], null],
-      },
+      tags: textList('tags', [['a', 'b'], [], null]),
       point: {
         schema: [
           { name: 'point', repetition_type: 'OPTIONAL', num_children: 2 },
