@@ -3,18 +3,10 @@ import { dateText } from '../../../src/formats/civil-date.js';
 import { decimalText, epochText } from '../../../src/formats/parquet/values.js';
 import { COPY_FORMATS, engineHarness } from '../../harness/engine.js';
 import { flat, parquetFile } from '../../harness/parquet.js';
+import { seededRandom } from '../../harness/seeded-random.js';
 import { memorySource } from '../../harness/sources.js';
 
 const h = engineHarness('pqcsv');
-
-/** A deterministic stream of numbers in [0, 1): the same rows on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
 
 const COLUMNS = [
   { name: 'id', type: 'bigint', nullable: false },
@@ -42,7 +34,7 @@ function csvField(text: string | null): string {
 
 /** The same rows as Parquet (typed values) and as CSV (their text); some values out of range or NULL. */
 function sameRows(): { parquet: Buffer; csv: string } {
-  const next = random(2016);
+  const next = seededRandom(2016);
   const maybe = <T>(value: T): T | null => (next() < 0.1 ? null : value);
   const columns: Record<string, unknown[]> = Object.fromEntries(COLUMNS.map((c) => [c.name, []]));
   const text: string[][] = [];

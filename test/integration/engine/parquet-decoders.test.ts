@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { COPY_FORMATS, engineHarness } from '../../harness/engine.js';
 import { flat, parquetFile, textList } from '../../harness/parquet.js';
+import { seededRandom } from '../../harness/seeded-random.js';
 import { memorySource } from '../../harness/sources.js';
 
 const h = engineHarness('pqdec');
-
-/** A deterministic stream of numbers in [0, 1): the same rows on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
 
 const int = (bitWidth: number, isSigned: boolean) =>
   ({
@@ -55,7 +47,7 @@ const ROWS = 2_500;
 
 /** Flat columns of every kind arrow-rs decodes here, NULLs and edges included, and one LIST column. */
 function file(): Buffer {
-  const next = random(1616);
+  const next = seededRandom(1616);
   const maybe = <T>(value: T): T | null => (next() < 0.15 ? null : value);
   const bits = (n: number) => Math.floor(next() * 2 ** n);
   const signed = (n: number) => bits(n) - 2 ** (n - 1);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COPY_FORMATS, engineHarness } from '../../harness/engine.js';
 import { flat, parquetFile, textList } from '../../harness/parquet.js';
+import { seededRandom } from '../../harness/seeded-random.js';
 import { memorySource } from '../../harness/sources.js';
 
 /**
@@ -8,15 +9,6 @@ import { memorySource } from '../../harness/sources.js';
  * hold it to the same tables and the same rejects as hyparquet's bytes, which go the generic way.
  */
 const h = engineHarness('pqtext');
-
-/** A deterministic stream of numbers in [0, 1): the same rows on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
 
 const TEXT_COLUMNS = [
   { name: 'id', type: 'bigint', nullable: false },
@@ -44,7 +36,7 @@ function text(next: () => number, i: number): string | null {
  * arrow-rs refuses (hyparquet then decodes that group, with replacement characters).
  */
 function file(invalid: boolean): Buffer {
-  const next = random(1617);
+  const next = seededRandom(1617);
   const rows = Array.from({ length: ROWS }, (_, i) => {
     const t = text(next, i);
     const bad = invalid && i >= 2 * GROUP && i % 7 === 0;

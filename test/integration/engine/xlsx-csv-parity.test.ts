@@ -1,18 +1,10 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { COPY_FORMATS, engineHarness } from '../../harness/engine.js';
+import { seededRandom } from '../../harness/seeded-random.js';
 import { memorySource } from '../../harness/sources.js';
 
 const h = engineHarness('xlcsv');
-
-/** A deterministic stream of numbers in [0, 1): the same rows on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
 
 const COLUMNS = [
   { name: 'order_id', type: 'bigint', nullable: false },
@@ -35,7 +27,7 @@ function csvField(text: string): string {
  * date-formatted timestamps to the millisecond, numbers) and as CSV text, the bench's columns and more.
  */
 async function sameRows(): Promise<{ xlsx: Buffer; csv: string }> {
-  const next = random(16);
+  const next = seededRandom(16);
   const book = new ExcelJS.Workbook();
   const sheet = book.addWorksheet('Orders');
   sheet.addRow(COLUMNS.map((c) => c.name));

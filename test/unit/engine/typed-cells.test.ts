@@ -8,15 +8,7 @@ import { parquetCellType, parquetConverter } from '../../../src/formats/parquet/
 import { ByteSpan, CellProblem } from '../../../src/formats/table.js';
 import { parseColumnType } from '../../../src/model/column-type.js';
 import type { ColumnContract } from '../../../src/model/contract.js';
-
-/** A deterministic stream of numbers in [0, 1): the same cases on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
+import { seededRandom } from '../../harness/seeded-random.js';
 
 function column(type: string): ColumnContract {
   const parsed = parseColumnType(type);
@@ -85,7 +77,7 @@ function agree(f: ParquetField, types: readonly string[], values: readonly unkno
   return taken;
 }
 
-const next = random(16);
+const next = seededRandom(16);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

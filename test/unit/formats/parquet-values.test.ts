@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dateText } from '../../../src/formats/civil-date.js';
 import { epochText, exactEpochText } from '../../../src/formats/parquet/values.js';
-
-/** A deterministic stream of numbers in [0, 1): the same cases on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
+import { seededRandom } from '../../harness/seeded-random.js';
 
 describe('Parquet temporal values as text', () => {
   it('writes every day of 0001–9999 as Date does', () => {
@@ -29,7 +21,7 @@ describe('Parquet temporal values as text', () => {
   });
 
   it('agrees with the exact bigint arithmetic for instants in every unit, whole seconds and near them', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     for (const [unit, perSecond] of [
       ['MILLIS', 1_000n],
       ['MICROS', 1_000_000n],

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SharedStringsScanner, SheetXmlError } from '../../../src/formats/xlsx/sheet-scanner.js';
+import { seededRandom } from '../../harness/seeded-random.js';
 import { referenceSharedStrings } from '../../harness/xlsx-shared-strings-reference.js';
 
 const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
@@ -47,17 +48,8 @@ const DOCUMENTS: Record<string, string> = {
   'multi-byte text': table('<si><t>ünïcødé — 日本語 ☺ 😀</t></si>'),
 };
 
-/** A deterministic stream of numbers in [0, 1). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
-
 function randomTable(count: number): string {
-  const next = random(7);
+  const next = seededRandom(7);
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)] as T;
   const texts = [
     'plain',
@@ -153,7 +145,7 @@ describe('the shared strings scanner refuses what is not well-formed, saying whe
   }
 
   it('either reads what saxes reads or refuses with its own error: 400 random corruptions', () => {
-    const next = random(31);
+    const next = seededRandom(31);
     const original = Buffer.from(randomTable(40));
     const alphabet = Buffer.from('<>/="\'&;!?[]-:st \r\n#');
     let agreed = 0;

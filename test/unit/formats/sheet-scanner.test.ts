@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SharedStrings } from '../../../src/formats/xlsx/shared-strings.js';
 import type { SheetRow } from '../../../src/formats/xlsx/sheet.js';
 import { MAX_CARRY_BYTES, SheetScanner, SheetXmlError } from '../../../src/formats/xlsx/sheet-scanner.js';
+import { seededRandom } from '../../harness/seeded-random.js';
 import { referenceSheetRows } from '../../harness/xlsx-sheet-reference.js';
 
 const SHARED = ['alpha', 'beta & co', 'ünïcødé ☺', ''];
@@ -60,18 +61,9 @@ const DOCUMENTS: Record<string, string> = {
   ),
 };
 
-/** A deterministic stream of numbers in [0, 1). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
-
 /** A larger sheet of random cells of every kind, so that every construct lands on chunk boundaries. */
 function randomSheet(rows: number): string {
-  const next = random(11);
+  const next = seededRandom(11);
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)] as T;
   const texts = ['plain', 'a &amp; b', 'ü☺😀', '&#x41;&#66;', 'line\r\nbreak', '', ' spaced '];
   let xml = '';
@@ -160,7 +152,7 @@ describe('the sheet scanner refuses what is not a well-formed sheet', () => {
 
 describe('the sheet scanner on damaged bytes', () => {
   it('either reads or refuses with its own error: 400 random corruptions, never a crash or a hang', () => {
-    const next = random(23);
+    const next = seededRandom(23);
     const original = Buffer.from(randomSheet(40));
     const alphabet = Buffer.from('<>/="\'&;!?[]-:xc \r\n#');
     for (let round = 0; round < 400; round++) {

@@ -10,6 +10,7 @@ import { objectBatch, openXlsx, SheetBatch } from '../../../../src/formats/xlsx/
 import { decimalValue } from '../../../../src/formats/xlsx/typed-cells.js';
 import type { Pipeline } from '../../../../src/model/contract.js';
 import type { RejectRecord } from '../../../../src/model/ingestion.js';
+import { seededRandom } from '../../../harness/seeded-random.js';
 import { handmadeXlsx } from '../../../harness/xlsx.js';
 
 /**
@@ -18,15 +19,6 @@ import { handmadeXlsx } from '../../../harness/xlsx.js';
  * column type both ways, the objects-and-strings path being the reference, and want the same COPY
  * bytes and the same rejects (row, column, value, reason).
  */
-
-/** A deterministic stream of numbers in [0, 1). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
 
 const SHARED = [
   'Ada Lovelace',
@@ -123,7 +115,7 @@ function randomCell(next: () => number, ref: string): string {
 }
 
 function randomWorkbook(seed: number, rows: number, date1904: boolean): Buffer {
-  const next = random(seed);
+  const next = seededRandom(seed);
   let xml = '<row r="1"><c r="A1" t="inlineStr"><is><t>v</t></is></c></row>';
   for (let r = 2; r <= rows + 1; r++) {
     // Now and then a value right of the header (which rejects the row), empty or not; cells out of order; a column twice.
@@ -277,7 +269,7 @@ describe('shared strings decoded only when asked for', () => {
 
 describe('decimalValue', () => {
   it('reads plain decimals from bytes exactly as Number() reads their text, and declines the rest', () => {
-    const next = random(3);
+    const next = seededRandom(3);
     const cases = [
       '0',
       '.5',
