@@ -181,8 +181,9 @@ try {
   line('figure', 'inlet', 'reference', 'ratio');
   // First, while the database is idle: its background writes after the big loads would slow the import.
   if (wants('lambda')) await lambdaBundle();
-  if (wants('cli')) {
-    const rows = await benchCli({
+  if (wants('cli') || wants('cli-parquet')) {
+    // Both whole-process sections compare the command with psql \copy on the same database and 1x file.
+    const cliOptions = {
       url,
       work,
       file,
@@ -191,21 +192,9 @@ try {
       freshTable,
       psqlInstalled: await psqlInstalled(),
       psqlCopy,
-    });
-    for (const row of rows) console.log(row);
-  }
-  if (wants('cli-parquet')) {
-    const rows = await benchCliParquet({
-      url,
-      work,
-      file,
-      rows: ROWS,
-      repeats: REPEATS,
-      freshTable,
-      psqlInstalled: await psqlInstalled(),
-      psqlCopy,
-    });
-    for (const row of rows) console.log(row);
+    };
+    if (wants('cli')) for (const row of await benchCli(cliOptions)) console.log(row);
+    if (wants('cli-parquet')) for (const row of await benchCliParquet(cliOptions)) console.log(row);
   }
 
   if (wants('load')) {
