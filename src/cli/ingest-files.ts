@@ -79,9 +79,10 @@ async function ingestOne(path: string, options: IngestFilesOptions): Promise<Fil
   } catch (error) {
     return failure(path, uriOf(path), undefined, error, options.logger);
   }
-  const pipeline = findPipeline(options.config, source.name, options.pipelineName);
+  const names = routeNames(path, source);
+  const pipeline = findPipeline(options.config, names, options.pipelineName);
   if (pipeline === undefined) {
-    const error = new InletError('no_pipeline', noPipelineMessage(options.config, source.name));
+    const error = new InletError('no_pipeline', noPipelineMessage(options.config, names));
     return failure(path, source.uri, undefined, error, options.logger);
   }
   const db = await options.database();
@@ -102,6 +103,18 @@ async function ingestOne(path: string, options: IngestFilesOptions): Promise<Fil
   } finally {
     bar?.done();
   }
+}
+
+/**
+ * The names `match` globs are tried against: an object's key; for a local file its path relative to the
+ * working directory (shown first), as typed, and absolute — a file outside the working directory is
+ * relative only through `..` segments, which no `**` crosses.
+ */
+export function routeNames(arg: string, source: ObjectSource): string[] {
+  if (arg.startsWith('s3://')) return [source.name];
+  const given = arg.startsWith('file://') ? filePathOf(arg) : arg;
+  const typed = typeof given === 'string' ? given : given.toString('utf8');
+  return [...new Set([source.name, typed, resolve(typed)])];
 }
 
 /** Local paths, file:// URIs, and s3://bucket/key objects streamed straight from S3 (INLET_S3_ENDPOINT for others). */

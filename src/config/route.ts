@@ -1,6 +1,9 @@
 /**
  * Which pipeline takes an object: the one named explicitly, else the first whose `match` globs
  * match the object's name or its basename (so `*.orders.csv` works whatever folder the file is in).
+ * A local file may go by several names (the path relative to the working directory, as typed, and
+ * absolute): a pipeline takes it when a glob matches any of them, so a glob for any `orders` folder takes
+ * `/data/incoming/orders/x.csv` however far that lies from the working directory.
  */
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
@@ -27,9 +30,16 @@ function normalise(name: string): string {
   return name.replaceAll('\\', '/').replace(/^(\.\/)+/, '');
 }
 
+/** An object's key, or a local file's names, the first being the one shown to the user. */
+export type RouteNames = string | readonly string[];
+
+function namesOf(names: RouteNames): readonly string[] {
+  return typeof names === 'string' ? [names] : names;
+}
+
 export function findPipeline(
   config: InletConfig,
-  objectName: string,
+  objectNames: RouteNames,
   explicitName?: string,
 ): Pipeline | undefined {
   if (explicitName !== undefined) {
@@ -43,16 +53,20 @@ export function findPipeline(
     }
     return pipeline;
   }
-  const name = normalise(objectName);
-  const base = posix.basename(name);
+  const candidates = new Set<string>();
+  for (const name of namesOf(objectNames).map(normalise)) candidates.add(name).add(posix.basename(name));
+  // Config order decides between pipelines; any of the object's names will do for one.
   return config.pipelines.find((pipeline) => {
     const matches = matcherFor(pipeline);
-    return matches(name) || matches(base);
+    for (const candidate of candidates) if (matches(candidate)) return true;
+    return false;
   });
 }
 
 /** What to tell the user when nothing matched: the globs that were tried and the way out. */
-export function noPipelineMessage(config: InletConfig, objectName: string): string {
+export function noPipelineMessage(config: InletConfig, objectNames: RouteNames): string {
+  const [shown = '', ...others] = [...new Set(namesOf(objectNames))];
+  const tried = others.length === 0 ? '' : ` (nor as ${others.map((name) => `"${name}"`).join(', ')})`;
   const routes = config.pipelines
     .map((pipeline) =>
       pipeline.match.length === 0
@@ -60,5 +74,5 @@ export function noPipelineMessage(config: InletConfig, objectName: string): stri
         : `${pipeline.name} (${pipeline.match.join(', ')})`,
     )
     .join('; ');
-  return `no pipeline matches "${objectName}"; pipelines and their match globs: ${routes}. Name one with --pipeline NAME, or add a glob to its match.`;
+  return `no pipeline matches "${shown}"${tried}; pipelines and their match globs: ${routes}. Name one with --pipeline NAME, or add a glob to its match.`;
 }

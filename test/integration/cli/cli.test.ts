@@ -2,7 +2,7 @@
  * The real `inlet` process, as users and scripts run it: exit codes, stdout lines, stderr messages.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { access, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../../src/storage/s3-store.js';
@@ -159,6 +159,24 @@ describe('ingest', () => {
     const message = (line?.error as { message?: string } | undefined)?.message;
     expect(message).toContain('*.orders.csv');
     expect(message).toContain('--pipeline');
+  });
+
+  it('routes a file outside the working directory by its absolute path, and names the paths it tried (issue 17)', async () => {
+    const folders = inDir('folders.config.yaml');
+    await writeFile(folders, CONFIG.replace('match: ["*.orders.csv"]', 'match: ["**/incoming/orders/**"]'));
+    await mkdir(inDir('incoming/orders'), { recursive: true });
+    await writeFile(inDir('incoming/orders/today.csv'), 'order_id,amount,note\n40,4.00,routed\n');
+    await writeFile(inDir('incoming/today.csv'), 'order_id,amount,note\n41,4.10,stray\n');
+    // The tests run in the repository, so relative to it these paths climb out through `..`.
+    const routed = await inlet('ingest', inDir('incoming/orders/today.csv'), '--config', folders, '--json');
+    expect(routed.stderr).toBe('');
+    expect(jsonLines(routed.stdout)).toMatchObject([
+      { status: 'loaded', pipeline: 'cli_orders', rowsLoaded: 1 },
+    ]);
+    const stray = await inlet('ingest', inDir('incoming/today.csv'), '--config', folders, '--json');
+    const message = (jsonLines(stray.stdout)[0]?.error as { message?: string } | undefined)?.message;
+    expect(message).toContain(`(nor as "${inDir('incoming/today.csv')}")`);
+    expect(message).toContain('**/incoming/orders/**');
   });
 
   it('goes on past a missing file and exits 1', async () => {

@@ -44,6 +44,22 @@ describe('findPipeline', () => {
     expect(route('in/x\n.orders.csv')).toBe('orders');
   });
 
+  it('takes a local file by any of its names: relative with .. segments, as typed, absolute (issue 17)', () => {
+    const folders = parseConfig(
+      `pipelines:
+  - { name: first, match: "exports/*.csv", table: first, columns: [{ name: x, type: text }] }
+  - { name: orders, match: "**/orders/**", table: orders, columns: [{ name: x, type: text }] }
+`,
+      'inlet.config.yaml',
+    );
+    const relativeOnly = '../../data/incoming/orders/x.csv';
+    expect(findPipeline(folders, relativeOnly)).toBeUndefined();
+    expect(findPipeline(folders, [relativeOnly, '/data/incoming/orders/x.csv'])?.name).toBe('orders');
+    // Config order still decides when two names match two pipelines.
+    expect(findPipeline(folders, ['orders/exports/a.csv', 'exports/a.csv'])?.name).toBe('first');
+    expect(findPipeline(folders, ['../x/notes.txt', '/x/notes.txt'])).toBeUndefined();
+  });
+
   it('returns undefined when nothing matches', () => {
     expect(route('notes.txt')).toBeUndefined();
   });
@@ -79,5 +95,14 @@ describe('noPipelineMessage', () => {
     expect(message).toContain('orders (orders/**, *.orders.csv)');
     expect(message).toContain('manual (no match globs)');
     expect(message).toContain('--pipeline NAME');
+  });
+
+  it('says which other names of a local file were tried', () => {
+    const message = noPipelineMessage(config, ['../in/notes.txt', '/srv/in/notes.txt', '../in/notes.txt']);
+    expect(message).toContain('no pipeline matches "../in/notes.txt" (nor as "/srv/in/notes.txt");');
+  });
+
+  it('names a single name once', () => {
+    expect(noPipelineMessage(config, ['a.txt', 'a.txt'])).toContain('no pipeline matches "a.txt";');
   });
 });
