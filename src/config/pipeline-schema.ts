@@ -7,7 +7,7 @@
 import * as z from 'zod/mini';
 import { MAX_IDENTIFIER_BYTES } from '../db/sql.js';
 import { parseColumnType } from '../model/column-type.js';
-import { PIPELINE_NAME } from '../model/contract.js';
+import { PIPELINE_NAME, TEXT_ENCODINGS } from '../model/contract.js';
 import { issueSink } from './issue-sink.js';
 import { strict } from './strict-object.js';
 
@@ -82,14 +82,29 @@ const singleCharacter = z.string().check(
   }),
 );
 
+/** `auto`, or the one character: `auto` picks `,` `;` tab or `|` by the file's header. */
+const delimiter = z.string().check(
+  z.refine((value) => value === 'auto' || (/^[\x00-\x7f]$/.test(value) && !/[\r\n]/.test(value)), {
+    error: (issue) =>
+      `must be auto or a single ASCII character other than a line break, got ${JSON.stringify(issue.input)}`,
+  }),
+);
+
+/** The spellings people write (WHATWG labels, Python's and PostgreSQL's names), each to its one name. */
 const ENCODING_ALIASES: Record<string, string> = {
   'utf-8': 'utf8',
+  'utf-16le': 'utf16le',
+  'utf-16be': 'utf16be',
+  'windows-1252': 'windows1252',
+  cp1252: 'windows1252',
+  win1252: 'windows1252',
   'iso-8859-1': 'latin1',
   'latin-1': 'latin1',
+  iso88591: 'latin1',
 };
 
 const csvOptions = strict({
-  delimiter: z.optional(singleCharacter),
+  delimiter: z.optional(delimiter),
   quote: z.optional(singleCharacter),
   escape: z.optional(singleCharacter),
   header: z.optional(z.boolean()),
@@ -98,7 +113,7 @@ const csvOptions = strict({
       z.transform((value: unknown) =>
         typeof value === 'string' ? (ENCODING_ALIASES[value.toLowerCase()] ?? value.toLowerCase()) : value,
       ),
-      z.enum(['utf8', 'latin1']),
+      z.enum(['auto', ...TEXT_ENCODINGS]),
     ),
   ),
 });

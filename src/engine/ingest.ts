@@ -8,13 +8,14 @@ import { type DecodedSource, SourceDecoder } from '../formats/decode.js';
 import { type ConcreteFormat, detectFormat } from '../formats/detect.js';
 import { openRandomAccess } from '../formats/random-access.js';
 import type { TableReader } from '../formats/table.js';
+import { TextDecoding } from '../formats/text-encoding.js';
 import type { CsvOptions, Pipeline } from '../model/contract.js';
 import type { IngestResult, ObjectSource, RejectRecord } from '../model/ingestion.js';
 import { silentLogger } from '../observability/logger.js';
 import { CopyLoader } from './copy-loader.js';
 import { createTargetTable } from './create-table.js';
 import { planColumns } from './encode/columns.js';
-import { encodeCsv } from './encode/csv.js';
+import { type CsvDialect, encodeCsv } from './encode/csv.js';
 import { DriftError } from './encode/drift.js';
 import { RowWriter } from './encode/encoder.js';
 import { encodeJson } from './encode/json.js';
@@ -358,12 +359,25 @@ async function loadPieces(
   const plan = planColumns(pipeline, options.copyFormat ?? 'auto');
   const writer = new RowWriter(plan, rejects, usesStaging(pipeline));
   const loader = new CopyLoader(client, await prepareTarget(client, pipeline), plan.format);
-  const pieces =
-    table !== undefined
-      ? encodeTable(table, pipeline, writer, source.uri)
-      : format === 'csv' || format === 'tsv'
-        ? encodeCsv(decoded.chunks, csvOptionsFor(format, pipeline.csv), pipeline, writer, source.uri)
-        : encodeJson(decoded.chunks, format as 'ndjson' | 'json', writer, source.uri, pipeline);
+  const dialect: CsvDialect = { preferred: format === 'tsv' ? '\t' : ',' };
+  let text: TextDecoding | undefined;
+  let pieces: AsyncIterable<Buffer>;
+  if (table !== undefined) pieces = encodeTable(table, pipeline, writer, source.uri);
+  else if (format === 'csv' || format === 'tsv') {
+    text = new TextDecoding(pipeline.csv.encoding, { singleByteFallback: true, source: source.uri });
+    const csv = csvOptionsFor(format, pipeline.csv);
+    pieces = encodeCsv(text.decode(decoded.chunks), csv, pipeline, writer, source.uri, dialect);
+  } else {
+    // JSON must be UTF-8 (RFC 8259): only a UTF-16 byte order mark is read for it, never a guess.
+    text = new TextDecoding('auto', { singleByteFallback: false, source: source.uri });
+    pieces = encodeJson(
+      text.decode(decoded.chunks),
+      format as 'ndjson' | 'json',
+      writer,
+      source.uri,
+      pipeline,
+    );
+  }
 
   let doomed = false;
   try {
@@ -453,6 +467,8 @@ async function loadPieces(
       compression: decoded.compression,
       ...(decoded.entryName === undefined ? {} : { entry: decoded.entryName }),
       ...(table === undefined ? {} : { [format]: table.details }),
+      ...(text === undefined ? {} : { encoding: text.encoding }),
+      ...(dialect.delimiter === undefined ? {} : { delimiter: dialect.delimiter }),
       copyFormat: plan.format,
       records: writer.stats.records,
       ...(writer.drift === undefined ? {} : { drift: writer.drift }),

@@ -33,6 +33,13 @@ export const fileCodes = {
       action: 'Export the file as UTF-8.',
       doors,
     },
+    invalid_utf16: {
+      meaning:
+        'The file starts with a UTF-16 byte order mark, or the pipeline declares `csv.encoding: utf16le` or `utf16be`, but holds bytes that are not UTF-16 text: half a surrogate pair, or an odd number of bytes.',
+      action:
+        'Re-export the file (Excel: "CSV UTF-8" or "Unicode text"), or set `csv.encoding` to the encoding it is really in.',
+      doors,
+    },
     invalid_json: {
       meaning:
         'The JSON or NDJSON file is not valid JSON at the line the message names: a syntax error, a trailing comma, a truncated document, or several values where one array was expected.',

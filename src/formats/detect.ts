@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import { brotliDecompressSync, constants, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { FormatError } from '../errors.js';
 import type { FormatName } from '../model/contract.js';
+import { headAsUtf8 } from './text-encoding.js';
 import { LOCAL_HEADER, LOCAL_HEADER_BYTES } from './zip/records.js';
 
 export type Compression = 'gzip' | 'deflate' | 'brotli' | 'zip' | 'none';
@@ -141,7 +142,9 @@ export function detectFormat(
       { location: { source } },
     );
   }
-  if (looksBinary(head)) {
+  // A UTF-16 file is text although every other byte of its ASCII is NUL.
+  const text = headAsUtf8(head);
+  if (looksBinary(text)) {
     throw new FormatError(
       'not_tabular',
       `${wanted ? `Not a ${wanted.toUpperCase()} file` : 'Not a text file'}: its first bytes are binary data ` +
@@ -150,7 +153,7 @@ export function detectFormat(
     );
   }
   if (wanted) return wanted;
-  const first = firstMeaningfulByte(head);
+  const first = firstMeaningfulByte(text);
   const byExtension = BY_EXTENSION[extensionOf(name)];
   if (first === 0x5b /* [ */) return byExtension === 'ndjson' ? 'ndjson' : 'json';
   if (first === 0x7b /* { */) return byExtension === 'json' ? 'json' : 'ndjson';

@@ -54,9 +54,12 @@ export function renderProposal(
   lines.push(`    match: [${options.match.map((m) => JSON.stringify(m)).join(', ')}]`);
   lines.push(`    format: ${sample.format}`);
   if (sample.compression === 'brotli') lines.push('    compression: brotli');
-  if (sample.format === 'csv' && sample.delimiter !== undefined && sample.delimiter !== ',') {
-    lines.push(`    csv: { delimiter: ${JSON.stringify(sample.delimiter)} }`);
-  }
+  // What was read, written down: a partner's export keeps its dialect, and the next file is read the same way.
+  const csv: string[] = [];
+  if (sample.format === 'csv' && sample.delimiter !== undefined && sample.delimiter !== ',')
+    csv.push(`delimiter: ${JSON.stringify(sample.delimiter)}`);
+  if (sample.encoding !== undefined && sample.encoding !== 'utf8') csv.push(`encoding: ${sample.encoding}`);
+  if (csv.length > 0) lines.push(`    ${sample.format}: { ${csv.join(', ')} }`);
   if (sample.format === 'xlsx') {
     const xlsx = [`sheet: ${JSON.stringify(options.sheet ?? sample.sheet ?? 1)}`];
     if (options.headerRow !== undefined && options.headerRow !== 1)

@@ -5,6 +5,7 @@
  */
 
 import { FormatError } from '../errors.js';
+import { detectDelimiter } from '../formats/csv/dialect.js';
 import { CsvScanner } from '../formats/csv/scanner.js';
 import { type DecodedSource, SourceDecoder } from '../formats/decode.js';
 import { type Compression, type ConcreteFormat, detectFormat } from '../formats/detect.js';
@@ -13,6 +14,7 @@ import type { ParquetField } from '../formats/parquet/fields.js';
 import { openParquet } from '../formats/parquet/reader.js';
 import { openRandomAccess } from '../formats/random-access.js';
 import { ByteSpan, CellProblem, type TableBatch } from '../formats/table.js';
+import { TextDecoding } from '../formats/text-encoding.js';
 import { serialText } from '../formats/xlsx/dates.js';
 import { numberText, openXlsx, type SheetCell } from '../formats/xlsx/reader.js';
 import {
@@ -22,6 +24,7 @@ import {
   DEFAULT_MAX_DECOMPRESSED_BYTES,
   type FormatName,
   type Pipeline,
+  type TextEncoding,
   type XlsxOptions,
 } from '../model/contract.js';
 import type { ObjectSource } from '../model/ingestion.js';
@@ -53,6 +56,8 @@ export interface Sample {
   readonly complete: boolean;
   /** The delimiter found in the header, for CSV. */
   readonly delimiter?: string;
+  /** The text encoding read, for CSV (UTF-8 when the sampled rows are ASCII). */
+  readonly encoding?: TextEncoding;
   readonly sheet?: string;
 }
 
@@ -109,41 +114,27 @@ export async function sampleSource(source: ObjectSource, options: SampleOptions)
 
 type Sampled = Omit<Sample, 'format' | 'compression'>;
 
-/** The most frequent of `,`, `;`, tab and `|` in the first line, outside quotes. */
-export function guessDelimiter(head: Buffer): string {
-  const end = head.indexOf(0x0a);
-  const line = head.toString('utf8', 0, end < 0 ? head.length : end).replace(/"[^"]*"/g, '');
-  let best = ',';
-  let count = 0;
-  for (const candidate of [',', ';', '\t', '|']) {
-    const n = line.split(candidate).length - 1;
-    if (n > count) {
-      best = candidate;
-      count = n;
-    }
-  }
-  return best;
-}
-
 async function sampleCsv(
   decoded: DecodedSource,
   format: 'csv' | 'tsv',
   options: SampleOptions,
   source: string,
 ): Promise<Sampled> {
-  const delimiter = options.csv?.delimiter ?? (format === 'tsv' ? '\t' : guessDelimiter(decoded.head));
   const quote = options.csv?.quote ?? '"';
-  const scanner = new CsvScanner({ delimiter, quote, escape: options.csv?.escape ?? quote, source });
+  const escapeCharacter = options.csv?.escape ?? quote;
   const header = options.csv?.header ?? true;
-  const latin1 = options.csv?.encoding === 'latin1';
+  // Read as ingestion reads it: into UTF-8 first, then the delimiter from the first rows.
+  const decoding = new TextDecoding(options.csv?.encoding ?? 'auto', { singleByteFallback: true, source });
+  const given = options.csv?.delimiter;
+  let delimiter = given === undefined || given === 'auto' ? undefined : given;
+  let scanner: CsvScanner | undefined;
   let names: string[] | undefined;
   const rows: string[][] = [];
   const where: string[] = [];
   let more = false;
   const onRow = (buf: Buffer, count: number, line: number) => {
     const fields: string[] = [];
-    for (let i = 0; i < count; i++)
-      fields.push(buf.toString(latin1 ? 'latin1' : 'utf8', scanner.starts[i], scanner.ends[i]));
+    for (let i = 0; i < count; i++) fields.push(buf.toString('utf8', scanner?.starts[i], scanner?.ends[i]));
     if (names === undefined && header) {
       names = fields;
       return;
@@ -155,15 +146,28 @@ async function sampleCsv(
     rows.push(fields);
     where.push(`line ${line}`);
   };
-  let first = true;
-  for await (let chunk of decoded.chunks) {
-    if (first && !latin1 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf)
-      chunk = chunk.subarray(3);
-    first = false;
-    scanner.push(chunk, onRow);
+  const open = (sample: Buffer, wholeFile: boolean): CsvScanner => {
+    delimiter ??= detectDelimiter(sample, {
+      quote,
+      escape: escapeCharacter,
+      header,
+      preferred: format === 'tsv' ? '\t' : ',',
+      wholeFile,
+    });
+    return new CsvScanner({ delimiter, quote, escape: escapeCharacter, source });
+  };
+  const iterator = decoding.decode(decoded.chunks)[Symbol.asyncIterator]();
+  let next = await iterator.next();
+  // The first chunk holds the header and the rows under it (the decoder reads at least 4 KiB at once).
+  const first = next.done ? Buffer.alloc(0) : next.value;
+  scanner = open(first, next.done === true);
+  while (!next.done) {
+    scanner.push(next.value, onRow);
     if (more) break;
+    next = await iterator.next();
   }
-  if (!more) scanner.finish(onRow);
+  if (more) await iterator.return?.(undefined);
+  else scanner.finish(onRow);
   const width = names?.length ?? Math.max(0, ...rows.map((r) => r.length));
   const fieldNames = names ?? Array.from({ length: width }, (_, i) => `column_${i + 1}`);
   if (fieldNames.length === 0) {
@@ -187,6 +191,7 @@ async function sampleCsv(
     where,
     complete: !more,
     delimiter,
+    encoding: decoding.encoding,
   };
 }
 

@@ -46,13 +46,19 @@ export interface ColumnContract {
 export type FormatName = 'auto' | 'csv' | 'tsv' | 'ndjson' | 'json' | 'parquet' | 'xlsx';
 export type WriteMode = 'append' | 'upsert' | 'replace';
 
+/** Text encodings of CSV/TSV files; formats/text-encoding.ts reads each into UTF-8. */
+export const TEXT_ENCODINGS = ['utf8', 'utf16le', 'utf16be', 'windows1252', 'latin1'] as const;
+export type TextEncoding = (typeof TEXT_ENCODINGS)[number];
+
 export interface CsvOptions {
+  /** One ASCII character, or `auto`: `,` `;` tab or `|`, whichever reads the file's header (formats/csv/dialect.ts). */
   readonly delimiter: string;
   readonly quote: string;
   /** Character that escapes a quote inside a quoted field; equal to `quote` means doubling (RFC 4180). */
   readonly escape: string;
   readonly header: boolean;
-  readonly encoding: 'utf8' | 'latin1';
+  /** `auto`: a byte order mark, else UTF-8 unless the first bytes past ASCII are not, then Windows-1252. */
+  readonly encoding: 'auto' | TextEncoding;
 }
 
 /** Compression of the raw bytes: `auto` detects gzip, deflate and zip by magic bytes and brotli by a `.br` name. */
@@ -137,11 +143,11 @@ export interface InletConfig {
 }
 
 export const DEFAULT_CSV: CsvOptions = {
-  delimiter: ',',
+  delimiter: 'auto',
   quote: '"',
   escape: '"',
   header: true,
-  encoding: 'utf8',
+  encoding: 'auto',
 };
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 ** 3;
 /**

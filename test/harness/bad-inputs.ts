@@ -161,7 +161,10 @@ export const FORMULA = '=HYPERLINK("http://evil.example/","click")';
 export const HOSTILE_IDENTIFIER = `x"; DROP TABLE ${TABLES.main}; --`;
 export const LONG_IDENTIFIER = 'c'.repeat(64);
 
-/** B11: rows 2 and 4 are good, line 3 holds a NUL, line 5 invalid UTF-8, line 6 is good. */
+/**
+ * B11: rows 2 and 4 are good, line 3 holds a NUL, line 5 invalid UTF-8, line 6 is good. Line 2's `ö` is
+ * UTF-8, so `csv.encoding: auto` reads the file as UTF-8 (a stray bad byte in it, not a Windows-1252 file).
+ */
 export const B11_LINES = { nul: 3, invalidUtf8: 5 } as const;
 
 /** The length of B16's one row. */
@@ -190,7 +193,7 @@ export const B = {
   ),
   nulAndInvalidUtf8: input('B11 NUL byte and invalid UTF-8 in rows', 'b11-nul-utf8.csv', () =>
     Buffer.concat([
-      Buffer.from(`${HEADER}1101,ok\n1102,nul`),
+      Buffer.from(`${HEADER}1101,ök\n1102,nul`),
       Buffer.from([0x00]),
       Buffer.from('here\n1103,ok\n1104,bad'),
       Buffer.from([0xc3, 0x28]),
@@ -222,6 +225,18 @@ export const B = {
     const file = xlsxOfRows(200);
     return file.subarray(0, file.length - 300);
   }),
+  /** B21: a Western European Excel's CSV: Windows-1252 bytes (`€` is 0x80), `;` between fields, CRLF. */
+  windows1252Semicolons: input('B21 Windows-1252 with ; between fields', 'b21-excel-semicolons.csv', () =>
+    Buffer.concat([
+      Buffer.from('id;note\r\n2101;Caf\xe9 ', 'latin1'),
+      Buffer.from([0x80]),
+      Buffer.from(' 3,50\r\n2102;na\xefve\r\n', 'latin1'),
+    ]),
+  ),
+  /** B21: Excel's "Unicode text": UTF-16LE with its byte order mark, tabs between fields. */
+  utf16Tabs: input('B21 UTF-16LE "Unicode text" with tabs', 'b21-unicode-text.csv', () =>
+    Buffer.from('\ufeffid\tnote\r\n2111\tZoë 😀\r\n2112\tÅngström\r\n', 'utf16le'),
+  ),
   /** B16: one row of 20 MiB (a long note), between two short ones. */
   longRow: input('B16 one 20 MiB row', 'b16-long-row.csv', () =>
     Buffer.concat([
@@ -374,7 +389,7 @@ export const VERDICTS: Record<keyof typeof B, Verdict> = {
     status: 'loaded',
     rowsLoaded: 3,
     rowsRejected: 2,
-    rows: ['1101:ok', '1103:ok', '1105:ok'],
+    rows: ['1101:ök', '1103:ok', '1105:ok'],
     rejects: [
       { line: B11_LINES.nul, column: 'note', reason: /^contains a NUL byte/ },
       { line: B11_LINES.invalidUtf8, column: 'note', reason: /^is not valid UTF-8/ },
@@ -400,6 +415,13 @@ export const VERDICTS: Record<keyof typeof B, Verdict> = {
     rowsRejected: 0,
     rows: ['1301:say "hi"\r\nthere', '1302:plain', '1303:a,b'],
   },
+  windows1252Semicolons: {
+    status: 'loaded',
+    rowsLoaded: 2,
+    rowsRejected: 0,
+    rows: ['2101:Café € 3,50', '2102:naïve'],
+  },
+  utf16Tabs: { status: 'loaded', rowsLoaded: 2, rowsRejected: 0, rows: ['2111:Zoë 😀', '2112:Ångström'] },
   truncatedGzip: rejected('corrupt_gzip', /truncated/),
   truncatedParquet: rejected('corrupt_parquet', /truncated or damaged/),
   corruptXlsx: rejected('corrupt_zip', /truncated or damaged/),

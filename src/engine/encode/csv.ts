@@ -1,11 +1,21 @@
 import { isUtf8 } from 'node:buffer';
 import { FormatError } from '../../errors.js';
+import { detectDelimiter } from '../../formats/csv/dialect.js';
 import { CsvScanner } from '../../formats/csv/scanner.js';
 import type { CsvOptions, Pipeline } from '../../model/contract.js';
 import { matchFields } from './drift.js';
 import { byteProblem, type RowWriter } from './encoder.js';
 
 const LF = 0x0a;
+/** What `delimiter: auto` looks at: a header and the first rows under it, whatever their width. */
+const DIALECT_SAMPLE_BYTES = 64 * 1024;
+
+/** What `delimiter: auto` falls back on, and (filled in once the rows start) the delimiter read, for the ledger. */
+export interface CsvDialect {
+  /** The format's usual delimiter: `,` for CSV, a tab for TSV. */
+  readonly preferred: string;
+  delimiter?: string;
+}
 
 /**
  * CSV/TSV → COPY text. Works on the scanner's byte ranges: no string per field on the good path.
@@ -18,9 +28,12 @@ export async function* encodeCsv(
   pipeline: Pipeline,
   writer: RowWriter,
   source: string,
+  dialect: CsvDialect = { preferred: ',' },
 ): AsyncGenerator<Buffer> {
-  const scanner = new CsvScanner({ ...csv, source });
+  let scanner = new CsvScanner({ ...csv, delimiter: csv.delimiter === 'auto' ? ',' : csv.delimiter, source });
   const plan = writer.plan;
+  // Bytes that are not UTF-8 got past the text decoding only when UTF-8 was declared or detected.
+  const utf8Hint = csv.encoding === 'utf8' || csv.encoding === 'auto';
   const columnCount = plan.names.length;
   const out = writer.out;
   let fieldIndex: Int32Array | undefined = csv.header ? undefined : identityMapping(columnCount);
@@ -78,8 +91,7 @@ export async function* encodeCsv(
       }
       const s = starts[f] as number;
       const e = ends[f] as number;
-      const reason =
-        (careful ? byteProblem(buf, s, e, csv.encoding === 'utf8') : undefined) ?? writer.value(c, buf, s, e);
+      const reason = (careful ? byteProblem(buf, s, e, utf8Hint) : undefined) ?? writer.value(c, buf, s, e);
       if (reason !== undefined) {
         writer.reject(start, line, c, buf.toString('utf8', s, Math.min(e, s + 1024)), reason);
         return;
@@ -88,14 +100,43 @@ export async function* encodeCsv(
     writer.endRow(line);
   };
 
-  let first = true;
+  // The chunks are UTF-8 already (formats/text-encoding.ts). Under `delimiter: auto` the first are held
+  // until they hold a line end, and the delimiter is read from them before any row is scanned.
+  let held: Buffer[] | undefined = csv.delimiter === 'auto' ? [] : undefined;
+  let heldBytes = 0;
+  const start = (sample: Buffer, wholeFile: boolean) => {
+    const delimiter = detectDelimiter(sample, {
+      quote: csv.quote,
+      escape: csv.escape,
+      header: csv.header,
+      expected: {
+        names: pipeline.columns.map((column) => column.source ?? column.name),
+        fieldCount: columnCount,
+      },
+      preferred: dialect.preferred,
+      wholeFile,
+    });
+    dialect.delimiter = delimiter;
+    scanner = new CsvScanner({ ...csv, delimiter, source });
+    held = undefined;
+  };
+  if (held === undefined) dialect.delimiter = csv.delimiter;
   for await (let chunk of chunks) {
-    if (csv.encoding === 'latin1') chunk = Buffer.from(chunk.toString('latin1'), 'utf8');
-    else if (first && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
-    first = false;
+    if (held !== undefined) {
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (chunk.indexOf(LF) < 0 && heldBytes < DIALECT_SAMPLE_BYTES) continue;
+      chunk = held.length === 1 ? chunk : Buffer.concat(held);
+      start(chunk.subarray(0, DIALECT_SAMPLE_BYTES), false);
+    }
     scanner.push(chunk, onRow);
     const ready = writer.flush();
     if (ready) yield ready;
+  }
+  if (held !== undefined) {
+    const all = Buffer.concat(held);
+    start(all, true);
+    scanner.push(all, onRow);
   }
   scanner.finish(onRow);
   if (csv.header && !sawHeader) {

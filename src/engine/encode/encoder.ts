@@ -169,7 +169,7 @@ export function byteProblem(
   if (nul !== -1 && nul < end) return 'contains a NUL byte, which PostgreSQL cannot store in text';
   if (!isUtf8(src.subarray(start, end))) {
     return latin1Hint
-      ? 'is not valid UTF-8 (if the file is Latin-1, set csv.encoding: latin1 in the pipeline)'
+      ? 'is not valid UTF-8 (if the file is Windows-1252 or Latin-1, set csv.encoding: windows1252 or latin1 in the pipeline)'
       : 'is not valid UTF-8';
   }
   return undefined;

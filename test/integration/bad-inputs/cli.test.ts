@@ -37,6 +37,8 @@ const LOADED: readonly Key[] = [
   'nulAndInvalidUtf8',
   'ragged',
   'rfc4180',
+  'windows1252Semicolons',
+  'utf16Tabs',
   'longRow',
   'replaceFull',
 ];

@@ -41,6 +41,8 @@ const INPUTS: readonly Key[] = [
   'noise',
   'formula',
   'nulAndInvalidUtf8',
+  'windows1252Semicolons',
+  'utf16Tabs',
   'truncatedGzip',
   'truncatedParquet',
   'corruptXlsx',

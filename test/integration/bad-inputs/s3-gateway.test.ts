@@ -45,6 +45,8 @@ const INPUTS: readonly Key[] = [
   'noise',
   'formula',
   'nulAndInvalidUtf8',
+  'windows1252Semicolons',
+  'utf16Tabs',
   'ragged',
   'truncatedGzip',
   'truncatedParquet',

@@ -62,6 +62,8 @@ const ACCEPTED: readonly Key[] = [
   'ragged',
   'bomOnly',
   'rfc4180',
+  'windows1252Semicolons',
+  'utf16Tabs',
   'truncatedGzip',
   'truncatedParquet',
   'corruptXlsx',

@@ -512,15 +512,21 @@ describe.each([
         Buffer.from([0xc3, 0x28]),
         Buffer.from(',1,t\n4,,fine,1,t\n'),
       ]);
-      const result = await run(memorySource('b11.csv', csv), pipeline);
+      // Declared UTF-8: under `auto`, bytes that are not UTF-8 would be read as Windows-1252 (below).
+      const utf8 = await freshPipeline({ rejects: { maxRatio: 1 }, csv: { encoding: 'utf8' } });
+      const result = await run(memorySource('b11.csv', csv), utf8);
       expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsRejected: 2 });
       expect(result.rejects.map((r) => [r.line, r.column, r.reason])).toEqual([
         [3, 'customer', 'contains a NUL byte, which PostgreSQL cannot store in text'],
         [4, 'customer', expect.stringMatching(/^is not valid UTF-8/)],
       ]);
-      const strict = await freshPipeline();
+      const strict = await freshPipeline({ csv: { encoding: 'utf8' } });
       expect((await run(memorySource('b11.csv', csv), strict)).status).toBe('rejected');
       expect(await rows(strict)).toEqual([]);
+      // The default reads the first bytes past ASCII that are not UTF-8 as Windows-1252; the NUL is still refused.
+      const detected = await run(memorySource('b11.csv', csv), pipeline);
+      expect(detected).toMatchObject({ status: 'loaded', rowsLoaded: 3, rowsRejected: 1 });
+      expect((await rows(pipeline)).map((row) => row.customer)).toEqual(['ok', 'badÃ(', 'fine']);
     });
 
     it('B12: missing and extra columns name the columns and the line', async () => {

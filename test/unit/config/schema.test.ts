@@ -286,7 +286,7 @@ describe('config checks', () => {
     [
       'a two-character delimiter',
       onePipeline('csv: { delimiter: ";;" }'),
-      'inlet.config.yaml: pipelines[0].csv.delimiter: must be a single ASCII character other than a line break, got ";;"',
+      'inlet.config.yaml: pipelines[0].csv.delimiter: must be auto or a single ASCII character other than a line break, got ";;"',
     ],
     [
       'a non-ASCII quote',
@@ -296,7 +296,7 @@ describe('config checks', () => {
     [
       'a line break as delimiter',
       onePipeline('csv: { delimiter: "\\n" }'),
-      'inlet.config.yaml: pipelines[0].csv.delimiter: must be a single ASCII character other than a line break, got "\\n"',
+      'inlet.config.yaml: pipelines[0].csv.delimiter: must be auto or a single ASCII character other than a line break, got "\\n"',
     ],
     [
       'the quote equal to the delimiter',
@@ -305,7 +305,7 @@ describe('config checks', () => {
     ],
     [
       'the escape equal to the delimiter',
-      onePipeline('csv: { escape: "," }'),
+      onePipeline('csv: { delimiter: ",", escape: "," }'),
       'inlet.config.yaml: pipelines[0].csv.escape: must differ from the delimiter ","',
     ],
     [
@@ -321,7 +321,7 @@ describe('config checks', () => {
     [
       'an unknown encoding',
       onePipeline('csv: { encoding: utf16 }'),
-      'inlet.config.yaml: pipelines[0].csv.encoding: expected one of "utf8" | "latin1", got "utf16"',
+      'inlet.config.yaml: pipelines[0].csv.encoding: expected one of "auto" | "utf8" | "utf16le" | "utf16be" | "windows1252" | "latin1", got "utf16"',
     ],
     [
       'maxRatio above 1',

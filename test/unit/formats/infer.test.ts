@@ -5,7 +5,7 @@ import { parseConfig } from '../../../src/config/load.js';
 import { toIdentifier, uniqueIdentifiers } from '../../../src/infer/identifiers.js';
 import { type InferredColumn, inferColumns, keyCandidate } from '../../../src/infer/infer.js';
 import { proposePipeline } from '../../../src/infer/propose.js';
-import { guessDelimiter, sampleSource } from '../../../src/infer/sample.js';
+import { sampleSource } from '../../../src/infer/sample.js';
 import { flat, parquetFile } from '../../harness/parquet.js';
 import { memorySource } from '../../harness/sources.js';
 
@@ -207,6 +207,24 @@ describe('type inference', () => {
 });
 
 describe('proposePipeline', () => {
+  it('proposes the encoding and delimiter it read: a Windows-1252 export with semicolons', async () => {
+    const file = Buffer.from('Kunde;Betrag\r\nM\xfcller;1,50\r\nGr\xe4fin;2,00\r\n', 'latin1');
+    const { yaml } = await proposePipeline(memorySource('kunden.csv', file), { table: 'kunden' });
+    expect(yaml).toContain('    csv: { delimiter: ";", encoding: windows1252 }');
+    const [pipeline] = parseConfig(yaml, 'proposal').pipelines;
+    expect(pipeline?.csv).toMatchObject({ delimiter: ';', encoding: 'windows1252' });
+    expect(pipeline?.columns.map((c) => c.source ?? c.name)).toEqual(['Kunde', 'Betrag']);
+  });
+
+  it('proposes neither for a plain UTF-8 file with commas, and reads UTF-16 with tabs', async () => {
+    const plain = await proposePipeline(memorySource('p.csv', 'a,b\nx,ü\n'), { table: 'p' });
+    expect(plain.yaml).not.toContain('csv:');
+    const unicode = Buffer.from('\ufeffid\tname\r\n1\tZoë\r\n', 'utf16le');
+    const { yaml } = await proposePipeline(memorySource('u.txt', unicode), { table: 'u' });
+    expect(yaml).toContain('    csv: { delimiter: "\\t", encoding: utf16le }');
+    expect(parseConfig(yaml, 'proposal').pipelines[0]?.columns.map((c) => c.name)).toEqual(['id', 'name']);
+  });
+
   it('prints YAML that the config loader accepts as it is', async () => {
     const file = csv('Order ID;Customer Name;amount;order', '1;Ada;12.50;x', '2;"Grace; Hopper";7;y');
     const { yaml } = await proposePipeline(memorySource('orders 2024.csv.br', brotliCompressSync(file)), {
@@ -232,11 +250,5 @@ describe('proposePipeline', () => {
     expect(yaml).toMatch(
       /# high confidence: 2 values; "12.50" \(line 2\) has decimals\n {6}- \{ name: amount, type: "numeric\(4,2\)", nullable: false \}/,
     );
-  });
-
-  it('guesses the delimiter from the header', () => {
-    expect(guessDelimiter(Buffer.from('a;b;c\n1;2;3\n'))).toBe(';');
-    expect(guessDelimiter(Buffer.from('a\tb\n'))).toBe('\t');
-    expect(guessDelimiter(Buffer.from('"a;b",c\n'))).toBe(',');
   });
 });
