@@ -136,8 +136,10 @@ export function refusal(error: unknown, pipeline: Pipeline): unknown {
         ? `A contract column is missing from ${table}: add it to the table or fix the pipeline's columns.`
         : state === '42P10'
           ? `Upsert needs a primary key or unique index on (${pipeline.key.join(', ')}) in ${table}.`
-          : state?.startsWith('23')
-            ? `PostgreSQL refused the rows of this file for ${table}; nothing was loaded. Fix the data or the table's constraints.`
-            : `Nothing was loaded.`;
+          : state === '0A000' && pipeline.mode === 'replace' && /truncate/i.test((error as Error).message)
+            ? `mode: replace empties ${table} before it loads the file, and PostgreSQL cannot empty a table that another table refers to by a foreign key (nor would Inlet delete the rows that refer to it). Load this pipeline with mode: upsert instead, or remove the foreign key.`
+            : state?.startsWith('23')
+              ? `PostgreSQL refused the rows of this file for ${table}; nothing was loaded. Fix the data or the table's constraints.`
+              : `Nothing was loaded.`;
   return new DatabaseError('database_refused', `${base}. ${advice}`, { cause: error, sqlState: state ?? '' });
 }
