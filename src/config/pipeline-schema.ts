@@ -197,7 +197,14 @@ export const rawPipeline = strict({
   replace: z.optional(replaceGuard),
   duplicateKeys: z._default(z.enum(['last', 'reject']), 'last'),
   timezone: z._default(timezone, 'UTC'),
-  onDrift: z._default(z.enum(['reject', 'ignoreExtra']), 'reject'),
+  // `freeze` is dlt's and Airbyte's word for `reject`: the contract does not move.
+  onDrift: z._default(
+    z.pipe(
+      z.enum(['reject', 'freeze', 'ignoreExtra', 'discardRow']),
+      z.transform((value) => (value === 'freeze' ? 'reject' : value)),
+    ),
+    'reject',
+  ),
   afterLoad: z._default(z.enum(['none', 'tag', 'move']), 'none'),
   limits: z.optional(
     strict({

@@ -174,7 +174,7 @@ export const fileCodes = {
       meaning:
         "The file's columns differ from the contract (missing, unexpected, renamed or repeated columns) and the pipeline's `onDrift` refuses that; the ledger's `details.drift` holds the diff.",
       action:
-        "Send the file with the contract's columns, or change the contract; `onDrift: ignoreExtra` skips extra columns.",
+        "Send the file with the contract's columns, or change the contract; `onDrift: ignoreExtra` skips extra columns, `discardRow` rejects the rows with values in them.",
       doors,
     },
     too_many_rejects: {

@@ -84,6 +84,8 @@ export interface TableBatch {
   line(row: number): number | undefined;
   /** Why the row as a whole is refused (XLSX: a value right of the header), if it is. */
   problem?(row: number): string | undefined;
+  /** Whether the cell holds nothing; without this, a null or undefined value does (XLSX: also an empty string). */
+  blank?(field: number, row: number): boolean;
 }
 
 export interface TableReader {

@@ -119,7 +119,12 @@ export interface Pipeline {
   readonly duplicateKeys: 'last' | 'reject';
   /** IANA zone for timestamps without an offset going into timestamptz. */
   readonly timezone: string;
-  readonly onDrift: 'reject' | 'ignoreExtra';
+  /**
+   * A file whose columns differ from the contract: `reject` (also spelt `freeze`) refuses it;
+   * `ignoreExtra` skips columns the contract does not name and fills missing ones; `discardRow` does the
+   * same but rejects each row that has a value in a column the contract does not name.
+   */
+  readonly onDrift: 'reject' | 'ignoreExtra' | 'discardRow';
   readonly afterLoad: 'none' | 'tag' | 'move';
   readonly infer: boolean;
   readonly limits: {

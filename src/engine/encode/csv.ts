@@ -3,7 +3,7 @@ import { FormatError } from '../../errors.js';
 import { detectDelimiter } from '../../formats/csv/dialect.js';
 import { CsvScanner } from '../../formats/csv/scanner.js';
 import type { CsvOptions, Pipeline } from '../../model/contract.js';
-import { matchFields } from './drift.js';
+import { extraValueReason, matchFields } from './drift.js';
 import { byteProblem, type RowWriter } from './encoder.js';
 
 const LF = 0x0a;
@@ -38,6 +38,9 @@ export async function* encodeCsv(
   const out = writer.out;
   let fieldIndex: Int32Array | undefined = csv.header ? undefined : identityMapping(columnCount);
   let expectedFields = columnCount;
+  // onDrift: discardRow: the header's columns the contract does not name, and their names.
+  let extra: readonly number[] = [];
+  let extraNames: readonly string[] = [];
   let sawHeader = false;
   let checkedBuffer: Buffer | undefined;
   let cleanUpTo = 0;
@@ -54,6 +57,8 @@ export async function* encodeCsv(
       const header = readHeader(buf, scanner, fieldCount);
       const match = matchFields(header, pipeline, { source, line, what: `The header (line ${line})` });
       fieldIndex = match.mapping;
+      extra = match.extra;
+      extraNames = extra.map((f) => header[f] as string);
       writer.drift = match.drift;
       expectedFields = fieldCount;
       sawHeader = true;
@@ -70,6 +75,19 @@ export async function* encodeCsv(
       }`;
       writer.reject(out.pos, line, undefined, buf.toString('utf8', rowStart, rowEnd), reason);
       return;
+    }
+    for (let x = 0; x < extra.length; x++) {
+      const f = extra[x] as number;
+      if ((scanner.ends[f] as number) > (scanner.starts[f] as number)) {
+        writer.reject(
+          out.pos,
+          line,
+          undefined,
+          buf.toString('utf8', rowStart, rowEnd),
+          extraValueReason(extraNames[x] as string),
+        );
+        return;
+      }
     }
     if (buf !== checkedBuffer) {
       checkedBuffer = buf;

@@ -22,8 +22,11 @@ export interface DriftReport {
   readonly renamed: readonly { readonly from: string; readonly to: string }[];
   /** Contract sources the file names more than once. */
   readonly repeated: readonly string[];
-  /** What Inlet did: refused the file, or loaded it skipping extras and filling missing columns. */
-  readonly action: 'rejected' | 'ignored';
+  /**
+   * What Inlet did: refused the file; loaded it skipping extras and filling missing columns (`ignored`);
+   * or loaded it so, rejecting the rows with a value in an extra column (`discardRow`).
+   */
+  readonly action: 'rejected' | 'ignored' | 'discardRow';
 }
 
 /** A file refused for drift; `drift` goes into the ledger's `details` so every front door shows it. */
@@ -40,8 +43,10 @@ export class DriftError extends FormatError {
 export interface FieldMatch {
   /** For each contract column, the file column it reads, or -1 (filled with NULL or its default). */
   readonly mapping: Int32Array;
-  /** Present when the file differs from the contract and was loaded anyway (onDrift: ignoreExtra). */
+  /** Present when the file differs from the contract and was loaded anyway (onDrift: ignoreExtra, discardRow). */
   readonly drift: DriftReport | undefined;
+  /** Under onDrift: discardRow, the file columns the contract does not name: a row with a value in one is rejected. */
+  readonly extra: readonly number[];
 }
 
 export interface DriftContext {
@@ -88,23 +93,32 @@ export function matchFields(
   );
   const repeated = [...repeatedNames].filter((name) => pipeline.columns.some((c) => c.source === name));
   if (missing.length === 0 && unexpected.length === 0 && repeated.length === 0) {
-    return { mapping, drift: undefined };
+    return { mapping, drift: undefined, extra: [] };
   }
   const renamed = guessRenames(unexpected, missing);
-  const lenient = pipeline.onDrift === 'ignoreExtra' && repeated.length === 0 && unfillable.length === 0;
+  const lenient = pipeline.onDrift !== 'reject' && repeated.length === 0 && unfillable.length === 0;
+  const discarding = pipeline.onDrift === 'discardRow';
   const report: DriftReport = {
     missing,
     unexpected,
     renamed,
     repeated,
-    action: lenient ? 'ignored' : 'rejected',
+    action: lenient ? (discarding ? 'discardRow' : 'ignored') : 'rejected',
   };
-  if (lenient) return { mapping, drift: report };
+  if (lenient) {
+    const extra = discarding ? fields.flatMap((_, i) => (used.has(i) ? [] : [i])) : [];
+    return { mapping, drift: report, extra };
+  }
   throw new DriftError(driftMessage(report, pipeline, context, unfillable), report, {
     source: context.source,
     ...(context.line === undefined ? {} : { line: context.line }),
     ...(context.record === undefined ? {} : { record: context.record }),
   });
+}
+
+/** Why a row is rejected under onDrift: discardRow. */
+export function extraValueReason(name: string): string {
+  return `has a value in column ${quote(name)}, which the contract does not name (onDrift: discardRow)`;
 }
 
 /** A JSON record with fields the contract does not name (onDrift: reject); `absent` are the contract fields it lacks. */
@@ -205,7 +219,7 @@ function driftMessage(
         : unfillable.length === 0
           ? ' (onDrift: ignoreExtra skips extra columns and fills missing ones with NULL).'
           : '.';
-  } else if (pipeline.onDrift === 'ignoreExtra' && unfillable.length > 0) {
+  } else if (pipeline.onDrift !== 'reject' && unfillable.length > 0) {
     advice = `${list(unfillable)} ${unfillable.length > 1 ? 'are' : 'is'} NOT NULL without a default, so ${
       unfillable.length > 1 ? 'they' : 'it'
     } cannot be filled. ${advice}.`;

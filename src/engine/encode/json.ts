@@ -1,6 +1,6 @@
 import { type JsonRecord, JsonSyntaxIssue, readJsonArray, readNdjson } from '../../formats/json/index.js';
 import type { Pipeline } from '../../model/contract.js';
-import { extraFieldsError } from './drift.js';
+import { extraFieldsError, extraValueReason } from './drift.js';
 import type { RowWriter } from './encoder.js';
 
 /** Ignored fields listed in the ledger, at most; NDJSON keys can be unbounded. */
@@ -11,7 +11,7 @@ const MAX_LISTED_FIELDS = 100;
  * the column's source name. A missing field is empty (NULL or the default), since JSON producers
  * commonly omit optional or null fields. A field the contract does not name is schema drift: the file
  * is rejected at the first record that has one (a renamed field shows up this way), or with
- * `onDrift: ignoreExtra` it is skipped and listed in the ledger.
+ * `onDrift: ignoreExtra` it is skipped and listed in the ledger (`discardRow`: the record is rejected).
  */
 export async function* encodeJson(
   chunks: AsyncIterable<Buffer>,
@@ -28,13 +28,16 @@ export async function* encodeJson(
   const sources = [...new Set(plan.sources)];
   const ignored = new Set<string>();
 
-  /** More keys than contract fields present means a field the contract does not name. */
-  const checkFields = (object: Record<string, unknown>, record: number, line: number) => {
+  /**
+   * More keys than contract fields present means a field the contract does not name. Returns why the
+   * record is rejected under onDrift: discardRow (a value in such a field), else undefined.
+   */
+  const checkFields = (object: Record<string, unknown>, record: number, line: number): string | undefined => {
     let present = 0;
     for (const name of sources) if (object[name] !== undefined) present++;
     let keys = 0;
     for (const _ in object) keys++;
-    if (keys === present) return;
+    if (keys === present) return undefined;
     const unexpected = Object.keys(object).filter((key) => !sources.includes(key));
     if (pipeline.onDrift === 'reject') {
       const absent = sources.filter((name) => object[name] === undefined);
@@ -46,7 +49,12 @@ export async function* encodeJson(
       });
     }
     for (const name of unexpected) if (ignored.size < MAX_LISTED_FIELDS) ignored.add(name);
-    writer.drift = { missing: [], unexpected: [...ignored], renamed: [], repeated: [], action: 'ignored' };
+    const action = pipeline.onDrift === 'discardRow' ? 'discardRow' : 'ignored';
+    writer.drift = { missing: [], unexpected: [...ignored], renamed: [], repeated: [], action };
+    if (action !== 'discardRow') return undefined;
+    // A null is no value, as a missing field is.
+    const valued = unexpected.find((name) => object[name] !== null);
+    return valued === undefined ? undefined : extraValueReason(valued);
   };
 
   const encode = ({ value, line: rowLine }: JsonRecord) => {
@@ -61,7 +69,11 @@ export async function* encodeJson(
       return;
     }
     const object = value as Record<string, unknown>;
-    checkFields(object, writer.stats.records, rowLine);
+    const discarded = checkFields(object, writer.stats.records, rowLine);
+    if (discarded !== undefined) {
+      writer.reject(out.pos, rowLine, undefined, JSON.stringify(object), discarded);
+      return;
+    }
     const start = writer.startRow();
     for (let c = 0; c < columnCount; c++) {
       const field = object[plan.sources[c] as string];

@@ -6,7 +6,7 @@ import {
   type TableReader,
 } from '../../formats/table.js';
 import type { Pipeline } from '../../model/contract.js';
-import { matchFields } from './drift.js';
+import { extraValueReason, matchFields } from './drift.js';
 import { byteProblem, type RowWriter } from './encoder.js';
 import { type TypedWriter, typedWriter } from './typed.js';
 
@@ -47,7 +47,9 @@ export async function* encodeTable(
     const cell = field < 0 || plan.format !== 'binary' ? undefined : reader.cellType?.(field);
     return cell === undefined ? undefined : typedWriter(cell, column);
   });
-  const used = [...new Set([...mapping].filter((f) => f >= 0))];
+  // onDrift: discardRow reads the columns the contract does not name too, to reject the rows with a value there.
+  const extra = match.extra;
+  const used = [...new Set([...mapping].filter((f) => f >= 0)), ...extra];
   const out = writer.out;
   let scratch = Buffer.allocUnsafe(4096) as ScratchBuffer;
 
@@ -58,6 +60,13 @@ export async function* encodeTable(
       const problem = batch.problem?.(row);
       if (problem !== undefined) {
         writer.reject(out.pos, line, undefined, undefined, problem);
+        continue;
+      }
+      const valued = extra.find(
+        (field) => !(batch.blank?.(field, row) ?? isNullish(batch.value(field, row))),
+      );
+      if (valued !== undefined) {
+        writer.reject(out.pos, line, undefined, undefined, extraValueReason(reader.fields[valued] as string));
         continue;
       }
       const start = writer.startRow();
@@ -138,4 +147,8 @@ export async function* encodeTable(
   }
   const rest = writer.flush(true);
   if (rest) yield rest;
+}
+
+function isNullish(value: unknown): boolean {
+  return value === undefined || value === null;
 }

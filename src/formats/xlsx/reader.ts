@@ -195,6 +195,11 @@ export class SheetBatch implements TableBatch {
     return this.cells.lines[row + this.first] as number;
   }
 
+  blank(field: number, row: number): boolean {
+    const index = this.cells.find(row + this.first, field);
+    return index < 0 || this.cells.isEmpty(index);
+  }
+
   problem(row: number): string | undefined {
     const cells = this.cells;
     const at = row + this.first;

@@ -125,6 +125,11 @@ snapshots: { schedule: "0 * * * *", retention: { last: 24, daily: 7, weekly: 4, 
     });
   });
 
+  it('reads onDrift: freeze as reject, and takes discardRow', () => {
+    expect(firstPipeline(onePipeline('onDrift: freeze')).onDrift).toBe('reject');
+    expect(firstPipeline(onePipeline('onDrift: discardRow')).onDrift).toBe('discardRow');
+  });
+
   it('normalises encoding spellings', () => {
     expect(firstPipeline(onePipeline('csv: { encoding: ISO-8859-1 }')).csv.encoding).toBe('latin1');
     expect(firstPipeline(onePipeline('csv: { encoding: UTF-8 }')).csv.encoding).toBe('utf8');
