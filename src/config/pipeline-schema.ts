@@ -127,6 +127,9 @@ const xlsxOptions = strict({
   headerRow: z.optional(wholeFrom(1)),
 });
 
+/** The decimal mark of numbers written as text: `,` reads `1.234,56` (and `1234,56`); `.` is the default. */
+const decimalSeparator = z.enum(['.', ',']);
+
 const column = strict({
   name: identifier,
   type: columnType,
@@ -140,6 +143,7 @@ const column = strict({
     ),
   ),
   format: z.optional(text),
+  decimalSeparator: z.optional(decimalSeparator),
 });
 export type RawColumn = z.output<typeof column>;
 
@@ -197,6 +201,7 @@ export const rawPipeline = strict({
   replace: z.optional(replaceGuard),
   duplicateKeys: z._default(z.enum(['last', 'reject']), 'last'),
   timezone: z._default(timezone, 'UTC'),
+  decimalSeparator: z.optional(decimalSeparator),
   // `freeze` is dlt's and Airbyte's word for `reject`: the contract does not move.
   onDrift: z._default(
     z.pipe(

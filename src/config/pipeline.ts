@@ -128,13 +128,16 @@ function toContract(raw: RawPipeline, column: RawColumn, index: number, fail: Fa
       `key column "${column.name}" cannot be nullable; remove nullable: true`,
     );
   }
+  // `decimalSeparator: ","` is the number format `1.234,56`; a column's own format wins over the pipeline's separator.
+  const separator = decimalSeparatorOf(raw, column, index, fail);
+  const format = column.format ?? (separator === ',' ? DECIMAL_COMMA_FORMAT : undefined);
   const contract: ColumnContract = {
     name: column.name,
     type: column.type,
     source: column.source ?? column.name,
     nullable: isKey ? false : (column.nullable ?? true),
     ...(column.default === undefined ? {} : { default: column.default }),
-    ...(column.format === undefined ? {} : { format: column.format }),
+    ...(format === undefined ? {} : { format }),
   };
   if (contract.format !== undefined) {
     const problem = validateFormat(contract);
@@ -142,6 +145,46 @@ function toContract(raw: RawPipeline, column: RawColumn, index: number, fail: Fa
   }
   return contract;
 }
+
+/** The layout `decimalSeparator: ","` stands for: a decimal comma, and dots between thousands if any. */
+const DECIMAL_COMMA_FORMAT = '1.234,56';
+
+/**
+ * The column's decimal separator: its own, else the pipeline's for a number column. A column naming both
+ * a separator and a format, or a separator on a column that holds no numbers, is refused.
+ */
+function decimalSeparatorOf(
+  raw: RawPipeline,
+  column: RawColumn,
+  index: number,
+  fail: Fail,
+): '.' | ',' | undefined {
+  const numeric = NUMBER_KINDS.has(column.type.kind);
+  if (column.decimalSeparator !== undefined) {
+    if (!numeric) {
+      fail(
+        ['columns', index, 'decimalSeparator'],
+        `applies to number columns only (smallint, integer, bigint, numeric, real, double precision); this one is ${column.type.sql}`,
+      );
+    } else if (column.format !== undefined) {
+      fail(
+        ['columns', index, 'decimalSeparator'],
+        `give either decimalSeparator or format (${JSON.stringify(column.format)}), not both: the format already names its decimal mark`,
+      );
+    }
+    return column.decimalSeparator;
+  }
+  return numeric ? raw.decimalSeparator : undefined;
+}
+
+const NUMBER_KINDS: ReadonlySet<string> = new Set([
+  'smallint',
+  'integer',
+  'bigint',
+  'numeric',
+  'real',
+  'double precision',
+]);
 
 function checkKey(raw: RawPipeline, fail: Fail): void {
   if (raw.mode === 'upsert' && raw.key.length === 0) {

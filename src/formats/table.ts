@@ -41,8 +41,44 @@ export class ByteSpan {
   }
 }
 
+/**
+ * A number the file holds as a number (an XLSX number cell, a Parquet number), in plain form (`-1234.5`):
+ * read without the column's number `format` (e.g. `1.234,56`), which is for numbers written as text. A
+ * converter fills in one instance and returns it for every such cell, as with ByteSpan.
+ */
+export class PlainNumber {
+  text: string | Uint8Array | ByteSpan = '';
+
+  set(text: string | Uint8Array | ByteSpan): this {
+    this.text = text;
+    return this;
+  }
+}
+
 /** Text (a string, UTF-8 bytes, or bytes in place) for the column's coercer, or why the cell is refused. */
-export type CellText = string | Uint8Array | ByteSpan | CellProblem;
+export type CellText = string | Uint8Array | ByteSpan | PlainNumber | CellProblem;
+
+/**
+ * A converter of numbers as the file holds them, marked as such for a column with a number `format`
+ * (whose coercer reads text in that layout); other columns take the converter as it is.
+ */
+export function numbersAsNumbers(column: ColumnContract, convert: CellConverter): CellConverter {
+  if (column.format === undefined || !NUMBER_KINDS.has(column.type.kind)) return convert;
+  const plain = new PlainNumber();
+  return (value) => {
+    const text = convert(value);
+    return text instanceof CellProblem || text instanceof PlainNumber ? text : plain.set(text);
+  };
+}
+
+const NUMBER_KINDS: ReadonlySet<string> = new Set([
+  'smallint',
+  'integer',
+  'bigint',
+  'numeric',
+  'real',
+  'double precision',
+]);
 export type CellConverter = ((value: unknown) => CellText) & {
   /** Its strings are always ASCII (numbers, dates, booleans): written without the checks text needs. */
   readonly ascii?: true;

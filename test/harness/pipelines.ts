@@ -8,6 +8,7 @@ export interface ColumnSpec {
   source?: string;
   default?: string;
   format?: string;
+  decimalSeparator?: '.' | ',';
 }
 
 type Overrides = Omit<Partial<Pipeline>, 'columns' | 'csv' | 'table' | 'limits'> & {
@@ -16,6 +17,8 @@ type Overrides = Omit<Partial<Pipeline>, 'columns' | 'csv' | 'table' | 'limits'>
   columns?: ColumnSpec[];
   csv?: Partial<Pipeline['csv']>;
   table?: { schema: string; name: string };
+  /** The config key, which the loader turns into the number columns' formats. */
+  decimalSeparator?: '.' | ',';
 };
 
 /**

@@ -11,6 +11,12 @@ export interface ColumnPlan {
   readonly names: readonly string[];
   readonly sources: readonly string[];
   readonly coercers: readonly Coercer[];
+  /**
+   * For numbers a file holds as numbers (JSON numbers, XLSX number cells, Parquet numbers): the coercer
+   * without the column's number `format`, which is for numbers written as text. The same as `coercers`
+   * for every other column.
+   */
+  readonly plainCoercers: readonly Coercer[];
   /** Empty input means NULL (non-text types) rather than an empty string. */
   readonly emptyNull: readonly boolean[];
   readonly nullable: readonly boolean[];
@@ -26,11 +32,20 @@ export function planColumns(pipeline: Pipeline, copyFormat: 'auto' | 'text' = 'a
   const binary =
     copyFormat === 'auto' ? columns.map((c) => makeBinaryCoercer(c, { timezone: pipeline.timezone })) : [];
   const useBinary = copyFormat === 'auto' && binary.every((coercer) => coercer !== undefined);
+  const coercers = useBinary ? (binary as Coercer[]) : columns.map((c) => makeCoercer(c));
+  const plainCoercers = columns.map((column, c) => {
+    if (column.format === undefined || !NUMBER_KINDS.has(column.type.kind)) return coercers[c] as Coercer;
+    const { format: _numberFormat, ...plain } = column;
+    return useBinary
+      ? (makeBinaryCoercer(plain, { timezone: pipeline.timezone }) as Coercer)
+      : makeCoercer(plain);
+  });
   return {
     format: useBinary ? 'binary' : 'text',
     names: columns.map((c) => c.name),
     sources: columns.map((c) => c.source),
-    coercers: useBinary ? (binary as Coercer[]) : columns.map((c) => makeCoercer(c)),
+    coercers,
+    plainCoercers,
     emptyNull: columns.map((c) => emptyIsNull(c.type)),
     nullable: columns.map((c) => c.nullable),
     defaults: columns.map((c) => (c.default === undefined ? undefined : Buffer.from(c.default, 'utf8'))),
@@ -38,5 +53,14 @@ export function planColumns(pipeline: Pipeline, copyFormat: 'auto' | 'text' = 'a
     columns,
   };
 }
+
+const NUMBER_KINDS: ReadonlySet<string> = new Set([
+  'smallint',
+  'integer',
+  'bigint',
+  'numeric',
+  'real',
+  'double precision',
+]);
 
 export const REQUIRED_REASON = 'is required (NOT NULL) but empty';

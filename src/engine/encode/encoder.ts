@@ -58,10 +58,12 @@ export class RowWriter {
 
   /**
    * Writes column `c`'s value from `src[start, end)`, with its separator (text) or length prefix
-   * (binary); returns a reason when the value is refused. Columns must come in order.
+   * (binary); returns a reason when the value is refused. Columns must come in order. `plain`: a number
+   * the file holds as a number, read without the column's number format.
    */
-  value(c: number, src: Uint8Array, start: number, end: number): string | undefined {
+  value(c: number, src: Uint8Array, start: number, end: number, plain = false): string | undefined {
     const plan = this.plan;
+    const coercer = (plain ? plan.plainCoercers[c] : plan.coercers[c]) as Coercer;
     const out = this.out;
     let lengthAt = -1;
     if (this.binary) {
@@ -73,7 +75,7 @@ export class RowWriter {
     }
     let reason: string | undefined;
     if (start !== end) {
-      reason = (plan.coercers[c] as Coercer)(src, start, end, out);
+      reason = coercer(src, start, end, out);
     } else {
       const fallback = plan.defaults[c];
       if (fallback !== undefined) reason = (plan.coercers[c] as Coercer)(fallback, 0, fallback.length, out);

@@ -101,7 +101,8 @@ export async function* encodeJson(
       const reason =
         length > 0 && text.includes('\u0000')
           ? 'contains a NUL character, which PostgreSQL cannot store in text'
-          : writer.value(c, scratch, 0, length);
+          : // A JSON number is a number: the column's number format is for numbers written as strings.
+            writer.value(c, scratch, 0, length, typeof field === 'number' || typeof field === 'bigint');
       if (reason !== undefined) {
         writer.reject(start, rowLine, c, text, reason);
         return;

@@ -3,6 +3,7 @@ import {
   type CellConverter,
   CellProblem,
   NUL_IN_TEXT,
+  PlainNumber,
   type TableReader,
 } from '../../formats/table.js';
 import type { Pipeline } from '../../model/contract.js';
@@ -84,7 +85,10 @@ export async function* encodeTable(
           continue;
         }
         if (typed[c]?.(value, out)) continue;
-        const text = (converters[c] as CellConverter)(value);
+        let text = (converters[c] as CellConverter)(value);
+        // A number the file holds as a number: read without the column's format, which is for text.
+        const plain = text instanceof PlainNumber;
+        if (text instanceof PlainNumber) text = text.text;
         let reason: string | undefined;
         let bytes: Uint8Array;
         let length: number;
@@ -98,7 +102,7 @@ export async function* encodeTable(
           reason = text.valid
             ? undefined
             : byteProblem(Buffer.from(src.buffer, src.byteOffset, src.byteLength), from, to, false);
-          reason ??= writer.value(c, src, from, to);
+          reason ??= writer.value(c, src, from, to, plain);
           if (reason !== undefined) {
             // The whole value, as the text it stands for: what a string would have shown.
             writer.reject(
@@ -129,7 +133,7 @@ export async function* encodeTable(
           length = text.length;
           reason = byteProblem(Buffer.from(text.buffer, text.byteOffset, text.byteLength), 0, length, false);
         }
-        reason ??= writer.value(c, bytes, 0, length);
+        reason ??= writer.value(c, bytes, 0, length, plain);
         if (reason !== undefined) {
           const raw =
             typeof text === 'string'

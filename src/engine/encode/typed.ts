@@ -30,10 +30,12 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 /**
  * The writer for values of `cell` into `column` in binary COPY, or undefined when that pair always
- * takes the generic path (a format on the column, a float32, a type cast the coercer decides).
+ * takes the generic path (a date format on the column, a float32, a type cast the coercer decides).
  */
 export function typedWriter(cell: CellType, column: ColumnContract): TypedWriter | undefined {
-  if (column.format !== undefined) return undefined;
+  // A number format is for numbers written as text; a number the file holds as a number does not need it.
+  const number = cell.kind === 'integer' || cell.kind === 'double' || cell.kind === 'decimal';
+  if (column.format !== undefined && !number) return undefined;
   const type = column.type;
   switch (cell.kind) {
     case 'integer':

@@ -13,10 +13,13 @@ import type { AsyncBuffer, Compressors, FileMetaData, RowGroup, SchemaTree } fro
 import { FormatError, SourceError } from '../../errors.js';
 import type { ColumnContract } from '../../model/contract.js';
 import type { RandomAccessInput } from '../random-access.js';
-import type { CellConverter, TableBatch, TableReader } from '../table.js';
+import { type CellConverter, numbersAsNumbers, type TableBatch, type TableReader } from '../table.js';
 import { arrowReadable, decodeGroup } from './arrow.js';
 import { describeFields, type ParquetField, rawSchema } from './fields.js';
 import { NESTED_PARSERS, parquetCellType, parquetConverter } from './values.js';
+
+/** Parquet types whose values are numbers: a column's number format (for text) does not apply to them. */
+const NUMBER_FIELDS: ReadonlySet<string> = new Set(['integer', 'float', 'decimal']);
 
 /** A row group is decoded whole; past this declared uncompressed size it is refused (bombs, absurd layouts). */
 export const MAX_ROW_GROUP_BYTES = 1024 ** 3;
@@ -100,7 +103,9 @@ export async function openParquet(
     header: { what: 'The Parquet schema' },
     details,
     converter(field: number, column: ColumnContract): CellConverter {
-      return parquetConverter(fields[field] as ParquetField, column, source);
+      const parquetField = fields[field] as ParquetField;
+      const convert = parquetConverter(parquetField, column, source);
+      return NUMBER_FIELDS.has(parquetField.type.kind) ? numbersAsNumbers(column, convert) : convert;
     },
     cellType: (field) => parquetCellType(fields[field] as ParquetField),
     batches(used: readonly number[]): AsyncIterable<TableBatch> {

@@ -8,7 +8,14 @@
 import { FormatError } from '../../errors.js';
 import type { ColumnContract, XlsxOptions } from '../../model/contract.js';
 import type { RandomAccessInput } from '../random-access.js';
-import { ByteSpan, type CellConverter, CellProblem, type TableBatch, type TableReader } from '../table.js';
+import {
+  ByteSpan,
+  type CellConverter,
+  CellProblem,
+  numbersAsNumbers,
+  type TableBatch,
+  type TableReader,
+} from '../table.js';
 import { ZipArchive } from '../zip/archive.js';
 import { type DateSystem, type FormatKind, serialText } from './dates.js';
 import { columnLetters, type SheetCell, type SheetRow, XlsxCell } from './sheet.js';
@@ -93,7 +100,11 @@ export async function openXlsx(
     header: { what: `The header of sheet "${sheet.name}" (row ${headerRow})`, line: headerRow },
     details: { sheet: sheet.name, headerRow, dateSystem: workbook.dateSystem, read: input.mode },
     converter(_field: number, column: ColumnContract): CellConverter {
-      return xlsxConverter(column, workbook.styles, workbook.dateSystem);
+      const convert = xlsxConverter(column, workbook.styles, workbook.dateSystem);
+      if (column.format === undefined) return convert;
+      // Number cells are numbers already; text cells are read in the column's number format.
+      const marked = numbersAsNumbers(column, convert);
+      return (value) => (isNumberCell(value) ? marked(value) : convert(value));
     },
     async *batches(): AsyncGenerator<TableBatch> {
       if (pending !== undefined) {
@@ -376,3 +387,8 @@ export function exactNumberText(n: number): string {
 }
 
 export { type SheetCell, XlsxCell };
+
+/** An XLSX cell of type number (not a date: a date-styled number is read by the date rules). */
+function isNumberCell(value: unknown): boolean {
+  return (value instanceof SheetCellView || value instanceof XlsxCell) && value.kind === 'number';
+}

@@ -125,6 +125,22 @@ snapshots: { schedule: "0 * * * *", retention: { last: 24, daily: 7, weekly: 4, 
     });
   });
 
+  it("turns decimalSeparator into the number columns' format, a column's own winning", () => {
+    const pipeline = firstPipeline(
+      onePipeline(
+        'decimalSeparator: ","',
+        [
+          'columns:',
+          '      - { name: a, type: "numeric(9,2)" }',
+          '      - { name: b, type: real, decimalSeparator: "." }',
+          '      - { name: c, type: text }',
+          '      - { name: d, type: bigint, format: "1 234,5" }',
+        ].join('\n'),
+      ),
+    );
+    expect(pipeline.columns.map((c) => c.format)).toEqual(['1.234,56', undefined, undefined, '1 234,5']);
+  });
+
   it('reads onDrift: freeze as reject, and takes discardRow', () => {
     expect(firstPipeline(onePipeline('onDrift: freeze')).onDrift).toBe('reject');
     expect(firstPipeline(onePipeline('onDrift: discardRow')).onDrift).toBe('discardRow');
@@ -327,6 +343,24 @@ describe('config checks', () => {
       'an unknown encoding',
       onePipeline('csv: { encoding: utf16 }'),
       'inlet.config.yaml: pipelines[0].csv.encoding: expected one of "auto" | "utf8" | "utf16le" | "utf16be" | "windows1252" | "latin1", got "utf16"',
+    ],
+    [
+      'a decimal separator on a text column',
+      onePipeline('', 'columns:\n      - { name: note, type: text, decimalSeparator: "," }'),
+      'inlet.config.yaml: pipelines[0].columns[0].decimalSeparator: applies to number columns only (smallint, integer, bigint, numeric, real, double precision); this one is text',
+    ],
+    [
+      'a decimal separator beside a format',
+      onePipeline(
+        '',
+        'columns:\n      - { name: n, type: numeric, format: "1.234,56", decimalSeparator: "," }',
+      ),
+      'inlet.config.yaml: pipelines[0].columns[0].decimalSeparator: give either decimalSeparator or format ("1.234,56"), not both',
+    ],
+    [
+      'a decimal separator that is neither',
+      onePipeline('decimalSeparator: ";"'),
+      'inlet.config.yaml: pipelines[0].decimalSeparator: expected one of "." | ",", got ";"',
     ],
     [
       'maxRatio above 1',

@@ -5,7 +5,7 @@ import { byteProblem } from '../../../src/engine/encode/encoder.js';
 import { typedWriter } from '../../../src/engine/encode/typed.js';
 import type { ParquetField, ParquetKind } from '../../../src/formats/parquet/fields.js';
 import { parquetCellType, parquetConverter } from '../../../src/formats/parquet/values.js';
-import { ByteSpan, CellProblem } from '../../../src/formats/table.js';
+import { ByteSpan, CellProblem, PlainNumber } from '../../../src/formats/table.js';
 import { parseColumnType } from '../../../src/model/column-type.js';
 import type { ColumnContract } from '../../../src/model/contract.js';
 import { seededRandom } from '../../harness/seeded-random.js';
@@ -26,7 +26,8 @@ type Outcome = { payload: string } | { reject: string };
 function generic(f: ParquetField, c: ColumnContract, value: unknown): Outcome {
   const text = parquetConverter(f, c, 'test.parquet')(value);
   if (text instanceof CellProblem) return { reject: text.reason };
-  if (text instanceof ByteSpan) throw new Error('Parquet converters write strings or bytes');
+  if (text instanceof ByteSpan || text instanceof PlainNumber)
+    throw new Error('Parquet converters write strings or bytes');
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text);
   if (typeof text === 'string' && text.includes('\u0000')) return { reject: 'NUL' };
   if (typeof text !== 'string') {
