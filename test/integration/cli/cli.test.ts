@@ -163,7 +163,11 @@ describe('ingest', () => {
 
   it('routes a file outside the working directory by its absolute path, and names the paths it tried (issue 17)', async () => {
     const folders = inDir('folders.config.yaml');
-    await writeFile(folders, CONFIG.replace('match: ["*.orders.csv"]', 'match: ["**/incoming/orders/**"]'));
+    // A pipeline and table of its own, so the ingestions listed below are still only the ones above.
+    const routedConfig = CONFIG.replace('match: ["*.orders.csv"]', 'match: ["**/incoming/orders/**"]')
+      .replace('name: cli_orders', 'name: cli_routed')
+      .replace('table: public.cli_orders', 'table: public.cli_routed');
+    await writeFile(folders, routedConfig);
     await mkdir(inDir('incoming/orders'), { recursive: true });
     await writeFile(inDir('incoming/orders/today.csv'), 'order_id,amount,note\n40,4.00,routed\n');
     await writeFile(inDir('incoming/today.csv'), 'order_id,amount,note\n41,4.10,stray\n');
@@ -171,7 +175,7 @@ describe('ingest', () => {
     const routed = await inlet('ingest', inDir('incoming/orders/today.csv'), '--config', folders, '--json');
     expect(routed.stderr).toBe('');
     expect(jsonLines(routed.stdout)).toMatchObject([
-      { status: 'loaded', pipeline: 'cli_orders', rowsLoaded: 1 },
+      { status: 'loaded', pipeline: 'cli_routed', rowsLoaded: 1 },
     ]);
     const stray = await inlet('ingest', inDir('incoming/today.csv'), '--config', folders, '--json');
     const message = (jsonLines(stray.stdout)[0]?.error as { message?: string } | undefined)?.message;
