@@ -20,10 +20,10 @@ import { DriftError } from './encode/drift.js';
 import { RowWriter } from './encode/encoder.js';
 import { encodeJson } from './encode/json.js';
 import { encodeTable } from './encode/table.js';
+import { type FileUnit, ownTransaction } from './file-unit.js';
 import { infersContract, withInferredContract } from './first-file-contract.js';
 import type { IngestOptions } from './ingest-options.js';
 import {
-  beginLocked,
   findLoadedByContent,
   findNewerLoaded,
   findPrior,
@@ -84,7 +84,8 @@ export async function ingest(
     try {
       // An infer: true pipeline without columns gets its table with its contract, from its first file.
       if (pipeline.createTable && !infersContract(pipeline)) await ensureTable(options.pool, pipeline);
-      const result = await withClient(context, (client) => attemptIngest(context, client));
+      const unit = ownTransaction(pipeline, source.uri);
+      const result = await withClient(context, (client) => attemptIngest({ ...context, unit }, client));
       context.logger.info('ingestion finished', {
         status: result.status,
         rowsLoaded: result.rowsLoaded,
@@ -116,7 +117,7 @@ export async function ingest(
 /** Pipelines whose table is known to exist per pool, so CREATE TABLE IF NOT EXISTS runs once per process. */
 const tablesReady = new WeakMap<pg.Pool, WeakSet<Pipeline>>();
 
-async function ensureTable(pool: pg.Pool, pipeline: Pipeline): Promise<void> {
+export async function ensureTable(pool: pg.Pool, pipeline: Pipeline): Promise<void> {
   let ready = tablesReady.get(pool);
   if (ready?.has(pipeline)) return;
   await createTargetTable(pool, pipeline);
@@ -161,27 +162,39 @@ async function withClient(
   }
 }
 
-/** Ends the transaction without loading and records why (rejected, superseded, duplicate with a front-door id). */
+/** One file's ingestion and the unit of work its statements run in. */
+export interface FileRun extends IngestionContext {
+  readonly unit: FileUnit;
+}
+
+/** Ends the file's unit of work without loading and records why (rejected, superseded, duplicate with a front-door id). */
 async function endWithout(
-  context: IngestionContext,
+  context: FileRun,
   client: PoolClient,
   result: IngestResult,
   details?: Record<string, unknown>,
 ): Promise<IngestResult> {
-  await client.query('ROLLBACK');
+  await context.unit.abandon(client);
   return recordOutcome(context, result, details);
 }
 
-async function attemptIngest(context: IngestionContext, client: PoolClient): Promise<IngestResult> {
-  const { id, source, pipeline, options } = context;
-  await beginLocked(client, pipeline, source.uri);
-  const prior = await findPrior(client, pipeline, source, {
-    settledId: options.dryRun ? undefined : options.ingestionId,
-    skipChecks: !options.force,
-  });
+/**
+ * One file, start to verdict, on `client`, in the unit of work `context.unit` opens: its own transaction, or
+ * a savepoint in a batch's (ingest-batch.ts). Throws what the database or the source threw; the caller undoes
+ * the unit of work.
+ */
+export async function attemptIngest(context: FileRun, client: PoolClient): Promise<IngestResult> {
+  const { id, source, pipeline, options, unit } = context;
+  await unit.begin(client);
+  const prior =
+    unit.prior ??
+    (await findPrior(client, pipeline, source, {
+      settledId: options.dryRun ? undefined : options.ingestionId,
+      skipChecks: !options.force,
+    }));
   const settled = prior.settled && settledOutcome(context, prior.settled);
   if (settled) {
-    await client.query('ROLLBACK');
+    await unit.abandon(client);
     return settled;
   }
   const skipped = options.force ? undefined : await skipBeforeReading(context, client, prior);
@@ -263,7 +276,7 @@ interface LoadLedger {
 
 /** A duplicate known by version, ETag or a quick hash, or an object older than the one loaded. */
 async function skipBeforeReading(
-  context: IngestionContext,
+  context: FileRun,
   client: PoolClient,
   prior: PriorRecord,
 ): Promise<IngestResult | undefined> {
@@ -299,7 +312,7 @@ async function findLoadedBySameBytes(
 }
 
 async function loadRows(
-  context: IngestionContext,
+  context: FileRun,
   client: PoolClient,
   decoder: SourceDecoder,
   decoded: DecodedSource,
@@ -346,7 +359,7 @@ async function openTable(
 }
 
 async function loadPieces(
-  context: IngestionContext,
+  context: FileRun,
   client: PoolClient,
   decoder: SourceDecoder,
   decoded: DecodedSource,
@@ -450,31 +463,34 @@ async function loadPieces(
       { replaceGuard: error.report },
     );
   }
-  await writeLedger(client, {
-    id,
-    pipeline,
-    source,
-    status: 'loaded',
-    forced: options.force === true,
-    sha256,
-    bytes: decoder.rawBytes,
-    rowsLoaded,
-    rowsRejected: rejects.total,
-    startedAt: context.startedAt,
-    finishedAt: new Date(),
-    details: {
-      format,
-      compression: decoded.compression,
-      ...(decoded.entryName === undefined ? {} : { entry: decoded.entryName }),
-      ...(table === undefined ? {} : { [format]: table.details }),
-      ...(text === undefined ? {} : { encoding: text.encoding }),
-      ...(dialect.delimiter === undefined ? {} : { delimiter: dialect.delimiter }),
-      copyFormat: plan.format,
-      records: writer.stats.records,
-      ...(writer.drift === undefined ? {} : { drift: writer.drift }),
+  await context.unit.commit(
+    client,
+    {
+      id,
+      pipeline,
+      source,
+      status: 'loaded',
+      forced: options.force === true,
+      sha256,
+      bytes: decoder.rawBytes,
+      rowsLoaded,
+      rowsRejected: rejects.total,
+      startedAt: context.startedAt,
+      finishedAt: new Date(),
+      details: {
+        format,
+        compression: decoded.compression,
+        ...(decoded.entryName === undefined ? {} : { entry: decoded.entryName }),
+        ...(table === undefined ? {} : { [format]: table.details }),
+        ...(text === undefined ? {} : { encoding: text.encoding }),
+        ...(dialect.delimiter === undefined ? {} : { delimiter: dialect.delimiter }),
+        copyFormat: plan.format,
+        records: writer.stats.records,
+        ...(writer.drift === undefined ? {} : { drift: writer.drift }),
+      },
     },
-  });
-  await client.query(options.dryRun ? 'ROLLBACK' : 'COMMIT');
+    options.dryRun === true,
+  );
   return outcome(context, 'loaded', {
     rowsLoaded,
     rowsRejected: rejects.total,
@@ -490,7 +506,7 @@ function csvOptionsFor(format: 'csv' | 'tsv', csv: CsvOptions): CsvOptions {
 }
 
 function rejectFile(
-  context: IngestionContext,
+  context: FileRun,
   client: PoolClient,
   rejects: RejectCollector,
   records: number,

@@ -23,11 +23,31 @@ import { pgJson, pgText } from './pg-text.js';
  * when it was read) and quoted as a literal; nothing from the file or its name.
  */
 export async function beginLocked(client: PoolClient, pipeline: Pipeline, uri: string): Promise<void> {
-  const digest = createHash('sha256').update(pipeline.name).update('\u0000').update(uri).digest();
-  await client.query(
-    `BEGIN; SELECT set_config('TimeZone', ${client.escapeLiteral(pipeline.timezone)}, true), ` +
-      `pg_advisory_xact_lock(${digest.readBigInt64BE(0).toString()}::bigint)`,
+  await beginLockedAll(client, pipeline, [uri]);
+}
+
+/**
+ * beginLocked for a batch of objects of one pipeline: the locks of all of them, taken in one statement in
+ * ascending order of their keys, so that two batches sharing objects wait for each other rather than each
+ * holding a lock the other needs.
+ */
+export async function beginLockedAll(
+  client: PoolClient,
+  pipeline: Pipeline,
+  uris: readonly string[],
+): Promise<void> {
+  const keys = [...new Set(uris.map((uri) => lockKey(pipeline, uri)))].sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0,
   );
+  const locks = keys.map((key) => `pg_advisory_xact_lock(${key.toString()}::bigint)`);
+  await client.query(
+    `BEGIN; SELECT set_config('TimeZone', ${client.escapeLiteral(pipeline.timezone)}, true), ${locks.join(', ')}`,
+  );
+}
+
+/** The advisory lock of one object of a pipeline. */
+function lockKey(pipeline: Pipeline, uri: string): bigint {
+  return createHash('sha256').update(pipeline.name).update('\u0000').update(uri).digest().readBigInt64BE(0);
 }
 
 /** What the ledger already says about an object, as far as it can be told before reading a byte. */
@@ -60,49 +80,83 @@ export async function findPrior(
   client: PoolClient,
   pipeline: Pipeline,
   source: ObjectSource,
-  ask: { readonly settledId: string | undefined; readonly skipChecks: boolean },
+  ask: PriorQuestion,
 ): Promise<PriorRecord> {
-  const sha256 = ask.skipChecks ? source.sha256 : undefined;
-  const byVersion =
-    ask.skipChecks && (source.versionId !== undefined || source.etag !== undefined || sha256 !== undefined);
-  // With the content hash asked about, a load of the same size says nothing more.
-  const size = ask.skipChecks && sha256 === undefined ? (source.size ?? null) : null;
+  const [prior] = await findPriors(client, pipeline, [{ source, ask }]);
+  if (prior === undefined)
+    throw new InletError('internal', 'the ledger lookup before reading returned no row');
+  return prior;
+}
+
+/** What findPrior asks of the ledger about one object. */
+export interface PriorQuestion {
+  /** The front door's id, whose recorded verdict is looked for. */
+  readonly settledId: string | undefined;
+  /** Whether to look for an earlier load of the same object (not with --force). */
+  readonly skipChecks: boolean;
+}
+
+/**
+ * findPrior for several objects of one pipeline in one statement, in their order: a batch of small files
+ * asks once for all of them. Run under the locks of every one of them.
+ */
+export async function findPriors(
+  client: PoolClient,
+  pipeline: Pipeline,
+  objects: readonly { readonly source: ObjectSource; readonly ask: PriorQuestion }[],
+): Promise<PriorRecord[]> {
+  const column = <T>(value: (source: ObjectSource, ask: PriorQuestion) => T) =>
+    objects.map(({ source, ask }) => value(source, ask));
+  const declared = (source: ObjectSource, ask: PriorQuestion) => (ask.skipChecks ? source.sha256 : undefined);
   const { rows } = await client.query<
     SettledRow & { loaded_by_version: string | null; loaded_of_size: boolean }
   >(
     `SELECT s.status, s.duplicate_of, s.rows_loaded, s.rows_rejected, s.bytes, s.content_sha256, s.error_code,
             s.error_message,
             (SELECT v.id FROM inlet.ingestions v
-              WHERE $4::boolean AND v.pipeline = $2 AND v.source_uri = $3 AND v.status = 'loaded'
-                AND (v.version_id = $5 OR (v.version_id IS NULL AND $5::text IS NULL AND v.etag = $6)
-                     OR v.content_sha256 = $8)
+              WHERE q.by_version AND v.pipeline = $1 AND v.source_uri = q.uri AND v.status = 'loaded'
+                AND (v.version_id = q.version_id
+                     OR (v.version_id IS NULL AND q.version_id IS NULL AND v.etag = q.etag)
+                     OR v.content_sha256 = q.sha256)
               ORDER BY v.finished_at DESC LIMIT 1) AS loaded_by_version,
-            ($7::bigint IS NOT NULL AND EXISTS (
+            (q.size IS NOT NULL AND EXISTS (
               SELECT 1 FROM inlet.ingestions z
-               WHERE z.pipeline = $2 AND z.source_uri = $3 AND z.bytes = $7 AND z.status = 'loaded')) AS loaded_of_size
-       FROM (VALUES (1)) AS one (x)
+               WHERE z.pipeline = $1 AND z.source_uri = q.uri AND z.bytes = q.size AND z.status = 'loaded')) AS loaded_of_size
+       FROM unnest($2::uuid[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::bigint[], $8::text[])
+            WITH ORDINALITY AS q (settled_id, uri, by_version, version_id, etag, size, sha256, n)
        LEFT JOIN inlet.ingestions s
-         ON s.id = $1::uuid AND s.status IN ('loaded', 'duplicate', 'superseded', 'rejected')`,
+         ON s.id = q.settled_id AND s.status IN ('loaded', 'duplicate', 'superseded', 'rejected')
+      ORDER BY q.n`,
     [
-      ask.settledId ?? null,
       pipeline.name,
-      source.uri,
-      byVersion,
-      source.versionId ?? null,
-      source.etag ?? null,
-      size,
-      sha256 ?? null,
+      column((_, ask) => ask.settledId ?? null),
+      column((source) => source.uri),
+      column(
+        (source, ask) =>
+          ask.skipChecks &&
+          (source.versionId !== undefined ||
+            source.etag !== undefined ||
+            declared(source, ask) !== undefined),
+      ),
+      column((source) => source.versionId ?? null),
+      column((source) => source.etag ?? null),
+      // With the content hash asked about, a load of the same size says nothing more.
+      column((source, ask) =>
+        ask.skipChecks && declared(source, ask) === undefined ? (source.size ?? null) : null,
+      ),
+      column((source, ask) => declared(source, ask) ?? null),
     ],
   );
-  const row = rows[0];
-  if (row === undefined) throw new InletError('internal', 'the ledger lookup before reading returned no row');
-  return {
+  if (rows.length !== objects.length) {
+    throw new InletError('internal', 'the ledger lookup before reading returned a row per object');
+  }
+  return rows.map((row, i) => ({
     settled:
       row.status === null ? undefined : toSettled(row as SettledRow & { status: SettledIngestion['status'] }),
     loadedByVersion: row.loaded_by_version ?? undefined,
-    checkedSha256: sha256,
+    checkedSha256: declared(objects[i]?.source as ObjectSource, objects[i]?.ask as PriorQuestion),
     loadedOfSize: row.loaded_of_size,
-  };
+  }));
 }
 
 export interface LoadedIngestion {
@@ -220,12 +274,23 @@ export interface LedgerEntry {
  * file's bytes, and PostgreSQL refuses NUL in text and jsonb (see pg-text.ts).
  */
 export async function writeLedger(client: PoolClient, entry: LedgerEntry): Promise<void> {
-  const { pipeline, source } = entry;
+  await writeLedgers(client, [entry]);
+}
+
+const LEDGER_COLUMNS = 21;
+
+/** writeLedger for several rows in one statement (a batch's verdicts), in their order. */
+export async function writeLedgers(client: PoolClient, entries: readonly LedgerEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const values = entries.map((_, row) => {
+    const p = Array.from({ length: LEDGER_COLUMNS }, (_, c) => `$${row * LEDGER_COLUMNS + c + 1}`);
+    return `(${p.join(', ')})`;
+  });
   await client.query(
     `INSERT INTO inlet.ingestions (id, pipeline, source_uri, version_id, etag, source_order, content_sha256, bytes,
         status, forced, duplicate_of, target_table, mode, rows_loaded, rows_rejected, received_at, started_at,
         finished_at, error_code, error_message, details)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+     VALUES ${values.join(', ')}
      ON CONFLICT (id) DO UPDATE SET
         pipeline = EXCLUDED.pipeline, source_uri = EXCLUDED.source_uri, version_id = EXCLUDED.version_id,
         etag = EXCLUDED.etag, source_order = EXCLUDED.source_order, content_sha256 = EXCLUDED.content_sha256,
@@ -234,28 +299,33 @@ export async function writeLedger(client: PoolClient, entry: LedgerEntry): Promi
         rows_rejected = EXCLUDED.rows_rejected, received_at = coalesce(inlet.ingestions.received_at, EXCLUDED.received_at),
         started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, error_code = EXCLUDED.error_code,
         error_message = EXCLUDED.error_message, details = EXCLUDED.details`,
-    [
-      entry.id,
-      pipeline.name,
-      source.uri,
-      source.versionId ?? null,
-      source.etag ?? null,
-      source.order ?? null,
-      entry.sha256 ?? null,
-      entry.bytes ?? null,
-      entry.status,
-      entry.forced ?? false,
-      entry.duplicateOf ?? null,
-      `${pipeline.table.schema}.${pipeline.table.name}`,
-      pipeline.mode,
-      entry.rowsLoaded ?? 0,
-      entry.rowsRejected ?? 0,
-      source.receivedAt ?? null,
-      entry.startedAt,
-      entry.finishedAt ?? null,
-      entry.error === undefined ? null : pgText(entry.error.code),
-      entry.error === undefined ? null : pgText(entry.error.message),
-      entry.details === undefined ? null : JSON.stringify(pgJson(entry.details)),
-    ],
+    entries.flatMap(ledgerValues),
   );
+}
+
+function ledgerValues(entry: LedgerEntry): unknown[] {
+  const { pipeline, source } = entry;
+  return [
+    entry.id,
+    pipeline.name,
+    source.uri,
+    source.versionId ?? null,
+    source.etag ?? null,
+    source.order ?? null,
+    entry.sha256 ?? null,
+    entry.bytes ?? null,
+    entry.status,
+    entry.forced ?? false,
+    entry.duplicateOf ?? null,
+    `${pipeline.table.schema}.${pipeline.table.name}`,
+    pipeline.mode,
+    entry.rowsLoaded ?? 0,
+    entry.rowsRejected ?? 0,
+    source.receivedAt ?? null,
+    entry.startedAt,
+    entry.finishedAt ?? null,
+    entry.error === undefined ? null : pgText(entry.error.code),
+    entry.error === undefined ? null : pgText(entry.error.message),
+    entry.details === undefined ? null : JSON.stringify(pgJson(entry.details)),
+  ];
 }

@@ -60,7 +60,9 @@ export class QueuedLedger {
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const rows = this.pending.splice(0);
+    // In id order, as a worker's batch writes its rows: two transactions that take row locks in one order
+    // cannot each wait for the other.
+    const rows = this.pending.splice(0).sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1));
     if (rows.length > 0) {
       this.flushing = this.flushing.then(() => this.write(rows));
     }

@@ -308,6 +308,30 @@ export class Spool {
     return undefined;
   }
 
+  /**
+   * Claims up to `max` entries, oldest first: the first as `claim` does, the rest from the same listing, so a
+   * deep queue is handed out in batches without listing the directory again. With `share`, takes at most that
+   * fraction of what is queued (rounded up), leaving the rest to other workers.
+   */
+  async claimMany(max: number, options: ClaimOptions & { share?: number } = {}): Promise<SpoolEntry[]> {
+    const first = await this.claim(options);
+    if (first === undefined) return [];
+    const entries = [first];
+    const limit = Math.min(max, 1 + Math.ceil(this.queued.length / Math.max(1, options.share ?? 1)));
+    while (entries.length < limit && this.queued.length > 0) {
+      const passed: string[] = [];
+      let entry: SpoolEntry | undefined;
+      try {
+        entry = await this.claimFrom(options, passed);
+      } finally {
+        this.queued.unshift(...passed);
+      }
+      if (entry === undefined) break;
+      entries.push(entry);
+    }
+    return entries;
+  }
+
   private async claimFrom(options: ClaimOptions, passed: string[]): Promise<SpoolEntry | undefined> {
     for (let id = this.queued.shift(); id !== undefined; id = this.queued.shift()) {
       if (options.skip?.(id)) {

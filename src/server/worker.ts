@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { findPipeline } from '../config/route.js';
 import { ingest, type RetryPolicy } from '../engine/ingest.js';
+import { batchable, ingestBatch, MAX_BATCH_FILES } from '../engine/ingest-batch.js';
 import type { ErrorCode } from '../error-codes/index.js';
 import type { InletConfig, Pipeline } from '../model/contract.js';
 import type { IngestResult } from '../model/ingestion.js';
@@ -24,6 +25,11 @@ export interface WorkerPoolOptions {
   metrics?: ServerMetrics;
   /** Files ingested at once; each holds one database connection while it runs. Default 2. */
   concurrency?: number;
+  /**
+   * The most small files of one append pipeline a worker loads in one transaction when the queue is deep
+   * (ingest-batch.ts); 1 loads every file alone. Default 32.
+   */
+  batchFiles?: number;
   /** How often an idle worker looks at the spool when nothing woke it; default 1 s. */
   pollMs?: number;
   /** The engine's own retry of a lost connection within one attempt. */
@@ -36,6 +42,9 @@ export interface WorkerPoolOptions {
   /** Called after every finished file (tests and live views). */
   onFinished?: (entry: SpoolEntry, result: IngestResult) => void;
 }
+
+/** Files larger than this are loaded alone: a batch is for files whose transaction costs more than their rows. */
+const MAX_BATCHED_FILE_BYTES = 256 * 1024;
 
 /** Failures that say "the database is not there right now": retried for as long as it takes. */
 const UNAVAILABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -53,7 +62,10 @@ interface Retry {
 
 export class WorkerPool {
   private readonly options: Required<
-    Pick<WorkerPoolOptions, 'concurrency' | 'pollMs' | 'maxAttempts' | 'backoffMs' | 'maxBackoffMs'>
+    Pick<
+      WorkerPoolOptions,
+      'concurrency' | 'batchFiles' | 'pollMs' | 'maxAttempts' | 'backoffMs' | 'maxBackoffMs'
+    >
   > &
     WorkerPoolOptions;
   private readonly logger: Logger;
@@ -67,6 +79,7 @@ export class WorkerPool {
   constructor(options: WorkerPoolOptions) {
     this.options = {
       concurrency: 2,
+      batchFiles: MAX_BATCH_FILES,
       pollMs: 1000,
       maxAttempts: 3,
       backoffMs: 2000,
@@ -125,20 +138,79 @@ export class WorkerPool {
 
   private async loop(worker: number): Promise<void> {
     while (!this.stopping) {
-      let entry: SpoolEntry | undefined;
+      let entries: SpoolEntry[] = [];
       try {
         const now = Date.now();
-        entry = await this.options.spool.claim({
+        // A deep queue is shared out in batches, a worker taking at most its share of it; one file waiting is
+        // taken alone, at once.
+        entries = await this.options.spool.claimMany(Math.max(1, this.options.batchFiles), {
           skip: (id) => (this.retries.get(id)?.notBefore ?? 0) > now,
+          share: this.options.concurrency,
         });
       } catch (error) {
         this.logger.error('could not claim from the spool', { worker, error });
       }
-      if (entry === undefined) {
+      if (entries.length === 0) {
         await this.idle();
         continue;
       }
-      await this.process(entry);
+      await this.processClaimed(entries);
+    }
+  }
+
+  /** Small files of one batchable pipeline together, in claim order; every other file alone. */
+  private async processClaimed(entries: readonly SpoolEntry[]): Promise<void> {
+    const batches = new Map<Pipeline, SpoolEntry[]>();
+    const alone: SpoolEntry[] = [];
+    for (const entry of entries) {
+      const pipeline = this.pipelineFor(entry);
+      if (pipeline === undefined || !batchable(pipeline) || entry.size > MAX_BATCHED_FILE_BYTES) {
+        alone.push(entry);
+        continue;
+      }
+      const batch = batches.get(pipeline) ?? [];
+      batch.push(entry);
+      batches.set(pipeline, batch);
+    }
+    for (const [pipeline, batch] of batches) {
+      if (batch.length === 1) alone.push(...batch);
+      else await this.processBatch(pipeline, batch);
+    }
+    for (const entry of alone) await this.process(entry);
+  }
+
+  /** One transaction for the batch (ingest-batch.ts); each file then ends as it would alone. */
+  private async processBatch(pipeline: Pipeline, entries: readonly SpoolEntry[]): Promise<void> {
+    const { metrics } = this.options;
+    const controller = new AbortController();
+    for (const entry of entries) this.inFlight.set(entry.id, controller);
+    metrics?.workerStarted();
+    let results: IngestResult[] | undefined;
+    try {
+      results = await ingestBatch(
+        entries.map((entry) => ({ source: uploadSource(entry), ingestionId: entry.id })),
+        pipeline,
+        {
+          pool: this.options.pool,
+          logger: this.logger,
+          signal: controller.signal,
+          ...(this.options.engineRetry ? { retry: this.options.engineRetry } : {}),
+        },
+      );
+    } catch (error) {
+      // Only a stop aborts a batch from outside; anything else is each file's result.
+      if (!controller.signal.aborted) this.logger.error('a batch of files failed', { error });
+    } finally {
+      for (const entry of entries) this.inFlight.delete(entry.id);
+      metrics?.workerStopped();
+    }
+    for (const [i, entry] of entries.entries()) {
+      const result = results?.[i];
+      if (result === undefined || controller.signal.aborted) {
+        await this.handBack(entry, 'the server stopped while loading it');
+        continue;
+      }
+      await this.conclude(entry, result);
     }
   }
 
@@ -190,6 +262,11 @@ export class WorkerPool {
       await this.handBack(entry, 'the server stopped while loading it');
       return;
     }
+    await this.conclude(entry, result);
+  }
+
+  /** After the engine's verdict: retry a failure later, or record the file as finished and move it on. */
+  private async conclude(entry: SpoolEntry, result: IngestResult): Promise<void> {
     if (result.status === 'failed') {
       await this.retryLater(entry, result);
       return;
