@@ -1,6 +1,7 @@
 /**
- * F5: the upload service is killed with SIGKILL right after answering 202. Every acknowledged upload must
- * reach the database once the service is back, and none twice. This runs the real `inlet serve`.
+ * F5: the upload service is killed with SIGKILL right after answering 202, and while a worker has a batch
+ * of small files half loaded in one transaction. Every acknowledged upload must reach the database once the
+ * service is back, and none twice. This runs the real `inlet serve`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -150,6 +151,71 @@ describe('F5: kill -9 right after 202', () => {
       }
       // Unacknowledged files may have been stored or not, but never loaded twice.
       for (const [file, n] of byFile) expect(n, file).toBe(50 + Number(file.slice(7, 9)));
+    } finally {
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    }
+  });
+
+  it('loads every file of a batch killed mid-transaction exactly once after a restart', async () => {
+    // Each COPY takes 50 ms, so a batch of queued files stays open long enough to be killed in the middle.
+    await db.pool.query(`
+      CREATE TABLE IF NOT EXISTS public.parcels (file text NOT NULL, n integer NOT NULL);
+      CREATE FUNCTION public.slow_copy() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_sleep(0.05); RETURN NULL; END $$;
+      CREATE TRIGGER slow AFTER INSERT ON public.parcels FOR EACH STATEMENT EXECUTE FUNCTION public.slow_copy();`);
+    const first = await startServe();
+    const names = Array.from({ length: 40 }, (_, i) => `batch-${String(i).padStart(2, '0')}.csv`);
+    const acknowledged = await Promise.all(
+      names.map(async (name, i) => {
+        const answer = await fetch(`${first.url}/v1/files/${name}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${TOKEN}` },
+          body: csvFor(name, 10 + i),
+        });
+        expect(answer.status, name).toBe(202);
+        return ((await answer.json()) as { ingestionId: string }).ingestionId;
+      }),
+    );
+    // A batch holds the locks of all its files at once: kill the service while one does.
+    const deadline = Date.now() + 20_000;
+    let batchOpen = false;
+    while (!batchOpen && Date.now() < deadline) {
+      const { rows } = await db.pool.query(
+        `SELECT pid FROM pg_locks
+          WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          GROUP BY pid HAVING count(*) >= 3`,
+      );
+      batchOpen = rows.length > 0;
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(batchOpen).toBe(true);
+    const { rows: loadedBefore } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM inlet.ingestions WHERE id = ANY($1) AND status = 'loaded'`,
+      [acknowledged],
+    );
+    expect(loadedBefore[0].n).toBeLessThan(names.length);
+
+    await db.pool.query('DROP TRIGGER slow ON public.parcels');
+    const second = await startServe();
+    try {
+      const settledBy = Date.now() + 60_000;
+      let settled = 0;
+      while (settled < acknowledged.length && Date.now() < settledBy) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const { rows } = await db.pool.query(
+          `SELECT count(*)::int AS n FROM inlet.ingestions WHERE id = ANY($1) AND status = 'loaded'`,
+          [acknowledged],
+        );
+        settled = rows[0].n;
+      }
+      expect(settled).toBe(acknowledged.length);
+      const counts = await db.pool.query<{ file: string; n: number }>(
+        `SELECT file, count(*)::int AS n FROM public.parcels WHERE file LIKE 'batch-%' GROUP BY file`,
+      );
+      expect(counts.rows).toHaveLength(names.length);
+      for (const { file, n } of counts.rows) expect(n, file).toBe(10 + Number(file.slice(6, 8)));
     } finally {
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);

@@ -152,6 +152,25 @@ describe('Spool', () => {
     expect(claimed?.meta).toEqual({ original: name });
   });
 
+  it('hands a deep queue out in batches: oldest first, a share each, skipped entries left for later', async () => {
+    const spool = await openSpool();
+    const accepted: SpoolEntry[] = [];
+    for (let i = 0; i < 9; i++) {
+      accepted.push(await spool.accept(chunks(Buffer.from(`file ${i}\n`)), { name: `f${i}`, maxBytes: 100 }));
+    }
+    const ids = accepted.map((e) => e.id);
+    const skipped = ids[2] as string;
+    // Of 9 queued, a worker of two takes the first and half of the other 8 (skipping one), at most 32.
+    const first = await spool.claimMany(32, { share: 2, skip: (id) => id === skipped });
+    expect(first.map((e) => e.id)).toEqual([ids[0], ids[1], ids[3], ids[4], ids[5]]);
+    const second = await spool.claimMany(2, { share: 2 });
+    expect(second.map((e) => e.id)).toEqual([skipped, ids[6]]);
+    const rest = await spool.claimMany(32);
+    expect(rest.map((e) => e.id)).toEqual([ids[7], ids[8]]);
+    expect(await spool.claimMany(32)).toEqual([]);
+    expect(await spool.depth()).toEqual({ incoming: 0, processing: 9, done: 0, failed: 0 });
+  });
+
   it('gives each of 50 entries to exactly one of 20 concurrent claimers, across two instances', async () => {
     // Accepted by a third instance: a claimer that accepted the entries itself would not read their
     // sidecars back, and would win every rename before the other had listed the directory.
