@@ -29,6 +29,7 @@ import { statsRoutes } from './routes/stats.js';
 import { healthRoute, metricsRoute } from './routes/system.js';
 import { uploadRoutes } from './routes/uploads.js';
 import type { Spool } from './spool.js';
+import type { TokenCache } from './token-cache.js';
 
 export interface AppOptions {
   spool: Spool;
@@ -39,6 +40,8 @@ export interface AppOptions {
   maxUploadBytes: number;
   rateLimitPerMinute: number;
   bootstrapToken?: string | undefined;
+  /** Stored tokens checked lately; without it, every request reads its token from the database. */
+  tokenCache?: TokenCache | undefined;
   onAccepted?: () => void;
   isAccepting?: () => boolean;
   version?: string;
@@ -133,7 +136,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The dashboard page is public (it holds no data); it asks for a token and reads the API below with it.
   await app.register(async (open) => dashboardRoutes(open, { logger }));
   await app.register(async (api) => {
-    api.addHook('onRequest', authenticate(options.pool, options.bootstrapToken));
+    api.addHook('onRequest', authenticate(options.pool, options.bootstrapToken, options.tokenCache));
     await metricsRoute(api, systemDeps);
     await ingestionRoutes(api, { pool: options.pool, spool: options.spool });
     await statsRoutes(api, { pool: options.pool, spool: options.spool });

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { HttpError } from './http-error.js';
+import type { TokenCache } from './token-cache.js';
 import { bearerToken, type TokenCheck, verifyToken } from './tokens.js';
 
 export type Principal = Extract<TokenCheck, { ok: true }>;
@@ -18,11 +19,11 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /** An onRequest hook: 401 (with `WWW-Authenticate`, RFC 6750) unless the bearer token is valid. */
-export function authenticate(pool: pg.Pool, bootstrapToken: string | undefined) {
+export function authenticate(pool: pg.Pool, bootstrapToken: string | undefined, cache?: TokenCache) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     let check: TokenCheck;
     try {
-      check = await verifyToken(pool, bearerToken(request.headers.authorization), { bootstrapToken });
+      check = await verifyToken(pool, bearerToken(request.headers.authorization), { bootstrapToken, cache });
     } catch (error) {
       throw new HttpError(
         'database_unavailable',

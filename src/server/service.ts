@@ -21,6 +21,7 @@ import {
 import { ServerMetrics } from './metrics.js';
 import { Spool, type SpoolEntry } from './spool.js';
 import { recordSpoolVerdict, unreadableVerdict } from './spool-verdicts.js';
+import { TokenCache } from './token-cache.js';
 import { WorkerPool, type WorkerPoolOptions } from './worker.js';
 
 export interface UploadServiceOptions {
@@ -87,7 +88,12 @@ export async function startUploadService(options: UploadServiceOptions): Promise
     },
   });
   let accepting = true;
+  // Its own connection, beside the pool: it holds LISTEN for as long as the service runs.
+  const tokenCache = new TokenCache((options.pool as pg.Pool & { options: pg.ClientConfig }).options, {
+    logger,
+  });
   const app = await buildApp({
+    tokenCache,
     spool,
     config: options.config,
     pool: options.pool,
@@ -112,10 +118,12 @@ export async function startUploadService(options: UploadServiceOptions): Promise
   sweeper.unref();
 
   try {
+    await tokenCache.start();
     await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   } catch (error) {
     clearInterval(sweeper);
     await workers.stop(0);
+    await tokenCache.stop();
     throw error;
   }
   const address = app.server.address() as AddressInfo;
@@ -142,6 +150,7 @@ export async function startUploadService(options: UploadServiceOptions): Promise
         // closing flushes the queued ledger rows, and a row whose file a worker is loading waits for that
         // worker's transaction, so a load stuck on a lock would otherwise hold the whole shutdown.
         await Promise.all([closed.finally(() => clearTimeout(grace)), workers.stop(graceMs)]);
+        await tokenCache.stop();
         logger.info('upload service stopped');
       })();
       return stopping;

@@ -12,6 +12,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type pg from 'pg';
 import type { HttpErrorCode } from '../error-codes/index.js';
 import { InletError, UsageError } from '../errors.js';
+import type { TokenCache } from './token-cache.js';
 
 export const TOKEN_PREFIX = 'inlet_';
 /** 32 random bytes in base64url without padding are 43 characters. */
@@ -63,7 +64,12 @@ export type TokenCheck =
 export interface VerifyOptions {
   /** INLET_API_TOKEN: accepted for every pipeline; unset or empty turns it off. */
   bootstrapToken?: string | undefined;
+  /** Stored tokens checked lately (an upload service's); without it, every check reads the database. */
+  cache?: TokenCache | undefined;
 }
+
+/** How often a token's last_used_at is written at most. */
+const LAST_USED_EVERY_MS = 60_000;
 
 /** The name a bootstrap check reports. */
 export const BOOTSTRAP_NAME = 'INLET_API_TOKEN';
@@ -170,11 +176,23 @@ export async function verifyToken(
       `the bearer token is malformed (Inlet tokens start with "${TOKEN_PREFIX}"); ${CREATE_HINT}`,
     );
   }
+  const hash = presentedHash.toString('hex');
+  const { cache } = options;
+  const cached = cache?.get(hash);
+  // An entry past its expiry is read again, for the refusal's own words.
+  if (cached !== undefined && (cached.expiresAt === null || cached.expiresAt.getTime() > Date.now())) {
+    if (Date.now() - cached.lastUsedAt >= LAST_USED_EVERY_MS) {
+      cached.lastUsedAt = Date.now();
+      await touchLastUsed(pool, cached.id);
+    }
+    return { ok: true, tokenId: cached.id, name: cached.name, pipelines: cached.pipelines };
+  }
+  const version = cache?.version;
   const { rows } = await pool.query<TokenRow & { stale: boolean }>(
     `SELECT ${COLUMNS},
             (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS stale
        FROM inlet.api_tokens WHERE token_sha256 = $1`,
-    [presentedHash.toString('hex')],
+    [hash],
   );
   const row = rows[0];
   if (row === undefined) {
@@ -192,15 +210,30 @@ export async function verifyToken(
       `the token "${row.name}" expired at ${row.expires_at?.toISOString()}; ${CREATE_HINT}`,
     );
   }
-  if (row.stale) {
-    // The condition is checked again under the row lock, so concurrent requests write it once.
-    await pool.query(
-      `UPDATE inlet.api_tokens SET last_used_at = now()
-        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-      [row.id],
+  if (row.stale) await touchLastUsed(pool, row.id);
+  if (cache !== undefined && version !== undefined) {
+    cache.put(
+      hash,
+      {
+        id: row.id,
+        name: row.name,
+        pipelines: row.pipelines,
+        expiresAt: row.expires_at,
+        lastUsedAt: row.stale ? Date.now() : (row.last_used_at?.getTime() ?? Date.now()),
+      },
+      version,
     );
   }
   return { ok: true, tokenId: row.id, name: row.name, pipelines: row.pipelines };
+}
+
+/** The condition is checked again under the row lock, so concurrent requests (and services) write it once. */
+async function touchLastUsed(pool: pg.Pool, id: string): Promise<void> {
+  await pool.query(
+    `UPDATE inlet.api_tokens SET last_used_at = now()
+      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+    [id],
+  );
 }
 
 /** Whether a verified token may work on this pipeline; a refused check allows nothing. */

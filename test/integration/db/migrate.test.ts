@@ -41,6 +41,7 @@ describe('migrate', () => {
       { version: 6, name: 'upload-key-requests', applied_at: expect.any(Date) },
       { version: 7, name: 'encoded-s3-sources', applied_at: expect.any(Date) },
       { version: 8, name: 'error-code-casing', applied_at: expect.any(Date) },
+      { version: 9, name: 'token-changes', applied_at: expect.any(Date) },
     ]);
 
     expect(await migrate(db.pool)).toEqual({ applied: [] });
