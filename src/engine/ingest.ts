@@ -129,7 +129,7 @@ export async function ensureTable(pool: pg.Pool, pipeline: Pipeline): Promise<vo
 }
 
 /**
- * Runs `work` on a pooled client, which begins a transaction (beginLocked) and ends it. A connection lost while
+ * Runs `work` on a pooled client, which opens the unit of work (FileUnit.begin) and ends it. A connection lost while
  * checked out arrives as an 'error' event: caught here so that it fails this attempt (which the
  * retry loop repeats) instead of crashing the process, and the broken client is discarded.
  */
