@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import type { CliBenchOptions } from './cli.js';
 import { writeOrdersParquet } from './formats-data.js';
 import { ORDERS_COLUMNS } from './orders-data.js';
+import { PEAK_RSS_IMPORT, peakRssFromStderr } from './peak-rss.js';
 import { tableRow } from './table.js';
 
 const run = promisify(execFile);
@@ -21,8 +22,6 @@ const TABLE = 'bench_cli_parquet';
 const PSQL_TABLE = 'bench_cli_parquet_psql';
 /** What arrow-rs (pyarrow, parquet-wasm, DataFusion) writes by default. */
 const ROW_GROUP_ROWS = 131_072;
-/** Loaded before the command, it prints the process's peak RSS on exit: the whole process's figure. */
-const PEAK_RSS = `data:text/javascript,process.on('exit',()=>process.stderr.write('peak-rss-kb '+process.resourceUsage().maxRSS+'\\n'))`;
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 const median = (values: number[]) =>
@@ -49,12 +48,11 @@ export async function benchCliParquet(options: CliBenchOptions): Promise<string[
     // --force: the same bytes again are a new ingestion, not a skipped duplicate.
     const { stderr } = await run(
       process.execPath,
-      ['--import', PEAK_RSS, BIN, 'ingest', file, '--pipeline', 'bench_parquet', '--force'],
+      ['--import', PEAK_RSS_IMPORT, BIN, 'ingest', file, '--pipeline', 'bench_parquet', '--force'],
       { env },
     );
     const seconds = (performance.now() - started) / 1000;
-    const peak = /peak-rss-kb (\d+)/.exec(stderr);
-    return { seconds, rssMb: Number(peak?.[1] ?? Number.NaN) / 1024 };
+    return { seconds, rssMb: peakRssFromStderr(stderr) };
   };
 
   const parquet = join(options.work, 'orders-1x-131072.parquet');

@@ -10,6 +10,7 @@ import { createPool } from '../src/db/connect.js';
 import { ingest } from '../src/engine/ingest.js';
 import type { Pipeline } from '../src/model/contract.js';
 import { ORDERS_COLUMNS } from './orders-data.js';
+import { peakRssMb } from './peak-rss.js';
 
 const [url, file, table, copyFormat = 'auto', format = 'csv'] = process.argv.slice(2);
 if (!url || !file || !table) throw new Error('usage: ingest-child <databaseUrl> <file> <table>');
@@ -40,5 +41,5 @@ const seconds = (performance.now() - started) / 1000;
 await pool.end();
 if (result.status !== 'loaded') throw new Error(`bench ingest ${result.status}: ${result.error?.message}`);
 process.stdout.write(
-  `${JSON.stringify({ seconds, rows: result.rowsLoaded, bytes: size, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  `${JSON.stringify({ seconds, rows: result.rowsLoaded, bytes: size, maxRssMb: peakRssMb() })}\n`,
 );
