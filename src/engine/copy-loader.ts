@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -28,7 +29,11 @@ export class CopyLoader {
     this.sql = format === 'binary' ? `${sql} (FORMAT binary)` : sql;
   }
 
-  async write(chunk: Buffer): Promise<void> {
+  /**
+   * Sends a piece of COPY data; resolves true when the piece is already in the socket (the caller may then
+   * reuse its memory), false when the stream still holds it.
+   */
+  async write(chunk: Buffer): Promise<boolean> {
     if (this.failure !== undefined) throw this.failure;
     if (this.stream === undefined) {
       const stream = this.client.query(copyFrom(this.sql));
@@ -38,7 +43,13 @@ export class CopyLoader {
       this.stream = stream;
       if (this.format === 'binary') stream.write(BINARY_HEADER);
     }
-    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
+    const stream = this.stream;
+    if (!stream.write(chunk)) await once(stream, 'drain');
+    // Nothing left in the stream (pg-copy-streams has handed every piece to the socket) nor in the socket
+    // (a write the kernel took in part keeps a reference to the rest of the buffer until it is sent).
+    return (
+      stream.writableLength === 0 && socketOf(stream)?.writableLength === 0 && this.failure === undefined
+    );
   }
 
   /** Completes the current COPY, if one is running; throws what PostgreSQL refused. */
@@ -60,4 +71,9 @@ export class CopyLoader {
     stream.destroy(new Error('COPY abandoned by Inlet'));
     await finished(stream).catch(() => {});
   }
+}
+
+/** The socket pg-copy-streams writes to (its `connection`, set while the COPY runs); undefined otherwise. */
+function socketOf(stream: object): Writable | undefined {
+  return (stream as { connection?: { stream?: Writable } | null }).connection?.stream ?? undefined;
 }

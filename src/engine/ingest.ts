@@ -404,7 +404,7 @@ async function loadPieces(
         if (rejects.sample.length >= REJECTS_TO_SHOW) break;
         continue;
       }
-      await loader.write(piece);
+      if (await loader.write(piece)) writer.out.recycle(piece);
       if (rejects.pendingCount >= REJECT_FLUSH_SIZE) {
         await loader.pause();
         await ledger.saveRejects(rejects.takePending());
