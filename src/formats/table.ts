@@ -5,6 +5,7 @@
  * coerces, rejects and COPYs exactly as it does for CSV.
  */
 import type { ColumnContract } from '../model/contract.js';
+import type { DateSystem, FormatKind } from './xlsx/dates.js';
 
 /** A cell that cannot become a value of its column (an Excel error, a binary blob into text). */
 export class CellProblem {
@@ -107,7 +108,12 @@ export type CellType =
   /** A count (number or bigint) of `unit` since 1970-01-01 00:00, UTC or wall time alike. */
   | { readonly kind: 'timestamp'; readonly unit: 'MILLIS' | 'MICROS' | 'NANOS' }
   /** Text: a string, UTF-8 bytes (Uint8Array) or UTF-8 bytes in place (ByteSpan). */
-  | { readonly kind: 'utf8' };
+  | { readonly kind: 'utf8' }
+  /**
+   * An XLSX cell as the sheet reader hands it (a SheetCellView, formats/xlsx/sheet-cells.ts): each
+   * cell's own kind says what it holds, the workbook's styles whether a number is shown as a date.
+   */
+  | { readonly kind: 'sheet'; readonly styles: readonly FormatKind[]; readonly system: DateSystem };
 
 export interface TableBatch {
   readonly rows: number;

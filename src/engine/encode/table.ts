@@ -43,10 +43,18 @@ export async function* encodeTable(
   });
   const ascii = converters.map((convert) => convert?.ascii === true);
   // Binary COPY takes typed values straight from the decoded columns where the types allow.
-  const typed: (TypedWriter | undefined)[] = pipeline.columns.map((column, c) => {
+  const cellTypes = pipeline.columns.map((_, c) => {
     const field = mapping[c] as number;
-    const cell = field < 0 || plan.format !== 'binary' ? undefined : reader.cellType?.(field);
-    return cell === undefined ? undefined : typedWriter(cell, column);
+    return field < 0 || plan.format !== 'binary' ? undefined : reader.cellType?.(field);
+  });
+  // XLSX cells' writers are loaded only when a sheet is read, as its reader is: CSV never compiles them.
+  const sheet = cellTypes.some((cell) => cell?.kind === 'sheet')
+    ? await import('./sheet-typed.js')
+    : undefined;
+  const typed: (TypedWriter | undefined)[] = pipeline.columns.map((column, c) => {
+    const cell = cellTypes[c];
+    if (cell === undefined) return undefined;
+    return cell.kind === 'sheet' ? sheet?.sheetWriter(cell, column) : typedWriter(cell, column);
   });
   // onDrift: discardRow reads the columns the contract does not name too, to reject the rows with a value there.
   const extra = match.extra;

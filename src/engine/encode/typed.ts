@@ -63,6 +63,9 @@ export function typedWriter(cell: CellType, column: ColumnContract): TypedWriter
       if (type.precision !== undefined && (type.scale ?? 0) !== cell.scale) return undefined;
       return decimalWriter(cell.scale, type.precision);
     }
+    case 'sheet':
+      // XLSX cells have writers of their own (sheet-typed.ts), loaded with the XLSX reader.
+      return undefined;
   }
 }
 

@@ -12,6 +12,7 @@ import {
   ByteSpan,
   type CellConverter,
   CellProblem,
+  type CellType,
   numbersAsNumbers,
   type TableBatch,
   type TableReader,
@@ -21,7 +22,7 @@ import { type DateSystem, type FormatKind, serialText } from './dates.js';
 import { columnLetters, type SheetCell, type SheetRow, XlsxCell } from './sheet.js';
 import { Kind, type SheetCells, SheetCellView } from './sheet-cells.js';
 import { sheetRows } from './sheet-scanner.js';
-import { decimalValue, writeSerial } from './typed-cells.js';
+import { decimalValue, isPlainNumber, writeSerial } from './typed-cells.js';
 import { readWorkbook, type SheetInfo, type Workbook } from './workbook.js';
 
 export interface XlsxReaderOptions {
@@ -92,6 +93,7 @@ export async function openXlsx(
     );
   }
   const fields = headerNames(header);
+  const cellType: CellType = { kind: 'sheet', styles: workbook.styles, system: workbook.dateSystem };
 
   return {
     workbook,
@@ -106,6 +108,7 @@ export async function openXlsx(
       const marked = numbersAsNumbers(column, convert);
       return (value) => (isNumberCell(value) ? marked(value) : convert(value));
     },
+    cellType: () => cellType,
     async *batches(): AsyncGenerator<TableBatch> {
       if (pending !== undefined) {
         const { cells, first } = pending;
@@ -296,43 +299,6 @@ export function xlsxConverter(
     }
     return reference(value);
   };
-}
-
-/**
- * Whether a number's bytes are already the text `numberText` gives (its first test, on bytes): at most
- * 17 bytes and 15 digits, `-?(?:[1-9]\d*|0(?!\.0{6}))(?:\.\d*[1-9])?`, not `-0`.
- */
-export function isPlainNumber(src: Uint8Array, start: number, end: number): boolean {
-  if (end - start > 17) return false;
-  let i = start;
-  if (src[i] === 0x2d) i++;
-  if (i >= end) return false;
-  const lead = src[i] as number;
-  let digits = 0;
-  if (lead === 0x30) {
-    i++;
-    digits++;
-    if (i === end) return src[start] !== 0x2d; // `0`, not `-0`
-  } else if (lead > 0x30 && lead <= 0x39) {
-    while (i < end && (src[i] as number) >= 0x30 && (src[i] as number) <= 0x39) {
-      i++;
-      digits++;
-    }
-    if (i === end) return digits <= 15;
-  } else return false;
-  if (src[i] !== 0x2e) return false;
-  i++;
-  const fraction = i;
-  while (i < end && (src[i] as number) >= 0x30 && (src[i] as number) <= 0x39) i++;
-  if (i !== end || i === fraction || src[end - 1] === 0x30) return false;
-  digits += end - fraction;
-  if (lead === 0x30) {
-    // `0.000000…` (six zeros after the point) is refused by the pattern's lookahead.
-    let zeros = 0;
-    while (zeros < 6 && src[fraction + zeros] === 0x30) zeros++;
-    if (zeros === 6) return false;
-  }
-  return digits <= 15;
 }
 
 /** The text path: every cell a SheetCellView cannot give as bytes, and any other SheetCell. */

@@ -1,7 +1,8 @@
 /**
- * What the XLSX converter needs to hand cells over as bytes (the shared strings' UTF-8 is in
- * shared-strings.ts): an Excel serial written as its ISO 8601 text straight into a buffer, byte for
- * byte what `serialText` gives, and a plain decimal read from its bytes.
+ * What the XLSX converter and the engine's typed writing of sheet cells need to take cells as bytes
+ * (the shared strings' UTF-8 is in shared-strings.ts): an Excel serial as its moment or written as its
+ * ISO 8601 text straight into a buffer, byte for byte what `serialText` gives, and a plain decimal read
+ * from its bytes.
  */
 import { type CivilDate, civilFromDays } from '../../model/calendar.js';
 import { LAST_DAY } from '../civil-date.js';
@@ -13,22 +14,43 @@ const EPOCH_1904_DAYS = Date.UTC(1904, 0, 1) / DAY_MS;
 
 /**
  * An Excel serial with a date (1900-03-01 or later in the 1900 system, any in the 1904 one) up to
- * 9999-12-31, as `YYYY-MM-DD[THH:MM:SS[.mmm]]` written into `out` (32 bytes or more); returns its
- * length, or -1 for every other serial (a time of day alone, 1900-02-29, out of range, not a
- * number), which `serialText` handles and explains.
+ * 9999-12-31, as its day (since 1970-01-01) and milliseconds into it, rounded as `serialText` rounds
+ * them, in `into`; returns false for every other serial (a time of day alone, 1900-02-29, out of range,
+ * not a number), which `serialText` handles and explains.
  */
-export function writeSerial(serial: number, system: DateSystem, out: Buffer): number {
-  if (!(serial >= 0 && serial < Number.POSITIVE_INFINITY)) return -1;
+export function serialMoment(serial: number, system: DateSystem, into: SerialMoment): boolean {
+  if (!(serial >= 0 && serial < Number.POSITIVE_INFINITY)) return false;
   let whole = Math.floor(serial);
   let ms = Math.round((serial - whole) * DAY_MS);
   if (ms === DAY_MS) {
     whole += 1;
     ms = 0;
   }
-  if (system === 1900 && whole <= 60) return -1;
+  if (system === 1900 && whole <= 60) return false;
   const days = (system === 1904 ? EPOCH_1904_DAYS : EPOCH_1900_DAYS) + whole;
-  if (days > LAST_DAY) return -1;
-  civilFromDays(days, civil);
+  if (days > LAST_DAY) return false;
+  into.days = days;
+  into.ms = ms;
+  return true;
+}
+
+/** A moment read from a serial: `days` since 1970-01-01, `ms` into that day. */
+export interface SerialMoment {
+  days: number;
+  ms: number;
+}
+
+const moment: SerialMoment = { days: 0, ms: 0 };
+
+/**
+ * The serial's moment (see `serialMoment`) as `YYYY-MM-DD[THH:MM:SS[.mmm]]` written into `out` (32
+ * bytes or more), byte for byte what `serialText` gives; returns its length, or -1 for every serial
+ * `serialMoment` refuses.
+ */
+export function writeSerial(serial: number, system: DateSystem, out: Buffer): number {
+  if (!serialMoment(serial, system, moment)) return -1;
+  const ms = moment.ms;
+  civilFromDays(moment.days, civil);
   const year = civil.year;
   out[0] = 0x30 + Math.floor(year / 1000);
   out[1] = 0x30 + (Math.floor(year / 100) % 10);
@@ -81,4 +103,41 @@ export function decimalValue(src: Uint8Array, start: number, end: number): numbe
   }
   if (scale === 0 || mantissa > Number.MAX_SAFE_INTEGER) return Number.NaN;
   return scale < 0 ? mantissa : mantissa / (POWERS_OF_TEN[scale] as number);
+}
+
+/**
+ * Whether a number's bytes are already the text `numberText` gives (its first test, on bytes): at most
+ * 17 bytes and 15 digits, `-?(?:[1-9]\d*|0(?!\.0{6}))(?:\.\d*[1-9])?`, not `-0`.
+ */
+export function isPlainNumber(src: Uint8Array, start: number, end: number): boolean {
+  if (end - start > 17) return false;
+  let i = start;
+  if (src[i] === 0x2d) i++;
+  if (i >= end) return false;
+  const lead = src[i] as number;
+  let digits = 0;
+  if (lead === 0x30) {
+    i++;
+    digits++;
+    if (i === end) return src[start] !== 0x2d; // `0`, not `-0`
+  } else if (lead > 0x30 && lead <= 0x39) {
+    while (i < end && (src[i] as number) >= 0x30 && (src[i] as number) <= 0x39) {
+      i++;
+      digits++;
+    }
+    if (i === end) return digits <= 15;
+  } else return false;
+  if (src[i] !== 0x2e) return false;
+  i++;
+  const fraction = i;
+  while (i < end && (src[i] as number) >= 0x30 && (src[i] as number) <= 0x39) i++;
+  if (i !== end || i === fraction || src[end - 1] === 0x30) return false;
+  digits += end - fraction;
+  if (lead === 0x30) {
+    // `0.000000…` (six zeros after the point) is refused by the pattern's lookahead.
+    let zeros = 0;
+    while (zeros < 6 && src[fraction + zeros] === 0x30) zeros++;
+    if (zeros === 6) return false;
+  }
+  return digits <= 15;
 }
