@@ -304,14 +304,7 @@ export class SheetScanner extends XmlPartScanner {
     switch (tag) {
       case Tag.Row: {
         const { rStart, rEnd } = readAttributes(buf, nameEnd, end, this.attributes);
-        this.line = rStart < 0 ? this.line + 1 : numberAttribute(buf, rStart, rEnd);
-        // A row's cells start where the cells kept so far end: those of a row that was not kept are dropped.
-        truncate(this.cells, this.cells.rows === 0 ? 0 : (this.cells.rowEnds[this.cells.rows - 1] as number));
-        this.inRow = !selfClosing;
-        this.rowOrdered = true;
-        this.lastColumn = -1;
-        this.hasValue = false;
-        this.column = 0;
+        this.startRow(rStart < 0 ? this.line + 1 : numberAttribute(buf, rStart, rEnd), selfClosing);
         break;
       }
       case Tag.Cell: {
@@ -374,7 +367,23 @@ export class SheetScanner extends XmlPartScanner {
     const n = buf.length;
     for (;;) {
       // Every read is checked against the length first: one past the end deoptimizes the function.
-      if (at + 3 > n || buf[at] !== LT || buf[at + 1] !== 0x63 || buf[at + 2] !== 0x20) return at;
+      if (at + 3 > n || buf[at] !== LT) return at;
+      if (buf[at + 1] === SLASH) {
+        // `</row><row …>`: the next row starts without leaving the loop (the element count is unchanged).
+        if (
+          at + 6 > n ||
+          buf[at + 2] !== 0x72 ||
+          buf[at + 3] !== 0x6f ||
+          buf[at + 4] !== 0x77 ||
+          buf[at + 5] !== GT
+        )
+          return at;
+        const next = this.plainRow(buf, at + 6);
+        if (next < 0) return at;
+        at = next;
+        continue;
+      }
+      if (buf[at + 1] !== 0x63 || buf[at + 2] !== 0x20) return at;
       let column = -1;
       let style = 0;
       let kind: Kind = Kind.Number;
@@ -458,18 +467,77 @@ export class SheetScanner extends XmlPartScanner {
       case Tag.Cell:
         this.endCell();
         break;
-      case Tag.Row: {
-        if (!this.inRow) break;
-        this.inRow = false;
-        const cells = this.cells;
-        if (this.hasValue) {
-          cells.lines.push(this.line);
-          cells.rowEnds.push(cells.count);
-          cells.ordered.push(this.rowOrdered);
-        }
+      case Tag.Row:
+        this.endRow();
         break;
-      }
     }
+  }
+
+  private startRow(line: number, selfClosing: boolean): void {
+    this.line = line;
+    // A row's cells start where the cells kept so far end: those of a row that was not kept are dropped.
+    truncate(this.cells, this.cells.rows === 0 ? 0 : (this.cells.rowEnds[this.cells.rows - 1] as number));
+    this.inRow = !selfClosing;
+    this.rowOrdered = true;
+    this.lastColumn = -1;
+    this.hasValue = false;
+    this.column = 0;
+  }
+
+  private endRow(): void {
+    if (!this.inRow) return;
+    this.inRow = false;
+    const cells = this.cells;
+    if (this.hasValue) {
+      cells.lines.push(this.line);
+      cells.rowEnds.push(cells.count);
+      cells.ordered.push(this.rowOrdered);
+    }
+  }
+
+  /**
+   * `<row …>` at `at`, its attributes all `name="value"` without references and its `r` (if any) plain
+   * digits: starts the row and returns the offset past its `>`; else -1, for the general scan.
+   */
+  private plainRow(buf: Buffer, at: number): number {
+    const n = buf.length;
+    if (
+      at + 5 > n ||
+      buf[at] !== LT ||
+      buf[at + 1] !== 0x72 ||
+      buf[at + 2] !== 0x6f ||
+      buf[at + 3] !== 0x77 ||
+      (buf[at + 4] !== 0x20 && buf[at + 4] !== GT)
+    )
+      return -1;
+    let line = this.line + 1;
+    let i = at + 4;
+    for (;;) {
+      while (i < n && buf[i] === 0x20) i++;
+      if (i >= n) return -1;
+      const first = buf[i] as number;
+      if (first === GT) break;
+      const nameStart = i;
+      for (; i < n && buf[i] !== EQUALS; i++) {
+        if (isSpace(buf[i] as number) || buf[i] === SLASH || buf[i] === GT) return -1;
+      }
+      if (i + 1 >= n || buf[i + 1] !== QUOTE) return -1;
+      const valueStart = i + 2;
+      i = valueStart;
+      while (i < n && buf[i] !== QUOTE) {
+        if (buf[i] === AMPERSAND) return -1;
+        i++;
+      }
+      if (i >= n) return -1;
+      if (first === 0x72 && valueStart - 2 - nameStart === 1) {
+        line = plainDigits(buf, valueStart, i);
+        if (line < 0) return -1;
+      }
+      i++;
+    }
+    this.endRow();
+    this.startRow(line, false);
+    return i + 1;
   }
 
   private endCell(): void {

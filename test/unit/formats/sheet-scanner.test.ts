@@ -53,6 +53,14 @@ const DOCUMENTS: Record<string, string> = {
       '<c r="N2" t="d"><v>2024-01-31</v></c><c r="O2"><v>a&amp;b</v></c><c r="P2"><v></v></c><c r="Q2"><v>9</v></c><c r="r2" t="n"><v>10</v></c>' +
       '<c s="2"><v>11</v></c><c r="1"><v>12</v></c><c r="B2" t="s"><v>2</v></c></row><row r="3"><c r="A3"><v>13</v></c></row>',
   ),
+  'rows one after another in the common shape, with what makes one leave it': sheet(
+    '<row r="1" spans="1:2" x14ac:dyDescent="0.25"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>' +
+      '<row><c r="A3"><v>3</v></c></row><row r=\'4\'><c r="A4"><v>4</v></c></row><row r="5" ht="a&amp;b"><c><v>5</v></c></row>' +
+      '<row  r="6"\tspans="1:1"><c><v>6</v></c></row><row r="0x7"><c><v>7</v></c></row><row r=""><c><v>8</v></c></row>' +
+      '<row r="12"/><row r="13"></row><row r="14"><c r="A14"><v>14</v></c></row><!-- between --><row r="15"><c><v>15</v></c></row>' +
+      '<row r="9"><c r="B9" t="s"><v>1</v></c></row><row r="1234567890"><c><v>16</v></c></row><row r="17"><c r="C17"><v>17</v></c></row>' +
+      '<row r="19" ht="20"><c><v>19</v></c></row><row r="21"><c><v>21</v></c></row>',
+  ),
   'a shared-string index the workbook does not have': sheet(
     '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="9"><c r="AB9" t="s"><v>99</v></c></row>',
   ),
