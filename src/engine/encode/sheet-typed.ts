@@ -157,8 +157,10 @@ function serialWriter(
     const i = value.index;
     const src = cells.srcs[i];
     if (cells.kinds[i] !== Kind.Number || src === undefined) return false;
-    const serial = decimalValue(src, cells.starts[i] as number, cells.ends[i] as number);
-    return !Number.isNaN(serial) && serialMoment(serial, system, moment) && write(moment, out);
+    // A serial with a time to the millisecond has more digits than decimalValue reads exactly.
+    let serial = decimalValue(src, cells.starts[i] as number, cells.ends[i] as number);
+    if (Number.isNaN(serial)) serial = Number(cells.text(i));
+    return serialMoment(serial, system, moment) && write(moment, out);
   };
 }
 
