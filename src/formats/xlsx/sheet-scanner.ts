@@ -706,9 +706,31 @@ export class SharedStringsScanner extends XmlPartScanner {
 
   /**
    * The rest of a string item shaped as most are, `<t>text</t></si>` (or `<t xml:space="preserve">`)
-   * from `at`, read in one go: returns the offset past `</si>`, or -1 to read it construct by construct.
+   * from `at`, read in one go, and the items like it that follow (`<si><t>…`): returns the offset past
+   * the last one's `</si>`, or -1 to read the first construct by construct. The general scan reads
+   * whatever stops the run from there.
    */
   private plainItem(buf: Buffer, at: number): number {
+    let after = this.plainItemRest(buf, at);
+    if (after < 0) return -1;
+    const n = buf.length;
+    // `<si>` then the rest of an item, while the items keep that shape.
+    while (
+      after + 4 <= n &&
+      buf[after] === LT &&
+      buf[after + 1] === 0x73 &&
+      buf[after + 2] === 0x69 &&
+      buf[after + 3] === GT
+    ) {
+      const next = this.plainItemRest(buf, after + 4);
+      if (next < 0) break;
+      after = next;
+    }
+    return after;
+  }
+
+  /** `<t …>text</t></si>` from `at`: adds the string and returns the offset past `</si>`, or -1 (nothing added). */
+  private plainItemRest(buf: Buffer, at: number): number {
     if (at + 3 > buf.length || buf[at] !== LT || buf[at + 1] !== 0x74) return -1;
     const next = buf[at + 2];
     if (next !== GT && next !== 0x20) return -1;
@@ -717,7 +739,13 @@ export class SharedStringsScanner extends XmlPartScanner {
     const start = tagClose + 1;
     const n = buf.length;
     let lt = start;
-    while (lt < n && buf[lt] !== LT) lt++;
+    // One pass finds the end and whether the bytes are their own text (isPlainAscii's test).
+    let plain = true;
+    for (; lt < n; lt++) {
+      const byte = buf[lt] as number;
+      if (byte === LT) break;
+      if (byte >= 0x80 || byte === AMPERSAND || byte === CARRIAGE_RETURN || byte === 0) plain = false;
+    }
     this.work.scanned += lt - start;
     if (lt + 9 > n) return -1;
     if (
@@ -731,7 +759,7 @@ export class SharedStringsScanner extends XmlPartScanner {
       buf[lt + 8] !== GT
     )
       return -1;
-    if (isPlainAscii(buf, start, lt)) this.builder.addAscii(buf, start, lt);
+    if (plain) this.builder.addAscii(buf, start, lt);
     else this.builder.add(decodeText(buf, start, lt));
     return lt + 9;
   }
