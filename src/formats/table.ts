@@ -141,7 +141,10 @@ export interface TableReader {
   converter(field: number, column: ColumnContract): CellConverter;
   /** What the field's values are, when the engine may write them without text; undefined otherwise. */
   cellType?(field: number): CellType | undefined;
-  /** The rows, reading only the file columns in `used`. */
+  /**
+   * The rows, reading only the file columns in `used`. A batch is valid until the next is asked for
+   * (XLSX refills the batch before): read it through first.
+   */
   batches(used: readonly number[]): AsyncIterable<TableBatch>;
   /** Reads what is left of the object and frees temporary files; call once the rows are consumed. */
   finish(): Promise<void>;

@@ -19,7 +19,12 @@ const KIND_NAMES: readonly CellKind[] = ['number', 'string', 'boolean', 'error',
 type AsciiSlicing = Buffer & { latin1Slice(start: number, end: number): string };
 
 export class SheetCells {
-  /** Per row: its line in the sheet, where its cells end, whether their columns only ever increase. */
+  /**
+   * Per row: its line in the sheet, where its cells end, whether their columns only ever increase.
+   * Entries from `rows` (and per cell from `count`) on are left over from an earlier batch: the scanner
+   * refills these arrays batch after batch rather than growing new ones (their growth was most of what
+   * a load allocated), so their lengths are not the counts.
+   */
   readonly lines: number[] = [];
   readonly rowEnds: number[] = [];
   readonly ordered: boolean[] = [];
@@ -31,15 +36,57 @@ export class SheetCells {
   readonly srcs: (Buffer | undefined)[] = [];
   readonly starts: number[] = [];
   readonly ends: number[] = [];
+  private rowCount = 0;
+  private cellCount = 0;
 
   constructor(readonly sharedStrings: SharedStrings) {}
 
   get rows(): number {
-    return this.lines.length;
+    return this.rowCount;
   }
 
   get count(): number {
-    return this.columns.length;
+    return this.cellCount;
+  }
+
+  /** Adds a cell (every field written: a refilled entry keeps nothing of the cell it held). */
+  addCell(
+    column: number,
+    kind: Kind,
+    style: number,
+    text: string | undefined,
+    src: Buffer | undefined,
+    start: number,
+    end: number,
+  ): void {
+    const i = this.cellCount++;
+    this.columns[i] = column;
+    this.kinds[i] = kind;
+    this.styles[i] = style;
+    this.texts[i] = text;
+    this.srcs[i] = src;
+    this.starts[i] = start;
+    this.ends[i] = end;
+  }
+
+  /** Ends a row at the cells added so far. */
+  addRow(line: number, ordered: boolean): void {
+    const row = this.rowCount++;
+    this.lines[row] = line;
+    this.rowEnds[row] = this.cellCount;
+    this.ordered[row] = ordered;
+  }
+
+  /** Drops the cells from `count` on (those of a row that was not kept). */
+  truncate(count: number): void {
+    this.cellCount = count;
+  }
+
+  /** Empties it for the next batch, keeping its arrays. */
+  clear(): void {
+    this.rowCount = 0;
+    this.cellCount = 0;
+    this.lastCellsRow = -1;
   }
 
   /** Where row `row`'s cells start. */

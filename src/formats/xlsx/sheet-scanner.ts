@@ -249,6 +249,8 @@ abstract class XmlPartScanner {
 export class SheetScanner extends XmlPartScanner {
   /** Rows completed since the last `take()`. */
   private cells: SheetCells;
+  /** The batch the last `take()` handed over: the next one refills it. */
+  private handed: SheetCells | undefined;
   /** The first cell that names a shared string the workbook does not have, as `B7`. */
   badStringIndex: string | undefined;
 
@@ -279,24 +281,30 @@ export class SheetScanner extends XmlPartScanner {
   }
 
   /**
-   * The rows completed so far, handed over once. A row still open keeps its cells: they move to the
-   * next batch (their bytes stay valid: inflated chunks are never reused).
+   * The rows completed so far, handed over once and valid until the next `take()`, which refills the
+   * batch handed over before (the reader reads a batch through before it asks for the next). A row
+   * still open keeps its cells: they move to the next batch (their bytes stay valid: inflated chunks
+   * are never reused).
    */
   take(): SheetCells {
     const done = this.cells;
-    const next = new SheetCells(this.sharedStrings);
+    const next = this.handed ?? new SheetCells(this.sharedStrings);
+    next.clear();
     const kept = done.rows === 0 ? 0 : (done.rowEnds[done.rows - 1] as number);
     for (let i = kept; i < done.count; i++) {
-      next.columns.push(done.columns[i] as number);
-      next.kinds.push(done.kinds[i] as Kind);
-      next.styles.push(done.styles[i] as number);
-      next.texts.push(done.texts[i]);
-      next.srcs.push(done.srcs[i]);
-      next.starts.push(done.starts[i] as number);
-      next.ends.push(done.ends[i] as number);
+      next.addCell(
+        done.columns[i] as number,
+        done.kinds[i] as Kind,
+        done.styles[i] as number,
+        done.texts[i],
+        done.srcs[i],
+        done.starts[i] as number,
+        done.ends[i] as number,
+      );
     }
-    if (kept < done.count) truncate(done, kept);
+    done.truncate(kept);
     this.cells = next;
+    this.handed = done;
     return done;
   }
 
@@ -476,7 +484,7 @@ export class SheetScanner extends XmlPartScanner {
   private startRow(line: number, selfClosing: boolean): void {
     this.line = line;
     // A row's cells start where the cells kept so far end: those of a row that was not kept are dropped.
-    truncate(this.cells, this.cells.rows === 0 ? 0 : (this.cells.rowEnds[this.cells.rows - 1] as number));
+    this.cells.truncate(this.cells.rows === 0 ? 0 : (this.cells.rowEnds[this.cells.rows - 1] as number));
     this.inRow = !selfClosing;
     this.rowOrdered = true;
     this.lastColumn = -1;
@@ -488,11 +496,7 @@ export class SheetScanner extends XmlPartScanner {
     if (!this.inRow) return;
     this.inRow = false;
     const cells = this.cells;
-    if (this.hasValue) {
-      cells.lines.push(this.line);
-      cells.rowEnds.push(cells.count);
-      cells.ordered.push(this.rowOrdered);
-    }
+    if (this.hasValue) cells.addRow(this.line, this.rowOrdered);
   }
 
   /**
@@ -548,8 +552,6 @@ export class SheetScanner extends XmlPartScanner {
       const column = this.column;
       if (column <= this.lastColumn) this.rowOrdered = false;
       this.lastColumn = column;
-      cells.columns.push(column);
-      cells.styles.push(this.style);
       if (code === Kind.Shared) {
         const src = this.spanSrc;
         const index =
@@ -557,35 +559,19 @@ export class SheetScanner extends XmlPartScanner {
         const strings = this.sharedStrings;
         if (!strings.has(index)) {
           this.badStringIndex ??= `${columnLetters(column)}${this.line}`;
-          cells.kinds.push(Kind.String);
-          cells.texts.push('');
-          cells.srcs.push(undefined);
-          cells.starts.push(0);
+          cells.addCell(column, Kind.String, this.style, '', undefined, 0, 0);
         } else {
           if (!strings.isEmpty(index | 0)) this.hasValue = true;
-          cells.kinds.push(Kind.Shared);
-          cells.texts.push(undefined);
-          cells.srcs.push(undefined);
           // -0 (from "-0") names string 0 as an array index would.
-          cells.starts.push(index | 0);
+          cells.addCell(column, Kind.Shared, this.style, undefined, undefined, index | 0, 0);
         }
-        cells.ends.push(0);
+      } else if (this.spanSrc !== undefined) {
+        cells.addCell(column, code, this.style, undefined, this.spanSrc, this.spanStart, this.spanEnd);
+        if (this.spanEnd > this.spanStart) this.hasValue = true;
       } else {
-        cells.kinds.push(code);
-        if (this.spanSrc !== undefined) {
-          cells.texts.push(undefined);
-          cells.srcs.push(this.spanSrc);
-          cells.starts.push(this.spanStart);
-          cells.ends.push(this.spanEnd);
-          if (this.spanEnd > this.spanStart) this.hasValue = true;
-        } else {
-          const text = this.capturedText();
-          cells.texts.push(text);
-          cells.srcs.push(undefined);
-          cells.starts.push(0);
-          cells.ends.push(0);
-          if (text !== '') this.hasValue = true;
-        }
+        const text = this.capturedText();
+        cells.addCell(column, code, this.style, text, undefined, 0, 0);
+        if (text !== '') this.hasValue = true;
       }
     }
     this.column++;
@@ -620,18 +606,6 @@ function plainValue(buf: Buffer, at: number, work: { scanned: number }): number 
   )
     return -1;
   return i;
-}
-
-/** Drops the cells from `count` on (those of a row that was not kept). */
-function truncate(cells: SheetCells, count: number): void {
-  if (cells.count === count) return;
-  cells.columns.length = count;
-  cells.kinds.length = count;
-  cells.styles.length = count;
-  cells.texts.length = count;
-  cells.srcs.length = count;
-  cells.starts.length = count;
-  cells.ends.length = count;
 }
 
 function kindCode(kind: string): Kind {
