@@ -18,6 +18,7 @@ import {
   isPlainNumber,
   type SerialMoment,
   serialMoment,
+  serialMomentOfDigits,
 } from '../../formats/xlsx/typed-cells.js';
 import type { ColumnContract } from '../../model/contract.js';
 import { put32, putInt64Exact } from '../coerce/binary-int.js';
@@ -157,10 +158,15 @@ function serialWriter(
     const i = value.index;
     const src = cells.srcs[i];
     if (cells.kinds[i] !== Kind.Number || src === undefined) return false;
-    // A serial with a time to the millisecond has more digits than decimalValue reads exactly.
-    let serial = decimalValue(src, cells.starts[i] as number, cells.ends[i] as number);
-    if (Number.isNaN(serial)) serial = Number(cells.text(i));
-    return serialMoment(serial, system, moment) && write(moment, out);
+    const start = cells.starts[i] as number;
+    const end = cells.ends[i] as number;
+    const serial = decimalValue(src, start, end);
+    if (!Number.isNaN(serial)) return serialMoment(serial, system, moment) && write(moment, out);
+    // A serial with a time to the millisecond has more digits than decimalValue reads exactly: read
+    // from its digits, or (near a rounding edge) from its text, as the converter reads it.
+    const read = serialMomentOfDigits(src, start, end, system, moment);
+    if (read !== undefined) return read && write(moment, out);
+    return serialMoment(Number(cells.text(i)), system, moment) && write(moment, out);
   };
 }
 

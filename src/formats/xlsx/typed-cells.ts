@@ -20,8 +20,13 @@ const EPOCH_1904_DAYS = Date.UTC(1904, 0, 1) / DAY_MS;
  */
 export function serialMoment(serial: number, system: DateSystem, into: SerialMoment): boolean {
   if (!(serial >= 0 && serial < Number.POSITIVE_INFINITY)) return false;
-  let whole = Math.floor(serial);
-  let ms = Math.round((serial - whole) * DAY_MS);
+  const whole = Math.floor(serial);
+  const ms = Math.round((serial - whole) * DAY_MS);
+  return moment(whole, ms, system, into);
+}
+
+/** Whole days and milliseconds (up to a whole day) since the system's epoch, checked and stored in `into`. */
+function moment(whole: number, ms: number, system: DateSystem, into: SerialMoment): boolean {
   if (ms === DAY_MS) {
     whole += 1;
     ms = 0;
@@ -34,13 +39,77 @@ export function serialMoment(serial: number, system: DateSystem, into: SerialMom
   return true;
 }
 
+/**
+ * `serialMoment(Number(text), system, into)` for a serial written as plain digits with a fraction
+ * (`45386.000034756944`, more digits than `decimalValue` reads exactly), computed from the digits
+ * without making the text: the whole days are the integer digits and the milliseconds the fraction
+ * times a day, rounded half up as `Math.round` does. The double the text path reads differs from the
+ * digits by at most half a unit in its last place, so where the exact milliseconds lie within a few
+ * such units of a rounding edge (a half millisecond, or the next day) the answer is left to the text
+ * path: returns undefined then, and for any other shape (a sign, an exponent, over 13 fraction digits).
+ */
+export function serialMomentOfDigits(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  system: DateSystem,
+  into: SerialMoment,
+): boolean | undefined {
+  let whole = 0;
+  let i = start;
+  for (; i < end && i - start < 9; i++) {
+    const digit = (src[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) break;
+    whole = whole * 10 + digit;
+  }
+  if (i === start || i >= end || src[i] !== 0x2e) return undefined;
+  const fractionStart = ++i;
+  let fraction = 0;
+  for (; i < end; i++) {
+    const digit = (src[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    fraction = fraction * 10 + digit;
+  }
+  const digits = end - fractionStart;
+  if (digits === 0 || digits > 13) return undefined;
+  // The fraction's milliseconds are fraction * 86,400,000 / 10^digits = fraction * 864 / 10^(digits - 5),
+  // whose numerator is below 2^53 for 13 digits: exact as a quotient and a remainder.
+  const product = fraction * 864;
+  // Half a unit in the last place of the serial as a double, in milliseconds, eight times over.
+  const margin = Math.max(whole, 1) * 2 ** -52 * DAY_MS * 4;
+  let ms: number;
+  let exact: number;
+  if (digits <= 5) {
+    ms = product * (POWERS_OF_TEN[5 - digits] as number);
+    exact = ms;
+  } else {
+    const divisor = POWERS_OF_TEN[digits - 5] as number;
+    let quotient = Math.floor(product / divisor);
+    let remainder = product - quotient * divisor;
+    if (remainder < 0) {
+      quotient--;
+      remainder += divisor;
+    } else if (remainder >= divisor) {
+      quotient++;
+      remainder -= divisor;
+    }
+    const part = remainder / divisor;
+    if (Math.abs(part - 0.5) <= margin) return undefined;
+    ms = part > 0.5 ? quotient + 1 : quotient;
+    exact = quotient + part;
+  }
+  // A fraction so near a whole day that the double may round up to the next one.
+  if (DAY_MS - exact <= margin) return undefined;
+  return moment(whole, ms, system, into);
+}
+
 /** A moment read from a serial: `days` since 1970-01-01, `ms` into that day. */
 export interface SerialMoment {
   days: number;
   ms: number;
 }
 
-const moment: SerialMoment = { days: 0, ms: 0 };
+const scratchMoment: SerialMoment = { days: 0, ms: 0 };
 
 /**
  * The serial's moment (see `serialMoment`) as `YYYY-MM-DD[THH:MM:SS[.mmm]]` written into `out` (32
@@ -48,9 +117,9 @@ const moment: SerialMoment = { days: 0, ms: 0 };
  * `serialMoment` refuses.
  */
 export function writeSerial(serial: number, system: DateSystem, out: Buffer): number {
-  if (!serialMoment(serial, system, moment)) return -1;
-  const ms = moment.ms;
-  civilFromDays(moment.days, civil);
+  if (!serialMoment(serial, system, scratchMoment)) return -1;
+  const ms = scratchMoment.ms;
+  civilFromDays(scratchMoment.days, civil);
   const year = civil.year;
   out[0] = 0x30 + Math.floor(year / 1000);
   out[1] = 0x30 + (Math.floor(year / 100) % 10);

@@ -7,7 +7,11 @@ import { RejectCollector } from '../../../../src/engine/rejects.js';
 import type { RandomAccessInput } from '../../../../src/formats/random-access.js';
 import type { TableReader } from '../../../../src/formats/table.js';
 import { objectBatch, openXlsx, SheetBatch } from '../../../../src/formats/xlsx/reader.js';
-import { decimalValue } from '../../../../src/formats/xlsx/typed-cells.js';
+import {
+  decimalValue,
+  serialMoment,
+  serialMomentOfDigits,
+} from '../../../../src/formats/xlsx/typed-cells.js';
 import type { Pipeline } from '../../../../src/model/contract.js';
 import type { RejectRecord } from '../../../../src/model/ingestion.js';
 import { seededRandom } from '../../../harness/seeded-random.js';
@@ -298,5 +302,58 @@ describe('decimalValue', () => {
       expect(value, text).toBe(Number(text));
     }
     expect(exact).toBeGreaterThan(cases.length / 2);
+  });
+});
+
+describe('serialMomentOfDigits', () => {
+  it('reads a serial with a long fraction as serialMoment reads the Number() of its text, or declines', () => {
+    const next = seededRandom(5);
+    const DAY_MS = 86_400_000;
+    const cases = [
+      '45386.000034756944',
+      '45386.5',
+      '60.99999999999',
+      '61.0000000000001',
+      '0.5',
+      '1.',
+      '.5',
+      '-45386.5',
+      '4.5e4',
+      '2958465.9999999999',
+      '2958466.0000001',
+      '1462.0000057870371',
+    ];
+    for (let i = 0; i < 40_000; i++) {
+      const whole = Math.floor(next() * [100, 70_000, 3_000_000][Math.floor(next() * 3)]!);
+      const kind = Math.floor(next() * 4);
+      if (kind === 0) {
+        // Around a half millisecond and around the next day: the edges the margin is for.
+        const ms = Math.floor(next() * DAY_MS) + (next() < 0.5 ? 0.5 : 1 - 1e-9);
+        cases.push(`${whole}.${(ms / DAY_MS).toFixed(6 + Math.floor(next() * 8)).slice(2)}`);
+      } else if (kind === 1) {
+        cases.push(String(whole + Math.floor(next() * DAY_MS) / DAY_MS));
+      } else {
+        const digits = Array.from({ length: 1 + Math.floor(next() * 14) }, () => Math.floor(next() * 10));
+        cases.push(`${whole}.${digits.join('')}`);
+      }
+    }
+    let read = 0;
+    for (const text of cases) {
+      for (const system of [1900, 1904] as const) {
+        const digits = { days: -1, ms: -1 };
+        const fromDigits = serialMomentOfDigits(Buffer.from(text), 0, text.length, system, digits);
+        if (fromDigits === undefined) continue;
+        read++;
+        const reference = { days: -1, ms: -1 };
+        expect(fromDigits, text).toBe(serialMoment(Number(text), system, reference));
+        if (fromDigits) expect(digits, text).toEqual(reference);
+      }
+    }
+    // Most are read (a date's serial to the millisecond has at most 13 fraction digits); those within
+    // a hair of an edge, and longer fractions, are declined.
+    expect(read).toBeGreaterThan(cases.length * 2 * 0.6);
+    expect(serialMomentOfDigits(Buffer.from('45386.000034756944'), 0, 18, 1900, { days: 0, ms: 0 })).toBe(
+      true,
+    );
   });
 });
