@@ -37,6 +37,7 @@ const SHARED = [
   'a\\b\ttab',
   ' spaced ',
   'x'.repeat(300),
+  'R&D <b> "quoted" & more',
 ];
 /** Style 0 General, then a date, a date and time, a time, a custom date-time, a percentage. */
 const STYLES = [0, 14, 22, 21, 'yyyy-mm-dd hh:mm:ss.000', 10];
@@ -104,7 +105,10 @@ function randomCell(next: () => number, ref: string): string {
     case 4:
       return `<c r="${ref}" t="b"><v>${['1', '0', 'true', 'FALSE', '2', ''][Math.floor(next() * 6)]}</v></c>`;
     case 5:
-      return `<c r="${ref}" t="inlineStr"><is><t>${xmlText(SHARED[Math.floor(next() * SHARED.length)] as string)}</t></is></c>`;
+      // Inline strings, now and then as rich-text runs (joined) with a phonetic run (left out).
+      return next() < 0.7
+        ? `<c r="${ref}" t="inlineStr"><is><t>${xmlText(SHARED[Math.floor(next() * SHARED.length)] as string)}</t></is></c>`
+        : `<c r="${ref}" t="inlineStr"><is><r><rPr><b/></rPr><t>4</t></r><r><t>${xmlText(SHARED[Math.floor(next() * SHARED.length)] as string)}</t></r><rPh sb="0" eb="1"><t>x</t></rPh></is></c>`;
     case 6:
       return `<c r="${ref}" t="str"><f>A1</f><v>${['12.5', 'text &amp; more', '2024-02-29', '', 'ü'][Math.floor(next() * 5)]}</v></c>`;
     case 7:
