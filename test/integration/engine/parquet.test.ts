@@ -446,21 +446,23 @@ describe('memory', () => {
         )
       ).status,
     ).toBe('loaded');
-    const baseline = retained();
-    let peak = 0;
+    // The highest of the samples taken during the load, not floored at what was retained before it: that
+    // holds garbage of the warm-up that a collection during the load frees (20-30 MB), and flooring the
+    // peak there measured that garbage instead of the load.
+    let peak = Number.NEGATIVE_INFINITY;
     let calls = 0;
     const result = await h.run(await fileSource(path), pipeline, {
       onProgress: () => {
-        if (calls++ % 8 === 0) peak = Math.max(peak, retained() - baseline);
+        if (calls++ % 8 === 0) peak = Math.max(peak, retained());
       },
     });
     expect(result).toMatchObject({ status: 'loaded', rowsLoaded: rows });
     expect(calls).toBeGreaterThan(16);
-    // Measured against what is retained once the load is over (the baseline holds garbage of its own):
-    // about 8 MB (up to 17 MB on a busy machine: COPY data queued in the socket), against about 65 MB
+    // Measured against what is retained once the load is over: 5-30 MB in runs on the 2-core machine
+    // (COPY data queued in the socket, garbage not yet collected at the sample), against about 65 MB more
     // when the same rows are one row group.
-    const growth = peak - (retained() - baseline);
-    expect(growth).toBeLessThan(32 * 1024 * 1024);
+    const growth = peak - retained();
+    expect(growth).toBeLessThan(40 * 1024 * 1024);
   });
 });
 
