@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 import module from 'node:module';
 
-// Node 22.1+ keeps the compiled code of the files below in a cache (its temp folder), as TypeScript's
-// tsc does: a later command then skips most of its compiling. Node 20 has no such cache.
+// Node 22.1+ keeps the compiled code of the ES modules below in a cache (its temp folder), as TypeScript's
+// tsc does: a later command then skips most of its compiling. The bundle keeps its own on any Node
+// (dist/bundle/code-cache/, src/cli/bundle-loader.ts); this covers the fallbacks.
 module.enableCompileCache?.();
 
 const bundled = new URL('../dist/bundle/main.mjs', import.meta.url);

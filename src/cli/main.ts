@@ -97,5 +97,8 @@ if (isEntryModule()) {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
-  process.exitCode = await main(process.argv);
+  // No top-level await: the bundle turns each of its files into a classic script (scripts/build-cli.mjs).
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -6,11 +6,13 @@
  *
  * Both shapes of the CLI are checked: the compiled files (one module per source file) and the bundle that
  * bin/inlet.mjs runs (scripts/build-cli.mjs), whose files each hold many sources: esbuild's metafile says
- * which, so a file of the bundle counts as every source and package in it.
+ * which, so a file of the bundle counts as every source and package in it. The bundle's loader
+ * (src/cli/bundle-loader.ts) runs its files as classic scripts and lists them in require.cache, where the
+ * log reads them; the second command of each kind compiles them from the code the first one left.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -59,6 +61,8 @@ function packageOf(file: string): string | undefined {
 interface Shape {
   readonly entry: string;
   readonly contents: (file: string) => readonly string[];
+  /** The bundle's folder of compiled code (bundle-loader.ts), emptied before each command. */
+  readonly codeCache?: string;
 }
 
 /** The compiled files: each is itself, relative to the compiled tree (cli/main.js, engine/ingest.js…). */
@@ -94,7 +98,11 @@ async function bundleShape(): Promise<Shape> {
       ),
     );
   }
-  return { entry: join(dir, 'main.mjs'), contents: (file) => sources.get(file) ?? [] };
+  return {
+    entry: join(dir, 'main.mjs'),
+    contents: (file) => sources.get(file) ?? [],
+    codeCache: join(dir, 'code-cache'),
+  };
 }
 
 /** Runs node with the module log preloaded; returns its output and what it loaded. */
@@ -103,7 +111,7 @@ async function loadedBy(
   args: readonly string[],
   shape?: Shape,
   cwd = workspace.dir,
-): Promise<Loaded & { stdout: string }> {
+): Promise<Loaded & { stdout: string; files: string[] }> {
   const log = join(workspace.dir, `${name}.modules`);
   await writeFile(log, '');
   const { stdout } = await run(process.execPath, ['--import', MODULE_LOG, ...args], {
@@ -111,7 +119,11 @@ async function loadedBy(
     env: { ...workspace.env, INLET_TEST_MODULE_LOG: log },
     timeout: 50_000,
   });
-  const files = (await readFile(log, 'utf8'))
+  return { stdout, ...readLog(await readFile(log, 'utf8'), shape) };
+}
+
+function readLog(text: string, shape: Shape | undefined): Loaded & { files: string[] } {
+  const files = text
     .split('\n')
     .filter((line) => line !== '' && !line.startsWith('node:'))
     .map((line) => (line.startsWith('file:') ? fileURLToPath(line) : line));
@@ -124,7 +136,7 @@ async function loadedBy(
       else if (part !== file) ownFiles.add(part);
     }
   }
-  return { stdout, packages, ownFiles: [...ownFiles] };
+  return { files, packages, ownFiles: [...ownFiles] };
 }
 
 beforeAll(async () => {
@@ -168,6 +180,7 @@ describe.each([
   }, 120_000);
 
   it('inlet --help loads the command definitions and nothing a command runs', async () => {
+    if (shape.codeCache !== undefined) await rm(shape.codeCache, { recursive: true, force: true });
     const loaded = await loadedBy(`${name} help`, [shape.entry, '--help'], shape);
     expect(loaded.stdout).toContain('Usage: inlet');
     expect(loaded.ownFiles).toContain('cli/main.js');
@@ -188,4 +201,32 @@ describe.each([
     // Only the command that runs is imported.
     expect(loaded.ownFiles.filter((file) => file.startsWith('cli/run/'))).toEqual(['cli/run/ingest.js']);
   });
+
+  it.runIf(name === 'bundle')(
+    'the bundle keeps the compiled code of each file a command loaded, and the next command loads the same',
+    async () => {
+      const codeCache = shape.codeCache as string;
+      await rm(codeCache, { recursive: true, force: true });
+      const first = await loadedBy(`${name} help 1`, [shape.entry, '--help'], shape);
+      const bundleFiles = first.files.filter((file) => file.endsWith('.cjs')).map((file) => basename(file));
+      expect(bundleFiles).toContain('cli.cjs');
+      const [versionFolder, ...others] = await readdir(codeCache);
+      expect(others).toEqual([]);
+      const folder = join(codeCache, versionFolder as string);
+      const entries = await readdir(folder);
+      const written = async () =>
+        Promise.all(entries.map(async (entry) => (await stat(join(folder, entry))).mtimeMs));
+      const firstWritten = await written();
+      expect(entries.map((entry) => entry.split('.cjs.')[0]).sort()).toEqual(
+        bundleFiles.map((file) => file.replace(/\.cjs$/, '')).sort(),
+      );
+
+      const second = await loadedBy(`${name} help 2`, [shape.entry, '--help'], shape);
+      expect(second.stdout).toBe(first.stdout);
+      expect(second.files.sort()).toEqual(first.files.sort());
+      // Every entry was taken: none was written again, and none added.
+      expect(await written()).toEqual(firstWritten);
+      expect((await readdir(folder)).sort()).toEqual([...entries].sort());
+    },
+  );
 });
