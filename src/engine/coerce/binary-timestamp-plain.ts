@@ -6,15 +6,20 @@ import { twoDigits } from './bytes.js';
 /** 2000-01-01, PostgreSQL's epoch for timestamps, in days since 1970-01-01. */
 const POSTGRES_EPOCH_DAYS = 10_957;
 
-/** Days from 1970-01-01 to 1 January of each year 0001-9999 (index = year), filled on first use. */
-let yearStarts: Float64Array | undefined;
+/**
+ * Days from 1970-01-01 to 1 January of each year 0001-9999 (index = year), each computed when first asked
+ * for (NaN until then): filling all 9,999 at once cost a small file's command a few milliseconds of code
+ * not yet compiled, for the one or two years its rows hold.
+ */
+const yearStarts = new Float64Array(10_000).fill(Number.NaN);
 
 function yearStart(year: number): number {
-  if (yearStarts === undefined) {
-    yearStarts = new Float64Array(10_000);
-    for (let y = 1; y < 10_000; y++) yearStarts[y] = daysFromCivil(y, 1, 1);
+  let days = yearStarts[year]!;
+  if (Number.isNaN(days)) {
+    days = daysFromCivil(year, 1, 1);
+    yearStarts[year] = days;
   }
-  return yearStarts[year]!;
+  return days;
 }
 
 /** Days before the first of each month (index 1-12) in a common year. */
