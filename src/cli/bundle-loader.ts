@@ -10,12 +10,12 @@
  *
  * A cache entry is named by its file's size and modification time, and kept per V8 version and CPU
  * architecture; V8 itself refuses code made by another version or other flags, or for a source of
- * another length, but does not check that the code is whole: each entry starts with the SHA-1 of the rest,
- * and one that does not match is not handed to V8. A refused or missing entry costs the compile it was meant
+ * another length, but does not check that the code is whole: each entry starts with the CRC-32 of the rest,
+ * and one that does not match is not handed to V8 (zlib, which the ingest path loads anyway, rather than
+ * crypto, which would cost `inlet --help` about 3 ms to load). A refused or missing entry costs the compile it was meant
  * to save, nothing more; a folder that cannot be written (a read-only install) means running without the cache.
  */
 
-import { hash } from 'node:crypto';
 import {
   closeSync,
   fstatSync,
@@ -30,6 +30,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
+import { crc32 } from 'node:zlib';
 
 /** What scripts/build-cli.mjs makes of a file of the bundle. */
 type BundleFile = (
@@ -116,7 +117,7 @@ export function bundleLoader(dir: string, cacheDir: string | undefined): BundleL
         // Renamed into place whole: a command starting meanwhile reads the old entry or the new, never half.
         const partial = `${cachePath}.${process.pid}.partial`;
         const code = script.createCachedData();
-        writeFileSync(partial, Buffer.concat([digest(code), code]));
+        writeFileSync(partial, Buffer.concat([checksum(code), code]));
         renameSync(partial, cachePath);
       }
     } catch {
@@ -137,10 +138,12 @@ function readSource(path: string): { source: string; size: bigint; mtimeNs: bigi
   }
 }
 
-const DIGEST_BYTES = 20;
+const CHECKSUM_BYTES = 4;
 
-function digest(data: Buffer): Buffer {
-  return hash('sha1', data, 'buffer') as unknown as Buffer;
+function checksum(data: Buffer): Buffer {
+  const sum = Buffer.alloc(CHECKSUM_BYTES);
+  sum.writeUInt32BE(crc32(data));
+  return sum;
 }
 
 /** The compiled code an entry holds, when the entry is there and whole. */
@@ -151,8 +154,8 @@ function readCacheEntry(path: string): Buffer | undefined {
   } catch {
     return undefined;
   }
-  const code = entry.subarray(DIGEST_BYTES);
-  return entry.length > DIGEST_BYTES && digest(code).equals(entry.subarray(0, DIGEST_BYTES))
+  const code = entry.subarray(CHECKSUM_BYTES);
+  return entry.length > CHECKSUM_BYTES && checksum(code).equals(entry.subarray(0, CHECKSUM_BYTES))
     ? code
     : undefined;
 }

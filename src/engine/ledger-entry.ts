@@ -105,6 +105,16 @@ export async function findPriors(
   pipeline: Pipeline,
   objects: readonly { readonly source: ObjectSource; readonly ask: PriorQuestion }[],
 ): Promise<PriorRecord[]> {
+  // Nothing asked of any (forced loads with no front door's id): the statement's answer is known, so it is
+  // not sent.
+  if (objects.every(({ ask }) => ask.settledId === undefined && !ask.skipChecks)) {
+    return objects.map(() => ({
+      settled: undefined,
+      loadedByVersion: undefined,
+      checkedSha256: undefined,
+      loadedOfSize: false,
+    }));
+  }
   const column = <T>(value: (source: ObjectSource, ask: PriorQuestion) => T) =>
     objects.map(({ source, ask }) => value(source, ask));
   const declared = (source: ObjectSource, ask: PriorQuestion) => (ask.skipChecks ? source.sha256 : undefined);

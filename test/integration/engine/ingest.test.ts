@@ -658,7 +658,7 @@ describe.each([
       expect(await rows(pipeline)).toHaveLength(3);
     });
 
-    it('loads a small clean file in five round trips, six without a declared hash', async () => {
+    it('loads a small clean file in five round trips, six without a declared hash, four forced', async () => {
       const pipeline = await freshPipeline();
       const statements: string[] = [];
       const spied = spyStatements(statements);
@@ -681,6 +681,19 @@ describe.each([
       statements.length = 0;
       expect((await run(memorySource('b.csv', text), pipeline, { pool: spied })).status).toBe('loaded');
       expect(statements).toHaveLength(6);
+      // Forced (`inlet ingest --force`): nothing to ask the ledger before reading, so nothing is sent.
+      statements.length = 0;
+      expect((await run(memorySource('b.csv', text), pipeline, { pool: spied, force: true })).status).toBe(
+        'loaded',
+      );
+      expect(statements.map((s) => s.split(/\s+/, 2).join(' '))).toEqual([
+        'BEGIN; SELECT',
+        expect.stringMatching(/^COPY /),
+        'INSERT INTO',
+        'COMMIT',
+      ]);
+      // Four loads of three rows: the forced one loaded its rows again.
+      expect(await rows(pipeline)).toHaveLength(12);
     });
   });
 });

@@ -142,6 +142,7 @@ describe('the deployment bundles and the compiled CLI', () => {
       expect(built.has('cli/main.js')).toBe(true);
       expect(built.has('server/settings.js')).toBe(true);
       expect(built.has('bundle/main.mjs')).toBe(true);
+      expect(built.has('bundle/cli.cjs')).toBe(true);
       // The bundle finds package.json where dist/cli/main.js does (scripts/build-cli.mjs).
       const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
         version: string;
@@ -151,6 +152,10 @@ describe('the deployment bundles and the compiled CLI', () => {
         stdout: `${version}\n`,
       });
       await ingestWithDist();
+      // The commands left the compiled code of the bundle's files they ran for the next one (bundle-loader.ts).
+      const cached = [...(await hashes(join(checkout, 'dist/bundle/code-cache'))).keys()];
+      expect(cached.some((path) => /(^|[\\/])cli\.cjs\.\d+\.\d+\.v8$/.test(path))).toBe(true);
+      expect(cached.some((path) => /(^|[\\/])ingest-\w+\.cjs\.\d+\.\d+\.v8$/.test(path))).toBe(true);
     },
     TIMEOUT,
   );
