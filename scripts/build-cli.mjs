@@ -53,9 +53,10 @@ const ESM_BANNER = nodeBundleOptions.banner.js;
  * expression `(__inlet_module, require, __inlet_import, __inlet_url)` whose body is the file as CommonJS
  * (esbuild's transform), strict as a module is; `module` and `exports` stay unbound there, as in a module. Three things differ from esbuild's CommonJS, each checked here so that
  * the build fails rather than ship a file that would run differently:
- * - its exports are an object literal of getters, `{ get name() { return local; } }`, read by the files that
- *   import them. esbuild's own (getters copied onto getters, added one by one) made every call from one file
- *   of the bundle into another a slow property lookup: the 1M-row load took 8-15% more CPU.
+ * - its exports are an object literal: a function declared once as itself (fixedFunction), anything else as a
+ *   getter, `{ get name() { return local; } }`, so that bindings stay live as an ES module's are. esbuild's own
+ *   (getters copied onto getters, added one by one) made every call from one file of the bundle into another
+ *   a slow property lookup: the 1M-row load took 8-15% more CPU.
  * - `import()` goes through the loader (__inlet_import), which runs a file of the bundle or imports anything
  *   else; V8 allows import() in a classic script only with Node's experimental vm modules.
  * - `import.meta.url` is the file's URL (__inlet_url), as it was.
@@ -78,7 +79,12 @@ export async function toClassicScript(esm, renames) {
       `__inlet_module.exports = {\n${entries
         .trimEnd()
         .split('\n')
-        .map((entry) => entry.replace(/^ {2}([\w$]+): \(\) => ([\w$.]+),?$/, '  get $1() { return $2; },'))
+        .map((entry) => {
+          const [, name, local] = /^ {2}([\w$]+): \(\) => ([\w$.]+),?$/.exec(entry) ?? [];
+          return fixedFunction(code, local)
+            ? `  ${name}: ${local},`
+            : `  get ${name}() { return ${local}; },`;
+        })
         .join('\n')}\n};\n`,
   );
   // esbuild's note for Node's CommonJS export detector, never evaluated.
@@ -97,6 +103,23 @@ export async function toClassicScript(esm, renames) {
   });
   // The wrapper on the body's first line: a stack trace's line numbers are the body's.
   return `(function (__inlet_module, require, __inlet_import, __inlet_url) {"use strict";${body}\n})\n`;
+}
+
+/**
+ * Whether `local` is a function declared at the top of `code` and never assigned: its value is there when the
+ * file starts (declarations are hoisted) and never changes, so the file can export it as a plain property,
+ * which a call from another file reads as fast as a call within the file. A getter per call cost the 1M-row
+ * load about 4% more CPU (its timestamps call twoDigits from another file seven times a value). Any
+ * assignment to the name anywhere (an inner binding of the same name included) keeps the getter.
+ */
+function fixedFunction(code, local) {
+  if (!/^[\w$]+$/.test(local)) return false;
+  const name = local.replaceAll('$', '\\$');
+  if (!new RegExp(`^(?:async )?function\\*? ${name}\\(`, 'm').test(code)) return false;
+  const assigned = new RegExp(
+    `(?<![\\w$.])${name}\\s*(?:(?:[-+*/%&|^]|\\*\\*|<<|>>>?|&&|\\|\\||\\?\\?)?=(?![=>])|\\+\\+|--)|(?:\\+\\+|--)\\s*${name}(?![\\w$])`,
+  );
+  return !assigned.test(code);
 }
 
 /** Builds the bundle into `outdir` (emptied first: files are named by content hash); returns esbuild's metafile. */
