@@ -51,8 +51,9 @@ const ESM_BANNER = nodeBundleOptions.banner.js;
 /**
  * One file of esbuild's ES module output as a classic script for src/cli/bundle-loader.ts: a function
  * expression `(__inlet_module, require, __inlet_import, __inlet_url)` whose body is the file as CommonJS
- * (esbuild's transform), strict as a module is; `module` and `exports` stay unbound there, as in a module. Three things differ from esbuild's CommonJS, each checked here so that
- * the build fails rather than ship a file that would run differently:
+ * (esbuild's transform), strict as a module is; `module` and `exports` stay unbound there, as in a module.
+ * Three things differ from esbuild's CommonJS, each checked here so that the build fails rather than ship a
+ * file that would run differently:
  * - its exports are an object literal: a function declared once as itself (fixedFunction), anything else as a
  *   getter, `{ get name() { return local; } }`, so that bindings stay live as an ES module's are. esbuild's own
  *   (getters copied onto getters, added one by one) made every call from one file of the bundle into another
@@ -122,7 +123,7 @@ function fixedFunction(code, local) {
   return !assigned.test(code);
 }
 
-/** Builds the bundle into `outdir` (emptied first: files are named by content hash); returns esbuild's metafile. */
+/** Builds the bundle into `outdir` (emptied first: chunks are named by content hash); returns esbuild's metafile. */
 export async function buildCliBundle(outdir) {
   await rm(outdir, { recursive: true, force: true });
   const result = await build({

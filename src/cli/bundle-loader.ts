@@ -12,8 +12,9 @@
  * architecture; V8 itself refuses code made by another version or other flags, or for a source of
  * another length, but does not check that the code is whole: each entry starts with the CRC-32 of the rest,
  * and one that does not match is not handed to V8 (zlib, which the ingest path loads anyway, rather than
- * crypto, which would cost `inlet --help` about 3 ms to load). A refused or missing entry costs the compile it was meant
- * to save, nothing more; a folder that cannot be written (a read-only install) means running without the cache.
+ * crypto, which would cost `inlet --help` about 3 ms to load). A refused or missing entry costs the compile
+ * it was meant to save, nothing more; a folder that cannot be written (a read-only install) means running
+ * without the cache.
  */
 
 import {
@@ -104,7 +105,14 @@ export function bundleLoader(dir: string, cacheDir: string | undefined): BundleL
     };
     modules.set(path, module);
     nodeRequire.cache[path] = module as unknown as NodeJS.Module;
-    (script.runInThisContext() as BundleFile)(module, requireFrom, importFrom, pathToFileURL(path).href);
+    try {
+      (script.runInThisContext() as BundleFile)(module, requireFrom, importFrom, pathToFileURL(path).href);
+    } catch (error) {
+      // As require() does: a file that failed is not left half-run for the next caller.
+      modules.delete(path);
+      delete nodeRequire.cache[path];
+      throw error;
+    }
     module.loaded = true;
     return module.exports;
   }

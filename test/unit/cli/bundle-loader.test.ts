@@ -127,6 +127,14 @@ describe('the bundle loader', () => {
     expect([...(await run()).loader.loaded.values()].every((file) => file.fromCache)).toBe(true);
   });
 
+  it('does not keep a file whose code threw, half-run: the next load runs it again', async () => {
+    await writeFile(join(dir, 'broken-D4.cjs'), classic('throw new Error("cannot start");'));
+    const loader = bundleLoader(dir, cacheDir);
+    expect(() => loader.load('broken-D4.cjs')).toThrow('cannot start');
+    expect(() => loader.load('broken-D4.cjs')).toThrow('cannot start');
+    expect(Object.keys(createRequire(import.meta.url).cache)).not.toContain(join(dir, 'broken-D4.cjs'));
+  });
+
   it('runs without a cache where its folder cannot be made, and without one at all', async () => {
     await mkdir(join(dir, 'code-cache'));
     await writeFile(cacheDir, 'a file where the folder would be');
