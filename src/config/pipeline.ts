@@ -5,6 +5,7 @@
  */
 
 import { validateFormat } from '../engine/coerce/index.js';
+import { isNumberType } from '../model/column-type.js';
 import {
   type ColumnContract,
   type CsvOptions,
@@ -159,7 +160,7 @@ function decimalSeparatorOf(
   index: number,
   fail: Fail,
 ): '.' | ',' | undefined {
-  const numeric = NUMBER_KINDS.has(column.type.kind);
+  const numeric = isNumberType(column.type);
   if (column.decimalSeparator !== undefined) {
     if (!numeric) {
       fail(
@@ -176,15 +177,6 @@ function decimalSeparatorOf(
   }
   return numeric ? raw.decimalSeparator : undefined;
 }
-
-const NUMBER_KINDS: ReadonlySet<string> = new Set([
-  'smallint',
-  'integer',
-  'bigint',
-  'numeric',
-  'real',
-  'double precision',
-]);
 
 function checkKey(raw: RawPipeline, fail: Fail): void {
   if (raw.mode === 'upsert' && raw.key.length === 0) {

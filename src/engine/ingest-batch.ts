@@ -20,6 +20,7 @@ import { isRetryable } from '../db/errors.js';
 import type { Pipeline } from '../model/contract.js';
 import type { IngestResult, ObjectSource } from '../model/ingestion.js';
 import { silentLogger } from '../observability/logger.js';
+import { withConnection } from './connection.js';
 import type { FileUnit } from './file-unit.js';
 import { infersContract } from './first-file-contract.js';
 import { attemptIngest, ensureTable, type FileRun, ingest, type RetryPolicy } from './ingest.js';
@@ -110,13 +111,7 @@ async function loadTogether(
 ): Promise<(IngestResult | undefined)[]> {
   if (pipeline.createTable) await ensureTable(options.pool, pipeline);
   const logger = options.logger ?? silentLogger;
-  const client = await options.pool.connect();
-  let broken: Error | undefined;
-  const onConnectionError = (error: Error) => {
-    broken ??= error;
-  };
-  client.on('error', onConnectionError);
-  try {
+  return withConnection(options.pool, async (client, broken) => {
     await beginLockedAll(
       client,
       pipeline,
@@ -151,7 +146,7 @@ async function loadTogether(
       try {
         results.push(await attemptIngest(run, client));
       } catch (error) {
-        if (broken !== undefined || isRetryable(error) || options.signal?.aborted) throw error;
+        if (broken() || isRetryable(error) || options.signal?.aborted) throw error;
         // PostgreSQL refused this file (a constraint, a value out of range): its savepoint is undone and it is
         // loaded alone after the batch, where its failure is reported as any file's.
         await savepoint.undo(client);
@@ -175,16 +170,7 @@ async function loadTogether(
       });
     }
     return results;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken ??= rollbackError;
-    });
-    if (isRetryable(error)) broken ??= error as Error;
-    throw error;
-  } finally {
-    client.off('error', onConnectionError);
-    client.release(broken);
-  }
+  });
 }
 
 /**

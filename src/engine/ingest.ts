@@ -12,6 +12,7 @@ import { TextDecoding } from '../formats/text-encoding.js';
 import type { CsvOptions, Pipeline } from '../model/contract.js';
 import type { IngestResult, ObjectSource, RejectRecord } from '../model/ingestion.js';
 import { silentLogger } from '../observability/logger.js';
+import { withConnection } from './connection.js';
 import { CopyLoader } from './copy-loader.js';
 import { createTargetTable } from './create-table.js';
 import { planColumns } from './encode/columns.js';
@@ -128,38 +129,12 @@ export async function ensureTable(pool: pg.Pool, pipeline: Pipeline): Promise<vo
   ready.add(pipeline);
 }
 
-/**
- * Runs `work` on a pooled client, which opens the unit of work (FileUnit.begin) and ends it. A connection lost while
- * checked out arrives as an 'error' event: caught here so that it fails this attempt (which the
- * retry loop repeats) instead of crashing the process, and the broken client is discarded.
- */
-async function withClient(
+/** Runs `work` on a pooled client (see connection.ts), which opens the unit of work (FileUnit.begin) and ends it. */
+function withClient(
   context: IngestionContext,
   work: (client: PoolClient) => Promise<IngestResult>,
 ): Promise<IngestResult> {
-  let client: PoolClient;
-  try {
-    client = await context.options.pool.connect();
-  } catch (error) {
-    throw toDatabaseError(error, 'connecting to PostgreSQL');
-  }
-  let broken: Error | undefined;
-  const onConnectionError = (error: Error) => {
-    broken ??= error;
-  };
-  client.on('error', onConnectionError);
-  try {
-    return await work(client);
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken ??= rollbackError;
-    });
-    if (isRetryable(error)) broken ??= error as Error;
-    throw error;
-  } finally {
-    client.off('error', onConnectionError);
-    client.release(broken);
-  }
+  return withConnection(context.options.pool, work);
 }
 
 /** One file's ingestion and the unit of work its statements run in. */

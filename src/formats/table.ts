@@ -4,6 +4,7 @@
  * contract's coercers read, and the rows in batches. The engine maps columns by name (drift rules),
  * coerces, rejects and COPYs exactly as it does for CSV.
  */
+import { isNumberType } from '../model/column-type.js';
 import type { ColumnContract } from '../model/contract.js';
 import type { DateSystem, FormatKind } from './xlsx/dates.js';
 
@@ -64,7 +65,7 @@ export type CellText = string | Uint8Array | ByteSpan | PlainNumber | CellProble
  * (whose coercer reads text in that layout); other columns take the converter as it is.
  */
 export function numbersAsNumbers(column: ColumnContract, convert: CellConverter): CellConverter {
-  if (column.format === undefined || !NUMBER_KINDS.has(column.type.kind)) return convert;
+  if (column.format === undefined || !isNumberType(column.type)) return convert;
   const plain = new PlainNumber();
   return (value) => {
     const text = convert(value);
@@ -72,14 +73,6 @@ export function numbersAsNumbers(column: ColumnContract, convert: CellConverter)
   };
 }
 
-const NUMBER_KINDS: ReadonlySet<string> = new Set([
-  'smallint',
-  'integer',
-  'bigint',
-  'numeric',
-  'real',
-  'double precision',
-]);
 export type CellConverter = ((value: unknown) => CellText) & {
   /** Its strings are always ASCII (numbers, dates, booleans): written without the checks text needs. */
   readonly ascii?: true;

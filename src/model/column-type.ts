@@ -68,3 +68,18 @@ export function parseColumnType(input: string): ColumnType | string {
 export function emptyIsNull(type: ColumnType): boolean {
   return type.kind !== 'text' && type.kind !== 'varchar';
 }
+
+/** Types whose values are numbers: a number `format` or `decimalSeparator` applies to them alone. */
+export function isNumberType(type: ColumnType): boolean {
+  switch (type.kind) {
+    case 'smallint':
+    case 'integer':
+    case 'bigint':
+    case 'numeric':
+    case 'real':
+    case 'double precision':
+      return true;
+    default:
+      return false;
+  }
+}

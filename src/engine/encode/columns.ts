@@ -1,4 +1,4 @@
-import { emptyIsNull } from '../../model/column-type.js';
+import { emptyIsNull, isNumberType } from '../../model/column-type.js';
 import type { ColumnContract, Pipeline } from '../../model/contract.js';
 import { makeBinaryCoercer } from '../coerce/binary.js';
 import { makeCoercer } from '../coerce/index.js';
@@ -34,7 +34,7 @@ export function planColumns(pipeline: Pipeline, copyFormat: 'auto' | 'text' = 'a
   const useBinary = copyFormat === 'auto' && binary.every((coercer) => coercer !== undefined);
   const coercers = useBinary ? (binary as Coercer[]) : columns.map((c) => makeCoercer(c));
   const plainCoercers = columns.map((column, c) => {
-    if (column.format === undefined || !NUMBER_KINDS.has(column.type.kind)) return coercers[c] as Coercer;
+    if (column.format === undefined || !isNumberType(column.type)) return coercers[c] as Coercer;
     const { format: _numberFormat, ...plain } = column;
     return useBinary
       ? (makeBinaryCoercer(plain, { timezone: pipeline.timezone }) as Coercer)
@@ -53,14 +53,5 @@ export function planColumns(pipeline: Pipeline, copyFormat: 'auto' | 'text' = 'a
     columns,
   };
 }
-
-const NUMBER_KINDS: ReadonlySet<string> = new Set([
-  'smallint',
-  'integer',
-  'bigint',
-  'numeric',
-  'real',
-  'double precision',
-]);
 
 export const REQUIRED_REASON = 'is required (NOT NULL) but empty';

@@ -3,25 +3,12 @@
  * PostgreSQL into the same rows: UTF-8 with and without a byte order mark, UTF-16LE/BE (Excel's
  * "Unicode text"), Windows-1252 and ISO-8859-1, each with `,` `;` tab and `|` between fields.
  */
-import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTargetTable } from '../../../src/engine/create-table.js';
-import { ingest } from '../../../src/engine/ingest.js';
+import { describe, expect, it } from 'vitest';
 import type { Pipeline } from '../../../src/model/contract.js';
-import { createTestDatabase } from '../../harness/db.js';
-import { testPipeline } from '../../harness/pipelines.js';
+import { engineHarness } from '../../harness/engine.js';
 import { memorySource } from '../../harness/sources.js';
 
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = db.pool;
-});
-afterAll(async () => {
-  await db?.drop();
-});
+const h = engineHarness('enc');
 
 const COLUMNS = [
   { name: 'id', type: 'integer', nullable: false },
@@ -60,34 +47,18 @@ const DETECTED: Record<keyof typeof ENCODINGS, string> = {
   'windows-1252 / iso-8859-1': 'windows1252',
 };
 
-let tables = 0;
-async function freshPipeline(csv: Partial<Pipeline['csv']> = {}): Promise<Pipeline> {
-  tables++;
-  const pipeline = testPipeline({
-    name: `enc${tables}`,
-    table: { schema: 'public', name: `enc${tables}` },
-    columns: COLUMNS,
-    csv,
-  });
-  await createTargetTable(pool, pipeline);
-  return pipeline;
+function freshPipeline(csv: Partial<Pipeline['csv']> = {}): Promise<Pipeline> {
+  return h.freshPipeline({ columns: COLUMNS, csv });
 }
 
 async function load(pipeline: Pipeline, name: string, bytes: Buffer, chunkSize?: number) {
-  const result = await ingest(
+  const result = await h.run(
     memorySource(name, bytes, chunkSize === undefined ? {} : { chunkSize }),
     pipeline,
-    {
-      pool,
-      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
-    },
   );
-  const { rows } = await pool.query(`SELECT * FROM public.${pipeline.table.name} ORDER BY id`);
-  const ledger = await pool.query<{ details: Record<string, unknown> }>(
-    'SELECT details FROM inlet.ingestions WHERE id = $1',
-    [result.ingestionId],
-  );
-  return { result, rows, details: ledger.rows[0]?.details };
+  const rows = await h.rows(pipeline, 'id');
+  const details = (await h.ledger(result.ingestionId))?.details as Record<string, unknown> | undefined;
+  return { result, rows, details };
 }
 
 describe('csv.encoding: auto and csv.delimiter: auto (the defaults)', () => {
@@ -145,18 +116,9 @@ describe('csv.encoding: auto and csv.delimiter: auto (the defaults)', () => {
       Buffer.from([0xe9]),
       Buffer.from(',Lyon\n3,Zoë,Oslo\n', 'utf8'),
     ]);
-    const { result, rows } = await ingest(
-      memorySource('mixed.csv', bytes),
-      { ...pipeline, rejects: { maxRatio: 1 } },
-      {
-        pool,
-      },
-    ).then(async (result) => ({
-      result,
-      ...(await pool.query(`SELECT id FROM public.${pipeline.table.name} ORDER BY id`)),
-    }));
+    const { result, rows } = await load({ ...pipeline, rejects: { maxRatio: 1 } }, 'mixed.csv', bytes);
     expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 2, rowsRejected: 1 });
-    expect(rows).toEqual([{ id: 1 }, { id: 3 }]);
+    expect(rows.map((row) => row.id)).toEqual([1, 3]);
     expect(result.rejects[0]).toMatchObject({ line: 3, column: 'customer' });
     expect(result.rejects[0]?.reason).toContain('set csv.encoding: windows1252 or latin1');
   });
