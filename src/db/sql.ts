@@ -36,3 +36,12 @@ export interface TableName {
 export function quoteTable(table: TableName): string {
   return `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
 }
+
+/**
+ * `text` as a PostgreSQL string literal, for the few places a value must be part of a statement's text
+ * (DDL takes no parameters): quotes doubled, and backslashes too in an `E''` literal, as pg's escapeLiteral.
+ */
+export function quoteLiteral(text: string): string {
+  const quoted = text.replaceAll("'", "''");
+  return text.includes('\\') ? `E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
+}

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import { isRetryable, sqlStateOf } from '../db/errors.js';
 import type { ErrorReport } from '../error-codes/index.js';
@@ -142,4 +143,56 @@ export function refusal(error: unknown, pipeline: Pipeline): unknown {
               ? `PostgreSQL refused the rows of this file for ${table}; nothing was loaded. Fix the data or the table's constraints.`
               : `Nothing was loaded.`;
   return new DatabaseError('database_refused', `${base}. ${advice}`, { cause: error, sqlState: state ?? '' });
+}
+
+/**
+ * What PostgreSQL says when the table cannot take what the contract loads: an unknown column, binary COPY
+ * data of another type's size, a value too long or out of range for a narrower type, NULL into NOT NULL.
+ */
+const SHAPE_STATES = new Set([
+  '42703',
+  '42804',
+  '22P03',
+  '22P02',
+  '22001',
+  '22003',
+  '22007',
+  '22008',
+  '23502',
+]);
+
+/**
+ * refusal(), but a refusal that comes from a table out of date with its contract names each column that
+ * differs and points at `inlet plan`, instead of quoting PostgreSQL. The table is read (on another
+ * connection: the load's transaction is aborted) only when the load failed so, so a load that succeeds never
+ * pays for it, and the code that reads it is loaded only then.
+ */
+export async function explainRefusal(error: unknown, pipeline: Pipeline, pool: pg.Pool): Promise<unknown> {
+  if (error instanceof InletError || isRetryable(error)) return error;
+  const state = sqlStateOf(error);
+  if (state !== undefined && SHAPE_STATES.has(state)) {
+    const mismatch = await tableMismatch(error, state, pipeline, pool).catch(() => undefined);
+    if (mismatch !== undefined) return mismatch;
+  }
+  return refusal(error, pipeline);
+}
+
+async function tableMismatch(
+  error: unknown,
+  state: string,
+  pipeline: Pipeline,
+  pool: pg.Pool,
+): Promise<DatabaseError | undefined> {
+  const { readLiveTable, loadMismatches } = await import('./reconcile/live-table.js');
+  const live = await readLiveTable(pool, pipeline.table);
+  if (live === undefined) return undefined;
+  const mismatches = loadMismatches(pipeline, live);
+  if (mismatches.length === 0) return undefined;
+  const table = `${pipeline.table.schema}.${pipeline.table.name}`;
+  const columns = mismatches.map(({ column, problem }) => `column "${column}" ${problem}`).join('; ');
+  return new DatabaseError(
+    'table_mismatch',
+    `The table ${table} does not match the contract of pipeline "${pipeline.name}": ${columns}. Nothing was loaded. Run inlet plan to see the DDL that brings the table to the contract, and inlet apply to run it (or fix the pipeline's columns); then send the file again.`,
+    { cause: error, sqlState: state },
+  );
 }

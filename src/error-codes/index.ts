@@ -17,6 +17,7 @@ import { requestCodes } from './requests.js';
 import { setupCodes } from './setup.js';
 import { snapshotCodes } from './snapshots.js';
 import { sourceCodes } from './sources.js';
+import { tableCodes } from './tables.js';
 
 export type { Door, ErrorCodeInfo } from './entry.js';
 
@@ -26,6 +27,7 @@ export const errorCodeSections = [
   ingestionCodes,
   sourceCodes,
   databaseCodes,
+  tableCodes,
   requestCodes,
   setupCodes,
   snapshotCodes,
