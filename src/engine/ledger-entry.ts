@@ -5,6 +5,8 @@ import { InletError } from '../errors.js';
 import type { Pipeline } from '../model/contract.js';
 import type { IngestStatus, ObjectSource } from '../model/ingestion.js';
 import { pgJson, pgText } from './pg-text.js';
+import { tableMismatch } from './table-mismatch.js';
+import { tableShapeCheck } from './table-shape.js';
 
 /**
  * The ledger row and the loaded rows commit in one transaction; these are its statements.
@@ -19,8 +21,10 @@ import { pgJson, pgText } from './pg-text.js';
  * miss the verdict of the delivery it waited for.
  *
  * Two statements in one simple query, which takes no parameters: its only values are the lock's key, a
- * number computed here, and the pipeline's time zone, from the configuration (checked to be a zone name
- * when it was read) and quoted as a literal; nothing from the file or its name.
+ * number computed here, the pipeline's time zone, from the configuration (checked to be a zone name
+ * when it was read), and the contract's column names and types (table-shape.ts), quoted as literals; nothing
+ * from the file or its name. The same statement checks that the table still has the contract's columns and
+ * types, and a table out of date fails the file (table_mismatch) before a row is copied.
  */
 export async function beginLocked(client: PoolClient, pipeline: Pipeline, uri: string): Promise<void> {
   await beginLockedAll(client, pipeline, [uri]);
@@ -40,9 +44,16 @@ export async function beginLockedAll(
     a < b ? -1 : a > b ? 1 : 0,
   );
   const locks = keys.map((key) => `pg_advisory_xact_lock(${key.toString()}::bigint)`);
-  await client.query(
-    `BEGIN; SELECT set_config('TimeZone', ${client.escapeLiteral(pipeline.timezone)}, true), ${locks.join(', ')}`,
-  );
+  const shape = tableShapeCheck(pipeline);
+  const results = (await client.query(
+    `BEGIN; SELECT set_config('TimeZone', ${client.escapeLiteral(pipeline.timezone)}, true), ${locks.join(', ')}${
+      shape === undefined ? '' : `, ${shape} AS table_matches`
+    }`,
+  )) as unknown as { rows: { table_matches?: boolean }[] }[];
+  if (shape === undefined || results[1]?.rows[0]?.table_matches !== false) return;
+  // Out of date with the contract (or missing: then PostgreSQL's own error, as before, says so).
+  const mismatch = await tableMismatch(client, pipeline);
+  if (mismatch !== undefined) throw mismatch;
 }
 
 /** The advisory lock of one object of a pipeline. */

@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import type { IngestOptions } from './ingest-options.js';
 import { writeLedger } from './ledger-entry.js';
 import { insertRejects } from './rejects.js';
+import { tableMismatch } from './table-mismatch.js';
 
 /** What one ingestion is about; shared by the steps that report on it. */
 export interface IngestionContext {
@@ -171,28 +172,8 @@ export async function explainRefusal(error: unknown, pipeline: Pipeline, pool: p
   if (error instanceof InletError || isRetryable(error)) return error;
   const state = sqlStateOf(error);
   if (state !== undefined && SHAPE_STATES.has(state)) {
-    const mismatch = await tableMismatch(error, state, pipeline, pool).catch(() => undefined);
+    const mismatch = await tableMismatch(pool, pipeline, { error, sqlState: state }).catch(() => undefined);
     if (mismatch !== undefined) return mismatch;
   }
   return refusal(error, pipeline);
-}
-
-async function tableMismatch(
-  error: unknown,
-  state: string,
-  pipeline: Pipeline,
-  pool: pg.Pool,
-): Promise<DatabaseError | undefined> {
-  const { readLiveTable, loadMismatches } = await import('./reconcile/live-table.js');
-  const live = await readLiveTable(pool, pipeline.table);
-  if (live === undefined) return undefined;
-  const mismatches = loadMismatches(pipeline, live);
-  if (mismatches.length === 0) return undefined;
-  const table = `${pipeline.table.schema}.${pipeline.table.name}`;
-  const columns = mismatches.map(({ column, problem }) => `column "${column}" ${problem}`).join('; ');
-  return new DatabaseError(
-    'table_mismatch',
-    `The table ${table} does not match the contract of pipeline "${pipeline.name}": ${columns}. Nothing was loaded. Run inlet plan to see the DDL that brings the table to the contract, and inlet apply to run it (or fix the pipeline's columns); then send the file again.`,
-    { cause: error, sqlState: state },
-  );
 }

@@ -3,7 +3,7 @@ import { type Action, later } from '../action.js';
 import { configOption, databaseUrlOption, examples, jsonOption, pipelineOption } from '../options.js';
 
 /** Seconds to wait for a table's lock: long enough for a small load to finish, short enough not to stall loads. */
-export const DEFAULT_LOCK_TIMEOUT_SECONDS = 10;
+const DEFAULT_LOCK_TIMEOUT_SECONDS = 10;
 
 const APPLY_HELP = `
 Prints the plan (as inlet plan does), asks for confirmation on a terminal,
@@ -31,8 +31,9 @@ export function registerApply(program: Command, action: Action): void {
     .option('--yes', 'apply without asking (needed without a terminal)')
     .option(
       '--lock-timeout <seconds>',
-      `wait at most this long for each table's lock (default: ${DEFAULT_LOCK_TIMEOUT_SECONDS})`,
+      "wait at most this long for each table's lock",
       parseSeconds,
+      DEFAULT_LOCK_TIMEOUT_SECONDS,
     )
     .addOption(configOption())
     .addOption(databaseUrlOption())

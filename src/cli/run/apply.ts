@@ -4,7 +4,6 @@ import { findPipeline } from '../../config/route.js';
 import { applyPlans } from '../../engine/reconcile/apply.js';
 import { planTable, statementsToApply, type TablePlan } from '../../engine/reconcile/plan.js';
 import { InletError, UsageError } from '../../errors.js';
-import { DEFAULT_LOCK_TIMEOUT_SECONDS } from '../commands/apply.js';
 import { withDatabase } from '../database.js';
 import { cliLogger, colourEnabled, note, paint, print } from '../output.js';
 import { planJson, planLines, selectPipelines, tableLabel } from '../plan-output.js';
@@ -14,7 +13,8 @@ interface ApplyOptions {
   pipeline?: string;
   allowDestructive?: boolean;
   yes?: boolean;
-  lockTimeout?: number;
+  /** Seconds; commander gives its default. */
+  lockTimeout: number;
   config?: string;
   databaseUrl?: string;
   json?: boolean;
@@ -45,7 +45,7 @@ export async function runApply(options: ApplyOptions): Promise<number> {
         ? []
         : await applyPlans(db.pool, pipelines, plans, {
             allowDestructive,
-            lockTimeoutMs: (options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT_SECONDS) * 1000,
+            lockTimeoutMs: options.lockTimeout * 1000,
           });
     for (const plan of plans) {
       const ran = applied.find((entry) => entry.pipeline === plan.pipeline)?.statements ?? [];

@@ -41,8 +41,20 @@ const HEAVY_PACKAGES = [
   '@smithy/smithy-client',
 ];
 
-/** Inlet's own folders that `inlet ingest` of a local file never needs. */
-const FOREIGN_FOLDERS = ['server/', 'serverless/', 'gateway/', 'local/', 'snapshots/', 'db/embedded'];
+/**
+ * Inlet's own folders that `inlet ingest` of a local file never needs: `inlet plan` and `inlet apply`'s code
+ * (engine/reconcile/) is read by a load only when its table turns out not to match the contract.
+ */
+const FOREIGN_FOLDERS = [
+  'server/',
+  'serverless/',
+  'gateway/',
+  'local/',
+  'snapshots/',
+  'db/embedded',
+  'engine/reconcile/',
+  'cli/plan-output',
+];
 
 interface Loaded {
   /** Package names, scopes included. */
