@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { jsonLines } from '../../harness/cli.js';
+import { jsonLines, runInlet } from '../../harness/cli.js';
 import { cliWorkspace } from '../../harness/cli-workspace.js';
 
 const workspace = cliWorkspace('inlet-cli-plan-');
@@ -250,7 +250,10 @@ describe('inlet plan', () => {
 
 describe('inlet apply', () => {
   it('refuses to run without a terminal and without --yes, changing nothing', async () => {
-    const run = await inlet('apply', '--config', v2, '--pipeline', 'widen');
+    const run = await runInlet(['apply', '--config', v2, '--pipeline', 'widen'], {
+      ...workspace.env,
+      CI: 'true',
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('no terminal to ask for confirmation on; nothing was changed');
     expect((await inlet('plan', '--config', v2, '--pipeline', 'widen')).code).toBe(1);
@@ -288,6 +291,13 @@ describe('inlet apply', () => {
     const again = await inlet('plan', '--config', v2, '--pipeline', 'widen');
     expect(again.code, again.stdout).toBe(0);
     expect(again.stdout).toContain('Nothing to do');
+    // Nothing to run: nothing to confirm, so no --yes is needed even without a terminal.
+    const idle = await runInlet(['apply', '--config', v2, '--pipeline', 'widen'], {
+      ...workspace.env,
+      CI: 'true',
+    });
+    expect(idle.code, idle.stderr).toBe(0);
+    expect(idle.stdout).toContain('Nothing to do');
     // The offset-less timestamp was read in Europe/Paris (UTC+1 in January); the old rows took the default.
     const [old] = await query<{ t: Date; qty: number }>('SELECT t, qty FROM public.plan_widen WHERE id = 1');
     expect(old?.t.toISOString()).toBe('2024-01-01T11:00:00.000Z');
