@@ -35,10 +35,10 @@ import {
 import { mergeStaged, prepareTarget, rejectDuplicateKeys, usesStaging } from './merge.js';
 import {
   describeReject,
-  explainRefusal,
   type IngestionContext,
   outcome,
   recordOutcome,
+  refusal,
   withLocation,
 } from './outcome.js';
 import { insertRejects, REJECT_FLUSH_SIZE, RejectCollector } from './rejects.js';
@@ -210,7 +210,7 @@ export async function attemptIngest(context: FileRun, client: PoolClient): Promi
     });
     return await loadRows(contracted, client, decoder, await decoder.open(), rejects, ledger);
   } catch (error) {
-    if (!(error instanceof FormatError)) throw await explainRefusal(error, pipeline, options.pool);
+    if (!(error instanceof FormatError)) throw refusal(error, pipeline);
     return endWithout(
       context,
       client,

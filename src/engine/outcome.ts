@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import { isRetryable, sqlStateOf } from '../db/errors.js';
 import type { ErrorReport } from '../error-codes/index.js';
@@ -9,7 +8,6 @@ import type { Logger } from '../observability/logger.js';
 import type { IngestOptions } from './ingest-options.js';
 import { writeLedger } from './ledger-entry.js';
 import { insertRejects } from './rejects.js';
-import { tableMismatch } from './table-mismatch.js';
 
 /** What one ingestion is about; shared by the steps that report on it. */
 export interface IngestionContext {
@@ -129,51 +127,53 @@ export function refusal(error: unknown, pipeline: Pipeline): unknown {
   if (error instanceof InletError || isRetryable(error)) return error;
   const state = sqlStateOf(error);
   const table = `${pipeline.table.schema}.${pipeline.table.name}`;
+  const mismatch = tableMismatchOf(error, state, pipeline, table);
+  if (mismatch !== undefined) return mismatch;
   const detail = (error as { detail?: string }).detail;
   const base = `${(error as Error).message}${detail ? ` (${detail})` : ''}`;
   const advice =
     state === '42P01'
       ? `Table ${table} does not exist: create it, or set createTable: true in pipeline "${pipeline.name}".`
-      : state === '42703'
-        ? `A contract column is missing from ${table}: add it to the table or fix the pipeline's columns.`
-        : state === '42P10'
-          ? `Upsert needs a primary key or unique index on (${pipeline.key.join(', ')}) in ${table}.`
-          : state === '0A000' && pipeline.mode === 'replace' && /truncate/i.test((error as Error).message)
-            ? `mode: replace empties ${table} before it loads the file, and PostgreSQL cannot empty a table that another table refers to by a foreign key (nor would Inlet delete the rows that refer to it). Load this pipeline with mode: upsert instead, or remove the foreign key.`
-            : state?.startsWith('23')
-              ? `PostgreSQL refused the rows of this file for ${table}; nothing was loaded. Fix the data or the table's constraints.`
-              : `Nothing was loaded.`;
+      : state === '42P10'
+        ? `Upsert needs a primary key or unique index on (${pipeline.key.join(', ')}) in ${table}.`
+        : state === '0A000' && pipeline.mode === 'replace' && /truncate/i.test((error as Error).message)
+          ? `mode: replace empties ${table} before it loads the file, and PostgreSQL cannot empty a table that another table refers to by a foreign key (nor would Inlet delete the rows that refer to it). Load this pipeline with mode: upsert instead, or remove the foreign key.`
+          : state?.startsWith('23')
+            ? `PostgreSQL refused the rows of this file for ${table}; nothing was loaded. Fix the data or the table's constraints.`
+            : `Nothing was loaded.`;
   return new DatabaseError('database_refused', `${base}. ${advice}`, { cause: error, sqlState: state ?? '' });
 }
 
 /**
- * What PostgreSQL says when the table cannot take what the contract loads: an unknown column, binary COPY
- * data of another type's size, a value too long or out of range for a narrower type, NULL into NOT NULL.
+ * A table changed since the load's first statement checked it (table-shape.ts), or NOT NULL where the contract
+ * allows empty values: the column named, and inlet plan, instead of PostgreSQL's words. The load's connection
+ * is in an aborted transaction here, and may be a pool's only one (Lambda's): nothing more is asked of it.
  */
-const SHAPE_STATES = new Set([
-  '42703',
-  '42804',
-  '22P03',
-  '22P02',
-  '22001',
-  '22003',
-  '22007',
-  '22008',
-  '23502',
-]);
-
-/**
- * refusal(), but a refusal that comes from a table out of date with its contract names each column that
- * differs and points at `inlet plan`, instead of quoting PostgreSQL. The table is read (on another
- * connection: the load's transaction is aborted) only when the load failed so, so a load that succeeds never
- * pays for it, and the code that reads it is loaded only then.
- */
-export async function explainRefusal(error: unknown, pipeline: Pipeline, pool: pg.Pool): Promise<unknown> {
-  if (error instanceof InletError || isRetryable(error)) return error;
-  const state = sqlStateOf(error);
-  if (state !== undefined && SHAPE_STATES.has(state)) {
-    const mismatch = await tableMismatch(pool, pipeline, { error, sqlState: state }).catch(() => undefined);
-    if (mismatch !== undefined) return mismatch;
+function tableMismatchOf(
+  error: unknown,
+  state: string | undefined,
+  pipeline: Pipeline,
+  table: string,
+): DatabaseError | undefined {
+  const fix = `Nothing was loaded. Run inlet plan to see the DDL that brings the table to the contract, and inlet apply to run it (or fix the pipeline's columns); then send the file again.`;
+  const message = (error as Error).message ?? '';
+  let problem: string | undefined;
+  if (state === '42703') {
+    const missing = pipeline.columns.find((column) => message.includes(`"${column.name}"`));
+    problem = `column "${missing?.name ?? '?'}" is missing from the table`;
+  } else if (state === '23502') {
+    const name = (error as { column?: string }).column;
+    const column = pipeline.columns.find((candidate) => candidate.name === name);
+    if (name === undefined || (column !== undefined && !column.nullable)) return undefined;
+    problem =
+      column === undefined
+        ? `column "${name}" is NOT NULL without a default in the table, and not in the contract`
+        : `column "${name}" is NOT NULL in the table but nullable in the contract, and the file leaves it empty`;
   }
-  return refusal(error, pipeline);
+  if (problem === undefined) return undefined;
+  return new DatabaseError(
+    'table_mismatch',
+    `The table ${table} does not match the contract of pipeline "${pipeline.name}": ${problem}. ${fix}`,
+    { cause: error, sqlState: state ?? '' },
+  );
 }

@@ -1,7 +1,7 @@
 /**
  * The live shape of a pipeline's table, read from PostgreSQL's catalog: what `inlet plan` compares the
- * contract with, and what a load that PostgreSQL refused is checked against to say which column is out of
- * date. Names are passed as parameters and compared in the catalog, never spliced into SQL.
+ * contract with, and what a load whose first statement found the table out of date (table-shape.ts) reads
+ * to say which columns differ. Names are passed as parameters and compared in the catalog, never spliced into SQL.
  */
 
 import { parseColumnType } from '../../model/column-type.js';
