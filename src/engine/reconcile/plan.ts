@@ -84,6 +84,7 @@ class Planner {
   /** The statements that come after the type changes: SET NOT NULL must see the converted column. */
   private readonly notNullChanges: PlanStep[] = [];
   private rowCount: number | undefined;
+  private inputTests: boolean | undefined;
 
   constructor(
     private readonly db: Queryable,
@@ -179,6 +180,15 @@ class Planner {
       });
       return;
     }
+    if (!(await this.canTestInput())) {
+      this.destructive.push({
+        action: 'change_type',
+        column: column.name,
+        sql: this.alter(`ALTER COLUMN ${name} TYPE ${to} USING (${name}::text)::${to}`),
+        reason: `${from} → ${to} can lose values (this PostgreSQL, before 16, cannot count them: a value that does not fit makes PostgreSQL refuse the change)`,
+      });
+      return;
+    }
     const loss = await this.countLoss(found, column.type);
     const lost = [
       loss.unfit > 0
@@ -197,6 +207,11 @@ class Planner {
         lost.length === 0
           ? `none of the ${loss.values} values held now would be lost, but the column would take fewer`
           : `of the ${loss.values} values held now, ${lost.join(', ')}`
+      }${
+        // NULL in a NOT NULL column: PostgreSQL refuses the statement, and the transaction with it.
+        loss.unfit > 0 && found.notNull
+          ? '; the column is NOT NULL, so PostgreSQL would refuse the change: fix or delete those rows first'
+          : ''
       }`,
       rows: loss.unfit + loss.altered,
     });
@@ -288,6 +303,17 @@ class Planner {
       reason: `"${column.name}" (${liveTypeSql(column)}) is in the table but not in the contract: dropping it would lose its ${values} non-NULL values (of ${total} rows)`,
       rows: values,
     });
+  }
+
+  /** pg_input_is_valid(), which counts and keeps apart the values a type cannot take, came in PostgreSQL 16. */
+  private async canTestInput(): Promise<boolean> {
+    if (this.inputTests === undefined) {
+      const { rows } = await this.db.query<{ version: string }>(
+        `SELECT current_setting('server_version_num') AS version`,
+      );
+      this.inputTests = Number(rows[0]?.version ?? 0) >= 160000;
+    }
+    return this.inputTests;
   }
 
   private async rows(): Promise<number> {
