@@ -9,7 +9,7 @@ export const tableCodes = {
   codes: {
     table_mismatch: {
       meaning:
-        "The pipeline's table does not have the shape its contract loads into: a contract column is missing, has another type (or a narrower one, which cannot hold every value) or is NOT NULL where the contract allows empty values. Nothing was loaded; the ingestion is `failed`. The message names each column.",
+        "The pipeline's table does not have the shape its contract loads into: a contract column is missing, has another type (the same type at another length or precision, or text and varchar for each other, still load) or is NOT NULL where the contract allows empty values. Nothing was loaded; the ingestion is `failed`. The message names each column.",
       action:
         'Run `inlet plan` to see the DDL that reconciles the table with the contract, and `inlet apply` to run it (or fix the contract); then send the file again.',
       doors: INGESTING_DOORS,

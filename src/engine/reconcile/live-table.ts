@@ -6,6 +6,7 @@
 
 import { parseColumnType } from '../../model/column-type.js';
 import type { ColumnContract, ColumnType, Pipeline, TableName } from '../../model/contract.js';
+import { baseTypeOf, loadableTypes } from '../table-shape.js';
 
 /** What `pool.query` and a client's `query` both offer. */
 export interface Queryable {
@@ -77,8 +78,9 @@ export interface ShapeMismatch {
 
 /**
  * What keeps a load from going into the table as the contract describes it: contract columns the table
- * lacks, types that differ (binary COPY needs the contract's exact type, and a narrower one cannot hold every
- * value), NOT NULL columns the contract may leave empty. Empty when the table matches.
+ * lacks, types it cannot load into (table-shape.ts: binary COPY needs the contract's type, at any length or
+ * precision, or text and varchar for each other), NOT NULL columns the contract may leave empty. Empty when
+ * the table matches.
  */
 export function loadMismatches(pipeline: Pipeline, live: readonly LiveColumn[]): ShapeMismatch[] {
   const byName = new Map(live.map((column) => [column.name, column]));
@@ -87,7 +89,7 @@ export function loadMismatches(pipeline: Pipeline, live: readonly LiveColumn[]):
     const found = byName.get(column.name);
     if (found === undefined) {
       mismatches.push({ column: column.name, problem: 'is missing from the table' });
-    } else if (liveTypeSql(found) !== column.type.sql) {
+    } else if (!loadableTypes(column.type).includes(baseTypeOf(found.spelled))) {
       mismatches.push({
         column: column.name,
         problem: `is ${liveTypeSql(found)} in the table but ${column.type.sql} in the contract`,
