@@ -74,3 +74,25 @@ export async function adminQuery(sql: string): Promise<void> {
     await pool.end();
   }
 }
+
+/** A pool over `pool` whose clients record the text of every statement they send into `statements`. */
+export function spyStatements(pool: pg.Pool, statements: string[]): pg.Pool {
+  return new Proxy(pool, {
+    get(target, property, receiver) {
+      if (property !== 'connect') return Reflect.get(target, property, receiver);
+      return async () => {
+        const client = await target.connect();
+        return new Proxy(client, {
+          get(inner, key, innerReceiver) {
+            if (key !== 'query') return Reflect.get(inner, key, innerReceiver);
+            return (query: unknown, ...rest: unknown[]) => {
+              const text = typeof query === 'string' ? query : (query as { text?: string }).text;
+              statements.push(String(text));
+              return (inner.query as (...args: unknown[]) => unknown).call(inner, query, ...rest);
+            };
+          },
+        });
+      };
+    },
+  });
+}

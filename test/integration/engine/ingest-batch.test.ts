@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { type BatchFile, ingestBatch } from '../../../src/engine/ingest-batch.js';
 import type { Pipeline } from '../../../src/model/contract.js';
 import type { ObjectSource } from '../../../src/model/ingestion.js';
+import { spyStatements } from '../../harness/db.js';
 import { engineHarness } from '../../harness/engine.js';
 import { memorySource } from '../../harness/sources.js';
 
@@ -55,27 +56,6 @@ async function ledgerStatus(ids: readonly string[]): Promise<string[]> {
   return ids.map((id) => byId.get(id) ?? 'none');
 }
 
-/** A pool whose clients record every statement's text. */
-function spyStatements(statements: string[]): pg.Pool {
-  return new Proxy(state.pool, {
-    get(target, property, receiver) {
-      if (property !== 'connect') return Reflect.get(target, property, receiver);
-      return async () => {
-        const client = await target.connect();
-        return new Proxy(client, {
-          get(inner, key, innerReceiver) {
-            if (key !== 'query') return Reflect.get(inner, key, innerReceiver);
-            return (query: unknown, ...rest: unknown[]) => {
-              statements.push(String(typeof query === 'string' ? query : (query as { text?: string }).text));
-              return (inner.query as (...args: unknown[]) => unknown).call(inner, query, ...rest);
-            };
-          },
-        });
-      };
-    },
-  });
-}
-
 describe('ingestBatch', () => {
   it('loads every file with its own ledger row and verdict, in one transaction', async () => {
     const pipeline = await freshPipeline({ mode: 'append', columns: COLUMNS });
@@ -85,7 +65,7 @@ describe('ingestBatch', () => {
       ...Array.from({ length: 8 }, (_, i) => declared(`f${i}.csv`, csv(`f${i}`, 3 + i))),
     );
     const statements: string[] = [];
-    const results = await batch(batchFiles, pipeline, spyStatements(statements));
+    const results = await batch(batchFiles, pipeline, spyStatements(state.pool, statements));
 
     expect(results.map((r) => r.status)).toEqual(Array(8).fill('loaded'));
     expect(results.map((r) => r.ingestionId)).toEqual(batchFiles.map((f) => f.ingestionId));

@@ -7,7 +7,7 @@ import { ingest } from '../../../src/engine/ingest.js';
 import type { IngestOptions } from '../../../src/engine/ingest-options.js';
 import type { Pipeline } from '../../../src/model/contract.js';
 import type { ObjectSource } from '../../../src/model/ingestion.js';
-import { createTestDatabase } from '../../harness/db.js';
+import { createTestDatabase, spyStatements } from '../../harness/db.js';
 import { testPipeline } from '../../harness/pipelines.js';
 import { memorySource } from '../../harness/sources.js';
 
@@ -612,7 +612,7 @@ describe.each([
       const pipeline = await freshPipeline();
       await run(memorySource('same-size.csv', GOOD), pipeline);
       const statements: string[] = [];
-      const spied = spyStatements(statements);
+      const spied = spyStatements(pool, statements);
       const result = await run(memorySource('same-size.csv', GOOD), pipeline, { pool: spied });
       expect(result.status).toBe('duplicate');
       expect(statements.some((s) => s.startsWith('COPY'))).toBe(false);
@@ -627,7 +627,7 @@ describe.each([
       const pipeline = await freshPipeline();
       const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
       const statements: string[] = [];
-      const spied = spyStatements(statements);
+      const spied = spyStatements(pool, statements);
       let opened = 0;
       const declared = (name: string, text: string, hash = sha256(text)) => {
         const source = memorySource(name, text, { sha256: hash });
@@ -661,7 +661,7 @@ describe.each([
     it('loads a small clean file in five round trips, six without a declared hash, four forced', async () => {
       const pipeline = await freshPipeline();
       const statements: string[] = [];
-      const spied = spyStatements(statements);
+      const spied = spyStatements(pool, statements);
       // The first load through this pool creates the table; the counted ones do not.
       await run(memorySource('warm.csv', GOOD), pipeline, { pool: spied });
       const text = GOOD.replace('Hopper', 'Hoppey');
@@ -697,25 +697,3 @@ describe.each([
     });
   });
 });
-
-/** A pool whose clients record the text of every statement they send into `statements`. */
-function spyStatements(statements: string[]): pg.Pool {
-  return new Proxy(pool, {
-    get(target, property, receiver) {
-      if (property !== 'connect') return Reflect.get(target, property, receiver);
-      return async () => {
-        const client = await target.connect();
-        return new Proxy(client, {
-          get(inner, key, innerReceiver) {
-            if (key !== 'query') return Reflect.get(inner, key, innerReceiver);
-            return (query: unknown, ...rest: unknown[]) => {
-              const text = typeof query === 'string' ? query : (query as { text?: string }).text;
-              statements.push(String(text));
-              return (inner.query as (...args: unknown[]) => unknown).call(inner, query, ...rest);
-            };
-          },
-        });
-      };
-    },
-  });
-}
