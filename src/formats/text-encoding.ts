@@ -45,7 +45,7 @@ export function headAsUtf8(head: Uint8Array): Uint8Array {
   const bom = byteOrderMark(head);
   if (bom !== 'utf16le' && bom !== 'utf16be') return head;
   const even = head.subarray(0, head.length - (head.length % 2));
-  return Buffer.from(new TextDecoder(bom === 'utf16le' ? 'utf-16le' : 'utf-16be').decode(even), 'utf8');
+  return Buffer.from(new TextDecoder(LABELS[bom]).decode(even), 'utf8');
 }
 
 export interface TextDecodingOptions {
@@ -145,12 +145,8 @@ export class TextDecoding {
   private decide(encoding: TextEncoding): void {
     this.decided = encoding;
     if (encoding === 'utf16le' || encoding === 'utf16be' || encoding === 'windows1252') {
-      this.decoder = new TextDecoder(
-        encoding === 'windows1252' ? 'windows-1252' : encoding.replace('16', '-16'),
-        {
-          fatal: encoding !== 'windows1252',
-        },
-      );
+      // The labels are WHATWG's, which TextDecoder takes; a single-byte decoding cannot fail.
+      this.decoder = new TextDecoder(LABELS[encoding], { fatal: encoding !== 'windows1252' });
     }
   }
 

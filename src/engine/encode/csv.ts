@@ -134,10 +134,7 @@ export async function* encodeCsv(
       quote: csv.quote,
       escape: csv.escape,
       header: csv.header,
-      expected: {
-        names: pipeline.columns.map((column) => column.source ?? column.name),
-        fieldCount: columnCount,
-      },
+      expected: { names: plan.sources, fieldCount: columnCount },
       preferred: dialect.preferred,
       wholeFile,
     });

@@ -71,9 +71,11 @@ export async function* encodeTable(
         writer.reject(out.pos, line, undefined, undefined, problem);
         continue;
       }
-      const valued = extra.find(
-        (field) => !(batch.blank?.(field, row) ?? isNullish(batch.value(field, row))),
-      );
+      // Only under onDrift: discardRow; every other row of every file skips the search (and its closure).
+      const valued =
+        extra.length === 0
+          ? undefined
+          : extra.find((field) => !(batch.blank?.(field, row) ?? isNullish(batch.value(field, row))));
       if (valued !== undefined) {
         writer.reject(out.pos, line, undefined, undefined, extraValueReason(reader.fields[valued] as string));
         continue;
