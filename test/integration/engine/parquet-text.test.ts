@@ -3,7 +3,6 @@ import { COPY_FORMATS, engineHarness } from '../../harness/engine.js';
 import { flat, parquetFile, textList } from '../../harness/parquet.js';
 import { expectEqualLoads, loadByBothDecoders } from '../../harness/parquet-decoders.js';
 import { seededRandom } from '../../harness/seeded-random.js';
-import { memorySource } from '../../harness/sources.js';
 
 /**
  * Text from arrow-rs is copied from its buffers into COPY data without becoming a string; these rows
