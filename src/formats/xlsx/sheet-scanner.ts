@@ -58,6 +58,23 @@ const Tag = {
 } as const;
 type Tag = (typeof Tag)[keyof typeof Tag];
 
+/**
+ * What a byte is to the fast paths' loops, one table load per byte instead of a chain of comparisons
+ * (they run over every byte of a sheet's cells). Bits, each read where it matters:
+ */
+const TEXT_END = 1; // `<`: character data ends
+const NOT_PLAIN = 2; // a byte >= 0x80, `&`, CR or NUL: the text is not its own bytes (isPlainAscii)
+const NAME_END = 4; // white space, `/`, `>`: where an attribute name cannot go on
+const VALUE_STOP = 8; // `"` or `&`: an attribute value ends, or needs decoding
+const BYTE_CLASS = new Uint8Array(256);
+BYTE_CLASS[LT] = TEXT_END;
+for (let byte = 0x80; byte < 0x100; byte++) BYTE_CLASS[byte] = NOT_PLAIN;
+BYTE_CLASS[0] = NOT_PLAIN;
+BYTE_CLASS[CARRIAGE_RETURN] = NOT_PLAIN | NAME_END;
+BYTE_CLASS[AMPERSAND] = NOT_PLAIN | VALUE_STOP;
+for (const byte of [0x20, 0x0a, 0x09, SLASH, GT]) BYTE_CLASS[byte] = NAME_END;
+BYTE_CLASS[QUOTE] = VALUE_STOP;
+
 function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
@@ -392,67 +409,14 @@ export class SheetScanner extends XmlPartScanner {
         continue;
       }
       if (buf[at + 1] !== 0x63 || buf[at + 2] !== 0x20) return at;
-      let column = -1;
-      let style = 0;
-      let kind: Kind = Kind.Number;
-      let i = at + 3;
-      for (;;) {
-        while (i < n && buf[i] === 0x20) i++;
-        if (i >= n) return at;
-        const first = buf[i] as number;
-        if (first === GT) break;
-        const nameStart = i;
-        for (; i < n && buf[i] !== EQUALS; i++) {
-          // Other white space, a `/` or `>` where a name should be: the general path reads it.
-          if (isSpace(buf[i] as number) || buf[i] === SLASH || buf[i] === GT) return at;
-        }
-        if (i + 1 >= n || buf[i + 1] !== QUOTE) return at;
-        const valueStart = i + 2;
-        i = valueStart;
-        while (i < n && buf[i] !== QUOTE) {
-          if (buf[i] === AMPERSAND) return at;
-          i++;
-        }
-        if (i >= n) return at;
-        if (valueStart - 2 - nameStart === 1) {
-          // A one-letter name: r, s or t.
-          if (first === 0x72) {
-            column = 0;
-            let j = valueStart;
-            for (; j < i; j++) {
-              const code = (buf[j] as number) | 0x20;
-              if (code < 0x61 || code > 0x7a) break;
-              column = column * 26 + (code - 0x60);
-            }
-            if (j === valueStart) return at;
-            column--;
-          } else if (first === 0x73) {
-            if (i === valueStart || i - valueStart > 9) return at;
-            style = 0;
-            for (let j = valueStart; j < i; j++) {
-              const digit = (buf[j] as number) - 0x30;
-              if (digit < 0 || digit > 9) return at;
-              style = style * 10 + digit;
-            }
-          } else if (first === 0x74) {
-            if (i - valueStart !== 1) return at;
-            const letter = buf[valueStart];
-            if (letter === 0x73) kind = Kind.Shared;
-            else if (letter === 0x6e) kind = Kind.Number;
-            else if (letter === 0x62) kind = Kind.Boolean;
-            else if (letter === 0x65) kind = Kind.Error;
-            else if (letter === 0x64) kind = Kind.Date;
-            else return at;
-          }
-        }
-        i++;
-      }
+      const i = this.cellAttributes(buf, at + 3);
+      if (i < 0) return at;
       const valueEnd = plainValue(buf, i + 1, this.work);
       if (valueEnd < 0) return at;
-      if (column >= 0) this.column = column;
-      this.kindCode = kind;
+      if (this.cellColumn >= 0) this.column = this.cellColumn;
+      this.kindCode = this.cellKind;
       this.inlineString = false;
-      this.style = style;
+      this.style = this.cellStyle;
       this.inInline = false;
       this.spanSrc = buf;
       this.spanStart = i + 4;
@@ -461,6 +425,118 @@ export class SheetScanner extends XmlPartScanner {
       this.endCell();
       at = valueEnd + 8;
     }
+  }
+
+  /** A plain cell's attributes as `cellAttributes` read them: its column (-1: none given), style and kind. */
+  private cellColumn = -1;
+  private cellStyle = 0;
+  private cellKind: Kind = Kind.Number;
+
+  /**
+   * The attributes of `<c ` from `i` to its `>` when all are `name="value"` and its `r`, `s` and `t` need no
+   * decoding: returns the offset of the `>` (results in `cell*`), or -1 for the general scan. The shape
+   * Excel and most writers give, `r="B7" s="3" t="s">`, is read here; anything else by `otherAttributes`,
+   * a function of its own so that the rare shapes it reads never deoptimize this one.
+   */
+  private cellAttributes(buf: Buffer, i: number): number {
+    const n = buf.length;
+    this.cellColumn = -1;
+    this.cellStyle = 0;
+    this.cellKind = Kind.Number;
+    if (i + 3 < n && buf[i] === 0x72 && buf[i + 1] === EQUALS && buf[i + 2] === QUOTE) {
+      let j = i + 3;
+      let letters = 0;
+      for (; j < n; j++) {
+        const code = (buf[j] as number) | 0x20;
+        if (code < 0x61 || code > 0x7a) break;
+        letters = letters * 26 + (code - 0x60);
+      }
+      if (j > i + 3) {
+        while (j < n && (buf[j] as number) >= 0x30 && (buf[j] as number) <= 0x39) j++;
+        if (j < n && buf[j] === QUOTE) {
+          this.cellColumn = letters - 1;
+          i = j + 1;
+        }
+      }
+    }
+    while (i + 5 < n && buf[i] === 0x20 && buf[i + 2] === EQUALS && buf[i + 3] === QUOTE) {
+      const name = buf[i + 1];
+      if (name === 0x73) {
+        let j = i + 4;
+        let value = 0;
+        for (; j < n && j - i - 4 < 9; j++) {
+          const digit = (buf[j] as number) - 0x30;
+          if (digit < 0 || digit > 9) break;
+          value = value * 10 + digit;
+        }
+        if (j === i + 4 || j >= n || buf[j] !== QUOTE) break;
+        this.cellStyle = value;
+        i = j + 1;
+      } else if (name === 0x74 && buf[i + 5] === QUOTE) {
+        const kind = kindLetter(buf[i + 4] as number);
+        if (kind === -1) break;
+        this.cellKind = kind;
+        i += 6;
+      } else break;
+    }
+    if (i < n && buf[i] === GT) return i;
+    return this.otherAttributes(buf, i);
+  }
+
+  /** The rest of `cellAttributes`: any order, any other attribute, more white space. */
+  private otherAttributes(buf: Buffer, i: number): number {
+    const n = buf.length;
+    let column = this.cellColumn;
+    let style = this.cellStyle;
+    let kind: Kind = this.cellKind;
+    for (;;) {
+      while (i < n && buf[i] === 0x20) i++;
+      if (i >= n) return -1;
+      const first = buf[i] as number;
+      if (first === GT) break;
+      const nameStart = i;
+      for (; i < n && buf[i] !== EQUALS; i++) {
+        // Other white space, a `/` or `>` where a name should be: the general path reads it.
+        if (((BYTE_CLASS[buf[i] as number] as number) & NAME_END) !== 0) return -1;
+      }
+      if (i + 1 >= n || buf[i + 1] !== QUOTE) return -1;
+      const valueStart = i + 2;
+      i = valueStart;
+      while (i < n && ((BYTE_CLASS[buf[i] as number] as number) & VALUE_STOP) === 0) i++;
+      if (i >= n || buf[i] !== QUOTE) return -1;
+      if (valueStart - 2 - nameStart === 1) {
+        // A one-letter name: r, s or t.
+        if (first === 0x72) {
+          column = 0;
+          let j = valueStart;
+          for (; j < i; j++) {
+            const code = (buf[j] as number) | 0x20;
+            if (code < 0x61 || code > 0x7a) break;
+            column = column * 26 + (code - 0x60);
+          }
+          if (j === valueStart) return -1;
+          column--;
+        } else if (first === 0x73) {
+          if (i === valueStart || i - valueStart > 9) return -1;
+          style = 0;
+          for (let j = valueStart; j < i; j++) {
+            const digit = (buf[j] as number) - 0x30;
+            if (digit < 0 || digit > 9) return -1;
+            style = style * 10 + digit;
+          }
+        } else if (first === 0x74) {
+          if (i - valueStart !== 1) return -1;
+          const letter = kindLetter(buf[valueStart] as number);
+          if (letter === -1) return -1;
+          kind = letter;
+        }
+      }
+      i++;
+    }
+    this.cellColumn = column;
+    this.cellStyle = style;
+    this.cellKind = kind;
+    return i;
   }
 
   protected closed(tag: Tag): void {
@@ -523,16 +599,13 @@ export class SheetScanner extends XmlPartScanner {
       if (first === GT) break;
       const nameStart = i;
       for (; i < n && buf[i] !== EQUALS; i++) {
-        if (isSpace(buf[i] as number) || buf[i] === SLASH || buf[i] === GT) return -1;
+        if (((BYTE_CLASS[buf[i] as number] as number) & NAME_END) !== 0) return -1;
       }
       if (i + 1 >= n || buf[i + 1] !== QUOTE) return -1;
       const valueStart = i + 2;
       i = valueStart;
-      while (i < n && buf[i] !== QUOTE) {
-        if (buf[i] === AMPERSAND) return -1;
-        i++;
-      }
-      if (i >= n) return -1;
+      while (i < n && ((BYTE_CLASS[buf[i] as number] as number) & VALUE_STOP) === 0) i++;
+      if (i >= n || buf[i] !== QUOTE) return -1;
       if (first === 0x72 && valueStart - 2 - nameStart === 1) {
         line = plainDigits(buf, valueStart, i);
         if (line < 0) return -1;
@@ -587,11 +660,7 @@ function plainValue(buf: Buffer, at: number, work: { scanned: number }): number 
   if (at + 3 > n || buf[at] !== LT || buf[at + 1] !== 0x76 || buf[at + 2] !== GT) return -1;
   const start = at + 3;
   let i = start;
-  for (; i < n; i++) {
-    const byte = buf[i] as number;
-    if (byte === LT) break;
-    if (byte >= 0x80 || byte === AMPERSAND || byte === CARRIAGE_RETURN || byte === 0) break;
-  }
+  while (i < n && ((BYTE_CLASS[buf[i] as number] as number) & (TEXT_END | NOT_PLAIN)) === 0) i++;
   // Counted as examined again: the general path reads these bytes too when this declines.
   work.scanned += i - start;
   if (i === start || i + 8 > n || buf[i] !== LT) return -1;
@@ -606,6 +675,16 @@ function plainValue(buf: Buffer, at: number, work: { scanned: number }): number 
   )
     return -1;
   return i;
+}
+
+/** The kind a one-letter `t` names (`s`, `n`, `b`, `e`, `d`), or -1 for any other letter. */
+function kindLetter(letter: number): Kind | -1 {
+  if (letter === 0x73) return Kind.Shared;
+  if (letter === 0x6e) return Kind.Number;
+  if (letter === 0x62) return Kind.Boolean;
+  if (letter === 0x65) return Kind.Error;
+  if (letter === 0x64) return Kind.Date;
+  return -1;
 }
 
 function kindCode(kind: string): Kind {
@@ -716,9 +795,9 @@ export class SharedStringsScanner extends XmlPartScanner {
     // One pass finds the end and whether the bytes are their own text (isPlainAscii's test).
     let plain = true;
     for (; lt < n; lt++) {
-      const byte = buf[lt] as number;
-      if (byte === LT) break;
-      if (byte >= 0x80 || byte === AMPERSAND || byte === CARRIAGE_RETURN || byte === 0) plain = false;
+      const kind = BYTE_CLASS[buf[lt] as number] as number;
+      if ((kind & TEXT_END) !== 0) break;
+      if ((kind & NOT_PLAIN) !== 0) plain = false;
     }
     this.work.scanned += lt - start;
     if (lt + 9 > n) return -1;
