@@ -61,6 +61,13 @@ const DOCUMENTS: Record<string, string> = {
       '<row r="9"><c r="B9" t="s"><v>1</v></c></row><row r="1234567890"><c><v>16</v></c></row><row r="17"><c r="C17"><v>17</v></c></row>' +
       '<row r="19" ht="20"><c><v>19</v></c></row><row r="21"><c><v>21</v></c></row>',
   ),
+  'cell attributes near the shape read without the general loop (r, s, t one space apart)': sheet(
+    '<row r="2"><c r="B2" t="s" s="1"><v>0</v></c><c r="c2" s="2"><v>1</v></c><c r="D2" t="n" s="1"><v>2</v></c>' +
+      '<c r="E2" t="x"><v>3</v></c><c r="AB"><v>4</v></c><c r="G2x" s="3"><v>5</v></c><c r="H2" s="12345678901"><v>6</v></c>' +
+      '<c r="I2"  s="1"><v>7</v></c><c r="J2" s="1" t="s" ><v>1</v></c><c r="K2" t="str"><v>8</v></c><c r="L2" t="s" cm="1"><v>2</v></c>' +
+      '<c r="M2" s="0001"><v>9</v></c><c r="N2" s="1"/><c r="O2" s="2" t="b"><v>1</v></c><c r="" s="1"><v>10</v></c>' +
+      '<c r="Q2" t=""><v>11</v></c><c r="R2" s="4x"><v>12</v></c><c r="ZZZ2" t="e"><v>#REF!</v></c></row>',
+  ),
   'a shared-string index the workbook does not have': sheet(
     '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="9"><c r="AB9" t="s"><v>99</v></c></row>',
   ),
