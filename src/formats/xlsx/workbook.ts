@@ -179,16 +179,14 @@ export async function readWorkbook(archive: ZipArchive, source: string): Promise
   });
   const stylesPart = rels.find((r) => STYLES.test(r.type))?.target;
   const stringsPart = rels.find((r) => SHARED_STRINGS.test(r.type))?.target;
-  return {
-    sheets,
-    dateSystem,
-    styles:
-      stylesPart && archive.entries.has(stylesPart) ? await readStyles(archive, stylesPart, source) : [],
-    sharedStrings:
-      stringsPart && archive.entries.has(stringsPart)
-        ? await readSharedStrings(archive, stringsPart, source)
-        : SharedStrings.of([]),
-  };
+  // Read side by side: the shared strings' inflating (on zlib's thread) overlaps the styles' parsing.
+  const [styles, sharedStrings] = await Promise.all([
+    stylesPart && archive.entries.has(stylesPart) ? readStyles(archive, stylesPart, source) : [],
+    stringsPart && archive.entries.has(stringsPart)
+      ? readSharedStrings(archive, stringsPart, source)
+      : SharedStrings.of([]),
+  ]);
+  return { sheets, dateSystem, styles, sharedStrings };
 }
 
 async function readStyles(archive: ZipArchive, part: string, source: string): Promise<FormatKind[]> {
