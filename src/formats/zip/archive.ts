@@ -4,6 +4,7 @@
  * inflated with the same checks as a single zipped file: a ratio limit, a total decompressed-size
  * cap shared by all entries, and its CRC-32 and size.
  */
+import { inflateRawSync } from 'node:zlib';
 import { ByteReader } from '../byte-reader.js';
 import type { RandomAccessInput } from '../random-access.js';
 import { checkedEntry, inflateRawFrom } from './inflate.js';
@@ -47,6 +48,8 @@ export interface ArchiveOptions {
 const MAX_COMMENT_BYTES = 0xffff;
 const MAX_DIRECTORY_BYTES = 64 * 1024 * 1024;
 const RANGED_READ_BYTES = 1 << 20;
+/** Parts that inflate to at most this many bytes (as their directory entry says) are inflated in one call. */
+export const SMALL_PART_BYTES = 1 << 20;
 
 export class ZipArchive {
   private inflated = 0;
@@ -165,15 +168,31 @@ export class ZipArchive {
         source,
       );
     }
-    const reader = new ByteReader(sequential ? this.input.stream(start, end) : this.ranged(start, end));
-    const output =
-      entry.method === DEFLATED ? inflateRawFrom(reader, entry.compressedSize) : reader.remaining();
+    let output: AsyncIterable<Buffer> | undefined;
+    let reader: ByteReader;
+    let consumed = () => reader.position;
+    if (
+      !sequential &&
+      entry.method === DEFLATED &&
+      entry.uncompressedSize <= SMALL_PART_BYTES &&
+      entry.compressedSize <= SMALL_PART_BYTES
+    ) {
+      // A small part (relationships, the workbook, styles, a small workbook's shared strings) in one read,
+      // inflated at once: two trips to other threads instead of one per read, write and chunk of output.
+      const compressed = await this.input.read(start, end);
+      reader = new ByteReader(chunks([compressed]));
+      output = inflateWhole(compressed, entry.uncompressedSize);
+      if (output !== undefined) consumed = () => compressed.length;
+    } else {
+      reader = new ByteReader(sequential ? this.input.stream(start, end) : this.ranged(start, end));
+    }
+    output ??= entry.method === DEFLATED ? inflateRawFrom(reader, entry.compressedSize) : reader.remaining();
     const tally = { produced: 0, crc: 0 };
     yield* checkedEntry(
       output,
       {
         source,
-        consumed: () => reader.position,
+        consumed,
         onChunk: (chunk) => {
           this.inflated += chunk.length;
           if (this.inflated > this.options.maxDecompressedBytes) {
@@ -214,6 +233,29 @@ export class ZipArchive {
     for await (const chunk of this.stream(entry)) parts.push(chunk);
     return Buffer.concat(parts).toString('utf8');
   }
+}
+
+/** The chunks given, or the failure: an output as a stream would have given it. */
+async function* chunks(list: readonly Buffer[], failure?: unknown): AsyncGenerator<Buffer> {
+  if (failure !== undefined) throw failure;
+  yield* list;
+}
+
+/**
+ * A small part's bytes inflated in one call, bounded by the size its directory entry declares; undefined
+ * when they inflate to more, so that the part is streamed and refused as before (past its declared
+ * size, or first past the ratio or the total limit, whichever its streaming meets). zlib's errors go
+ * through the output, where the caller's checks name the part.
+ */
+function inflateWhole(compressed: Buffer, declared: number): AsyncIterable<Buffer> | undefined {
+  let inflated: Buffer;
+  try {
+    inflated = inflateRawSync(compressed, { maxOutputLength: Math.max(1, declared) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return undefined;
+    return chunks([], error);
+  }
+  return chunks(inflated.length === 0 ? [] : [inflated]);
 }
 
 /** The local header offset in a zip64 extra field comes after whichever sizes were also too large. */
