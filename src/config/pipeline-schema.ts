@@ -205,7 +205,7 @@ export const rawPipeline = strict({
   // `freeze` is dlt's and Airbyte's word for `reject`: the contract does not move.
   onDrift: z._default(
     z.pipe(
-      z.enum(['reject', 'freeze', 'ignoreExtra', 'discardRow']),
+      z.enum(['reject', 'freeze', 'ignoreExtra', 'discardRow', 'evolve']),
       z.transform((value) => (value === 'freeze' ? 'reject' : value)),
     ),
     'reject',

@@ -12,8 +12,9 @@
  *   alone with `ingest()` (same ingestion id): a batch that did commit answers there with its verdict, so
  *   nothing is lost or loaded twice, and a crash anywhere leaves what a crash of single files would.
  *
- * Only append pipelines with a declared contract are batched (`batchable`): a staging table, a replace
- * guard or a contract inferred from the first file belong to one file's transaction.
+ * Only append pipelines with a declared contract that does not evolve are batched (`batchable`): a staging
+ * table, a replace guard, a contract inferred from the first file or columns a file adds (onDrift: evolve)
+ * belong to one file's transaction.
  */
 import type { PoolClient } from 'pg';
 import { isRetryable } from '../db/errors.js';
@@ -48,7 +49,8 @@ export const MAX_BATCH_FILES = 32;
 
 /** Whether files of this pipeline can share a transaction. */
 export function batchable(pipeline: Pipeline): boolean {
-  return pipeline.mode === 'append' && !infersContract(pipeline);
+  // An evolving pipeline's file may alter the table and take the contract lock: it loads alone.
+  return pipeline.mode === 'append' && !infersContract(pipeline) && pipeline.onDrift !== 'evolve';
 }
 
 const SAVEPOINT = 'inlet_file';

@@ -10,7 +10,7 @@ import { openRandomAccess } from '../formats/random-access.js';
 import type { TableReader } from '../formats/table.js';
 import { TextDecoding } from '../formats/text-encoding.js';
 import type { CsvOptions, Pipeline } from '../model/contract.js';
-import type { IngestResult, ObjectSource, RejectRecord } from '../model/ingestion.js';
+import type { ContractChange, IngestResult, ObjectSource, RejectRecord } from '../model/ingestion.js';
 import { silentLogger } from '../observability/logger.js';
 import { withConnection } from './connection.js';
 import { CopyLoader } from './copy-loader.js';
@@ -140,6 +140,8 @@ function withClient(
 /** One file's ingestion and the unit of work its statements run in. */
 export interface FileRun extends IngestionContext {
   readonly unit: FileUnit;
+  /** The contract version this file adds (onDrift: evolve), committed with its rows. */
+  readonly contractChange?: ContractChange;
 }
 
 /** Ends the file's unit of work without loading and records why (rejected, superseded, duplicate with a front-door id). */
@@ -198,9 +200,7 @@ export async function attemptIngest(context: FileRun, client: PoolClient): Promi
   const rejects = new RejectCollector();
   let decoder: SourceDecoder | undefined;
   try {
-    const contracted = infersContract(pipeline)
-      ? { ...context, pipeline: await withInferredContract(client, pipeline, source, id) }
-      : context;
+    const contracted = await contractFor(context, client);
     decoder = new SourceDecoder(await source.open(), {
       ...pipeline.limits,
       source: source.uri,
@@ -224,6 +224,26 @@ export async function attemptIngest(context: FileRun, client: PoolClient): Promi
       error instanceof DriftError ? { drift: error.drift } : undefined,
     );
   }
+}
+
+/**
+ * The contract the file loads with: the configured one, the one its pipeline's first file decided
+ * (`infer: true`), and under `onDrift: evolve` the columns stored versions and this file add.
+ */
+async function contractFor(context: FileRun, client: PoolClient): Promise<FileRun> {
+  const { pipeline, source, id } = context;
+  const decided = infersContract(pipeline)
+    ? await withInferredContract(client, pipeline, source, id)
+    : pipeline;
+  if (decided.onDrift !== 'evolve') return decided === pipeline ? context : { ...context, pipeline: decided };
+  // Loaded only for evolving pipelines: it reads the file's header, and infers types when columns are new.
+  const { evolveContract } = await import('./evolve-contract.js');
+  const evolved = await evolveContract(client, decided, source, id);
+  return {
+    ...context,
+    pipeline: evolved.pipeline,
+    ...(evolved.change === undefined ? {} : { contractChange: evolved.change }),
+  };
 }
 
 /** The verdict a front door's id already has: handing the same ingestion over twice decides it once. */
@@ -462,6 +482,7 @@ async function loadPieces(
         copyFormat: plan.format,
         records: writer.stats.records,
         ...(writer.drift === undefined ? {} : { drift: writer.drift }),
+        ...(context.contractChange === undefined ? {} : { contractChange: context.contractChange }),
       },
     },
     options.dryRun === true,
@@ -472,6 +493,7 @@ async function loadPieces(
     bytes: decoder.rawBytes,
     sha256,
     rejects: rejects.sample,
+    ...(context.contractChange === undefined ? {} : { contractChange: context.contractChange }),
   });
 }
 

@@ -3,7 +3,13 @@ import { isRetryable, sqlStateOf } from '../db/errors.js';
 import type { ErrorReport } from '../error-codes/index.js';
 import { DatabaseError, describeLocation, InletError } from '../errors.js';
 import type { Pipeline } from '../model/contract.js';
-import type { IngestResult, IngestStatus, ObjectSource, RejectRecord } from '../model/ingestion.js';
+import type {
+  ContractChange,
+  IngestResult,
+  IngestStatus,
+  ObjectSource,
+  RejectRecord,
+} from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
 import type { IngestOptions } from './ingest-options.js';
 import { writeLedger } from './ledger-entry.js';
@@ -27,6 +33,7 @@ export interface OutcomeFields {
   readonly sha256?: string;
   readonly error?: ErrorReport;
   readonly rejects?: readonly RejectRecord[];
+  readonly contractChange?: ContractChange;
 }
 
 export function outcome(
@@ -46,6 +53,7 @@ export function outcome(
     ...(fields.sha256 === undefined ? {} : { contentSha256: fields.sha256 }),
     ...(fields.error === undefined ? {} : { error: fields.error }),
     rejects: fields.rejects ?? [],
+    ...(fields.contractChange === undefined ? {} : { contractChange: fields.contractChange }),
   };
 }
 

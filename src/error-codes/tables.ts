@@ -14,6 +14,13 @@ export const tableCodes = {
         'Run `inlet plan` to see the DDL that reconciles the table with the contract, and `inlet apply` to run it (or fix the contract); then send the file again.',
       doors: INGESTING_DOORS,
     },
+    evolve_type_conflict: {
+      meaning:
+        'Under `onDrift: evolve`, a file has a column the contract lacks, and the table already has a column of the name Inlet would give it, of another type than the one inferred from the file. The table column is not reused (that would be a silent cast) and nothing was loaded; the ingestion is `failed`.',
+      action:
+        "List the column in the pipeline's `columns` with the table's type (or rename or drop the table's column), then send the file again.",
+      doors: INGESTING_DOORS,
+    },
     lock_timeout: {
       meaning:
         '`inlet apply` could not lock a table within its lock timeout: a load or another transaction holds it. Nothing was changed.',

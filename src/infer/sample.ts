@@ -343,6 +343,8 @@ async function collect(
   const values: (SampleCell | null)[][] = [];
   for (const f of used) values[f] = [];
   const lines: (number | undefined)[] = [];
+  // The header alone (onDrift: evolve looks at the names first): not a row group or sheet row is read.
+  if (limit === 0) return { values, lines, rows: 0, complete: false };
   for await (const batch of batches) {
     for (let row = 0; row < batch.rows; row++) {
       if (lines.length >= limit) return { values, lines, rows: lines.length, complete: false };

@@ -64,6 +64,31 @@ export interface IngestResult {
   readonly error?: ErrorReport;
   /** The first rejected rows (all of them, up to a cap), for display. */
   readonly rejects: readonly RejectRecord[];
+  /** Under `onDrift: evolve`, the contract version this file created by adding columns to the table. */
+  readonly contractChange?: ContractChange;
+}
+
+/** A column an evolving file added to its pipeline's contract and table. */
+export interface EvolvedColumn {
+  /** The table column. */
+  readonly name: string;
+  /** As the config spells it: `bigint`, `numeric(12,2)`. */
+  readonly type: string;
+  /** The file's header or field name it is read from. */
+  readonly source: string;
+  /** A parse format the inferred type needs (`DD/MM/YYYY`). */
+  readonly format?: string;
+}
+
+/**
+ * A new version of a pipeline's contract (onDrift: evolve): the columns a file added and the DDL that added
+ * them, committed with that file's rows. Version 1 is the configured contract; each later one adds columns.
+ */
+export interface ContractChange {
+  readonly version: number;
+  readonly columns: readonly EvolvedColumn[];
+  /** The statement run, `ALTER TABLE … ADD COLUMN …`; empty when the table had the columns already. */
+  readonly ddl: string;
 }
 
 export interface IngestProgress {

@@ -59,12 +59,19 @@ export interface DriftContext {
 
 const normalise = (name: string) => name.trim().toLowerCase();
 
-/** Maps contract columns to file columns by name, or throws a DriftError with the diff. */
-export function matchFields(
-  fields: readonly string[],
-  pipeline: Pipeline,
-  context: DriftContext,
-): FieldMatch {
+/** How a file's fields pair with a contract's columns, by name: exactly, then ignoring case and surrounding spaces. */
+interface Pairing {
+  /** For each contract column, the file column it reads, or -1. */
+  readonly mapping: Int32Array;
+  /** File columns the contract does not read (a second copy of one it reads is repeated, not unexpected). */
+  readonly unexpected: readonly string[];
+  /** Contract sources the file names more than once. */
+  readonly repeated: readonly string[];
+  /** The file columns some contract column reads. */
+  readonly used: ReadonlySet<number>;
+}
+
+function pairFields(fields: readonly string[], columns: Pipeline['columns']): Pairing {
   const exact = new Map<string, number>();
   const loose = new Map<string, number>();
   const seen = new Set<string>();
@@ -75,23 +82,39 @@ export function matchFields(
     if (!exact.has(name)) exact.set(name, i);
     if (!loose.has(normalise(name))) loose.set(normalise(name), i);
   });
-  const mapping = new Int32Array(pipeline.columns.length);
+  const mapping = new Int32Array(columns.length);
   const used = new Set<number>();
-  const missing: string[] = [];
-  const unfillable: string[] = [];
-  pipeline.columns.forEach((column, c) => {
+  columns.forEach((column, c) => {
     const index = exact.get(column.source) ?? loose.get(normalise(column.source));
-    if (index === undefined) {
-      missing.push(column.source);
-      if (!column.nullable && column.default === undefined) unfillable.push(column.source);
-    } else used.add(index);
+    if (index !== undefined) used.add(index);
     mapping[c] = index ?? -1;
   });
-  // A second copy of a column the contract reads is reported as repeated, not as unexpected.
   const unexpected = fields.filter(
     (name, i) => !used.has(i) && !(repeatedNames.has(name) && used.has(exact.get(name) as number)),
   );
-  const repeated = [...repeatedNames].filter((name) => pipeline.columns.some((c) => c.source === name));
+  const repeated = [...repeatedNames].filter((name) => columns.some((c) => c.source === name));
+  return { mapping, unexpected, repeated, used };
+}
+
+/** The file's columns no contract column reads, matched as matchFields matches them: what `onDrift: evolve` adds. */
+export function unexpectedFields(fields: readonly string[], columns: Pipeline['columns']): readonly string[] {
+  return pairFields(fields, columns).unexpected;
+}
+
+/** Maps contract columns to file columns by name, or throws a DriftError with the diff. */
+export function matchFields(
+  fields: readonly string[],
+  pipeline: Pipeline,
+  context: DriftContext,
+): FieldMatch {
+  const { mapping, unexpected, repeated, used } = pairFields(fields, pipeline.columns);
+  const missing: string[] = [];
+  const unfillable: string[] = [];
+  pipeline.columns.forEach((column, c) => {
+    if (mapping[c] !== -1) return;
+    missing.push(column.source);
+    if (!column.nullable && column.default === undefined) unfillable.push(column.source);
+  });
   if (missing.length === 0 && unexpected.length === 0 && repeated.length === 0) {
     return { mapping, drift: undefined, extra: [] };
   }
@@ -116,10 +139,15 @@ export function matchFields(
   });
 }
 
-/** Why a row is rejected under onDrift: discardRow. */
-export function extraValueReason(name: string): string {
-  return `has a value in column ${quote(name)}, which the contract does not name (onDrift: discardRow)`;
+/** Why a row is rejected under onDrift: discardRow, or under evolve for a JSON field first seen past the sample. */
+export function extraValueReason(name: string, onDrift: Pipeline['onDrift'] = 'discardRow'): string {
+  return onDrift === 'evolve'
+    ? `has a value in field ${quote(name)}, which the contract does not name and the records the contract evolves from did not have (onDrift: evolve adds a field found in a file's first ${EVOLVE_SAMPLE_RECORDS.toLocaleString('en-US')} records); send these rows again in a file whose first records have it`
+    : `has a value in column ${quote(name)}, which the contract does not name (onDrift: discardRow)`;
 }
+
+/** Records of a JSON file whose fields `onDrift: evolve` looks at (the same sample `infer: true` reads). */
+export const EVOLVE_SAMPLE_RECORDS = 10_000;
 
 /** A JSON record with fields the contract does not name (onDrift: reject); `absent` are the contract fields it lacks. */
 export function extraFieldsError(

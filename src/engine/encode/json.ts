@@ -49,12 +49,14 @@ export async function* encodeJson(
       });
     }
     for (const name of unexpected) if (ignored.size < MAX_LISTED_FIELDS) ignored.add(name);
-    const action = pipeline.onDrift === 'discardRow' ? 'discardRow' : 'ignored';
+    // Under evolve, the fields of the sampled records were added: one seen only later is discarded as a row.
+    const action =
+      pipeline.onDrift === 'discardRow' || pipeline.onDrift === 'evolve' ? 'discardRow' : 'ignored';
     writer.drift = { missing: [], unexpected: [...ignored], renamed: [], repeated: [], action };
     if (action !== 'discardRow') return undefined;
     // A null is no value, as a missing field is.
     const valued = unexpected.find((name) => object[name] !== null);
-    return valued === undefined ? undefined : extraValueReason(valued);
+    return valued === undefined ? undefined : extraValueReason(valued, pipeline.onDrift);
   };
 
   const encode = ({ value, line: rowLine }: JsonRecord) => {

@@ -24,6 +24,7 @@ describe('migrate', () => {
     );
     expect(tables.rows.map((r) => r.name)).toEqual([
       'api_tokens',
+      'contract_versions',
       'contracts',
       'ingestions',
       'rejects',
@@ -42,6 +43,7 @@ describe('migrate', () => {
       { version: 7, name: 'encoded-s3-sources', applied_at: expect.any(Date) },
       { version: 8, name: 'error-code-casing', applied_at: expect.any(Date) },
       { version: 9, name: 'token-changes', applied_at: expect.any(Date) },
+      { version: 10, name: 'contract-versions', applied_at: expect.any(Date) },
     ]);
 
     expect(await migrate(db.pool)).toEqual({ applied: [] });

@@ -1,0 +1,97 @@
+/**
+ * The versions of an evolving pipeline's contract (`onDrift: evolve`, migration 010): version 1 is the
+ * configured contract, each later one the columns a file added. A load's contract is the configured columns
+ * plus the columns of every stored version; `inlet plan` compares the table with the same, and
+ * `inlet contracts` lists the versions.
+ */
+import { InletError } from '../errors.js';
+import { parseColumnType } from '../model/column-type.js';
+import type { ColumnContract, Pipeline } from '../model/contract.js';
+import type { EvolvedColumn } from '../model/ingestion.js';
+import type { Queryable } from './reconcile/live-table.js';
+
+export interface ContractVersion {
+  readonly version: number;
+  /** The columns this version added. */
+  readonly columns: readonly EvolvedColumn[];
+  /** The statement that added them; empty when the table had them already. */
+  readonly ddl: string;
+  /** The ingestion whose file added them, and that file. */
+  readonly ingestionId: string;
+  readonly source: string;
+  readonly createdAt: Date;
+}
+
+interface VersionRow {
+  version: number;
+  columns: EvolvedColumn[];
+  ddl: string;
+  ingestion_id: string;
+  source_uri: string;
+  created_at: Date;
+}
+
+/** The stored versions of a pipeline's contract, oldest first (none for a pipeline that never evolved). */
+export async function readContractVersions(db: Queryable, pipeline: string): Promise<ContractVersion[]> {
+  const { rows } = await db.query<VersionRow>(
+    `SELECT version, columns, ddl, ingestion_id, source_uri, created_at
+       FROM inlet.contract_versions WHERE pipeline = $1 ORDER BY version`,
+    [pipeline],
+  );
+  return rows.map(versionOf);
+}
+
+export function versionOf(row: VersionRow): ContractVersion {
+  return {
+    version: row.version,
+    columns: row.columns,
+    ddl: row.ddl,
+    ingestionId: row.ingestion_id,
+    source: row.source_uri,
+    createdAt: row.created_at,
+  };
+}
+
+/**
+ * The columns stored versions add to the configured contract, as contract columns. A column the configuration
+ * lists by the same name, or that reads the same source, is the configuration's: listing an evolved column in
+ * `columns` (to give it another type, a format, NOT NULL) takes it over.
+ */
+export function evolvedColumns(pipeline: Pipeline, versions: readonly ContractVersion[]): ColumnContract[] {
+  const added: ColumnContract[] = [];
+  const names = new Set(pipeline.columns.map((column) => column.name));
+  const sources = new Set(pipeline.columns.map((column) => column.source));
+  for (const version of versions) {
+    for (const column of version.columns) {
+      if (names.has(column.name) || sources.has(column.source)) continue;
+      names.add(column.name);
+      sources.add(column.source);
+      added.push(toContractColumn(pipeline, version.version, column));
+    }
+  }
+  return added;
+}
+
+/** The pipeline with the columns of its stored versions after its configured ones. */
+export function withEvolvedColumns(pipeline: Pipeline, versions: readonly ContractVersion[]): Pipeline {
+  const added = evolvedColumns(pipeline, versions);
+  return added.length === 0 ? pipeline : { ...pipeline, columns: [...pipeline.columns, ...added] };
+}
+
+function toContractColumn(pipeline: Pipeline, version: number, column: EvolvedColumn): ColumnContract {
+  const type = parseColumnType(column.type);
+  if (typeof type === 'string') {
+    throw new InletError(
+      'stored_contract_invalid',
+      `Version ${version} of the contract of pipeline "${pipeline.name}" in inlet.contract_versions has column "${column.name}" of ${type}. ` +
+        'Another version of Inlet wrote it, or it was edited: run that version, or list the column in the pipeline.',
+    );
+  }
+  return {
+    name: column.name,
+    type,
+    source: column.source,
+    nullable: true,
+    ...(column.format === undefined ? {} : { format: column.format }),
+  };
+}
