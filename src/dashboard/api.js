@@ -19,7 +19,8 @@ export class Unauthorized extends Error {
  *   id: string, pipeline: string, source: string, status: string, rowsLoaded: number, rowsRejected: number,
  *   bytes: number | null, sha256: string | null, duplicateOf: string | null, receivedAt: string | null,
  *   startedAt: string | null, finishedAt: string | null, durationMs: number | null, lagMs: number | null,
- *   error?: { code: string, message: string }
+ *   error?: { code: string, message: string },
+ *   contractChange?: { version: number, columns: { name: string, type: string, source: string }[], ddl: string }
  * }} Ingestion
  */
 

@@ -105,6 +105,18 @@ function renderDetail(view) {
   error.hidden = view.error === undefined;
   byId('error-code').textContent = view.error?.code ?? '';
   byId('error-message').textContent = view.error?.message ?? '';
+  renderContractChange(view);
+}
+
+/** The columns an evolving file added to the table (onDrift: evolve), and the DDL. @param {Ingestion} view */
+function renderContractChange(view) {
+  const change = view.contractChange;
+  byId('detail-contract').hidden = change === undefined;
+  if (change === undefined) return;
+  const columns = change.columns.map((c) => `"${c.name}" ${c.type} (from "${c.source}")`).join(', ');
+  byId('contract-summary').textContent =
+    `This file added ${change.columns.length === 1 ? 'column' : 'columns'} ${columns}: contract version ${change.version}.`;
+  byId('contract-ddl').textContent = change.ddl === '' ? '(the table had the columns already)' : `${change.ddl};`;
 }
 
 /** @param {string} id @param {Ingestion} view */

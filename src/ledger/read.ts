@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import { InletError, UsageError } from '../errors.js';
+import type { ContractChange } from '../model/ingestion.js';
 
 export const LEDGER_STATUSES = [
   'queued',
@@ -52,6 +53,8 @@ export interface IngestionView {
   /** From upload (or S3 event) to commit: what a client waits. */
   lagMs: number | null;
   error?: { code: string; message: string };
+  /** The contract version this file created by adding columns (onDrift: evolve): its columns and DDL. */
+  contractChange?: ContractChange;
 }
 
 export interface RejectRow {
@@ -266,7 +269,14 @@ export function ingestionView(row: IngestionRow): IngestionView {
     durationMs,
     lagMs,
     ...(row.error_code === null ? {} : { error: { code: row.error_code, message: row.error_message ?? '' } }),
+    ...contractChangeOf(row.details),
   };
+}
+
+/** The contract change a loaded file's details record (ingest.ts writes it), as the view's field. */
+function contractChangeOf(details: unknown): { contractChange?: ContractChange } {
+  const change = (details as { contractChange?: ContractChange } | null)?.contractChange;
+  return change === undefined ? {} : { contractChange: change };
 }
 
 /** Streams an ingestion's rejects through a server-side cursor rather than loading them all at once. */

@@ -25,6 +25,8 @@ export function notificationOf(result: IngestResult): Record<string, unknown> {
     bytes: result.bytes,
     durationMs: result.durationMs,
     ...(result.error ? { error: result.error } : {}),
+    // onDrift: evolve: the columns this file added to the table, the DDL and the contract's new version.
+    ...(result.contractChange ? { contractChange: result.contractChange } : {}),
     firstRejects: result.rejects.slice(0, 5),
   };
 }

@@ -36,5 +36,28 @@ export const ingestionSchema = {
       type: 'object',
       properties: { code: { type: 'string' }, message: { type: 'string' } },
     },
+    contractChange: {
+      description:
+        'Under onDrift: evolve, the contract version this file created: the columns it added to the table and the DDL that added them.',
+      type: 'object',
+      required: ['version', 'columns', 'ddl'],
+      properties: {
+        version: { type: 'integer' },
+        columns: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['name', 'type', 'source'],
+            properties: {
+              name: { type: 'string' },
+              type: { type: 'string' },
+              source: { type: 'string' },
+              format: { type: 'string' },
+            },
+          },
+        },
+        ddl: { type: 'string' },
+      },
+    },
   },
 } as const;

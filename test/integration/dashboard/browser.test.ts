@@ -266,6 +266,36 @@ describe.skipIf(!runBrowser)('the dashboard in chromium', () => {
     }
   });
 
+  it("shows the columns an evolving file added (onDrift: evolve) and the DDL on the file's page", async () => {
+    const id = '0190f1d2-0000-7000-8000-00000000e701';
+    const contractChange = {
+      version: 2,
+      columns: [{ name: 'channel', type: 'text', source: 'Channel' }],
+      ddl: 'ALTER TABLE "web"."orders" ADD COLUMN "channel" text',
+    };
+    await db.pool.query(
+      `INSERT INTO inlet.ingestions (id, pipeline, source_uri, status, rows_loaded, rows_rejected,
+                                     received_at, started_at, finished_at, details)
+       VALUES ($1, 'orders', 'upload:///orders/evolved.csv', 'loaded', 3, 0, now(), now(), now(), $2)`,
+      [id, JSON.stringify({ contractChange })],
+    );
+    const watched = await open();
+    const { page } = watched;
+    try {
+      await page.goto(`${running.service.url}/#token=${BOOTSTRAP}`);
+      await page.locator('#overview').waitFor({ state: 'visible' });
+      await page.goto(`${running.service.url}/#/ingestions/${id}`);
+      await page.locator('#detail-contract').waitFor({ state: 'visible' });
+      expect(await page.locator('#contract-summary').textContent()).toBe(
+        'This file added column "channel" text (from "Channel"): contract version 2.',
+      );
+      expect(await page.locator('#contract-ddl').textContent()).toBe(`${contractChange.ddl};`);
+      expect(watched.errors).toEqual([]);
+    } finally {
+      await watched.context.close();
+    }
+  });
+
   it('pages back through a long history with "Load more", in the ledger order, and filters', async () => {
     // 130 older ingestions of one pipeline, a fifth of them rejected, written straight into the ledger.
     await db.pool.query(

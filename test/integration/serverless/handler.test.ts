@@ -6,7 +6,9 @@ import type { S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { type Gateway, startGateway } from '../../../src/gateway/server.js';
+import type { IngestResult } from '../../../src/model/ingestion.js';
 import { silentLogger } from '../../../src/observability/logger.js';
+import { notificationOf } from '../../../src/observability/notify.js';
 import { type HandlerDeps, handleEvent } from '../../../src/serverless/handler.js';
 import { S3ObjectStore } from '../../../src/storage/s3-store.js';
 import { createTestDatabase } from '../../harness/db.js';
@@ -29,6 +31,13 @@ pipelines:
     afterLoad: move
     columns:
       - { name: id, type: integer, nullable: false }
+  - name: evolving
+    match: ["evolving/**"]
+    table: public.evolving
+    createTable: true
+    onDrift: evolve
+    columns:
+      - { name: id, type: bigint, nullable: false }
   - name: broken
     match: ["broken/**"]
     table: public.does_not_exist
@@ -150,6 +159,27 @@ describe('serverless handler on the local gateway', () => {
     expect(told.sort((a, b) => a.source.localeCompare(b.source))).toEqual([
       { source: 's3://inbox/orders/notify-bad.csv', status: 'rejected' },
       { source: 's3://inbox/orders/notify-good.csv', status: 'loaded' },
+    ]);
+  });
+
+  it('tells the notifier of the columns an evolving file added: the SNS message body holds the contract change', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const notifier = {
+      ingestionFinished: async (result: IngestResult) => {
+        bodies.push(notificationOf(result));
+      },
+    };
+    const record = await putAndAnnounce('evolving/a.csv', 'id,region\n1,north\n');
+    await handleEvent({ Records: [record] }, { ...deps, notifier });
+    expect(bodies).toEqual([
+      expect.objectContaining({
+        status: 'loaded',
+        contractChange: {
+          version: 2,
+          columns: [{ name: 'region', type: 'text', source: 'region' }],
+          ddl: 'ALTER TABLE "public"."evolving" ADD COLUMN "region" text',
+        },
+      }),
     ]);
   });
 

@@ -82,6 +82,21 @@ describe('SnsNotifier', () => {
     });
   });
 
+  it('says which columns a file added to its table (onDrift: evolve), with the DDL and the contract version', async () => {
+    const { client, forms } = stubbed();
+    const contractChange = {
+      version: 3,
+      columns: [{ name: 'channel', type: 'text', source: 'Channel' }],
+      ddl: 'ALTER TABLE "public"."orders" ADD COLUMN "channel" text',
+    };
+    await new SnsNotifier(TOPIC, createLogger({}, 'silent'), client).ingestionFinished({
+      ...RESULT,
+      status: 'loaded',
+      contractChange,
+    });
+    expect(JSON.parse(forms[0]?.get('Message') ?? '')).toMatchObject({ status: 'loaded', contractChange });
+  });
+
   it('keeps the subject within what SNS accepts: ASCII, one line, 100 characters', async () => {
     const { client, forms } = stubbed();
     await new SnsNotifier(TOPIC, createLogger({}, 'silent'), client).ingestionFinished({
