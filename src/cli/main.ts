@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Action } from './action.js';
 import { registerApply } from './commands/apply.js';
+import { registerContracts } from './commands/contracts.js';
 import { registerDev } from './commands/dev.js';
 import { registerInfer } from './commands/infer.js';
 import { registerIngest } from './commands/ingest.js';
@@ -58,6 +59,7 @@ function buildProgram(action: Action): Command {
   registerMigrate(program, action);
   registerPlan(program, action);
   registerApply(program, action);
+  registerContracts(program, action);
   registerTokens(program, action);
   registerSnapshot(program, action);
   registerServe(program, action);

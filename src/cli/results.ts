@@ -22,6 +22,7 @@ export function resultJson(result: FileResult, extra: Record<string, unknown> = 
     ...(result.error === undefined
       ? {}
       : { error: { code: result.error.code, message: result.error.message } }),
+    ...(result.contractChange === undefined ? {} : { contractChange: result.contractChange }),
     ...extra,
   });
 }
@@ -68,6 +69,15 @@ export function resultLines(result: FileResult, options: HumanOptions): string[]
     case 'failed':
       lines.push(`${paint.red('✗')} failed ${subject}: ${result.error?.message ?? 'unknown error'}`);
       break;
+  }
+  if (result.status === 'loaded' && result.contractChange !== undefined) {
+    const { columns, version } = result.contractChange;
+    const added = columns
+      .map((c) => `"${c.name}" ${c.type}${c.source === c.name ? '' : ` (from ${JSON.stringify(c.source)})`}`)
+      .join(', ');
+    lines.push(
+      `  ${options.dryRun ? 'would add' : 'added'} column${columns.length === 1 ? '' : 's'} ${added}: contract version ${version} (inlet contracts ${result.pipeline})`,
+    );
   }
   const showRejects =
     result.status === 'rejected' || (options.dryRun === true && result.status === 'loaded')

@@ -116,7 +116,8 @@ function renderContractChange(view) {
   const columns = change.columns.map((c) => `"${c.name}" ${c.type} (from "${c.source}")`).join(', ');
   byId('contract-summary').textContent =
     `This file added ${change.columns.length === 1 ? 'column' : 'columns'} ${columns}: contract version ${change.version}.`;
-  byId('contract-ddl').textContent = change.ddl === '' ? '(the table had the columns already)' : `${change.ddl};`;
+  byId('contract-ddl').textContent =
+    change.ddl === '' ? '(the table had the columns already)' : `${change.ddl};`;
 }
 
 /** @param {string} id @param {Ingestion} view */

@@ -95,3 +95,34 @@ function toContractColumn(pipeline: Pipeline, version: number, column: EvolvedCo
     ...(column.format === undefined ? {} : { format: column.format }),
   };
 }
+
+/** Version 1 of an `infer: true` pipeline's contract: the columns its first file decided (inlet.contracts). */
+export interface InferredContract {
+  readonly columns: readonly (EvolvedColumn & { readonly nullable: boolean })[];
+  readonly ingestionId: string;
+  readonly source: string;
+  readonly createdAt: Date;
+}
+
+export async function readInferredContract(
+  db: Queryable,
+  pipeline: string,
+): Promise<InferredContract | undefined> {
+  const { rows } = await db.query<{
+    columns: InferredContract['columns'];
+    ingestion_id: string;
+    inferred_from: string;
+    created_at: Date;
+  }>('SELECT columns, ingestion_id, inferred_from, created_at FROM inlet.contracts WHERE pipeline = $1', [
+    pipeline,
+  ]);
+  const row = rows[0];
+  return row === undefined
+    ? undefined
+    : {
+        columns: row.columns,
+        ingestionId: row.ingestion_id,
+        source: row.inferred_from,
+        createdAt: row.created_at,
+      };
+}

@@ -6,6 +6,7 @@
  */
 import { quoteIdent, quoteLiteral, quoteTable } from '../../db/sql.js';
 import type { ColumnContract, ColumnType, Pipeline, TableName } from '../../model/contract.js';
+import { type ContractVersion, readContractVersions, withEvolvedColumns } from '../contract-versions.js';
 import {
   contractNotNull,
   type LiveColumn,
@@ -50,30 +51,54 @@ export interface TablePlan {
   readonly note?: string;
 }
 
-export async function planTable(db: Queryable, pipeline: Pipeline): Promise<TablePlan> {
-  const empty = { pipeline: pipeline.name, table: pipeline.table, changes: [], destructive: [], blocked: [] };
-  if (pipeline.columns.length === 0) {
+/**
+ * The plan for one pipeline. An evolving pipeline's contract is its configured columns and the columns its
+ * files added (contract-versions.ts), so those are never proposed for a drop; a pipeline that evolved and no
+ * longer does is told, beside the drop, that the column came from its contract's history.
+ */
+export async function planTable(db: Queryable, configured: Pipeline): Promise<TablePlan> {
+  const empty = {
+    pipeline: configured.name,
+    table: configured.table,
+    changes: [],
+    destructive: [],
+    blocked: [],
+  };
+  if (configured.columns.length === 0) {
     return {
       ...empty,
       status: 'no_contract',
       note: 'infer: true: the first file that loads decides the contract and creates the table',
     };
   }
-  const live = await readLiveTable(db, pipeline.table);
+  const live = await readLiveTable(db, configured.table);
   if (live === undefined) {
     return {
       ...empty,
       status: 'no_table',
-      note: pipeline.createTable
+      note: configured.createTable
         ? 'no table yet: createTable: true creates it from the contract at the first inlet ingest (or inlet migrate)'
         : 'no table yet: create it, or set createTable: true and inlet ingest (or inlet migrate) creates it from the contract',
     };
   }
-  const planner = new Planner(db, pipeline, live);
+  const versions = await storedVersions(db, configured.name);
+  const evolving = configured.onDrift === 'evolve';
+  const pipeline = evolving ? withEvolvedColumns(configured, versions) : configured;
+  const planner = new Planner(db, pipeline, live, evolving ? [] : versions);
   await planner.compare();
   const { changes, destructive, blocked } = planner;
   const status = changes.length + destructive.length + blocked.length === 0 ? 'in_sync' : 'changes';
   return { ...empty, status, changes, destructive, blocked };
+}
+
+/** The versions an evolving pipeline's files made; none before migration 010 or for a pipeline that never evolved. */
+async function storedVersions(db: Queryable, pipeline: string): Promise<readonly ContractVersion[]> {
+  try {
+    return await readContractVersions(db, pipeline);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '42P01') return [];
+    throw error;
+  }
 }
 
 class Planner {
@@ -90,6 +115,8 @@ class Planner {
     private readonly db: Queryable,
     private readonly pipeline: Pipeline,
     private readonly live: readonly LiveColumn[],
+    /** The contract's history, for a pipeline that no longer evolves: where a column it lacks came from. */
+    private readonly history: readonly ContractVersion[],
   ) {
     this.table = quoteTable(pipeline.table);
   }
@@ -300,9 +327,16 @@ class Planner {
       action: 'drop_column',
       column: column.name,
       sql: this.alter(`DROP COLUMN ${name}`),
-      reason: `"${column.name}" (${liveTypeSql(column)}) is in the table but not in the contract: dropping it would lose its ${values} non-NULL values (of ${total} rows)`,
+      reason: `"${column.name}" (${liveTypeSql(column)}) is in the table but not in the contract${this.evolvedAt(column.name)}: dropping it would lose its ${values} non-NULL values (of ${total} rows)`,
       rows: values,
     });
+  }
+
+  /** For a column a file added under onDrift: evolve, where it came from and how to keep it. */
+  private evolvedAt(name: string): string {
+    const version = this.history.find((v) => v.columns.some((column) => column.name === name));
+    if (version === undefined) return '';
+    return ` (contract version ${version.version} added it from ${version.source} under onDrift: evolve, which the pipeline no longer has: list it in the pipeline's columns, or set onDrift: evolve again, to keep it)`;
   }
 
   /** pg_input_is_valid(), which counts and keeps apart the values a type cannot take, came in PostgreSQL 16. */
