@@ -34,6 +34,13 @@ export function buildPipeline(raw: RawPipeline, ctx: IssueSink): Pipeline {
   const rejects = resolveRejects(raw, fail);
   const replace = resolveReplace(raw, fail);
 
+  // Without a header a CSV's columns are positions, not names: nothing tells a new column from a moved one.
+  if (raw.onDrift === 'evolve' && !csv.header && DELIMITED_FORMATS.has(raw.format)) {
+    fail(
+      ['onDrift'],
+      'onDrift: evolve adds the columns a header names, and this pipeline reads CSV without one (csv.header: false): set header: true, or another onDrift',
+    );
+  }
   if (raw.xlsx !== undefined && raw.format !== 'xlsx' && raw.format !== 'auto') {
     fail(
       ['xlsx'],

@@ -144,6 +144,14 @@ snapshots: { schedule: "0 * * * *", retention: { last: 24, daily: 7, weekly: 4, 
   it('reads onDrift: freeze as reject, and takes discardRow', () => {
     expect(firstPipeline(onePipeline('onDrift: freeze')).onDrift).toBe('reject');
     expect(firstPipeline(onePipeline('onDrift: discardRow')).onDrift).toBe('discardRow');
+    expect(firstPipeline(onePipeline('onDrift: evolve')).onDrift).toBe('evolve');
+  });
+
+  it('refuses onDrift: evolve for a CSV without a header, whose columns have no names to add', () => {
+    expect(errorOf(onePipeline('onDrift: evolve\ncsv: { header: false }')).message).toContain(
+      'onDrift: evolve adds the columns a header names, and this pipeline reads CSV without one (csv.header: false)',
+    );
+    expect(firstPipeline(onePipeline('onDrift: evolve\nformat: xlsx')).onDrift).toBe('evolve');
   });
 
   it('normalises encoding spellings', () => {
