@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readContractVersions } from '../../../src/engine/contract-versions.js';
+import { batchable, ingestBatch } from '../../../src/engine/ingest-batch.js';
 import type { Pipeline } from '../../../src/model/contract.js';
 import { engineHarness } from '../../harness/engine.js';
 import { flat, parquetFile } from '../../harness/parquet.js';
@@ -307,5 +308,42 @@ describe('onDrift: evolve', () => {
     const changed = await h.run(memorySource('c.csv', 'id\n3\n'), pipeline);
     expect(changed).toMatchObject({ status: 'failed', error: { code: 'table_mismatch' } });
     expect(changed.error?.message).toContain('"region"');
+  });
+
+  it('evolves a contract its first file decided (infer: true): version 1 inferred, version 2 added', async () => {
+    const pipeline = await h.freshPipeline({ onDrift: 'evolve', infer: true });
+    const first = await h.run(memorySource('a.csv', 'id,name\n1,ann\n'), pipeline);
+    expect(first).toMatchObject({ status: 'loaded' });
+    expect(first).not.toHaveProperty('contractChange');
+    const second = await h.run(memorySource('b.csv', 'name,id,email\nbob,2,b@example.com\n'), pipeline);
+    expect(second).toMatchObject({
+      status: 'loaded',
+      contractChange: { version: 2, columns: [{ name: 'email', type: 'text', source: 'email' }] },
+    });
+    expect(await h.rows(pipeline)).toEqual([
+      { id: 1, name: 'ann', email: null },
+      { id: 2, name: 'bob', email: 'b@example.com' },
+    ]);
+  });
+
+  it('loads the files of an evolving pipeline one by one when the upload workers hand over a batch', async () => {
+    const pipeline = await h.freshPipeline({ onDrift: 'evolve', columns: COLUMNS });
+    expect(batchable(pipeline)).toBe(false);
+    const results = await ingestBatch(
+      [
+        { source: memorySource('b1.csv', 'id,colour\n1,red\n'), ingestionId: crypto.randomUUID() },
+        { source: memorySource('b2.csv', 'id,size\n2,XL\n'), ingestionId: crypto.randomUUID() },
+      ],
+      pipeline,
+      { pool: h.state.pool, copyFormat: h.state.copyFormat },
+    );
+    expect(results.map((r) => [r.status, r.contractChange?.version])).toEqual([
+      ['loaded', 2],
+      ['loaded', 3],
+    ]);
+    expect(await h.rows(pipeline)).toEqual([
+      { id: '1', amount: null, note: null, colour: 'red', size: null },
+      { id: '2', amount: null, note: null, colour: null, size: 'XL' },
+    ]);
   });
 });
