@@ -12,7 +12,8 @@
  */
 import type { PoolClient } from 'pg';
 import { MAX_IDENTIFIER_BYTES, quoteIdent, quoteTable } from '../db/sql.js';
-import { DatabaseError, InletError } from '../errors.js';
+import { DatabaseError, FormatError, InletError } from '../errors.js';
+import type { Sample } from '../infer/sample.js';
 import { parseColumnType } from '../model/column-type.js';
 import type { Pipeline } from '../model/contract.js';
 import type { ContractChange, EvolvedColumn, ObjectSource } from '../model/ingestion.js';
@@ -56,7 +57,14 @@ export async function evolveContract(
     ...pipeline.limits,
   });
   // The header (a Parquet schema, a sheet's header row) first: most files add nothing and read no more.
-  let sample = await sampleSource(source, sampleOptions(0));
+  let sample: Sample;
+  try {
+    sample = await sampleSource(source, sampleOptions(0));
+  } catch (error) {
+    // An empty file adds nothing: the load says so in its own words (`nothing to load`).
+    if (error instanceof FormatError && error.code === 'empty_file') return { pipeline: current };
+    throw error;
+  }
   const full = async () => {
     if (sample.rows === 0 && !sample.complete)
       sample = await sampleSource(source, sampleOptions(EVOLVE_SAMPLE_RECORDS));

@@ -234,6 +234,15 @@ describe('onDrift: evolve', () => {
     );
   });
 
+  it('rejects an empty file as any pipeline does', async () => {
+    const pipeline = await h.freshPipeline({ onDrift: 'evolve', columns: COLUMNS });
+    const empty = await h.run(memorySource('empty.csv', ''), pipeline);
+    expect(empty).toMatchObject({
+      status: 'rejected',
+      error: { code: 'empty_file', message: 'The file is empty (0 bytes): there is nothing to load.' },
+    });
+  });
+
   it('still rejects a file that lacks a NOT NULL column without a default', async () => {
     const pipeline = await h.freshPipeline({ onDrift: 'evolve', columns: COLUMNS });
     const result = await h.run(memorySource('noid.csv', 'amount,extra\n1,2\n'), pipeline);
