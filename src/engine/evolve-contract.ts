@@ -45,9 +45,11 @@ export async function evolveContract(
   source: ObjectSource,
   ingestionId: string,
 ): Promise<EvolvedContract> {
-  let evolution = await readEvolution(client, pipeline);
-  let current = await checkedContract(client, pipeline, evolution);
-  const { sampleSource } = await import('../infer/sample.js');
+  // The stored versions are asked for while the file's header is read: the query's round trip costs nothing.
+  const asked = readEvolution(client, pipeline);
+  // Settled here so that a header that cannot be read does not leave the query's failure unhandled.
+  asked.catch(() => {});
+  const { sampleSource } = await loadSampler();
   const sampleOptions = (rows: number) => ({
     rows,
     format: pipeline.format,
@@ -57,14 +59,21 @@ export async function evolveContract(
     ...pipeline.limits,
   });
   // The header (a Parquet schema, a sheet's header row) first: most files add nothing and read no more.
-  let sample: Sample;
+  let header: Sample | undefined;
+  let unread: unknown;
   try {
-    sample = await sampleSource(source, sampleOptions(0));
+    header = await sampleSource(source, sampleOptions(0));
   } catch (error) {
-    // An empty file adds nothing: the load says so in its own words (`nothing to load`).
-    if (error instanceof FormatError && error.code === 'empty_file') return { pipeline: current };
-    throw error;
+    unread = error;
   }
+  let evolution = await asked;
+  let current = await checkedContract(client, pipeline, evolution);
+  if (header === undefined) {
+    // An empty file adds nothing: the load says so in its own words (`nothing to load`).
+    if (unread instanceof FormatError && unread.code === 'empty_file') return { pipeline: current };
+    throw unread;
+  }
+  let sample: Sample = header;
   const full = async () => {
     if (sample.rows === 0 && !sample.complete)
       sample = await sampleSource(source, sampleOptions(EVOLVE_SAMPLE_RECORDS));
@@ -159,6 +168,14 @@ export async function evolveContract(
     pipeline: withEvolvedColumns(pipeline, [...evolution.versions, stored]),
     change: { version, columns, ddl },
   };
+}
+
+let sampler: Promise<typeof import('../infer/sample.js')> | undefined;
+
+/** The sampler, imported once (every import() call resolves the specifier again, for each file). */
+function loadSampler(): Promise<typeof import('../infer/sample.js')> {
+  sampler ??= import('../infer/sample.js');
+  return sampler;
 }
 
 async function readEvolution(client: PoolClient, pipeline: Pipeline): Promise<Evolution> {

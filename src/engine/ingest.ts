@@ -226,6 +226,17 @@ export async function attemptIngest(context: FileRun, client: PoolClient): Promi
   }
 }
 
+let evolveModule: Promise<typeof import('./evolve-contract.js')> | undefined;
+
+/**
+ * Loaded only for evolving pipelines (it reads the file's header, and infers types when columns are new),
+ * and asked for once: every import() call resolves the specifier again.
+ */
+function loadEvolveContract(): Promise<typeof import('./evolve-contract.js')> {
+  evolveModule ??= import('./evolve-contract.js');
+  return evolveModule;
+}
+
 /**
  * The contract the file loads with: the configured one, the one its pipeline's first file decided
  * (`infer: true`), and under `onDrift: evolve` the columns stored versions and this file add.
@@ -236,8 +247,7 @@ async function contractFor(context: FileRun, client: PoolClient): Promise<FileRu
     ? await withInferredContract(client, pipeline, source, id)
     : pipeline;
   if (decided.onDrift !== 'evolve') return decided === pipeline ? context : { ...context, pipeline: decided };
-  // Loaded only for evolving pipelines: it reads the file's header, and infers types when columns are new.
-  const { evolveContract } = await import('./evolve-contract.js');
+  const { evolveContract } = await loadEvolveContract();
   const evolved = await evolveContract(client, decided, source, id);
   return {
     ...context,
