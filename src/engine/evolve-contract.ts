@@ -4,9 +4,9 @@
  * transaction, and recorded as a new contract version (contract-versions.ts) with the DDL and the ingestion
  * that ran it. A file that does not load takes the column and the version with it.
  *
- * Files of one pipeline that add columns take turns under a transaction-scoped advisory lock (the one
- * `infer: true` takes for its first file): the second, once the first has committed, finds the column in the
- * contract and loads into it. Nothing is ever dropped, narrowed or cast: a value that does not fit the
+ * Files that add columns to one table take turns under a transaction-scoped advisory lock: the second, once
+ * the first has committed, finds the column in the contract (or, from another pipeline, in the table) and
+ * loads into it. Nothing is ever dropped, narrowed or cast: a value that does not fit the
  * column's type is a rejected row like any other, and a table column of the same name and another type fails
  * the file with a message instead of being reused.
  */
@@ -89,7 +89,7 @@ export async function evolveContract(
   if (added(current).length === 0) return { pipeline: current };
 
   // Files adding columns take turns; the one that waited finds what the one before it added.
-  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`inlet.contract:${pipeline.name}`]);
+  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [evolveLockKey(pipeline)]);
   evolution = await readEvolution(client, pipeline);
   current = await checkedContract(client, pipeline, evolution);
   const fresh = new Set(added(current));
@@ -168,6 +168,15 @@ export async function evolveContract(
     pipeline: withEvolvedColumns(pipeline, [...evolution.versions, stored]),
     change: { version, columns, ddl },
   };
+}
+
+/**
+ * The lock evolving files take turns on: the table's, not the pipeline's, so that two pipelines loading one
+ * table do not both add a column (the second finds it and uses it). Taken after the `infer: true` lock of the
+ * pipeline's first file, never before it.
+ */
+export function evolveLockKey(pipeline: Pipeline): string {
+  return `inlet.evolve:${quoteTable(pipeline.table)}`;
 }
 
 let sampler: Promise<typeof import('../infer/sample.js')> | undefined;

@@ -16,7 +16,7 @@ export const tableCodes = {
     },
     evolve_type_conflict: {
       meaning:
-        'Under `onDrift: evolve`, a file has a column the contract lacks, and the table already has a column of the name Inlet would give it, of another type than the one inferred from the file. The table column is not reused (that would be a silent cast) and nothing was loaded; the ingestion is `failed`.',
+        'Under `onDrift: evolve`, a file has a column the contract lacks, and the table already has a column of the name Inlet would give it, of another kind of type than the one inferred from the file (`text` where the file holds whole numbers). The table column is not reused (that would be a silent cast) and nothing was loaded; the ingestion is `failed`. A table column of the same kind is used, with its own type.',
       action:
         "List the column in the pipeline's `columns` with the table's type (or rename or drop the table's column), then send the file again.",
       doors: INGESTING_DOORS,

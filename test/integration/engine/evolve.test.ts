@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readContractVersions } from '../../../src/engine/contract-versions.js';
+import { evolveLockKey } from '../../../src/engine/evolve-contract.js';
 import { batchable, ingestBatch } from '../../../src/engine/ingest-batch.js';
 import type { Pipeline } from '../../../src/model/contract.js';
+import type { IngestResult } from '../../../src/model/ingestion.js';
 import { engineHarness } from '../../harness/engine.js';
 import { flat, parquetFile } from '../../harness/parquet.js';
 import { memorySource } from '../../harness/sources.js';
@@ -251,16 +253,18 @@ describe('onDrift: evolve', () => {
     expect(Object.keys(await tableColumns(pipeline))).toEqual(['id', 'amount', 'note']);
   });
 
-  it('lets two concurrent files that add the same column both load, with one version', async () => {
-    const pipeline = await h.freshPipeline({ onDrift: 'evolve', columns: COLUMNS });
-    // Both files wait on the contract lock, held here, so that both have seen the column as new.
+  /** Starts both loads while the table's evolve lock is held here, so that both see the column as new. */
+  async function concurrently(
+    pipelines: readonly [Pipeline, Pipeline],
+    files: readonly [string, string],
+  ): Promise<IngestResult[]> {
     const holder = await h.state.pool.connect();
     try {
       await holder.query('BEGIN');
-      await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`inlet.contract:${pipeline.name}`]);
+      await holder.query('SELECT pg_advisory_xact_lock(hashtext($1))', [evolveLockKey(pipelines[0])]);
       const loads = [
-        h.run(memorySource('one.csv', 'id,channel\n1,web\n'), pipeline),
-        h.run(memorySource('two.csv', 'id,channel\n2,shop\n'), pipeline),
+        h.run(memorySource('one.csv', files[0]), pipelines[0]),
+        h.run(memorySource('two.csv', files[1]), pipelines[1]),
       ];
       for (let waited = 0; ; waited += 20) {
         const { rows } = await h.state.pool.query<{ n: number }>(
@@ -268,18 +272,37 @@ describe('onDrift: evolve', () => {
               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
         );
         if (rows[0]?.n === 2) break;
-        if (waited > 10_000) throw new Error('the two loads never both waited on the contract lock');
+        if (waited > 10_000) throw new Error('the two loads never both waited on the evolve lock');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       await holder.query('COMMIT');
-      const results = await Promise.all(loads);
-      expect(results.map((r) => r.status)).toEqual(['loaded', 'loaded']);
-      expect(results.filter((r) => r.contractChange !== undefined)).toHaveLength(1);
+      return await Promise.all(loads);
     } finally {
       holder.release();
     }
+  }
+
+  it('lets two concurrent files that add the same column both load, with one version', async () => {
+    const pipeline = await h.freshPipeline({ onDrift: 'evolve', columns: COLUMNS });
+    const results = await concurrently([pipeline, pipeline], ['id,channel\n1,web\n', 'id,channel\n2,shop\n']);
+    expect(results.map((r) => r.status)).toEqual(['loaded', 'loaded']);
+    expect(results.filter((r) => r.contractChange !== undefined)).toHaveLength(1);
     expect((await readContractVersions(h.state.pool, pipeline.name)).map((v) => v.version)).toEqual([2]);
     expect((await h.rows(pipeline)).map((row) => [row.id, row.channel])).toEqual([
+      ['1', 'web'],
+      ['2', 'shop'],
+    ]);
+  });
+
+  it("lets two pipelines loading one table add the same column at once: the second uses the first one's", async () => {
+    const one = await h.freshPipeline({ onDrift: 'evolve', columns: COLUMNS });
+    const two = { ...one, name: `${one.name}_other` };
+    const results = await concurrently([one, two], ['id,channel\n1,web\n', 'id,channel\n2,shop\n']);
+    expect(results.map((r) => r.status)).toEqual(['loaded', 'loaded']);
+    const ddl = results.map((r) => r.contractChange?.ddl);
+    expect(ddl.filter((text) => text === '')).toHaveLength(1);
+    expect(ddl.filter((text) => text?.startsWith('ALTER TABLE'))).toHaveLength(1);
+    expect((await h.rows(one)).map((row) => [row.id, row.channel])).toEqual([
       ['1', 'web'],
       ['2', 'shop'],
     ]);
