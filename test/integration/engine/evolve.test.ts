@@ -215,6 +215,22 @@ describe('onDrift: evolve', () => {
     expect(late.rejects[0]).toMatchObject({ line: 10_002, column: 'score', value: 'high' });
   });
 
+  it('keeps the parse format inference found (a day-first date), for this file and the next', async () => {
+    const pipeline = await h.freshPipeline({ onDrift: 'evolve', columns: COLUMNS });
+    const first = await h.run(memorySource('d.csv', 'id,due\n1,25/12/2026\n2,01/02/2027\n'), pipeline);
+    expect(first.contractChange?.columns).toEqual([
+      { name: 'due', type: 'date', source: 'due', format: 'DD/MM/YYYY' },
+    ]);
+    const next = await h.run(memorySource('e.csv', 'id,due\n3,03/04/2027\n'), pipeline);
+    expect(next).toMatchObject({ status: 'loaded', rowsRejected: 0 });
+    const { rows } = await h.state.pool.query(`SELECT id, due::text FROM ${table(pipeline)} ORDER BY id`);
+    expect(rows).toEqual([
+      { id: '1', due: '2026-12-25' },
+      { id: '2', due: '2027-02-01' },
+      { id: '3', due: '2027-04-03' },
+    ]);
+  });
+
   it('rejects the NDJSON rows with a value in a field first seen after the records it evolves from', async () => {
     const pipeline = await h.freshPipeline({
       onDrift: 'evolve',

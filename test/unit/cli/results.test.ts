@@ -32,7 +32,31 @@ describe('resultJson', () => {
   });
 });
 
+const evolved: FileResult = {
+  ...loaded,
+  rowsRejected: 0,
+  contractChange: {
+    version: 2,
+    columns: [
+      { name: 'sales_channel', type: 'text', source: 'Sales Channel' },
+      { name: 'units', type: 'bigint', source: 'units' },
+    ],
+    ddl: 'ALTER TABLE "public"."orders" ADD COLUMN "sales_channel" text, ADD COLUMN "units" bigint',
+  },
+};
+
 describe('resultLines', () => {
+  it('says which columns a file added to its table and the contract version (onDrift: evolve)', () => {
+    expect(resultLines(evolved, { display: 'orders.csv', table, paint: plain })).toEqual([
+      '✓ loaded orders.csv → public.orders: 1,000 rows in 1.2 s',
+      '  added columns "sales_channel" text (from "Sales Channel"), "units" bigint: contract version 2 (inlet contracts orders)',
+    ]);
+    expect(resultLines(evolved, { display: 'orders.csv', table, paint: plain, dryRun: true })[1]).toMatch(
+      /^ {2}would add columns /,
+    );
+    expect(JSON.parse(resultJson(evolved)).contractChange).toEqual(evolved.contractChange);
+  });
+
   it('summarises a load', () => {
     expect(resultLines(loaded, { display: 'orders.csv', table, paint: plain })).toEqual([
       '✓ loaded orders.csv → public.orders: 1,000 rows (3 rejected) in 1.2 s',
