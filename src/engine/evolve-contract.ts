@@ -36,7 +36,7 @@ interface Evolution {
 }
 
 /**
- * The contract `source` loads with under `onDrift: evolve`, adding (under the pipeline's contract lock, in the
+ * The contract `source` loads with under `onDrift: evolve`, adding (under the table's evolve lock, in the
  * transaction `client` is in) the columns the file has and the contract lacks.
  */
 export async function evolveContract(

@@ -49,7 +49,7 @@ export const MAX_BATCH_FILES = 32;
 
 /** Whether files of this pipeline can share a transaction. */
 export function batchable(pipeline: Pipeline): boolean {
-  // An evolving pipeline's file may alter the table and take the contract lock: it loads alone.
+  // An evolving pipeline's file may alter the table and hold its evolve lock until it commits: it loads alone.
   return pipeline.mode === 'append' && !infersContract(pipeline) && pipeline.onDrift !== 'evolve';
 }
 
