@@ -12,6 +12,8 @@ import type { Queryable } from './reconcile/live-table.js';
 
 export interface ContractVersion {
   readonly version: number;
+  /** The table the columns were added to, `schema.name`: a pipeline pointed at another table starts afresh. */
+  readonly table: string;
   /** The columns this version added. */
   readonly columns: readonly EvolvedColumn[];
   /** The statement that added them; empty when the table had them already. */
@@ -24,6 +26,7 @@ export interface ContractVersion {
 
 interface VersionRow {
   version: number;
+  target_table: string;
   columns: EvolvedColumn[];
   ddl: string;
   ingestion_id: string;
@@ -34,7 +37,7 @@ interface VersionRow {
 /** The stored versions of a pipeline's contract, oldest first (none for a pipeline that never evolved). */
 export async function readContractVersions(db: Queryable, pipeline: string): Promise<ContractVersion[]> {
   const { rows } = await db.query<VersionRow>(
-    `SELECT version, columns, ddl, ingestion_id, source_uri, created_at
+    `SELECT version, target_table, columns, ddl, ingestion_id, source_uri, created_at
        FROM inlet.contract_versions WHERE pipeline = $1 ORDER BY version`,
     [pipeline],
   );
@@ -44,6 +47,7 @@ export async function readContractVersions(db: Queryable, pipeline: string): Pro
 export function versionOf(row: VersionRow): ContractVersion {
   return {
     version: row.version,
+    table: row.target_table,
     columns: row.columns,
     ddl: row.ddl,
     ingestionId: row.ingestion_id,
@@ -55,13 +59,17 @@ export function versionOf(row: VersionRow): ContractVersion {
 /**
  * The columns stored versions add to the configured contract, as contract columns. A column the configuration
  * lists by the same name, or that reads the same source, is the configuration's: listing an evolved column in
- * `columns` (to give it another type, a format, NOT NULL) takes it over.
+ * `columns` (to give it another type, a format, NOT NULL) takes it over. Only versions of the pipeline's
+ * current table count.
  */
 export function evolvedColumns(pipeline: Pipeline, versions: readonly ContractVersion[]): ColumnContract[] {
   const added: ColumnContract[] = [];
   const names = new Set(pipeline.columns.map((column) => column.name));
   const sources = new Set(pipeline.columns.map((column) => column.source));
+  const table = tableName(pipeline);
   for (const version of versions) {
+    // Columns added to the table the pipeline loaded before it was pointed at this one are that table's.
+    if (version.table !== table) continue;
     for (const column of version.columns) {
       if (names.has(column.name) || sources.has(column.source)) continue;
       names.add(column.name);
@@ -70,6 +78,11 @@ export function evolvedColumns(pipeline: Pipeline, versions: readonly ContractVe
     }
   }
   return added;
+}
+
+/** How inlet.contract_versions names a pipeline's table. */
+export function tableName(pipeline: Pipeline): string {
+  return `${pipeline.table.schema}.${pipeline.table.name}`;
 }
 
 /** The pipeline with the columns of its stored versions after its configured ones. */

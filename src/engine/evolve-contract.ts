@@ -17,7 +17,7 @@ import type { Sample } from '../infer/sample.js';
 import { parseColumnType } from '../model/column-type.js';
 import type { Pipeline } from '../model/contract.js';
 import type { ContractChange, EvolvedColumn, ObjectSource } from '../model/ingestion.js';
-import { type ContractVersion, versionOf, withEvolvedColumns } from './contract-versions.js';
+import { type ContractVersion, tableName, versionOf, withEvolvedColumns } from './contract-versions.js';
 import { EVOLVE_SAMPLE_RECORDS, unexpectedFields } from './encode/drift.js';
 import { tableMismatch } from './table-mismatch.js';
 import { baseTypeOf, loadableTypes } from './table-shape.js';
@@ -152,16 +152,8 @@ export async function evolveContract(
   const { rows } = await client.query<Parameters<typeof versionOf>[0]>(
     `INSERT INTO inlet.contract_versions (pipeline, version, target_table, columns, ddl, ingestion_id, source_uri)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
-     RETURNING version, columns, ddl, ingestion_id, source_uri, created_at`,
-    [
-      pipeline.name,
-      version,
-      `${pipeline.table.schema}.${pipeline.table.name}`,
-      JSON.stringify(columns),
-      ddl,
-      ingestionId,
-      source.uri,
-    ],
+     RETURNING version, target_table, columns, ddl, ingestion_id, source_uri, created_at`,
+    [pipeline.name, version, tableName(pipeline), JSON.stringify(columns), ddl, ingestionId, source.uri],
   );
   const stored = versionOf(rows[0] as Parameters<typeof versionOf>[0]);
   return {
@@ -192,7 +184,7 @@ async function readEvolution(client: PoolClient, pipeline: Pipeline): Promise<Ev
     versions: Parameters<typeof versionOf>[0][];
     live: Record<string, string>;
   }>(
-    `SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('version', version, 'columns', columns, 'ddl', ddl,
+    `SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('version', version, 'target_table', target_table, 'columns', columns, 'ddl', ddl,
                        'ingestion_id', ingestion_id, 'source_uri', source_uri, 'created_at', created_at) ORDER BY version), '[]')
                FROM inlet.contract_versions WHERE pipeline = $1) AS versions,
             (SELECT coalesce(jsonb_object_agg(attname, format_type(atttypid, atttypmod)), '{}')

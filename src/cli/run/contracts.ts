@@ -5,6 +5,7 @@ import {
   type InferredContract,
   readContractVersions,
   readInferredContract,
+  tableName,
 } from '../../engine/contract-versions.js';
 import { isUndefinedTable, shortIngestionId } from '../../ledger/read.js';
 import type { Pipeline } from '../../model/contract.js';
@@ -81,6 +82,7 @@ function jsonLines(pipeline: Pipeline, history: History, configFile: string | un
         pipeline: pipeline.name,
         version: version.version,
         origin: 'ingestion',
+        table: version.table,
         ingestionId: version.ingestionId,
         source: version.source,
         createdAt: version.createdAt.toISOString(),
@@ -127,6 +129,11 @@ function textLines(pipeline: Pipeline, history: History, configFile: string, col
       colours.bold(
         `version ${version.version}  ${when(version.createdAt)}  added by ingestion ${shortIngestionId(version.ingestionId)} from ${printable(version.source)}`,
       ),
+      ...(version.table === tableName(pipeline)
+        ? []
+        : [
+            colours.dim(`  (added to table ${printable(version.table)}, which the pipeline no longer loads)`),
+          ]),
       ...version.columns.map((column) => `  + ${columnText(column.name, column.type, column.source)}`),
       colours.dim(
         version.ddl === '' ? '  (no DDL: the table had the columns)' : `  ${printable(version.ddl)};`,

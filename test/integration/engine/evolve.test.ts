@@ -53,6 +53,7 @@ describe('onDrift: evolve', () => {
     expect(await readContractVersions(h.state.pool, pipeline.name)).toEqual([
       {
         ...change,
+        table: `${pipeline.table.schema}.${pipeline.table.name}`,
         ingestionId: first.ingestionId,
         source: 'memory://test/a.csv',
         createdAt: expect.any(Date),
@@ -356,6 +357,18 @@ describe('onDrift: evolve', () => {
     const changed = await h.run(memorySource('c.csv', 'id\n3\n'), pipeline);
     expect(changed).toMatchObject({ status: 'failed', error: { code: 'table_mismatch' } });
     expect(changed.error?.message).toContain('"region"');
+  });
+
+  it('starts afresh when the pipeline is pointed at another table: the columns added to the old one stay its own', async () => {
+    const pipeline = await h.freshPipeline({ onDrift: 'evolve', columns: COLUMNS });
+    await h.run(memorySource('a.csv', 'id,region\n1,north\n'), pipeline);
+    const moved = await h.freshPipeline({ onDrift: 'evolve', columns: COLUMNS });
+    const elsewhere: Pipeline = { ...moved, name: pipeline.name };
+    const loaded = await h.run(memorySource('b.csv', 'id\n2\n'), elsewhere);
+    expect(loaded).toMatchObject({ status: 'loaded', rowsLoaded: 1 });
+    const again = await h.run(memorySource('c.csv', 'id,region\n3,south\n'), elsewhere);
+    expect(again).toMatchObject({ status: 'loaded', contractChange: { version: 3 } });
+    expect(Object.keys(await tableColumns(moved))).toEqual(['id', 'amount', 'note', 'region']);
   });
 
   it('evolves a contract its first file decided (infer: true): version 1 inferred, version 2 added', async () => {
