@@ -24,6 +24,11 @@ const CONFIG = `pipelines:
     columns:
       - { name: id, type: bigint, nullable: false }
       - { name: amount, type: "numeric(12,2)" }
+  - name: guessed
+    match: ["guessed*.csv"]
+    table: public.guessed
+    infer: true
+    onDrift: evolve
   - name: frozen
     match: ["frozen*.csv"]
     table: public.frozen
@@ -172,7 +177,34 @@ describe('inlet contracts', () => {
     expect(frozen.stdout).toContain('With onDrift: evolve, a file that brings a new column adds it here');
     const unknown = await inlet('contracts', 'nope', '--config', config);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown pipeline "nope"; known pipelines: partners, frozen');
+    expect(unknown.stderr).toContain('unknown pipeline "nope"; known pipelines: partners, guessed, frozen');
+  });
+
+  it('shows version 1 of an infer: true pipeline as the file that decided it', async () => {
+    await writeFile(inDir('guessed-1.csv'), 'id,name\n1,ann\n');
+    await writeFile(inDir('guessed-2.csv'), 'id,name,email\n2,bob,b@example.com\n');
+    for (const file of ['guessed-1.csv', 'guessed-2.csv']) {
+      const run = await inlet('ingest', inDir(file), '--config', config);
+      expect(run.code, run.stderr).toBe(0);
+    }
+    const run = await inlet('contracts', 'guessed', '--config', config, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(jsonLines(run.stdout)).toMatchObject([
+      {
+        version: 1,
+        origin: 'inferred',
+        source: pathToFileURL(inDir('guessed-1.csv')).href,
+        columns: [
+          { name: 'id', type: 'smallint', source: 'id' },
+          { name: 'name', type: 'text', source: 'name' },
+        ],
+      },
+      { version: 2, origin: 'ingestion', columns: [{ name: 'email', type: 'text', source: 'email' }] },
+    ]);
+    const text = await inlet('contracts', 'guessed', '--config', config);
+    expect(text.stdout).toMatch(
+      /\nversion 1 {2}.* {2}inferred by ingestion [0-9a-f]{8} from file:\/\/.*guessed-1\.csv\n {2}"id" smallint\n/,
+    );
   });
 
   it('explains itself in --help', async () => {
