@@ -91,14 +91,16 @@ export async function planTable(db: Queryable, configured: Pipeline): Promise<Ta
   return { ...empty, status, changes, destructive, blocked };
 }
 
-/** The versions an evolving pipeline's files made; none before migration 010 or for a pipeline that never evolved. */
+/**
+ * The versions an evolving pipeline's files made; none for a pipeline that never evolved, or in a database
+ * not migrated to 010 yet (asked first rather than caught: `inlet apply` plans inside its transaction, which
+ * a failed statement would abort).
+ */
 async function storedVersions(db: Queryable, pipeline: string): Promise<readonly ContractVersion[]> {
-  try {
-    return await readContractVersions(db, pipeline);
-  } catch (error) {
-    if ((error as { code?: unknown }).code === '42P01') return [];
-    throw error;
-  }
+  const { rows } = await db.query<{ present: boolean }>(
+    "SELECT to_regclass('inlet.contract_versions') IS NOT NULL AS present",
+  );
+  return rows[0]?.present === true ? readContractVersions(db, pipeline) : [];
 }
 
 class Planner {
