@@ -14,11 +14,12 @@ import type { PoolClient } from 'pg';
 import { MAX_IDENTIFIER_BYTES, quoteIdent, quoteTable } from '../db/sql.js';
 import { DatabaseError, FormatError, InletError } from '../errors.js';
 import type { Sample } from '../infer/sample.js';
+import { CONTRACT_SAMPLE_ROWS } from '../infer/sample-size.js';
 import { parseColumnType } from '../model/column-type.js';
 import type { Pipeline } from '../model/contract.js';
 import type { ContractChange, EvolvedColumn, ObjectSource } from '../model/ingestion.js';
 import { type ContractVersion, tableName, versionOf, withEvolvedColumns } from './contract-versions.js';
-import { EVOLVE_SAMPLE_RECORDS, unexpectedFields } from './encode/drift.js';
+import { unexpectedFields } from './encode/drift.js';
 import { tableMismatch } from './table-mismatch.js';
 import { baseTypeOf, loadableTypes } from './table-shape.js';
 
@@ -76,7 +77,7 @@ export async function evolveContract(
   let sample: Sample = header;
   const full = async () => {
     if (sample.rows === 0 && !sample.complete)
-      sample = await sampleSource(source, sampleOptions(EVOLVE_SAMPLE_RECORDS));
+      sample = await sampleSource(source, sampleOptions(CONTRACT_SAMPLE_ROWS));
     return sample;
   };
   // A JSON record's fields are the record's own: the fields of the first records are the file's columns.

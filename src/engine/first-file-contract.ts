@@ -7,13 +7,11 @@
 import type { PoolClient } from 'pg';
 import { quoteIdent } from '../db/sql.js';
 import { FormatError, InletError } from '../errors.js';
+import { CONTRACT_SAMPLE_ROWS } from '../infer/sample-size.js';
 import { parseColumnType } from '../model/column-type.js';
 import type { ColumnContract, Pipeline } from '../model/contract.js';
 import type { ObjectSource } from '../model/ingestion.js';
 import { createTableSql } from './create-table.js';
-
-/** Rows sampled from a pipeline's first file. */
-export const INFER_SAMPLE_ROWS = 10_000;
 
 interface StoredColumn {
   readonly name: string;
@@ -47,7 +45,7 @@ export async function withInferredContract(
     import('../infer/infer.js'),
   ]);
   const sample = await sampleSource(source, {
-    rows: INFER_SAMPLE_ROWS,
+    rows: CONTRACT_SAMPLE_ROWS,
     format: pipeline.format,
     ...(pipeline.compression === undefined ? {} : { compression: pipeline.compression }),
     csv: pipeline.csv,

@@ -10,6 +10,7 @@
  */
 
 import { FormatError } from '../../errors.js';
+import { CONTRACT_SAMPLE_ROWS } from '../../infer/sample-size.js';
 import type { Pipeline } from '../../model/contract.js';
 import { closest } from '../../model/suggest.js';
 
@@ -142,12 +143,9 @@ export function matchFields(
 /** Why a row is rejected under onDrift: discardRow, or under evolve for a JSON field first seen past the sample. */
 export function extraValueReason(name: string, onDrift: Pipeline['onDrift'] = 'discardRow'): string {
   return onDrift === 'evolve'
-    ? `has a value in field ${quote(name)}, which the contract does not name and the records the contract evolves from did not have (onDrift: evolve adds a field found in a file's first ${EVOLVE_SAMPLE_RECORDS.toLocaleString('en-US')} records); send these rows again in a file whose first records have it`
+    ? `has a value in field ${quote(name)}, which the contract does not name and the records the contract evolves from did not have (onDrift: evolve adds a field found in a file's first ${CONTRACT_SAMPLE_ROWS.toLocaleString('en-US')} records); send these rows again in a file whose first records have it`
     : `has a value in column ${quote(name)}, which the contract does not name (onDrift: discardRow)`;
 }
-
-/** Records of a JSON file whose fields `onDrift: evolve` looks at (the same sample `infer: true` reads). */
-export const EVOLVE_SAMPLE_RECORDS = 10_000;
 
 /** A JSON record with fields the contract does not name (onDrift: reject); `absent` are the contract fields it lacks. */
 export function extraFieldsError(
