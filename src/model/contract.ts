@@ -124,7 +124,7 @@ export interface Pipeline {
    * `ignoreExtra` skips columns the contract does not name and fills missing ones; `discardRow` does the
    * same but rejects each row that has a value in a column the contract does not name; `evolve` adds a
    * column the file has and the contract lacks to the table, nullable, in the file's transaction, as a new
-   * contract version (src/engine/evolve/), and fills missing ones as `ignoreExtra` does.
+   * contract version (src/engine/evolve-contract.ts), and fills missing ones as `ignoreExtra` does.
    */
   readonly onDrift: 'reject' | 'ignoreExtra' | 'discardRow' | 'evolve';
   readonly afterLoad: 'none' | 'tag' | 'move';
