@@ -17,6 +17,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerPlan } from './commands/plan.js';
 import { registerRejects } from './commands/rejects.js';
 import { registerServe } from './commands/serve.js';
+import { registerSftpUsers } from './commands/sftp-users.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerValidate } from './commands/validate.js';
@@ -61,6 +62,7 @@ function buildProgram(action: Action): Command {
   registerApply(program, action);
   registerContracts(program, action);
   registerTokens(program, action);
+  registerSftpUsers(program, action);
   registerSnapshot(program, action);
   registerServe(program, action);
   registerDev(program, action);

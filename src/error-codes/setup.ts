@@ -42,6 +42,12 @@ export const setupCodes = {
       action: 'Fix it as the message says; `inlet help <command>` shows the usage.',
       doors: ['cli'],
     },
+    invalid_ssh_key: {
+      meaning:
+        '`inlet sftp-users add` or `add-key`: the key file is not an OpenSSH public key (a private key, a truncated line, an unknown key type).',
+      action: 'Give the `.pub` file `ssh-keygen -t ed25519` wrote (one key a line, as in `authorized_keys`).',
+      doors: ['cli'],
+    },
     ambiguous_id: {
       meaning: 'A short ingestion id matches several ingestions.',
       action: 'Give the full id.',

@@ -8,6 +8,7 @@ import { sql as encodedS3Sources } from './007-encoded-s3-sources.js';
 import { sql as errorCodeCasing } from './008-error-code-casing.js';
 import { sql as tokenChanges } from './009-token-changes.js';
 import { sql as contractVersions } from './010-contract-versions.js';
+import { sql as sftpUsers } from './011-sftp-users.js';
 
 export interface Migration {
   /** Applied in ascending order; never renumber or edit a released migration, add a new one. */
@@ -27,4 +28,5 @@ export const migrations: readonly Migration[] = [
   { version: 8, name: 'error-code-casing', sql: errorCodeCasing },
   { version: 9, name: 'token-changes', sql: tokenChanges },
   { version: 10, name: 'contract-versions', sql: contractVersions },
+  { version: 11, name: 'sftp-users', sql: sftpUsers },
 ];

@@ -29,6 +29,8 @@ describe('migrate', () => {
       'ingestions',
       'rejects',
       'schema_migrations',
+      'sftp_user_keys',
+      'sftp_users',
       'snapshot_runs',
       'upload_keys',
     ]);
@@ -44,6 +46,7 @@ describe('migrate', () => {
       { version: 8, name: 'error-code-casing', applied_at: expect.any(Date) },
       { version: 9, name: 'token-changes', applied_at: expect.any(Date) },
       { version: 10, name: 'contract-versions', applied_at: expect.any(Date) },
+      { version: 11, name: 'sftp-users', applied_at: expect.any(Date) },
     ]);
 
     expect(await migrate(db.pool)).toEqual({ applied: [] });
