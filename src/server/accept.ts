@@ -22,7 +22,7 @@ import { QueuedLedger } from './queued-ledger.js';
 import { sniffed, sniffUpload } from './sniff.js';
 import type { Spool, SpoolEntry } from './spool.js';
 import { type TokenCheck, tokenAllowsPipeline } from './tokens.js';
-import { uploadUri } from './upload-source.js';
+import { entrySourceUri, uploadUri } from './upload-source.js';
 
 export interface AcceptDeps {
   spool: Spool;
@@ -41,6 +41,11 @@ export interface UploadRequest {
    */
   name: string;
   principal: Extract<TokenCheck, { ok: true }>;
+  /**
+   * The URI the ledger knows the file by, when the door names it otherwise than `upload:///<name>` (the
+   * SFTP door's `sftp://<user>/inbound/<pipeline>/<name>`); kept in the spool entry's sidecar.
+   */
+  sourceUri?: string | undefined;
   /** `?pipeline=`: route to this pipeline whatever `match` says. */
   pipeline?: string | undefined;
   idempotencyKey?: string | undefined;
@@ -133,7 +138,7 @@ export async function findIdempotencyKey(
 export async function acceptUpload(deps: AcceptDeps, request: UploadRequest): Promise<Accepted> {
   const pipeline = routeUpload(deps, request);
   const key = request.idempotencyKey;
-  const sourceUri = uploadUri(request.name);
+  const sourceUri = request.sourceUri ?? uploadUri(request.name);
   if (key !== undefined) {
     const earlier = await retrying(() => findIdempotencyKey(deps.pool, request.principal, key)).catch(
       (error: unknown) => {
@@ -153,7 +158,11 @@ export async function acceptUpload(deps: AcceptDeps, request: UploadRequest): Pr
     .accept(body, {
       name: request.name,
       maxBytes: deps.maxUploadBytes,
-      meta: { pipeline: pipeline.name, tokenId: request.principal.tokenId },
+      meta: {
+        pipeline: pipeline.name,
+        tokenId: request.principal.tokenId,
+        ...(request.sourceUri === undefined ? {} : { sourceUri: request.sourceUri }),
+      },
       aroundPublish: async (staged, publish) => {
         verifyChecksums(request, staged, md5);
         if (key === undefined) {
@@ -312,7 +321,7 @@ async function publishOnce(
              source_uri = EXCLUDED.source_uri, content_sha256 = EXCLUDED.content_sha256, created_at = now()
          WHERE k.created_at <= now() - interval '24 hours'
        RETURNING ingestion_id`,
-      [principal.tokenId, key, staged.id, pipeline.name, uploadUri(staged.name), staged.sha256],
+      [principal.tokenId, key, staged.id, pipeline.name, entrySourceUri(staged), staged.sha256],
     );
     if (claimed.rowCount === 0) {
       await client.query('ROLLBACK');

@@ -43,6 +43,7 @@ export class ServerMetrics {
   private readonly ingestSeconds: Histogram<'pipeline'>;
   private readonly lagSeconds: Histogram<'pipeline'>;
   private readonly busyWorkers: Gauge;
+  private readonly sftpFailedSignIns: Counter;
 
   constructor(options: { spoolDepth?: () => Promise<Record<SpoolState, number>> } = {}) {
     const registers = [this.registry];
@@ -96,6 +97,11 @@ export class ServerMetrics {
       help: 'Workers ingesting a file right now.',
       registers,
     });
+    this.sftpFailedSignIns = new Counter({
+      name: 'inlet_sftp_failed_signins_total',
+      help: 'SFTP connections that ended without signing in (unknown keys, wrong passwords).',
+      registers,
+    });
     const spoolDepth = options.spoolDepth;
     if (spoolDepth) {
       new Gauge({
@@ -114,6 +120,10 @@ export class ServerMetrics {
   upload(outcome: UploadOutcome, bytes = 0): void {
     this.uploads.inc({ outcome });
     if (bytes > 0) this.uploadBytes.inc(bytes);
+  }
+
+  sftpFailedSignIn(): void {
+    this.sftpFailedSignIns.inc();
   }
 
   ingested(result: IngestResult, receivedAt: Date): void {

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Pipeline } from '../model/contract.js';
 import type { Logger } from '../observability/logger.js';
 import type { SpoolEntry } from './spool.js';
-import { uploadUri } from './upload-source.js';
+import { entrySourceUri } from './upload-source.js';
 
 const COLUMNS = 8;
 /** Rows per INSERT at most: well under PostgreSQL's 65,535 parameters. */
@@ -30,7 +30,7 @@ export class QueuedLedger {
     return [
       staged.id,
       pipeline.name,
-      uploadUri(staged.name),
+      entrySourceUri(staged),
       staged.sha256,
       staged.size,
       `${pipeline.table.schema}.${pipeline.table.name}`,

@@ -19,6 +19,7 @@ import {
   DEFAULT_WORKERS,
 } from './defaults.js';
 import { ServerMetrics } from './metrics.js';
+import type { SftpDoor, SftpDoorOptions } from './sftp/door.js';
 import { Spool, type SpoolEntry } from './spool.js';
 import { recordSpoolVerdict, unreadableVerdict } from './spool-verdicts.js';
 import { TokenCache } from './token-cache.js';
@@ -50,6 +51,8 @@ export interface UploadServiceOptions {
   onFinished?: (entry: SpoolEntry, result: IngestResult) => void;
   /** Told of every finished file (SNS on AWS: INLET_NOTIFY_TOPIC_ARN). */
   notifier?: Notifier | undefined;
+  /** The SFTP door beside the API (src/server/sftp/); absent: off. Its host is the API's. */
+  sftp?: Omit<SftpDoorOptions, 'host'> | undefined;
 }
 
 export interface UploadService {
@@ -58,6 +61,8 @@ export interface UploadService {
   readonly port: number;
   readonly spool: Spool;
   readonly metrics: ServerMetrics;
+  /** The SFTP door's port and host key fingerprint, when it is on. */
+  readonly sftp: { readonly port: number; readonly fingerprint: string } | undefined;
   /** Stops accepting, lets in-flight files finish (or hands them back), then closes. */
   stop(): Promise<void>;
 }
@@ -126,6 +131,34 @@ export async function startUploadService(options: UploadServiceOptions): Promise
     await tokenCache.stop();
     throw error;
   }
+  let sftp: SftpDoor | undefined;
+  if (options.sftp !== undefined) {
+    try {
+      // ssh2 loads only when the door is on.
+      const { startSftpDoor } = await import('./sftp/door.js');
+      sftp = await startSftpDoor(
+        { ...options.sftp, host: options.host ?? '127.0.0.1' },
+        {
+          spool,
+          config: options.config,
+          pool: options.pool,
+          logger,
+          maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+          onAccepted: (bytes) => {
+            metrics.upload('accepted', bytes);
+            workers.notify();
+          },
+          onFailedSignIn: () => metrics.sftpFailedSignIn(),
+        },
+      );
+    } catch (error) {
+      clearInterval(sweeper);
+      await app.close();
+      await workers.stop(0);
+      await tokenCache.stop();
+      throw error;
+    }
+  }
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -137,10 +170,13 @@ export async function startUploadService(options: UploadServiceOptions): Promise
     port: address.port,
     spool,
     metrics,
+    sftp: sftp === undefined ? undefined : { port: sftp.port, fingerprint: sftp.fingerprint },
     stop: () => {
       stopping ??= (async () => {
         accepting = false;
         clearInterval(sweeper);
+        // Files still being written over SFTP are dropped unacknowledged; closed ones are already queued.
+        await sftp?.stop();
         // close() refuses new requests with 503 and waits for uploads already streaming to finish; a client
         // that stalls mid-upload gets cut off after the grace period, before its file was acknowledged.
         const graceMs = options.shutdownGraceMs ?? 30_000;

@@ -13,6 +13,7 @@ import {
   DEFAULT_RETENTION_MS,
   DEFAULT_WORKERS,
 } from './defaults.js';
+import { type SftpSettings, sftpSettings } from './sftp/settings.js';
 
 const MIB = 1024 * 1024;
 const HOUR_MS = 3600 * 1000;
@@ -31,6 +32,8 @@ export interface ServerSettings {
   retentionCount: number;
   /** The SNS topic told of every finished ingestion. */
   notifyTopicArn: string | undefined;
+  /** The SFTP door beside the API. */
+  sftp: SftpSettings;
 }
 
 /** `inlet serve` listens on every address by default; `inlet dev` passes its own default host. */
@@ -51,6 +54,7 @@ export function serverSettings(
     retentionMs: hours(integer(env, 'INLET_SPOOL_RETENTION_HOURS', { min: 0 })) ?? DEFAULT_RETENTION_MS,
     retentionCount: integer(env, 'INLET_SPOOL_KEEP', { min: 0 }) ?? DEFAULT_RETENTION_COUNT,
     notifyTopicArn: notifyTopicArnFrom(env),
+    sftp: sftpSettings(dataDir, env),
   };
 }
 

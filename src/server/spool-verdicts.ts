@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { pgText } from '../engine/pg-text.js';
 import type { ErrorReport } from '../error-codes/index.js';
 import type { SpoolEntry } from './spool.js';
-import { uploadUri } from './upload-source.js';
+import { entrySourceUri } from './upload-source.js';
 
 /** The final verdict of a spool entry that the engine never judged (no pipeline, an unreadable entry). */
 export interface SpoolVerdict {
@@ -70,7 +70,7 @@ export function noPipelineVerdict(entry: SpoolEntry): SpoolVerdict {
         `Add or restore a pipeline for it, then upload it again (its bytes are kept in the spool's failed/${entry.id}).`,
     },
     pipeline: named ?? UNKNOWN_PIPELINE,
-    sourceUri: uploadUri(entry.name),
+    sourceUri: entrySourceUri(entry),
     sha256: entry.sha256,
     bytes: entry.size,
     receivedAt: entry.receivedAt,

@@ -14,6 +14,14 @@ export function uploadUri(name: string): string {
 }
 
 /**
+ * The URI a spool entry is known by: the one its door recorded in the sidecar (`sourceUri`, the SFTP door's
+ * `sftp://<user>/inbound/<pipeline>/<name>`), else the upload API's `upload:///<name>`.
+ */
+export function entrySourceUri(entry: Pick<SpoolEntry, 'name' | 'meta'>): string {
+  return entry.meta.sourceUri ?? uploadUri(entry.name);
+}
+
+/**
  * A spool entry as the engine reads it: the first `size` bytes of its file (the sidecar follows them), or the
  * bytes the accepting process still holds.
  */
@@ -28,7 +36,7 @@ export function uploadSource(entry: SpoolEntry): ObjectSource {
     return createReadStream(entry.path, { start, end: stop - 1 });
   };
   return {
-    uri: uploadUri(entry.name),
+    uri: entrySourceUri(entry),
     name: entry.name,
     size: entry.size,
     // The content hash taken while spooling: a second upload of a loaded file is a duplicate before a byte is read.

@@ -86,6 +86,11 @@ export async function runDev(options: DevOptions): Promise<number> {
     await print(
       `            OpenAPI ${api.url}/v1/openapi.json  health ${api.url}/healthz  metrics ${api.url}/metrics`,
     );
+    if (api.sftp !== undefined) {
+      await print(
+        `  SFTP      sftp -P ${api.sftp.port} <user>@${settings.server.host}  host key ED25519 ${api.sftp.fingerprint}  (add users: npx inlet sftp-users add)`,
+      );
+    }
     await print(`  S3        ${s3.endpoint}  bucket ${s3.bucket}  (every new object there is ingested)`);
     await print(
       `            access key ${s3.credentials.accessKeyId}  secret ${s3.credentials.secretAccessKey}`,

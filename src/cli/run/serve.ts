@@ -36,6 +36,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
       fallback: false,
     });
     await print(`Inlet upload service on ${service.url} (spool ${service.spool.dir})`);
+    if (service.sftp !== undefined) await print(sftpLine(service.sftp, settings.host));
     const { startSnapshots } = await import('../../snapshots/service.js');
     const snapshots = await startSnapshots({
       mode: 'serve',
@@ -63,6 +64,11 @@ export async function runServe(options: ServeOptions): Promise<number> {
     await db.close();
   }
   return 0;
+}
+
+/** Where partners connect, and the fingerprint they pin on their first connection. */
+export function sftpLine(sftp: { port: number; fingerprint: string }, host: string): string {
+  return `SFTP door on ${host}:${sftp.port}, host key ED25519 ${sftp.fingerprint} (partners: inlet sftp-users add)`;
 }
 
 /** One connection per worker, plus room for the API's token checks, ledger rows and status reads. */
@@ -106,6 +112,16 @@ export async function startConfiguredService(options: {
       retentionMs: settings.retentionMs,
       retentionCount: settings.retentionCount,
       notifier: notifierFor(settings.notifyTopicArn, options.logger),
+      sftp:
+        settings.sftp.port === false
+          ? undefined
+          : {
+              port: settings.sftp.port,
+              hostKeyFile: settings.sftp.hostKeyFile,
+              maxSessionsPerUser: settings.sftp.maxSessionsPerUser,
+              idleTimeoutMs: settings.sftp.idleTimeoutMs,
+              fallback: options.fallback,
+            },
     });
   return listenWithFallback(start, {
     port: settings.port,

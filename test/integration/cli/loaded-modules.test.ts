@@ -23,7 +23,7 @@ const run = promisify(execFile);
 const workspace = cliWorkspace('inlet-modules-');
 const MODULE_LOG = join(ROOT, 'test/harness/module-log.mjs');
 
-/** Packages that only the server, the metrics, the scheduler, S3 sources or snapshots need. */
+/** Packages that only the server (its SFTP door too), the metrics, the scheduler, S3 sources or snapshots need. */
 const HEAVY_PACKAGES = [
   'fastify',
   '@fastify/multipart',
@@ -39,6 +39,7 @@ const HEAVY_PACKAGES = [
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-ec2',
   '@smithy/smithy-client',
+  'ssh2',
 ];
 
 /**
