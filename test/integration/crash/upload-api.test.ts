@@ -56,6 +56,7 @@ function serve(dir: string): Promise<InletProcess> {
       DATABASE_URL: db.url,
       INLET_DATA_DIR: join(dir, '.inlet'),
       INLET_PORT: '0',
+      INLET_SFTP_PORT: '0',
       INLET_HOST: '127.0.0.1',
       INLET_API_TOKEN: TOKEN,
       INLET_SPOOL_DIR: join(dir, 'spool'),

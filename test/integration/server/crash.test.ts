@@ -55,6 +55,7 @@ async function startServe(): Promise<Server> {
       ...process.env,
       DATABASE_URL: db.url,
       INLET_PORT: '0',
+      INLET_SFTP_PORT: '0',
       INLET_HOST: '127.0.0.1',
       INLET_API_TOKEN: TOKEN,
       INLET_SPOOL_DIR: path.join(dir, 'spool'),

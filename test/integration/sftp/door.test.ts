@@ -5,13 +5,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
-import { addSftpUser, type KeyPair, sftpBatch, sftpWorkspace } from '../../harness/sftp.js';
-import { until } from '../../harness/upload-client.js';
+import { addSftpUser, type KeyPair, sftpBatch, sftpWorkspace, sshConnect } from '../../harness/sftp.js';
+import { allEntryIds, until } from '../../harness/upload-client.js';
 import { api, type RunningService, runService, uploadConfig } from '../../harness/upload-service.js';
 
 const work = sftpWorkspace();
+const MAX_BYTES = 256 * 1024;
 let db: TestDatabase;
 let running: RunningService;
 let key: KeyPair;
@@ -23,6 +26,7 @@ beforeAll(async () => {
   await db.pool.query('CREATE SCHEMA up');
   const hostKeyFile = path.join(work.dir, 'host_key');
   running = await runService(db, uploadConfig('up'), {
+    maxUploadBytes: MAX_BYTES,
     sftp: { port: 0, hostKeyFile, maxSessionsPerUser: 10, idleTimeoutMs: 60_000 },
   });
   port = running.service.sftp?.port as number;
@@ -86,5 +90,199 @@ describe('the SFTP door with OpenSSH', () => {
     });
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM up.orders WHERE id IN (1, 2)');
     expect(rows[0].n).toBe(2);
+  });
+});
+
+/** Runs `act` and checks that it left nothing: no spool entry in any state, no ledger row. */
+async function expectNothingStored(act: () => Promise<void>): Promise<void> {
+  const entries = await allEntryIds(running.spoolDir);
+  const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM inlet.ingestions');
+  await act();
+  await sleep(200);
+  expect(await allEntryIds(running.spoolDir)).toEqual(entries);
+  const after = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM inlet.ingestions');
+  expect(after.rows[0]?.n).toBe(rows[0]?.n);
+}
+
+describe('rejected rows', () => {
+  it('hands back <name>.rejects.csv, the API CSV with formula cells escaped', async () => {
+    work.file('with-rejects.csv', 'id,amount,note\n11,1.00,ok\n12,=HYPERLINK("x"),bad\n13,3.00,ok\n');
+    expect((await batch(['put with-rejects.csv /inbound/orders/'])).code).toBe(0);
+    const row = await ledgerRow('sftp://acme/inbound/orders/with-rejects.csv');
+    expect(row).toMatchObject({ status: 'loaded', rows_loaded: 2, rows_rejected: 1 });
+    const got = await batch([
+      'get /outbound/orders/with-rejects.csv.rejects.csv rejects.csv',
+      'ls -1 /outbound/orders',
+    ]);
+    expect(got.code).toBe(0);
+    const csv = await readFile(path.join(work.dir, 'rejects.csv'), 'utf8');
+    const fromApi = await (await api(running.service, `/v1/ingestions/${row.id}/rejects?format=csv`)).text();
+    expect(csv).toBe(fromApi);
+    expect(csv).toContain(`"'=HYPERLINK(""x"")"`);
+    expect(got.stdout).toContain('with-rejects.csv.result.json');
+    expect(got.stdout).toContain('with-rejects.csv.rejects.csv');
+    expect(got.stdout).not.toContain('2026-12-01.csv.rejects.csv');
+  });
+});
+
+describe('refusals with OpenSSH, each leaving nothing behind', () => {
+  const refusals: [string, string[], RegExp][] = [
+    [
+      'a pipeline the user may not write',
+      ['put small.csv /inbound/events/small.ndjson'],
+      /Permission denied/,
+    ],
+    ['a path outside the tree', ['put small.csv /etc/passwd'], /No such file/],
+    ['a path climbing out with ..', ['put small.csv /inbound/orders/../../small.csv'], /Permission denied/],
+    [
+      'a subfolder of an inbound folder',
+      ['put small.csv /inbound/orders/sub/small.csv'],
+      /Permission denied/,
+    ],
+    ['a write into /outbound', ['put small.csv /outbound/orders/small.csv'], /Permission denied/],
+    ['a folder made', ['mkdir /inbound/orders/sub'], /Permission denied|Failure/],
+    ['a PNG into a CSV pipeline', ['put picture.png /inbound/orders/picture.csv'], /Failure|failed/],
+    ['a file past the size limit', ['put big.csv /inbound/orders/big.csv'], /Failure|failed/],
+    [
+      'a resumed put (reput)',
+      ['reput small.csv /inbound/orders/2026-12-01.csv'],
+      /unsupported|Failure|failed/i,
+    ],
+  ];
+
+  beforeAll(() => {
+    work.file('small.csv', 'id,amount,note\n21,1.00,x\n');
+    work.file(
+      'picture.png',
+      Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(20_000, 7)]),
+    );
+    const rows = ['id,amount,note'];
+    for (let i = 0; Buffer.byteLength(rows.join('\n')) <= MAX_BYTES; i++)
+      rows.push(`${1000 + i},1.00,filler filler`);
+    work.file('big.csv', `${rows.join('\n')}\n`);
+  });
+
+  it.each(refusals)('%s', async (_what, commands, says) => {
+    await expectNothingStored(async () => {
+      const run = await batch(commands);
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toMatch(says);
+    });
+  });
+
+  it('renames and removes of received files, and reads of them', async () => {
+    await expectNothingStored(async () => {
+      for (const command of [
+        'rename /inbound/orders/2026-12-01.csv /inbound/orders/renamed.csv',
+        'rm /inbound/orders/2026-12-01.csv',
+        'get /inbound/orders/2026-12-01.csv copy.csv',
+        'rm /outbound/orders/2026-12-01.csv.result.json',
+      ]) {
+        const run = await batch([command]);
+        expect(run.code, command).not.toBe(0);
+        expect(run.stderr, command).toMatch(/Permission denied/);
+      }
+    });
+    const ls = await batch(['ls -1 /inbound/orders']);
+    expect(ls.stdout).toContain('2026-12-01.csv');
+  });
+});
+
+describe('refusals OpenSSH cannot send (ssh2 client)', () => {
+  const connect = () => sshConnect({ port, username: 'acme', privateKey: key.privateKey });
+  const sftpOf = (client: ssh2.Client) =>
+    new Promise<ssh2.SFTPWrapper>((resolve, reject) =>
+      client.sftp((error, sftp) => (error ? reject(error) : resolve(sftp))),
+    );
+
+  it('an unknown key, and a known user with another key', async () => {
+    const stranger = work.keygen('stranger');
+    for (const username of ['acme', 'nobody']) {
+      await expect(sshConnect({ port, username, privateKey: stranger.privateKey })).rejects.toThrow(
+        /authentication methods failed/,
+      );
+    }
+  });
+
+  it('shell, exec, port forwarding and a subsystem other than sftp', async () => {
+    const client = await connect();
+    try {
+      const refused = (start: (done: (error: Error | undefined) => void) => void) =>
+        new Promise<Error | undefined>((resolve) => start(resolve));
+      expect(await refused((done) => client.exec('cat /etc/passwd', (error) => done(error)))).toBeInstanceOf(
+        Error,
+      );
+      expect(await refused((done) => client.shell((error) => done(error)))).toBeInstanceOf(Error);
+      expect(
+        await refused((done) => client.forwardOut('127.0.0.1', 1, '127.0.0.1', 22, (error) => done(error))),
+      ).toBeInstanceOf(Error);
+      expect(await refused((done) => client.subsys('netconf', (error) => done(error)))).toBeInstanceOf(Error);
+    } finally {
+      client.end();
+    }
+  });
+
+  it('a NUL in a path', async () => {
+    const client = await connect();
+    try {
+      const sftp = await sftpOf(client);
+      const error = await new Promise<(Error & { code?: number }) | undefined>((resolve) =>
+        sftp.open('/inbound/orders/a\0b.csv', 'w', (e) => resolve(e ?? undefined)),
+      );
+      expect(error?.code).toBe(3);
+    } finally {
+      client.end();
+    }
+  });
+
+  it('a disconnect mid-put leaves nothing queued', async () => {
+    await expectNothingStored(async () => {
+      const client = await connect();
+      const sftp = await sftpOf(client);
+      const handle = await new Promise<Buffer>((resolve, reject) =>
+        sftp.open('/inbound/orders/cut.csv', 'w', (error, h) => (error ? reject(error) : resolve(h))),
+      );
+      const head = Buffer.from(`id,amount,note\n${'31,1.00,x\n'.repeat(3000)}`);
+      await new Promise<void>((resolve, reject) =>
+        sftp.write(handle, head, 0, head.length, 0, (error) => (error ? reject(error) : resolve())),
+      );
+      // The connection drops without CLOSE.
+      (client as unknown as { _sock: { destroy(): void } })._sock.destroy();
+    });
+  });
+
+  it('writes out of order (a resume at an offset)', async () => {
+    await expectNothingStored(async () => {
+      const client = await connect();
+      try {
+        const sftp = await sftpOf(client);
+        const handle = await new Promise<Buffer>((resolve, reject) =>
+          sftp.open('/inbound/orders/gap.csv', 'w', (error, h) => (error ? reject(error) : resolve(h))),
+        );
+        const data = Buffer.from('id,amount,note\n41,1.00,x\n');
+        const error = await new Promise<(Error & { code?: number }) | undefined>((resolve) =>
+          sftp.write(handle, data, 0, data.length, 100, (e) => resolve(e ?? undefined)),
+        );
+        expect(error?.code).toBe(8);
+        const closed = await new Promise<(Error & { code?: number }) | undefined>((resolve) =>
+          sftp.close(handle, (e) => resolve(e ?? undefined)),
+        );
+        // The file was dropped at the refused write: its CLOSE cannot succeed either.
+        expect([4, 8]).toContain(closed?.code);
+      } finally {
+        client.end();
+      }
+    });
+  });
+
+  it('more sessions than a user may hold', async () => {
+    const clients = await Promise.all(Array.from({ length: 10 }, () => connect()));
+    try {
+      await expect(connect()).rejects.toThrow(/authentication methods failed/);
+    } finally {
+      for (const client of clients) client.end();
+    }
+    await sleep(200);
+    (await connect()).end();
   });
 });
