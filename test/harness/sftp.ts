@@ -145,6 +145,11 @@ export function sshConnect(config: ConnectConfig): Promise<ssh2.Client> {
       clearTimeout(timer);
       reject(error);
     });
+    // A server that closes the connection at once (a blocked address) may send no error at all.
+    client.once('close', () => {
+      clearTimeout(timer);
+      reject(new Error('the server closed the connection'));
+    });
     client.connect({ host: '127.0.0.1', readyTimeout: 20_000, ...config });
   });
 }
