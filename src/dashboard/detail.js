@@ -5,7 +5,7 @@
 import { ApiError } from './api.js';
 import { statusBadge } from './cells.js';
 import { byId, h } from './dom.js';
-import { fileName, formatBytes, formatCount, formatDuration } from './format.js';
+import { doorText, fileName, formatBytes, formatCount, formatDuration } from './format.js';
 import { handleError, Poller, pollers, updateLiveState } from './live.js';
 import { announce } from './notices.js';
 import { showPage } from './pages.js';
@@ -83,6 +83,7 @@ function renderDetail(view) {
     ['Status', statusBadge(view.status)],
     ['Pipeline', view.pipeline || '–'],
     ['Source', h('span', { class: 'mono' }, view.source || '–')],
+    ['Door', doorText(view)],
     ['Rows loaded', formatCount(view.rowsLoaded)],
     ['Rows rejected', formatCount(view.rowsRejected)],
     ['Size', formatBytes(view.bytes)],

@@ -65,7 +65,21 @@ export function fileName(source) {
   for (const prefix of ['upload:///', 'file://']) {
     if (source.startsWith(prefix)) return safeDecode(source.slice(prefix.length));
   }
+  // sftp://<user>/inbound/<pipeline>/<name>: the name the partner put.
+  const sftp = /^sftp:\/\/[^/]+\/inbound\/[^/]+\/(.+)$/.exec(source);
+  if (sftp?.[1]) return safeDecode(sftp[1]);
   return source;
+}
+
+/**
+ * The door a file came through, as the API names it (`http`, `sftp`, `s3`, `cli`), with the SFTP user.
+ * @param {{ door?: string, sftpUser?: string }} view
+ */
+export function doorText(view) {
+  if (!view.door) return '–';
+  const names = { http: 'HTTP upload', sftp: 'SFTP', s3: 'S3', cli: 'CLI', other: 'other' };
+  const name = names[/** @type {keyof typeof names} */ (view.door)] ?? view.door;
+  return view.sftpUser ? `${name} (user ${view.sftpUser})` : name;
 }
 
 /** @param {string} text */

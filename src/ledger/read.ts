@@ -52,9 +52,30 @@ export interface IngestionView {
   durationMs: number | null;
   /** From upload (or S3 event) to commit: what a client waits. */
   lagMs: number | null;
+  /** The door the file came through, read from its source URI (doorOf). */
+  door: Door;
+  /** The SFTP user that put it, for the `sftp` door. */
+  sftpUser?: string;
   error?: { code: string; message: string };
   /** The contract version this file created by adding columns (onDrift: evolve): its columns and DDL. */
   contractChange?: ContractChange;
+}
+
+/**
+ * The doors a file comes through: `http` (the upload API, `upload:///`), `sftp` (the SFTP door,
+ * `sftp://<user>/…`), `s3` (an S3 object: an event, or `inlet ingest s3://…`), `cli` (a local file given to
+ * `inlet ingest`, `file://`); `other` for anything else (an unreadable spool entry's `spool:///`).
+ */
+export type Door = 'http' | 'sftp' | 's3' | 'cli' | 'other';
+
+/** The door and (for SFTP) the user, read from a source URI: every door writes its own scheme. */
+export function doorOf(sourceUri: string): { door: Door; sftpUser?: string } {
+  if (sourceUri.startsWith('upload:')) return { door: 'http' };
+  if (sourceUri.startsWith('s3:')) return { door: 's3' };
+  if (sourceUri.startsWith('file:')) return { door: 'cli' };
+  const sftp = /^sftp:\/\/([^/]+)\//.exec(sourceUri);
+  if (sftp?.[1] !== undefined) return { door: 'sftp', sftpUser: sftp[1] };
+  return { door: 'other' };
 }
 
 export interface RejectRow {
@@ -268,6 +289,7 @@ export function ingestionView(row: IngestionRow): IngestionView {
     finishedAt: row.finished_at?.toISOString() ?? null,
     durationMs,
     lagMs,
+    ...doorOf(row.source_uri),
     ...(row.error_code === null ? {} : { error: { code: row.error_code, message: row.error_message ?? '' } }),
     ...contractChangeOf(row.details),
   };

@@ -4,7 +4,7 @@
  * `inlet serve` and `inlet dev` read the rest of theirs in src/cli/settings.ts (and src/local/settings.ts).
  */
 import path from 'node:path';
-import { type Env, integer, port, text } from '../settings/env.js';
+import { type Env, integer, invalidSetting, port, text } from '../settings/env.js';
 import { notifyTopicArnFrom } from '../settings/notify.js';
 import {
   DEFAULT_MAX_UPLOAD_BYTES,
@@ -13,7 +13,12 @@ import {
   DEFAULT_RETENTION_MS,
   DEFAULT_WORKERS,
 } from './defaults.js';
-import { type SftpSettings, sftpSettings } from './sftp/settings.js';
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_SESSIONS_PER_USER,
+  HOST_KEY_FILE,
+  type SftpSettings,
+} from './sftp/defaults.js';
 
 const MIB = 1024 * 1024;
 const HOUR_MS = 3600 * 1000;
@@ -56,6 +61,29 @@ export function serverSettings(
     notifyTopicArn: notifyTopicArnFrom(env),
     sftp: sftpSettings(dataDir, env),
   };
+}
+
+/** The SFTP door's: INLET_SFTP_PORT (`off` turns it off), its host key, sessions per user, idle timeout. */
+export function sftpSettings(dataDir: string, env: Env = process.env): SftpSettings {
+  return {
+    port: sftpPort(env),
+    hostKeyFile: path.resolve(text(env, 'INLET_SFTP_HOST_KEY_FILE') ?? path.join(dataDir, HOST_KEY_FILE)),
+    maxSessionsPerUser:
+      integer(env, 'INLET_SFTP_MAX_SESSIONS', { min: 1, max: 10_000 }) ?? DEFAULT_MAX_SESSIONS_PER_USER,
+    idleTimeoutMs:
+      (integer(env, 'INLET_SFTP_IDLE_TIMEOUT_SECONDS', { min: 1, max: 86_400 }) ??
+        DEFAULT_IDLE_TIMEOUT_MS / 1000) * 1000,
+  };
+}
+
+function sftpPort(env: Env): number | undefined | false {
+  const raw = text(env, 'INLET_SFTP_PORT');
+  if (raw === undefined) return undefined;
+  if (raw.toLowerCase() === 'off') return false;
+  if (!/^\d+$/.test(raw) || Number(raw) > 65_535) {
+    throw invalidSetting('INLET_SFTP_PORT', 'a TCP port from 0 to 65535, or "off"', raw);
+  }
+  return Number(raw);
 }
 
 function hours(count: number | undefined): number | undefined {

@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../errors.js';
 import {
+  doorOf,
   type IngestionRow,
   ingestionView,
   isLedgerStatus,
@@ -55,6 +56,7 @@ function table(rows: readonly IngestionRow[], colours: Paint): string[] {
     { title: 'ID' },
     { title: 'WHEN' },
     { title: 'PIPELINE' },
+    { title: 'DOOR' },
     { title: 'SOURCE' },
     { title: 'STATUS' },
     { title: 'ROWS', align: 'right' },
@@ -67,6 +69,7 @@ function table(rows: readonly IngestionRow[], colours: Paint): string[] {
       shortIngestionId(row.id),
       formatWhen(row.finished_at ?? row.started_at ?? row.received_at),
       printable(row.pipeline),
+      doorLabel(row.source_uri),
       truncateStart(printable(displaySource(row.source_uri)), 40),
       row.status,
       formatCount(Number(row.rows_loaded)),
@@ -76,7 +79,7 @@ function table(rows: readonly IngestionRow[], colours: Paint): string[] {
   });
   return alignedTable(columns, cells, (r, i, text) => {
     if (r === -1) return colours.bold(text);
-    return i === 4 ? statusColour(colours, rows[r]?.status ?? '')(text) : text;
+    return i === 5 ? statusColour(colours, rows[r]?.status ?? '')(text) : text;
   });
 }
 
@@ -85,6 +88,12 @@ function statusColour(colours: Paint, status: string): (text: string) => string 
   if (status === 'rejected' || status === 'failed') return colours.red;
   if (status === 'queued' || status === 'processing') return colours.yellow;
   return colours.dim;
+}
+
+/** `http`, `s3`, `cli`, or `sftp:<user>`: the door the file came through and, for SFTP, who put it. */
+function doorLabel(uri: string): string {
+  const { door, sftpUser } = doorOf(uri);
+  return sftpUser === undefined ? door : `${door}:${printable(sftpUser)}`;
 }
 
 /** Local files relative to here, as the user typed them; other URIs as they are. */

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { csvRow } from '../../ledger/csv-export.js';
 import {
   decodeCursor,
+  doorOf,
   eachReject,
   encodeCursor,
   getIngestion,
@@ -17,6 +18,7 @@ import {
 import { type Principal, principalOf } from '../auth.js';
 import { HttpError } from '../http-error.js';
 import type { Spool, SpoolState } from '../spool.js';
+import { entrySourceUri } from '../upload-source.js';
 import { errorSchema, ingestionSchema } from './schemas.js';
 
 export interface IngestionRoutesDeps {
@@ -225,7 +227,7 @@ async function findVisible(
   if (state === undefined || pending === undefined) throw notFound;
   const pipeline = pending.meta.pipeline ?? null;
   if (pipeline !== null && !allows(principal, pipeline)) throw notFound;
-  return spoolView(pending.id, state, pipeline, pending.receivedAt, pending.size);
+  return spoolView(pending.id, state, pipeline, pending.receivedAt, pending.size, entrySourceUri(pending));
 }
 
 function spoolView(
@@ -234,6 +236,8 @@ function spoolView(
   pipeline: string | null,
   receivedAt: Date,
   bytes: number,
+  /** The entry's source URI: the view keeps `source` empty, as before, but names the door. */
+  entryUri: string,
 ): IngestionView {
   const status = state === 'incoming' ? 'queued' : state === 'processing' ? 'processing' : 'failed';
   return {
@@ -251,6 +255,7 @@ function spoolView(
     finishedAt: null,
     durationMs: null,
     lagMs: null,
+    ...doorOf(entryUri),
     ...(status === 'failed'
       ? {
           error: {

@@ -32,6 +32,12 @@ export const ingestionSchema = {
     finishedAt: { type: ['string', 'null'], format: 'date-time' },
     durationMs: { type: ['integer', 'null'] },
     lagMs: { type: ['integer', 'null'] },
+    door: {
+      type: 'string',
+      enum: ['http', 'sftp', 's3', 'cli', 'other'],
+      description: 'The door the file came through, read from its source URI.',
+    },
+    sftpUser: { type: 'string', description: 'The SFTP user that put the file (door sftp).' },
     error: {
       type: 'object',
       properties: { code: { type: 'string' }, message: { type: 'string' } },

@@ -7,10 +7,10 @@
 import { ConfigError } from '../../errors.js';
 import { type AcceptDeps, acceptUpload } from '../accept.js';
 import { QueuedLedger } from '../queued-ledger.js';
+import { DEFAULT_SFTP_PORT } from './defaults.js';
 import { loadOrCreateHostKey } from './host-key.js';
 import { sftpUri } from './ledger-files.js';
 import { type SftpServer, type SftpServerOptions, startSftpServer } from './server.js';
-import { DEFAULT_SFTP_PORT } from './settings.js';
 
 export interface SftpDoorOptions {
   /** undefined: 2222, or (with `fallback`) a free port when 2222 is taken; 0: any free port. */

@@ -129,17 +129,17 @@ export async function startSftpServer(options: SftpServerOptions): Promise<SftpS
         const name = user as string;
         client.on('session', (acceptSession) => {
           const session = acceptSession();
-          const refuse = (what: string) => (_accept: unknown, reject?: () => void) => {
+          const refuseRequest = (what: string) => (_accept: unknown, reject?: () => void) => {
             logger.warn('sftp request refused', { address, user: name, request: what });
             reject?.();
           };
-          session.on('pty', refuse('pty'));
-          session.on('shell', refuse('shell'));
-          session.on('exec', refuse('exec'));
-          session.on('x11', refuse('x11 forwarding'));
-          session.on('auth-agent', refuse('agent forwarding'));
-          session.on('env', refuse('env'));
-          session.on('subsystem', refuse('subsystem other than sftp'));
+          session.on('pty', refuseRequest('pty'));
+          session.on('shell', refuseRequest('shell'));
+          session.on('exec', refuseRequest('exec'));
+          session.on('x11', refuseRequest('x11 forwarding'));
+          session.on('auth-agent', refuseRequest('agent forwarding'));
+          session.on('env', refuseRequest('env'));
+          session.on('subsystem', refuseRequest('subsystem other than sftp'));
           session.on('sftp', (acceptSftp) => {
             const sftp = acceptSftp();
             const served = serveSftp(sftp, {

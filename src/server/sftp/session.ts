@@ -70,7 +70,7 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
   const { logger } = context;
   const log = logger.child({ component: 'sftp', user: context.user, address: context.address });
 
-  const refuse = (op: string, reqId: number, path: string, error: Refused) => {
+  const answerRefusal = (op: string, reqId: number, path: string, error: Refused) => {
     log.warn('sftp request refused', { op, path, status: statusName(error.status), reason: error.message });
     sftp.status(reqId, error.status, error.message);
   };
@@ -81,7 +81,7 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
     Promise.resolve()
       .then(work)
       .catch((error: unknown) => {
-        if (error instanceof Refused) return refuse(op, reqId, path, error);
+        if (error instanceof Refused) return answerRefusal(op, reqId, path, error);
         log.error('sftp request failed', { op, path, error });
         sftp.status(reqId, STATUS_CODE.FAILURE, 'the server could not answer this request; try again');
       });

@@ -239,7 +239,7 @@ describe('ingestions and rejects', () => {
     const run = await inlet('ingestions', '--limit', '3');
     expect(run.code).toBe(0);
     const [header, ...rows] = run.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^ID\s+WHEN\s+PIPELINE\s+SOURCE\s+STATUS\s+ROWS\s+REJECTED\s+DURATION$/);
+    expect(header).toMatch(/^ID\s+WHEN\s+PIPELINE\s+DOOR\s+SOURCE\s+STATUS\s+ROWS\s+REJECTED\s+DURATION$/);
     expect(rows.length).toBeGreaterThan(0);
     expect(run.stdout).not.toContain('\x1b[');
   });

@@ -111,6 +111,10 @@ const PLAIN_ERRORS: Readonly<Record<string, string>> = {
   InletError: 'the base class itself',
   SheetXmlError: 'the XLSX sheet scanner throws it to its one caller, which rethrows it as corrupt_xlsx',
   Replayed: 'control flow inside the upload route: a replayed Idempotency-Key; it never leaves the route',
+  Refused:
+    'control flow inside an SFTP session (src/server/sftp/session.ts): answered as an SFTP status and a log line; it never leaves the session',
+  WriteRefused:
+    'an SFTP write the session refuses (src/server/sftp/inbound-write.ts): answered as an SFTP status; it never leaves the session',
   SmokeError:
     "npm run smoke's text for its report (a table cell, or a line on stderr): the script's outcome is its exit code",
 };

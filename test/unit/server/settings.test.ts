@@ -15,6 +15,12 @@ const DEFAULTS = {
   retentionMs: 168 * 3600 * 1000,
   retentionCount: 10_000,
   notifyTopicArn: undefined,
+  sftp: {
+    port: undefined,
+    hostKeyFile: path.resolve('/srv/inlet/sftp_host_ed25519_key'),
+    maxSessionsPerUser: 10,
+    idleTimeoutMs: 600_000,
+  },
 };
 
 const VARIABLES = [
@@ -29,6 +35,10 @@ const VARIABLES = [
   'INLET_SPOOL_RETENTION_HOURS',
   'INLET_SPOOL_KEEP',
   'INLET_NOTIFY_TOPIC_ARN',
+  'INLET_SFTP_PORT',
+  'INLET_SFTP_HOST_KEY_FILE',
+  'INLET_SFTP_MAX_SESSIONS',
+  'INLET_SFTP_IDLE_TIMEOUT_SECONDS',
 ];
 
 describe('serverSettings', () => {
@@ -56,6 +66,10 @@ describe('serverSettings', () => {
       INLET_SPOOL_RETENTION_HOURS: '1',
       INLET_SPOOL_KEEP: '0',
       INLET_NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:inlet-events',
+      INLET_SFTP_PORT: '2022',
+      INLET_SFTP_HOST_KEY_FILE: ' /etc/inlet/host_key ',
+      INLET_SFTP_MAX_SESSIONS: '3',
+      INLET_SFTP_IDLE_TIMEOUT_SECONDS: '30',
     };
     expect(serverSettings('/srv/inlet', env)).toEqual({
       host: '127.0.0.1',
@@ -69,7 +83,14 @@ describe('serverSettings', () => {
       retentionMs: 3600 * 1000,
       retentionCount: 0,
       notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:inlet-events',
+      sftp: { port: 2022, hostKeyFile: '/etc/inlet/host_key', maxSessionsPerUser: 3, idleTimeoutMs: 30_000 },
     });
+  });
+
+  it('turns the SFTP door off with INLET_SFTP_PORT=off (any case)', () => {
+    expect(serverSettings('.inlet', { INLET_SFTP_PORT: 'off' }).sftp.port).toBe(false);
+    expect(serverSettings('.inlet', { INLET_SFTP_PORT: 'OFF' }).sftp.port).toBe(false);
+    expect(serverSettings('.inlet', { INLET_SFTP_PORT: '0' }).sftp.port).toBe(0);
   });
 
   it("lets inlet dev choose the default host, not the variable's value", () => {
@@ -86,6 +107,10 @@ describe('serverSettings', () => {
     ['INLET_SPOOL_RETENTION_HOURS', 'a week', 'a whole number from 0 up'],
     ['INLET_SPOOL_KEEP', '1e4', 'a whole number from 0 up'],
     ['INLET_NOTIFY_TOPIC_ARN', 'inlet-events', 'an SNS topic ARN'],
+    ['INLET_SFTP_PORT', 'on', 'a TCP port from 0 to 65535, or "off"'],
+    ['INLET_SFTP_PORT', '70000', 'a TCP port from 0 to 65535, or "off"'],
+    ['INLET_SFTP_MAX_SESSIONS', '0', 'a whole number from 1 to 10000'],
+    ['INLET_SFTP_IDLE_TIMEOUT_SECONDS', '1.5', 'a whole number from 1 to 86400'],
   ])('names %s and what it accepts when it is %j', (name, value, accepts) => {
     expect(() => serverSettings('.inlet', { [name]: value })).toThrow(`${name} must be ${accepts}`);
     expect(() => serverSettings('.inlet', { [name]: value })).toThrow(`got ${JSON.stringify(value)}.`);
