@@ -3,10 +3,10 @@
  * (docs/benchmarks.md). Every figure is printed as a ratio; nothing here asserts a time.
  * Uses DATABASE_URL when set, else a throwaway embedded PostgreSQL. Loopback only.
  * BENCH_ROWS (default 1,000,000) sets the size of the 1× file.
- * BENCH_ONLY=lambda|cli|cli-parquet|load|long-row|formats|server|snapshots runs one section; unset, all of them. The cli
+ * BENCH_ONLY=lambda|cli|cli-parquet|load|long-row|formats|server|snapshots|sftp runs one section; unset, all of them. The cli
  * section (bench/cli.ts) reads BENCH_CLI_RUNS; the formats
  * section (bench/formats.ts) reads BENCH_FORMAT_ROWS; the long-row section (bench/long-row.ts) BENCH_LONG_ROW_MB; the upload service's section (bench/server.ts) reads
- * BENCH_SERVER_FILES, BENCH_SERVER_UPLOADS and BENCH_SERVER_ROUNDS; the snapshot section (bench/snapshots.ts) reads BENCH_SNAPSHOT_MB.
+ * BENCH_SERVER_FILES, BENCH_SERVER_UPLOADS and BENCH_SERVER_ROUNDS; the snapshot section (bench/snapshots.ts) reads BENCH_SNAPSHOT_MB; the SFTP section (bench/sftp.ts) BENCH_SFTP_MB.
  */
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -25,6 +25,7 @@ import { benchFormats } from './formats.js';
 import { benchLongRow } from './long-row.js';
 import { ORDERS_TABLE_SQL, writeOrdersCsv } from './orders-data.js';
 import { benchServer } from './server.js';
+import { benchSftp } from './sftp.js';
 import { benchSnapshots } from './snapshots.js';
 import { tableRow } from './table.js';
 
@@ -40,6 +41,7 @@ const SECTIONS = [
   'formats',
   'server',
   'snapshots',
+  'sftp',
 ] as const;
 const ONLY = process.env.BENCH_ONLY?.trim() || undefined;
 if (ONLY !== undefined && !(SECTIONS as readonly string[]).includes(ONLY)) {
@@ -306,6 +308,14 @@ try {
 
   if (wants('snapshots')) {
     for (const row of await benchSnapshots({ work })) console.log(row);
+  }
+  if (wants('sftp')) {
+    const pool = new pg.Pool({ connectionString: url, max: 6 });
+    try {
+      for (const row of await benchSftp({ work, pool, repeats: REPEATS })) console.log(row);
+    } finally {
+      await pool.end();
+    }
   }
 } finally {
   await client.end();
