@@ -44,6 +44,9 @@ export function environmentFile(env: ServerEnvironment): string {
     'PGSSLMODE=verify-full',
     // AWS Backup snapshots the spool volume (the Backups stack); the service's own scheduler stays off.
     'INLET_SNAPSHOT_SCHEDULE=off',
+    // The stack does not route SFTP to the instances yet (no TCP listener, no host key shared between
+    // instances through Secrets Manager): the door stays off rather than each instance minting its own key.
+    'INLET_SFTP_PORT=off',
     '',
   ].join('\n');
 }

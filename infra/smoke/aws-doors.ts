@@ -38,7 +38,7 @@ export function awsDoors(deployment: Deployment): Door[] {
           notDeployed(`no load balancer: ${prefix}Server is not deployed (shape=serverless)`),
         )
       : serverDoor(outputs.uploadUrl, deployment.token),
-    absentDoor('sftp', notDeployed('Inlet has no SFTP door yet')),
+    absentDoor('sftp', notDeployed('the AWS stacks do not expose the SFTP door yet')),
   ];
 }
 

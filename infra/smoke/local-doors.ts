@@ -68,7 +68,7 @@ export function localDoors(stack: LocalStack): Door[] {
       notDeployed('the local stack has no API Gateway (its presigned POST is tested in unit tests)'),
     ),
     serverDoor(stack),
-    absentDoor('sftp', notDeployed('Inlet has no SFTP door yet')),
+    absentDoor('sftp', notDeployed('the smoke test does not put over SFTP yet')),
   ];
 }
 
