@@ -8,6 +8,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../../src/server/sftp/password.js';
+import { addUser } from '../../../src/server/sftp/users.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
 import { addSftpUser, type KeyPair, sftpBatch, sftpWorkspace, sshConnect } from '../../harness/sftp.js';
 import { allEntryIds, until } from '../../harness/upload-client.js';
@@ -273,6 +275,24 @@ describe('refusals OpenSSH cannot send (ssh2 client)', () => {
         client.end();
       }
     });
+  });
+
+  it('a password only for a user that has one', async () => {
+    await addUser(db.pool, {
+      name: 'legacy',
+      pipelines: ['orders'],
+      keys: [],
+      passwordHash: await hashPassword('correct horse battery staple'),
+    });
+    const client = await sshConnect({ port, username: 'legacy', password: 'correct horse battery staple' });
+    client.end();
+    await expect(
+      sshConnect({ port, username: 'legacy', password: 'wrong horse battery staple' }),
+    ).rejects.toThrow(/authentication methods failed/);
+    // acme has keys only: its password sign-in is refused whatever is sent.
+    await expect(sshConnect({ port, username: 'acme', password: 'anything at all' })).rejects.toThrow(
+      /authentication methods failed/,
+    );
   });
 
   it('more sessions than a user may hold', async () => {
