@@ -18,18 +18,20 @@ interface IngestOptions {
 
 export async function runIngest(paths: string[], options: IngestOptions): Promise<number> {
   const logger = cliLogger();
-  const config = await loadConfig(namedConfig(options.config));
-  // An unknown --pipeline is a usage error before any file is touched.
-  if (options.pipeline !== undefined) findPipeline(config, '', options.pipeline);
-  const files = await expandPaths(paths);
-  if (files.length === 0)
-    throw new UsageError(
-      'no_files',
-      `no files found in ${paths.join(', ')}: check the paths (folders are read recursively, hidden files skipped)`,
-    );
-  const colours = paint(colourEnabled(process.stdout));
   const db = lazyDatabase({ databaseUrl: options.databaseUrl, logger, migrate: true });
+  // Connecting is mostly waiting on the server: it goes on while the config is read.
+  db.warm();
   try {
+    const config = await loadConfig(namedConfig(options.config));
+    // An unknown --pipeline is a usage error before any file is touched.
+    if (options.pipeline !== undefined) findPipeline(config, '', options.pipeline);
+    const files = await expandPaths(paths);
+    if (files.length === 0)
+      throw new UsageError(
+        'no_files',
+        `no files found in ${paths.join(', ')}: check the paths (folders are read recursively, hidden files skipped)`,
+      );
+    const colours = paint(colourEnabled(process.stdout));
     const outcomes = await ingestFiles(files, {
       config,
       pipelineName: options.pipeline,

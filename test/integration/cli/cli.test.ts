@@ -85,6 +85,26 @@ describe.concurrent('usage and config errors exit 2', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('a broken config or no files before a database that cannot be reached (connecting starts early)', async () => {
+    const unreachable = ['--database-url', 'postgres://inlet@127.0.0.1:1/none'];
+    const broken = await inlet(
+      'ingest',
+      inDir('good.orders.csv'),
+      '--config',
+      inDir('broken.yaml'),
+      ...unreachable,
+    );
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain('unknown type "numbr"');
+    await mkdir(inDir('empty-folder'), { recursive: true });
+    const none = await inlet('ingest', inDir('empty-folder'), '--config', config(), ...unreachable);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no files found');
+    const refused = await inlet('ingest', inDir('good.orders.csv'), '--config', config(), ...unreachable);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/error: .*(connect|ECONNREFUSED)/i);
+  });
+
   it('a missing config, saying how to make one', async () => {
     const run = await inlet('ingest', inDir('good.orders.csv'), '--config', inDir('none.yaml'));
     expect(run.code).toBe(2);
