@@ -15,7 +15,12 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, transform } from 'esbuild';
-import { englishOnlyZod, nodeBundleOptions, pgWithoutWorkerProbe } from './node-bundle.mjs';
+import {
+  commanderLazyChildProcess,
+  englishOnlyZod,
+  nodeBundleOptions,
+  pgWithoutWorkerProbe,
+} from './node-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -143,7 +148,7 @@ export async function buildCliBundle(outdir) {
     target: 'node20',
     minify: false,
     metafile: true,
-    plugins: [englishOnlyZod, pgWithoutWorkerProbe, distRelativeUrls],
+    plugins: [englishOnlyZod, pgWithoutWorkerProbe, commanderLazyChildProcess, distRelativeUrls],
   });
   const classicName = (path) => basename(path).replace(/\.mjs$/, '.cjs');
   const renames = new Map(

@@ -55,3 +55,27 @@ export const pgWithoutWorkerProbe = {
     });
   },
 };
+
+/**
+ * commander requires node:child_process at its top, for subcommands that are separate executables, which
+ * `inlet` has none of. Loading it (with net and dgram) cost every command, `inlet --help` included, 1 to 3
+ * ms; it is now required on the first spawn. The build fails if commander's line changes, rather than
+ * silently keeping the cost.
+ */
+export const commanderLazyChildProcess = {
+  name: 'commander-lazy-child-process',
+  setup(pluginBuild) {
+    pluginBuild.onLoad(
+      { filter: /[\\/]node_modules[\\/]commander[\\/]lib[\\/]command\.js$/ },
+      async (args) => {
+        const text = await readFile(args.path, 'utf8');
+        const eager = "const childProcess = require('node:child_process');";
+        if (!text.includes(eager))
+          throw new Error(`${args.path} no longer requires child_process with ${eager}`);
+        const lazy =
+          "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+        return { contents: text.replace(eager, lazy), loader: 'js' };
+      },
+    );
+  },
+};
