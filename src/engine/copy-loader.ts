@@ -35,21 +35,30 @@ export class CopyLoader {
    */
   async write(chunk: Buffer): Promise<boolean> {
     if (this.failure !== undefined) throw this.failure;
-    if (this.stream === undefined) {
-      const stream = this.client.query(copyFrom(this.sql));
-      stream.on('error', (error) => {
-        this.failure ??= error;
-      });
-      this.stream = stream;
-      if (this.format === 'binary') stream.write(BINARY_HEADER);
-    }
-    const stream = this.stream;
+    const stream = this.start();
     if (!stream.write(chunk)) await once(stream, 'drain');
     // Nothing left in the stream (pg-copy-streams has handed every piece to the socket) nor in the socket
     // (a write the kernel took in part keeps a reference to the rest of the buffer until it is sent).
     return (
       stream.writableLength === 0 && socketOf(stream)?.writableLength === 0 && this.failure === undefined
     );
+  }
+
+  /**
+   * Sends the COPY statement now, if none is running, rather than with the first piece: PostgreSQL's answer
+   * (it is ready for the data) then comes back while the first piece is being encoded, instead of after it.
+   * The rows written and the statements sent are the same; a COPY started for a file that then gives no
+   * rows copies none, and one that fails is abandoned (`abort`) as a COPY with rows is.
+   */
+  start(): ReturnType<typeof copyFrom> {
+    if (this.stream !== undefined) return this.stream;
+    const stream = this.client.query(copyFrom(this.sql));
+    stream.on('error', (error) => {
+      this.failure ??= error;
+    });
+    this.stream = stream;
+    if (this.format === 'binary') stream.write(BINARY_HEADER);
+    return stream;
   }
 
   /** Completes the current COPY, if one is running; throws what PostgreSQL refused. */

@@ -399,6 +399,8 @@ async function loadPieces(
 
   let doomed = false;
   try {
+    // PostgreSQL's round trip to accept the COPY overlaps the encoding of the first piece.
+    loader.start();
     for await (const piece of pieces) {
       options.signal?.throwIfAborted();
       if (!doomed && thresholdVerdict(pipeline.rejects, rejects.total, writer.stats.records).early) {
