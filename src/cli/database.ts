@@ -74,7 +74,8 @@ export interface LazyDatabase {
    * so that the connection's round trips (TCP, SCRAM, the server starting a backend, the schema check: 10 to
    * 30 ms of wall time, mostly waiting) overlap what the command does before its first file reaches the
    * engine (reading the config, finding the files). Does nothing for an embedded database or a secret's,
-   * which stay opened on first use. A failure is kept for `get()` to report, where it would have happened.
+   * which stay opened on first use. A failure is kept for `get()` to report, where it would have happened;
+   * missing migrations are applied even when the command then stops on its config, as its next run would.
    */
   warm(): void;
   /**
