@@ -1,5 +1,6 @@
 // Bundles the `inlet` CLI (whose `serve` command is the server shape) into dist-deploy/server/, the
-// directory the CDK app ships to the EC2 instances as an asset: lib/cli/main.mjs (ESM, Node 22), a package.json
+// directory the CDK app ships to the EC2 instances as an asset: lib/cli/main.mjs (ESM, Node 22) and beside it
+// drain-thread.js (the upload workers' thread, src/server/drain-thread.ts), a package.json
 // carrying the version (the CLI reads it from ../../package.json, as from dist/cli/main.js) and the
 // dashboard's static files (served from ../../dashboard/, as from src/server/routes/). No Docker.
 // Deployment bundles live in dist-deploy/, never in dist/: dist/ is `npm run build`'s compiled CLI, whose
@@ -20,6 +21,14 @@ await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts'],
   outfile,
+  ...nodeBundleOptions,
+});
+// The upload service's workers run in a thread of their own, started from this file (src/server/drain-host.ts
+// finds it beside the bundle, as drain-thread.js beside drain-host.js in dist/).
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/server/drain-thread.ts'],
+  outfile: join(outdir, 'lib/cli/drain-thread.js'),
   ...nodeBundleOptions,
 });
 await cp(join(root, 'src/dashboard'), join(outdir, 'dashboard'), { recursive: true });

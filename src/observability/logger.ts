@@ -13,6 +13,8 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
   /** A logger that adds `fields` (e.g. the ingestion id) to every line. */
   child(fields: Record<string, unknown>): Logger;
+  /** The least severe level written, when known: a logger relayed from another thread sends nothing below it. */
+  readonly level?: LogLevel;
 }
 
 export function createLogger(
@@ -31,6 +33,7 @@ export function createLogger(
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     child: (fields) => createLogger({ ...base, ...fields }, level, write),
+    level,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   DEFAULT_RETENTION_MS,
   DEFAULT_WORKERS,
 } from './defaults.js';
+import { DrainHost } from './drain-host.js';
 import { ServerMetrics } from './metrics.js';
 import type { SftpDoor, SftpDoorOptions } from './sftp/door.js';
 import { Spool, type SpoolEntry } from './spool.js';
@@ -49,6 +50,12 @@ export interface UploadServiceOptions {
     Pick<WorkerPoolOptions, 'pollMs' | 'engineRetry' | 'maxAttempts' | 'backoffMs' | 'maxBackoffMs'>
   >;
   onFinished?: (entry: SpoolEntry, result: IngestResult) => void;
+  /**
+   * Where the workers run: `thread` (the default, what `inlet serve` runs), a worker thread of their own with
+   * its own database connections, so that loads never take the time of the thread that answers uploads
+   * (drain-host.ts); `inline`, the accepting thread, for tests that reach into the workers' pool.
+   */
+  drain?: 'thread' | 'inline';
   /** Told of every finished file (SNS on AWS: INLET_NOTIFY_TOPIC_ARN). */
   notifier?: Notifier | undefined;
   /** The SFTP door beside the API (src/server/sftp/); absent: off. Its host is the API's. */
@@ -71,27 +78,50 @@ const RETENTION_SWEEP_MS = 10 * 60 * 1000;
 
 export async function startUploadService(options: UploadServiceOptions): Promise<UploadService> {
   const logger = (options.logger ?? silentLogger).child({ component: 'server' });
+  const inThread = (options.drain ?? 'thread') === 'thread';
+  let drainHost: DrainHost | undefined;
   const spool = new Spool(options.spoolDir, {
     logger,
     recordUnreadable: (id, error) =>
       recordSpoolVerdict(options.pool, unreadableVerdict(path.resolve(options.spoolDir), id, error)),
     ...(options.minFreeBytes === undefined ? {} : { minFreeBytes: options.minFreeBytes }),
+    ...(inThread ? { handOff: (id, sidecar, content) => drainHost?.handOff(id, sidecar, content) } : {}),
   });
   const resumed = await spool.open();
   const metrics = new ServerMetrics({ spoolDepth: () => spool.depth() });
-  const workers = new WorkerPool({
-    spool,
-    config: options.config,
-    pool: options.pool,
-    logger,
-    metrics,
-    concurrency: options.workers ?? DEFAULT_WORKERS,
-    ...options.worker,
-    onFinished: (entry, result) => {
-      void options.notifier?.ingestionFinished(result);
-      options.onFinished?.(entry, result);
-    },
-  });
+  const onFinished = (entry: SpoolEntry, result: IngestResult) => {
+    void options.notifier?.ingestionFinished(result);
+    options.onFinished?.(entry, result);
+  };
+  const concurrency = options.workers ?? DEFAULT_WORKERS;
+  let workers: { start(): Promise<void>; notify(): void; stop(graceMs: number): Promise<void> };
+  if (inThread) {
+    // The thread hands back what is in processing/ itself: it does so again each time it is started anew.
+    drainHost = new DrainHost({
+      spoolDir: spool.dir,
+      config: options.config,
+      pool: options.pool,
+      logger,
+      metrics,
+      workers: { concurrency, ...options.worker },
+      onFinished,
+    });
+    const drain = drainHost;
+    // A published file wakes the thread with its hand-off.
+    workers = { start: () => drain.start(), notify: () => undefined, stop: (ms) => drain.stop(ms) };
+  } else {
+    const pool = new WorkerPool({
+      spool,
+      config: options.config,
+      pool: options.pool,
+      logger,
+      metrics,
+      concurrency,
+      ...options.worker,
+      onFinished,
+    });
+    workers = { start: () => pool.start(resumed), notify: () => pool.notify(), stop: (ms) => pool.stop(ms) };
+  }
   let accepting = true;
   // Its own connection, beside the pool: it holds LISTEN for as long as the service runs.
   const tokenCache = new TokenCache((options.pool as pg.Pool & { options: pg.ClientConfig }).options, {
@@ -110,7 +140,7 @@ export async function startUploadService(options: UploadServiceOptions): Promise
     onAccepted: () => workers.notify(),
     isAccepting: () => accepting,
   });
-  await workers.start(resumed);
+  await workers.start();
   const sweep = () =>
     spool
       .prune({

@@ -54,6 +54,11 @@ export interface SpoolOptions {
    * claim tries again; a spool without it moves such an entry to `failed/` at once.
    */
   recordUnreadable?: (id: string, error: SpoolError) => Promise<void>;
+  /**
+   * Where the workers claim in another thread (drain-host.ts): each published entry's sidecar and held bytes
+   * are handed to it here, right after the rename, instead of being kept for a claim in this one.
+   */
+  handOff?: (id: string, sidecar: Sidecar, content: Uint8Array | undefined) => void;
 }
 
 export interface AcceptOptions {
@@ -153,6 +158,7 @@ export class Spool {
   private readonly logger: Logger;
   private readonly minFreeBytes: number;
   private readonly recordUnreadable: SpoolOptions['recordUnreadable'];
+  private readonly handOff: SpoolOptions['handOff'];
   private readonly syncer = new DirectorySyncer();
   /** Bytes received into this spool since it was made: the free-space check subtracts them from its last reading. */
   private received = 0;
@@ -175,6 +181,7 @@ export class Spool {
     this.logger = (options.logger ?? silentLogger).child({ component: 'spool' });
     this.minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
     this.recordUnreadable = options.recordUnreadable;
+    this.handOff = options.handOff;
   }
 
   /**
@@ -188,7 +195,15 @@ export class Spool {
     for (const name of leftovers)
       await fs.rm(path.join(this.dir, TMP, name), { recursive: true, force: true });
     if (leftovers.length > 0) this.logger.warn('removed unfinished uploads', { count: leftovers.length });
+    return this.resumable();
+  }
 
+  /**
+   * The entries in `processing/`, to be handed back and loaded again: claimed by workers that are gone (a
+   * process or a drain thread that ended). An entry that cannot be read is quarantined instead, since it
+   * would be resumed, fail, and be resumed again every time.
+   */
+  async resumable(): Promise<SpoolEntry[]> {
     const entries: SpoolEntry[] = [];
     for (const id of await this.list('processing')) {
       const entry = await this.readEntry('processing', id).catch((error: unknown) => error as SpoolError);
@@ -219,9 +234,10 @@ export class Spool {
       const entry = toEntry(id, published, staged.sidecar);
       const publish = async () => {
         // Remembered before the rename: from the rename on, a worker may claim the entry.
-        this.remember(id, staged);
+        if (this.handOff === undefined) this.remember(id, staged);
         await this.io(() => fs.rename(staging, published));
         isPublished = true;
+        this.handOff?.(id, staged.sidecar, staged.content);
         // Only the new name needs syncing: a rename is atomic, and a leftover under tmp/ is cleared at open().
         await this.io(() => this.syncer.sync(path.join(this.dir, 'incoming')));
       };
@@ -278,6 +294,14 @@ export class Spool {
     }
     this.rememberedBytes += content?.byteLength ?? 0;
     this.published.set(id, { sidecar: staged.sidecar, content });
+  }
+
+  /**
+   * An entry another thread published (its `handOff`): a claim here takes its sidecar and bytes from memory.
+   * One already claimed from disk, because the claim came first, is forgotten when it finishes.
+   */
+  adopt(id: string, sidecar: Sidecar, content: Uint8Array | undefined): void {
+    this.remember(id, { sidecar, content });
   }
 
   /** What a claim in this process takes instead of reading the entry back, if it was published here. */
@@ -384,6 +408,7 @@ export class Spool {
 
   async finish(entry: SpoolEntry, outcome: 'done' | 'failed'): Promise<void> {
     checkId(entry.id);
+    this.forget(entry.id);
     try {
       await this.move(entry.id, 'processing', outcome);
     } catch (error) {

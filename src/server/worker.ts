@@ -22,7 +22,7 @@ export interface WorkerPoolOptions {
   config: InletConfig;
   pool: pg.Pool;
   logger?: Logger;
-  metrics?: ServerMetrics;
+  metrics?: WorkerMetrics;
   /** Files ingested at once; each holds one database connection while it runs. Default 2. */
   concurrency?: number;
   /**
@@ -42,6 +42,9 @@ export interface WorkerPoolOptions {
   /** Called after every finished file (tests and live views). */
   onFinished?: (entry: SpoolEntry, result: IngestResult) => void;
 }
+
+/** What the workers count: ServerMetrics, or in a drain thread, its relay to the accepting thread's. */
+export type WorkerMetrics = Pick<ServerMetrics, 'workerStarted' | 'workerStopped' | 'ingested'>;
 
 /** Files larger than this are loaded alone: a batch is for files whose transaction costs more than their rows. */
 const MAX_BATCHED_FILE_BYTES = 256 * 1024;

@@ -141,6 +141,8 @@ describe('the deployment bundles and the compiled CLI', () => {
       built = await hashes(join(checkout, 'dist'));
       expect(built.has('cli/main.js')).toBe(true);
       expect(built.has('server/settings.js')).toBe(true);
+      // The upload workers' thread, which the bundle starts from dist/ (src/server/drain-host.ts).
+      expect(built.has('server/drain-thread.js')).toBe(true);
       expect(built.has('bundle/main.mjs')).toBe(true);
       expect(built.has('bundle/cli.cjs')).toBe(true);
       // The bundle finds package.json where dist/cli/main.js does (scripts/build-cli.mjs).
@@ -170,6 +172,8 @@ describe('the deployment bundles and the compiled CLI', () => {
       const deploy = await hashes(join(checkout, 'dist-deploy'));
       expect(deploy.has('lambda/index.mjs')).toBe(true);
       expect(deploy.has('server/lib/cli/main.mjs')).toBe(true);
+      // The upload workers' thread, which the server starts from beside main.mjs (src/server/drain-host.ts).
+      expect(deploy.has('server/lib/cli/drain-thread.js')).toBe(true);
       expect(deploy.has('server/package.json')).toBe(true);
 
       // The bundled CLI runs from its own folder: it reads the version from the package.json beside it.
