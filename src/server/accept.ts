@@ -18,7 +18,7 @@ import type { LedgerStatus } from '../ledger/read.js';
 import type { InletConfig, Pipeline } from '../model/contract.js';
 import type { Logger } from '../observability/logger.js';
 import { HttpError } from './http-error.js';
-import { QueuedLedger } from './queued-ledger.js';
+import { QueuedLedger, type QueuedRows } from './queued-ledger.js';
 import { sniffed, sniffUpload } from './sniff.js';
 import type { Spool, SpoolEntry } from './spool.js';
 import { type TokenCheck, tokenAllowsPipeline } from './tokens.js';
@@ -30,7 +30,7 @@ export interface AcceptDeps {
   pool: pg.Pool;
   logger: Logger;
   maxUploadBytes: number;
-  queued: QueuedLedger;
+  queued: QueuedRows;
 }
 
 export interface UploadRequest {

@@ -21,7 +21,7 @@ import type { Logger } from '../observability/logger.js';
 import { authenticate } from './auth.js';
 import { HttpError, httpStatusOf } from './http-error.js';
 import type { ServerMetrics, UploadOutcome } from './metrics.js';
-import { QueuedLedger } from './queued-ledger.js';
+import { QueuedLedger, type QueuedRows } from './queued-ledger.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { ingestionRoutes } from './routes/ingestions.js';
 import { snapshotRoutes } from './routes/snapshots.js';
@@ -43,6 +43,11 @@ export interface AppOptions {
   /** Stored tokens checked lately; without it, every request reads its token from the database. */
   tokenCache?: TokenCache | undefined;
   onAccepted?: () => void;
+  /**
+   * Where the queued ledger rows of accepted uploads go; by default a QueuedLedger on `pool` in this thread.
+   * The drain thread writes them when the workers run there, keeping the database work off this thread.
+   */
+  queued?: QueuedRows;
   isAccepting?: () => boolean;
   version?: string;
 }
@@ -78,7 +83,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const { logger, metrics } = options;
   const isAccepting = options.isAccepting ?? (() => true);
-  const queued = new QueuedLedger(options.pool, logger);
+  const queued = options.queued ?? new QueuedLedger(options.pool, logger);
   app.addHook('onClose', () => queued.flush());
 
   app.decorateRequest('principal', undefined);

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
-import type { InletConfig } from '../model/contract.js';
+import type { InletConfig, Pipeline } from '../model/contract.js';
 import type { IngestResult } from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
 import {
@@ -26,6 +26,7 @@ import {
   poolSettings,
   type ThreadMessage,
 } from './drain-protocol.js';
+import type { QueuedFile } from './queued-ledger.js';
 import type { SpoolEntry } from './spool.js';
 import type { Sidecar } from './spool-format.js';
 import type { WorkerMetrics } from './worker.js';
@@ -72,6 +73,7 @@ export class DrainHost {
   private restartTimer: NodeJS.Timeout | undefined;
   /** Loads the thread reported started and not stopped: a thread that dies mid-load reports neither. */
   private loading = 0;
+  private outbox: HostMessage[] = [];
   private exited: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
 
@@ -123,8 +125,24 @@ export class DrainHost {
     await this.thread?.terminate();
   }
 
+  /** The queued ledger row of an accepted upload: the thread writes it, in batches, with its own connections. */
+  queue(pipeline: Pipeline, file: QueuedFile): void {
+    const { id, name, sha256, size, receivedAt } = file;
+    this.post({ type: 'queued', pipeline: pipeline.name, file: { id, name, sha256, size, receivedAt } });
+  }
+
+  /** Messages go in batches, one per turn of the event loop: a burst of uploads wakes the thread a few times. */
   private post(message: HostMessage): void {
-    this.thread?.postMessage(message);
+    this.outbox.push(message);
+    if (this.outbox.length === 1) setImmediate(() => this.flushOutbox());
+  }
+
+  private flushOutbox(): void {
+    const batch = this.outbox;
+    this.outbox = [];
+    // A thread that died meanwhile misses them: the next one reads the files from disk, and the queued rows
+    // are a convenience the workers' own rows replace.
+    if (batch.length > 0) this.thread?.postMessage(batch);
   }
 
   private launch(): Promise<void> {
@@ -133,7 +151,8 @@ export class DrainHost {
     const workerData: DrainThreadData = {
       spoolDir: options.spoolDir,
       config: options.config,
-      pool: { ...settings, max: options.workers.concurrency + 1 },
+      // A connection per worker, one for final verdicts and hand-backs, one for the queued rows.
+      pool: { ...settings, max: options.workers.concurrency + 2 },
       passwordFromHost,
       workers: options.workers,
       logLevel: options.logger.level ?? 'debug',
@@ -149,9 +168,11 @@ export class DrainHost {
       failed = reject;
     });
     let lastError: Error | undefined;
-    thread.on('message', (message: ThreadMessage) => {
-      if (message.type === 'ready') ready();
-      else this.receive(message);
+    thread.on('message', (messages: ThreadMessage[]) => {
+      for (const message of messages) {
+        if (message.type === 'ready') ready();
+        else this.receive(message);
+      }
     });
     thread.on('error', (error) => {
       lastError = error;

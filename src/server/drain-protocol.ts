@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { InletConfig } from '../model/contract.js';
 import type { IngestResult } from '../model/ingestion.js';
 import type { LogLevel } from '../observability/logger.js';
+import type { QueuedFile } from './queued-ledger.js';
 import type { Sidecar } from './spool-format.js';
 import type { WorkerPoolOptions } from './worker.js';
 
@@ -42,6 +43,8 @@ export interface FinishedEntry {
 export type HostMessage =
   /** A file was published into `incoming/`; its sidecar and held bytes spare the thread reading it back. */
   | { type: 'published'; id: string; sidecar: Sidecar; content: Uint8Array | undefined }
+  /** The queued ledger row of an accepted upload, which the thread writes (queued-ledger.ts). */
+  | { type: 'queued'; pipeline: string; file: QueuedFile }
   | { type: 'stop'; graceMs: number }
   | { type: 'password-reply'; request: number; password?: string; error?: string };
 

@@ -17,6 +17,7 @@ import type { IngestResult } from '../model/ingestion.js';
 import type { Logger, LogLevel } from '../observability/logger.js';
 import type { DrainThreadData, HostMessage, ThreadMessage } from './drain-protocol.js';
 import { loggableFields } from './drain-protocol.js';
+import { QueuedLedger } from './queued-ledger.js';
 import { Spool, type SpoolEntry } from './spool.js';
 import { recordSpoolVerdict, unreadableVerdict } from './spool-verdicts.js';
 import { WorkerPool } from './worker.js';
@@ -26,7 +27,17 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 if (parentPort === null) throw new Error('drain-thread.ts runs as a worker thread, started by drain-host.ts');
 const port = parentPort;
 const data = workerData as DrainThreadData;
-const send = (message: ThreadMessage) => port.postMessage(message);
+/** Messages go in batches, one per turn of the event loop: a burst of files costs the other side few wakings. */
+let outbox: ThreadMessage[] = [];
+function send(message: ThreadMessage): void {
+  outbox.push(message);
+  if (outbox.length === 1) setImmediate(flushOutbox);
+}
+function flushOutbox(): void {
+  const batch = outbox;
+  outbox = [];
+  port.postMessage(batch);
+}
 
 /** Log lines go to the accepting thread's logger; below its level they are not sent at all. */
 function relayLogger(base: Record<string, unknown>): Logger {
@@ -95,12 +106,23 @@ const workers = new WorkerPool({
     }),
 });
 
-port.on('message', (message: HostMessage) => {
+const queued = new QueuedLedger(pool, logger);
+
+port.on('message', (messages: HostMessage[]) => {
+  for (const message of messages) receive(message);
+});
+
+function receive(message: HostMessage): void {
   switch (message.type) {
     case 'published':
       spool.adopt(message.id, message.sidecar, message.content);
       workers.notify();
       return;
+    case 'queued': {
+      const pipeline = data.config.pipelines.find((p) => p.name === message.pipeline);
+      if (pipeline !== undefined) queued.add(pipeline, message.file);
+      return;
+    }
     case 'password-reply': {
       const waiting = passwords.get(message.request);
       passwords.delete(message.request);
@@ -112,14 +134,16 @@ port.on('message', (message: HostMessage) => {
       void stop(message.graceMs);
       return;
   }
-});
+}
 
 let started: Promise<void> | undefined;
 async function stop(graceMs: number): Promise<void> {
   await started?.catch(() => undefined);
-  await workers.stop(graceMs);
+  // Side by side: a queued row whose file a worker is loading waits for that worker's transaction.
+  await Promise.all([queued.flush(), workers.stop(graceMs)]);
   await pool.end().catch(() => undefined);
   send({ type: 'stopped' });
+  flushOutbox();
   port.close();
 }
 

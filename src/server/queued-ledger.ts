@@ -15,7 +15,17 @@ const MAX_BATCH = 500;
 /** How long the first row of a batch waits for company. */
 const LINGER_MS = 5;
 
-export class QueuedLedger {
+/** What a queued row says of a spooled file. */
+export type QueuedFile = Pick<SpoolEntry, 'id' | 'name' | 'sha256' | 'size' | 'receivedAt'>;
+
+/** Where the upload API sends the queued rows: a QueuedLedger, or the drain thread's (drain-host.ts). */
+export interface QueuedRows {
+  add(pipeline: Pipeline, staged: QueuedFile): void;
+  /** Resolves when every row added so far has been tried. */
+  flush(): Promise<void>;
+}
+
+export class QueuedLedger implements QueuedRows {
   private pending: unknown[][] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -26,7 +36,7 @@ export class QueuedLedger {
   ) {}
 
   /** The parameters of one queued row, also used inside the Idempotency-Key transaction. */
-  static row(pipeline: Pipeline, staged: SpoolEntry): unknown[] {
+  static row(pipeline: Pipeline, staged: QueuedFile): unknown[] {
     return [
       staged.id,
       pipeline.name,
@@ -50,7 +60,7 @@ export class QueuedLedger {
             ON CONFLICT (id) DO NOTHING`;
   }
 
-  add(pipeline: Pipeline, staged: SpoolEntry): void {
+  add(pipeline: Pipeline, staged: QueuedFile): void {
     this.pending.push(QueuedLedger.row(pipeline, staged));
     if (this.pending.length >= MAX_BATCH) this.flushSoon(0);
     else this.flushSoon(LINGER_MS);

@@ -20,6 +20,7 @@ import {
 } from './defaults.js';
 import { DrainHost } from './drain-host.js';
 import { ServerMetrics } from './metrics.js';
+import type { QueuedRows } from './queued-ledger.js';
 import type { SftpDoor, SftpDoorOptions } from './sftp/door.js';
 import { Spool, type SpoolEntry } from './spool.js';
 import { recordSpoolVerdict, unreadableVerdict } from './spool-verdicts.js';
@@ -75,6 +76,11 @@ export interface UploadService {
 }
 
 const RETENTION_SWEEP_MS = 10 * 60 * 1000;
+
+/** The queued rows go to the drain thread, which writes them at its stop; nothing is left here to flush. */
+function queuedIn(host: DrainHost): QueuedRows {
+  return { add: (pipeline, file) => host.queue(pipeline, file), flush: async () => undefined };
+}
 
 export async function startUploadService(options: UploadServiceOptions): Promise<UploadService> {
   const logger = (options.logger ?? silentLogger).child({ component: 'server' });
@@ -138,6 +144,7 @@ export async function startUploadService(options: UploadServiceOptions): Promise
     rateLimitPerMinute: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT,
     bootstrapToken: options.bootstrapToken,
     onAccepted: () => workers.notify(),
+    ...(drainHost === undefined ? {} : { queued: queuedIn(drainHost) }),
     isAccepting: () => accepting,
   });
   await workers.start();
