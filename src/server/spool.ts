@@ -15,7 +15,6 @@
  * be the ingestion's id in the ledger (a uuid column) from the `202` on.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import fsSync from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { InletError } from '../errors.js';
@@ -268,13 +267,9 @@ export class Spool {
     staging: string,
     options: AcceptOptions,
   ): Promise<Published> {
-    let file: FileHandle | undefined;
-    const openFile = async (): Promise<FileHandle> => {
-      file ??= await this.io(() => fs.open(staging, 'wx'));
-      return file;
-    };
+    const file = await this.io(() => fs.open(staging, 'wx'));
     try {
-      const { size, sha256, held } = await this.receive(body, openFile, options.maxBytes);
+      const { size, sha256, held } = await this.receive(body, file, options.maxBytes);
       const sidecar: Sidecar = {
         name: options.name,
         size,
@@ -282,19 +277,12 @@ export class Spool {
         receivedAt: new Date().toISOString(),
         meta: { ...options.meta },
       };
-      const trailer = entryTrailer(sidecar);
-      if (held !== undefined) {
-        // A small body goes down with its trailer in one write, into a file created only now.
-        const content = held.length === 1 ? (held[0] as Uint8Array) : Buffer.concat(held);
-        await this.io(() => writeSmallEntry(staging, [content, trailer]));
-        return { sidecar, content };
-      }
-      const handle = await openFile();
-      await this.io(() => writevAll(handle, [trailer]));
-      await this.io(() => handle.sync());
-      return { sidecar, content: undefined };
+      // A small body goes down with its trailer in one write.
+      await this.io(() => writevAll(file, [...(held ?? []), entryTrailer(sidecar)]));
+      await this.io(() => file.sync());
+      return { sidecar, content: held === undefined ? undefined : Buffer.concat(held) };
     } finally {
-      await file?.close().catch(() => undefined);
+      await file.close().catch(() => undefined);
     }
   }
 
@@ -506,13 +494,13 @@ export class Spool {
   }
 
   /**
-   * Streams the body into the file `open` creates, hashing it; the caller writes the trailer, syncs and closes the
-   * file. A body of at most HELD_BODY_BYTES is not written here (nor the file created) but returned (`held`), for
-   * the caller to write with the trailer.
+   * Streams the body into `handle`, hashing it; the caller writes the trailer, syncs and closes the file. A body
+   * of at most HELD_BODY_BYTES is not written here but returned (`held`), for the caller to write with the
+   * trailer.
    */
   private async receive(
     body: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
-    open: () => Promise<FileHandle>,
+    handle: FileHandle,
     maxBytes: number,
   ): Promise<{ size: number; sha256: string; held: Uint8Array[] | undefined }> {
     const hash = createHash('sha256');
@@ -534,10 +522,8 @@ export class Spool {
           if (size <= HELD_BODY_BYTES) continue;
           const toWrite = held;
           held = undefined;
-          const handle = await open();
           await this.io(() => writevAll(handle, toWrite));
         } else {
-          const handle = await open();
           await this.io(() => writevAll(handle, [bytes]));
         }
         sinceCheck += bytes.byteLength;
@@ -650,46 +636,6 @@ export class Spool {
       return spoolIdTime(id);
     }
   }
-}
-
-/**
- * Creates `file` with `buffers` (at most HELD_BODY_BYTES and a trailer) and syncs it. The creation, the write and
- * the close are synchronous calls: on a small file they are page-cache work of microseconds, and as trips to the
- * thread pool each cost the accepting thread more than that (three of its five per upload). Only the fsync, which
- * waits for the disk, goes to the pool.
- */
-function writeSmallEntry(file: string, buffers: readonly Uint8Array[]): Promise<void> {
-  const fd = fsSync.openSync(file, 'wx');
-  try {
-    let rest = buffers.filter((b) => b.byteLength > 0);
-    while (rest.length > 0) {
-      let written = fsSync.writevSync(fd, rest);
-      rest = rest.flatMap((buffer) => {
-        if (written >= buffer.byteLength) {
-          written -= buffer.byteLength;
-          return [];
-        }
-        const left = buffer.subarray(written);
-        written = 0;
-        return [left];
-      });
-    }
-  } catch (error) {
-    fsSync.closeSync(fd);
-    throw error;
-  }
-  return new Promise((resolve, reject) => {
-    fsSync.fsync(fd, (syncError) => {
-      let failure: unknown = syncError ?? undefined;
-      try {
-        fsSync.closeSync(fd);
-      } catch (closeError) {
-        failure ??= closeError;
-      }
-      if (failure === undefined) resolve();
-      else reject(failure);
-    });
-  });
 }
 
 function checkId(id: string): void {
