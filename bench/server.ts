@@ -6,6 +6,8 @@
  *    beside ingest() called directly on the same kind of file;
  *  - acceptance: 202s per second from 50 keep-alive clients, beside a bare node:http server that only makes
  *    each upload durable (write, fsync, rename, fsync the directory) and answers 201;
+ *    and, on Linux, the main thread's CPU per upload beside the bare server's: it holds the clients and the
+ *    accepting side only (the workers have a thread of their own), and moves little with the machine's load;
  *  - drain: rows committed per second from the first upload to the last commit, beside ingest() called
  *    directly by as many concurrent callers as the service has workers.
  * The last two are measured in rounds (bare, service, its drain, ingest(); then again), and each figure is
@@ -17,6 +19,7 @@
  * would refuse the bench's single token after 600 uploads a minute. Loopback only; every loop is bounded
  * and every wait has a deadline.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -194,6 +197,22 @@ function ingestionIdOf(reply: Reply): string {
   return (JSON.parse(reply.body) as { ingestionId: string }).ingestionId;
 }
 
+/**
+ * CPU time (user + system) the process's main thread has used, in ms, where Linux says it per thread
+ * (`/proc/self/task/<pid>/stat`, in clock ticks of 10 ms); undefined elsewhere. The main thread runs the bench's
+ * clients and the server being measured, and for the upload service nothing else: its workers have a thread of
+ * their own. Unlike a rate, it hardly moves when other work on the machine takes the cores.
+ */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 interface Burst {
   /** From the first request to the last answer. */
   seconds: number;
@@ -204,6 +223,8 @@ interface Burst {
   ids: string[];
   /** Answers other than the expected status, and transport errors, by kind. */
   refused: Map<string, number>;
+  /** The main thread's CPU time over the burst, in ms, where the platform says it. */
+  mainCpuMs: number | undefined;
 }
 
 /** `bodies.length` uploads from CLIENTS keep-alive connections, each client sending its next file as soon as it has an answer. */
@@ -239,12 +260,23 @@ async function burst(
     }
   };
   const startedAt = performance.now();
+  const cpuBefore = mainThreadCpuMs();
   try {
     await Promise.all(Array.from({ length: CLIENTS }, client));
   } finally {
     agent.destroy();
   }
-  return { seconds: (lastAnswerAt - startedAt) / 1000, startedAt, lastAnswerAt, accepted, ids, refused };
+  const cpuAfter = mainThreadCpuMs();
+  const mainCpuMs = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+  return {
+    seconds: (lastAnswerAt - startedAt) / 1000,
+    startedAt,
+    lastAnswerAt,
+    accepted,
+    ids,
+    refused,
+    mainCpuMs,
+  };
 }
 
 /**
@@ -305,11 +337,34 @@ async function startBareServer(dir: string): Promise<{ url: string; close(): Pro
 interface Round {
   inletRate: number;
   floorRate: number;
+  /** The main thread's CPU per upload, ms, where the platform says it. */
+  inletCpu: number | undefined;
+  floorCpu: number | undefined;
   drainRate: number;
   engineRate: number;
   drainSeconds: number;
   lastAnswer: number;
   refused: string[];
+}
+
+/**
+ * The accepting thread's CPU per upload beside the bare server's (the bench's clients in both), the round with
+ * the median ratio; nothing where the platform does not say it.
+ */
+function cpuRow(measured: readonly Round[]): string[] {
+  const known = measured.filter((r) => r.inletCpu !== undefined && r.floorCpu !== undefined);
+  if (known.length === 0) return [];
+  const ratio = (r: Round) => (r.inletCpu as number) / (r.floorCpu as number);
+  const round = medianRound(known, ratio);
+  return [
+    tableRow(
+      "  main thread's CPU per upload (vs bare)",
+      `${fmt(round.inletCpu as number, 3)} ms`,
+      `bare ${fmt(round.floorCpu as number, 3)} ms`,
+      `${fmt(ratio(round))}x`,
+    ),
+    `#   the thread that answers, with the bench's clients in it; CPU per upload, each round: ${known.map((r) => `${fmt(ratio(r))}x`).join(' ')}`,
+  ];
 }
 
 /** The round whose ratio is the median (the lower middle one for an even count). */
@@ -467,6 +522,8 @@ export async function benchServer(options: ServerBenchOptions): Promise<string[]
       measured.push({
         inletRate: inlet.accepted / inlet.seconds,
         floorRate: floor.accepted / floor.seconds,
+        inletCpu: inlet.mainCpuMs === undefined ? undefined : inlet.mainCpuMs / inlet.accepted,
+        floorCpu: floor.mainCpuMs === undefined ? undefined : floor.mainCpuMs / floor.accepted,
         drainRate: (inlet.ids.length * ROWS_PER_FILE) / drainSeconds,
         engineRate: (inlet.ids.length * ROWS_PER_FILE) / ((performance.now() - engineStarted) / 1000),
         drainSeconds,
@@ -487,6 +544,7 @@ export async function benchServer(options: ServerBenchOptions): Promise<string[]
         `fsync+rename ${perSecond(accept.floorRate)}`,
         `${fmt(accept.inletRate / accept.floorRate)}x`,
       ),
+      ...cpuRow(measured),
       tableRow(
         `drain rows/s (vs ingest() x${settings.workers} at once)`,
         rowsPerSecond(drain.drainRate),
