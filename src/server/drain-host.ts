@@ -127,8 +127,12 @@ export class DrainHost {
 
   /** The queued ledger row of an accepted upload: the thread writes it, in batches, with its own connections. */
   queue(pipeline: Pipeline, file: QueuedFile): void {
-    const { id, name, sha256, size, receivedAt } = file;
-    this.post({ type: 'queued', pipeline: pipeline.name, file: { id, name, sha256, size, receivedAt } });
+    const { id, name, sha256, size, receivedAt, meta } = file;
+    this.post({
+      type: 'queued',
+      pipeline: pipeline.name,
+      file: { id, name, sha256, size, receivedAt, meta: { ...meta } },
+    });
   }
 
   /** Messages go in batches, one per turn of the event loop: a burst of uploads wakes the thread a few times. */

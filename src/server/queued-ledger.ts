@@ -16,7 +16,7 @@ const MAX_BATCH = 500;
 const LINGER_MS = 5;
 
 /** What a queued row says of a spooled file. */
-export type QueuedFile = Pick<SpoolEntry, 'id' | 'name' | 'sha256' | 'size' | 'receivedAt'>;
+export type QueuedFile = Pick<SpoolEntry, 'id' | 'name' | 'sha256' | 'size' | 'receivedAt' | 'meta'>;
 
 /** Where the upload API sends the queued rows: a QueuedLedger, or the drain thread's (drain-host.ts). */
 export interface QueuedRows {
