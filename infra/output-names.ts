@@ -9,6 +9,8 @@ export const OUTPUTS = {
   apiUrl: 'ApiUrl',
   /** InletServer: the load balancer's URL. */
   uploadUrl: 'UploadUrl',
+  /** InletServer: the SFTP load balancer, as sftp://HOST (port 22). */
+  sftpUrl: 'SftpUrl',
 } as const;
 
 /** The stack each output is in, after the app's `prefix` (infra/inlet.ts). */
@@ -16,4 +18,5 @@ export const OUTPUT_STACKS = {
   inboxBucket: 'Serverless',
   apiUrl: 'Extensions',
   uploadUrl: 'Server',
+  sftpUrl: 'Server',
 } as const satisfies Record<keyof typeof OUTPUTS, string>;

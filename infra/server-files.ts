@@ -20,6 +20,10 @@ export const PATHS = {
 } as const;
 
 export const SERVER_PORT = 8080;
+/** The SFTP door's port on the instances (the SFTP load balancer listens on 22). */
+export const SFTP_PORT = 2222;
+/** The SFTP host key, written at every `inlet-node up` from its secret, mode 0600, owned by the service. */
+export const SFTP_HOST_KEY_PATH = '/etc/inlet/sftp_host_ed25519_key';
 
 export interface ServerEnvironment {
   readonly region: string;
@@ -44,9 +48,9 @@ export function environmentFile(env: ServerEnvironment): string {
     'PGSSLMODE=verify-full',
     // AWS Backup snapshots the spool volume (the Backups stack); the service's own scheduler stays off.
     'INLET_SNAPSHOT_SCHEDULE=off',
-    // The stack does not route SFTP to the instances yet (no TCP listener, no host key shared between
-    // instances through Secrets Manager): the door stays off rather than each instance minting its own key.
-    'INLET_SFTP_PORT=off',
+    // Behind the SFTP load balancer; every instance presents the same host key, from Secrets Manager.
+    `INLET_SFTP_PORT=${SFTP_PORT}`,
+    `INLET_SFTP_HOST_KEY_FILE=${SFTP_HOST_KEY_PATH}`,
     '',
   ].join('\n');
 }

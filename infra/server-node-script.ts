@@ -5,18 +5,21 @@
  * instances is read from NODE_ENV_PATH (written by user data) and from the release's SSM parameters, so a
  * new bundle, config or environment never changes user data, and never stops and starts an instance.
  *
- *   up             claim the spool volume (asking its holder to release it), mount it, install the current
- *                  release if it is not the one running (leaving the load balancer first), start the
- *                  service, wait until /healthz answers 200, then join the load balancer
+ *   up             claim the spool volume (asking its holder to release it), mount it, write the SFTP host
+ *                  key from its secret (generating it if no instance did yet), install the current release
+ *                  if it is not the one running (leaving the load balancers first), start the service, wait
+ *                  until /healthz answers 200, then join the load balancers (HTTP and SFTP)
  *   release-spool  leave the load balancer, stop the service, unmount and detach the spool (run on the old
  *                  instance, through SSM, by the instance replacing it)
  *   wait-healthy   wait until /healthz answers 200 (SECONDS, default 300)
  *   signal         tell CloudFormation whether this instance's creation succeeded (SUCCESS or FAILURE)
  */
-import { PATHS } from './server-files.js';
+import { PATHS, SFTP_HOST_KEY_PATH } from './server-files.js';
 
 export const NODE_SCRIPT_PATH = '/usr/local/libexec/inlet-node';
 export const NODE_ENV_PATH = '/etc/inlet/node.env';
+/** What the host key secret's placeholder is not, and a key is: the armour of an OpenSSH private key. */
+const OPENSSH_PRIVATE_KEY_MARK = 'BEGIN OPENSSH PRIVATE KEY';
 
 /** The instance's own facts, /etc/inlet/node.env: one `KEY=value` a line, values without spaces. */
 export interface NodeFacts {
@@ -29,6 +32,11 @@ export interface NodeFacts {
   readonly spoolDevice: string;
   readonly targetGroupArn: string;
   readonly servicePort: number;
+  /** The SFTP load balancer's target group and the door's port on the instance. */
+  readonly sftpTargetGroupArn: string;
+  readonly sftpPort: number;
+  /** The secret holding the SFTP host key (a placeholder until the first instance generates the key). */
+  readonly sftpHostKeySecret: string;
   /** The SSM document that runs `inlet-node release-spool` on the instance holding the spool. */
   readonly releaseSpoolDocument: string;
   /** SSM parameters holding the release: the bundle's and the config's s3:// URLs, the service environment. */
@@ -47,6 +55,9 @@ export function nodeEnvironment(facts: NodeFacts): string {
     `INLET_NODE_TARGET_GROUP=${facts.targetGroupArn}`,
     `INLET_NODE_PORT=${facts.servicePort}`,
     `INLET_NODE_HEALTH_URL=http://127.0.0.1:${facts.servicePort}/healthz`,
+    `INLET_NODE_SFTP_TARGET_GROUP=${facts.sftpTargetGroupArn}`,
+    `INLET_NODE_SFTP_PORT=${facts.sftpPort}`,
+    `INLET_NODE_SFTP_HOST_KEY_SECRET=${facts.sftpHostKeySecret}`,
     `INLET_NODE_RELEASE_SPOOL_DOCUMENT=${facts.releaseSpoolDocument}`,
     `INLET_NODE_BUNDLE_PARAMETER=${facts.bundleParameter}`,
     `INLET_NODE_CONFIG_PARAMETER=${facts.configParameter}`,
@@ -88,19 +99,72 @@ wait_healthy() {
   log "$INLET_NODE_HEALTH_URL answers 200"
 }
 
-target() { echo "Id=$1,Port=$INLET_NODE_PORT"; }
+# Both load balancers: HTTP uploads on the service port, the SFTP door on its own.
+target_groups() { echo "$INLET_NODE_TARGET_GROUP=$INLET_NODE_PORT $INLET_NODE_SFTP_TARGET_GROUP=$INLET_NODE_SFTP_PORT"; }
 
 join_load_balancer() {
-  aws_ elbv2 register-targets --target-group-arn "$INLET_NODE_TARGET_GROUP" --targets "$(target "$1")"
-  aws_ elbv2 wait target-in-service --target-group-arn "$INLET_NODE_TARGET_GROUP" --targets "$(target "$1")"
-  log "in service behind the load balancer"
+  local group
+  for group in $(target_groups); do
+    aws_ elbv2 register-targets --target-group-arn "\${group%=*}" --targets "Id=$1,Port=\${group##*=}"
+  done
+  for group in $(target_groups); do
+    aws_ elbv2 wait target-in-service --target-group-arn "\${group%=*}" --targets "Id=$1,Port=\${group##*=}"
+  done
+  log "in service behind the load balancers"
 }
 
-# Uploads in progress finish during the target group's deregistration delay; new ones go to the others.
+# Uploads and SFTP sessions in progress finish during the deregistration delay; new ones go to the others.
 leave_load_balancer() {
-  aws_ elbv2 deregister-targets --target-group-arn "$INLET_NODE_TARGET_GROUP" --targets "$(target "$1")"
-  aws_ elbv2 wait target-deregistered --target-group-arn "$INLET_NODE_TARGET_GROUP" --targets "$(target "$1")"
-  log "out of the load balancer"
+  local group
+  for group in $(target_groups); do
+    aws_ elbv2 deregister-targets --target-group-arn "\${group%=*}" --targets "Id=$1,Port=\${group##*=}"
+  done
+  for group in $(target_groups); do
+    aws_ elbv2 wait target-deregistered --target-group-arn "\${group%=*}" --targets "Id=$1,Port=\${group##*=}"
+  done
+  log "out of the load balancers"
+}
+
+host_key_version() {
+  aws_ secretsmanager get-secret-value --secret-id "$INLET_NODE_SFTP_HOST_KEY_SECRET" --query VersionId --output text
+}
+
+# Writes one version of the secret (the pair read together, so a concurrent put cannot mix them) to $2.
+read_host_key() {
+  aws_ secretsmanager get-secret-value --secret-id "$INLET_NODE_SFTP_HOST_KEY_SECRET" --version-id "$1" \\
+    --query SecretString --output text >"$2"
+}
+
+# Every instance presents the same host key (partners pin it). The secret starts as a placeholder; the first
+# instance to find it generates the key and stores it as version "inlet-host-key-<placeholder version>":
+# a version never changes once written, so when instances race the first put wins, Secrets Manager refuses
+# the others, and all of them then read the winner's key (see infra/constructs/sftp-host-key.ts).
+install_host_key() {
+  local version key
+  key="$(mktemp)"
+  version="$(host_key_version)"
+  read_host_key "$version" "$key"
+  if ! grep -q '${OPENSSH_PRIVATE_KEY_MARK}' "$key"; then
+    log "the SFTP host key secret holds no key yet: generating one"
+    rm -f "$key"
+    ssh-keygen -q -t ed25519 -N '' -C inlet-sftp-host-key -f "$key"
+    if aws_ secretsmanager put-secret-value --secret-id "$INLET_NODE_SFTP_HOST_KEY_SECRET" \\
+      --secret-string "file://$key" --client-request-token "inlet-host-key-$version" >/dev/null; then
+      log "stored the new SFTP host key"
+    else
+      log "another instance stored its SFTP host key first: using that one"
+    fi
+    version="$(host_key_version)"
+    read_host_key "$version" "$key"
+    if ! grep -q '${OPENSSH_PRIVATE_KEY_MARK}' "$key"; then
+      rm -f "$key" "$key.pub"
+      log "the SFTP host key secret still holds no key"
+      return 1
+    fi
+  fi
+  install -o inlet -g inlet -m 0600 "$key" ${SFTP_HOST_KEY_PATH}
+  rm -f "$key" "$key.pub"
+  log "SFTP host key written (secret version $version)"
 }
 
 # The spool is attached by its instance, not by CloudFormation: a replacement instance can then take it over
@@ -185,6 +249,7 @@ up() {
   self="$(instance_id)"
   claim_spool "$self"
   mount_spool
+  install_host_key
   wanted_release
   if [ "$(cat "$release_mark" 2>/dev/null)" = "$release" ] && systemctl is-active --quiet inlet.service; then
     log "release $release is running"

@@ -6,8 +6,8 @@
  * - the database: free storage, CPU, connections near the class's limit, freeable memory; the proxy's
  *   failed client logins and failed connections to the database; failed secret rotations;
  * - backups: failed and expired AWS Backup jobs (snapshots of the spool and the database);
- * - the server shape: instance status checks, a filling spool, unhealthy targets, and 5xx answers of
- *   the load balancer and of the servers.
+ * - the server shape: instance status checks, a filling spool, unhealthy targets, 5xx answers of
+ *   the load balancer and of the servers, and refused SFTP sign-ins.
  */
 import { Annotations, Duration } from 'aws-cdk-lib';
 import type * as backup from 'aws-cdk-lib/aws-backup';
@@ -61,6 +61,11 @@ interface AlarmOptions {
 /** Share of max_connections at which connections page: the proxy itself stops at 90% (data-stack.ts). */
 const CONNECTIONS_ALARM_SHARE = 0.8;
 const FREEABLE_MEMORY_ALARM_SHARE = 0.1;
+/**
+ * Refused SFTP sign-in attempts per 5 minutes that page: a partner with a stale key retrying every minute
+ * makes about 15 (three attempts a connection); a scanner makes hundreds, slowed by the door's back-off.
+ */
+const SFTP_FAILED_SIGN_INS_ALARM = 20;
 
 export class OpsAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -232,6 +237,14 @@ export class OpsAlarms extends Construct {
       description:
         'The load balancer answered 5xx itself at least 5 times in 5 minutes: no healthy server, or servers ' +
         'that time out or close connections.',
+    });
+    this.add('SftpFailedSignIns', server.sftpFailedSignIns, {
+      threshold: SFTP_FAILED_SIGN_INS_ALARM,
+      evaluationPeriods: 2,
+      description:
+        `At least ${SFTP_FAILED_SIGN_INS_ALARM} SFTP sign-ins were refused in each of two 5-minute periods: ` +
+        'someone guessing keys or passwords, or a partner whose key was removed or changed. The server log ' +
+        'lines "sftp sign-in refused" give the address, user and reason.',
     });
     this.add('Server5xx', server5xx(server.loadBalancer), {
       threshold: 10,

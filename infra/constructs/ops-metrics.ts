@@ -42,6 +42,8 @@ export interface ServerlessTargets {
 
 export interface ServerTargets {
   readonly instances: readonly ec2.Instance[];
+  /** Refused SFTP sign-in attempts, all instances together (sftp-failed-sign-ins.ts). */
+  readonly sftpFailedSignIns: cloudwatch.Metric;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
 }
@@ -107,6 +109,16 @@ export function instanceMetric(instance: ec2.Instance, name: string, statistic: 
     metricName: name,
     dimensionsMap: { InstanceId: instance.instanceId },
     statistic,
+    period: PERIOD,
+  });
+}
+
+/** Refused SFTP sign-in attempts over all instances: the metric filter's `sftp_failed_signins`. */
+export function sftpFailedSignIns(metricName: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: INLET_NAMESPACE,
+    metricName,
+    statistic: cloudwatch.Stats.SUM,
     period: PERIOD,
   });
 }

@@ -2,8 +2,8 @@
  * The instances' role: Session Manager (the AWS-managed core policy, instead of SSH), the two CDK assets
  * it downloads, the database secret, the ingestion topic, its own log groups, and CloudWatch metrics
  * in the agent's namespace only; and what `inlet-node` does (allowNodeDuties): read the release, attach
- * and detach this stack's spool volumes, ask a sibling to release one, join and leave the target group,
- * and signal its own creation.
+ * and detach this stack's spool volumes, ask a sibling to release one, join and leave the target groups,
+ * read the SFTP host key (and store it, the first time), and signal its own creation.
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -92,7 +92,10 @@ export class ServerRole extends Construct {
   allowNodeDuties(props: {
     readonly release: ServerRelease;
     readonly spools: readonly ec2.IVolume[];
-    readonly targetGroup: elbv2.IApplicationTargetGroup;
+    /** The upload load balancer's and the SFTP load balancer's. */
+    readonly targetGroups: readonly elbv2.ITargetGroup[];
+    /** Read at every `up`; written once, by the first instance, when it still holds its placeholder. */
+    readonly sftpHostKey: secretsmanager.ISecret;
     readonly serverTag: string;
   }): void {
     const stack = Stack.of(this);
@@ -153,7 +156,13 @@ export class ServerRole extends Construct {
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
-        resources: [props.targetGroup.targetGroupArn],
+        resources: props.targetGroups.map((group) => group.targetGroupArn),
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+        resources: [props.sftpHostKey.secretArn],
       }),
     );
     this.role.addToPrincipalPolicy(

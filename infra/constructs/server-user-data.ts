@@ -41,7 +41,8 @@ export function bootstrapCommands(props: ServerUserDataProps): string[] {
     // From here on a failure is reported to CloudFormation now, not when the creation policy times out.
     `report_failure() { local status=$?; if [ "$status" -ne 0 ]; then ${NODE_SCRIPT_PATH} signal FAILURE || true; fi; }`,
     'trap report_failure EXIT',
-    'dnf install -y nodejs22 amazon-cloudwatch-agent unzip xfsprogs',
+    // openssh: ssh-keygen, for the SFTP host key of the first instance (inlet-node).
+    'dnf install -y nodejs22 amazon-cloudwatch-agent unzip xfsprogs openssh',
     `id inlet >/dev/null 2>&1 || useradd --system --home-dir ${PATHS.dataDir} --shell /sbin/nologin inlet`,
     writeFile('/usr/local/bin/inlet', cliWrapper(), '0755'),
     writeFile('/etc/systemd/system/inlet.service', serviceUnit(), '0644'),

@@ -9,7 +9,8 @@ import type { Construct } from 'constructs';
 import { AlarmTopic } from '../constructs/alarm-topic.js';
 import { OpsAlarms } from '../constructs/ops-alarms.js';
 import { OpsDashboard } from '../constructs/ops-dashboard.js';
-import type { ServerlessTargets, ServerTargets } from '../constructs/ops-metrics.js';
+import { type ServerlessTargets, type ServerTargets, sftpFailedSignIns } from '../constructs/ops-metrics.js';
+import { SFTP_FAILED_SIGN_INS_METRIC } from '../constructs/sftp-failed-sign-ins.js';
 import { UploadApi } from '../constructs/upload-api.js';
 import { OUTPUTS } from '../output-names.js';
 import type { InletSettings } from '../settings.js';
@@ -62,6 +63,7 @@ export class ExtensionsStack extends Stack {
     };
     const serverTargets: ServerTargets | undefined = server && {
       instances: server.servers.map((one) => one.instance),
+      sftpFailedSignIns: sftpFailedSignIns(SFTP_FAILED_SIGN_INS_METRIC),
       loadBalancer: server.loadBalancer.loadBalancer,
       targetGroup: server.loadBalancer.targetGroup,
     };

@@ -14,10 +14,13 @@ import { ProxyAccess } from '../constructs/proxy-access.js';
 import { latestAmazonLinuxTemplate, SERVER_TAG, ServerInstance } from '../constructs/server-instance.js';
 import { ServerRelease } from '../constructs/server-release.js';
 import { ServerRole } from '../constructs/server-role.js';
+import { SftpFailedSignIns } from '../constructs/sftp-failed-sign-ins.js';
+import { SftpHostKey } from '../constructs/sftp-host-key.js';
+import { SftpLoadBalancer } from '../constructs/sftp-load-balancer.js';
 import { UploadLoadBalancer } from '../constructs/upload-load-balancer.js';
 import { OUTPUTS } from '../output-names.js';
 import type { PipelineConfigFacts } from '../pipeline-config.js';
-import { SERVER_PORT } from '../server-files.js';
+import { SERVER_PORT, SFTP_PORT } from '../server-files.js';
 import type { InletSettings } from '../settings.js';
 import type { DataStack } from './data-stack.js';
 import { type NetworkStack, VPC_CIDR } from './network-stack.js';
@@ -32,6 +35,10 @@ export interface ServerStackProps extends StackProps {
 export class ServerStack extends Stack {
   readonly servers: ServerInstance[];
   readonly loadBalancer: UploadLoadBalancer;
+  readonly sftpLoadBalancer: SftpLoadBalancer;
+  readonly sftpHostKey: SftpHostKey;
+  /** The SFTP door's refused sign-ins, counted from the service's log lines. */
+  readonly sftpFailedSignIns: SftpFailedSignIns;
   readonly appLog: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ServerStackProps) {
@@ -53,6 +60,8 @@ export class ServerStack extends Stack {
       vpc: network.vpc,
       description: 'Inlet instances: uploads from the load balancer only; out to the proxy and the endpoints',
     });
+    this.sftpHostKey = new SftpHostKey(this, 'SftpHostKey', { protect: settings.protect });
+    this.sftpFailedSignIns = new SftpFailedSignIns(this, 'SftpFailedSignIns', { appLog: this.appLog });
     new ProxyAccess(this, 'ProxyAccess', {
       proxySecurityGroup: data.proxySecurityGroup,
       from: securityGroup,
@@ -79,14 +88,25 @@ export class ServerStack extends Stack {
     const internetFacing = settings.server.publicLoadBalancer;
     const loadBalancerSubnets = internetFacing ? network.publicSubnets : network.appSubnets;
     if (loadBalancerSubnets === undefined) throw new Error('a public load balancer needs the public subnets');
+    const clientCidr = settings.server.clientCidr ?? (internetFacing ? '0.0.0.0/0' : VPC_CIDR);
+    const accessLogs = new LogBucket(this, 'AccessLogs').bucket;
     this.loadBalancer = new UploadLoadBalancer(this, 'LoadBalancer', {
       vpc: network.vpc,
       subnets: loadBalancerSubnets,
       internetFacing,
       certificateArn: settings.server.certificateArn,
-      clientCidr: settings.server.clientCidr ?? (internetFacing ? '0.0.0.0/0' : VPC_CIDR),
+      clientCidr,
       instanceSecurityGroup: securityGroup,
-      accessLogs: new LogBucket(this, 'AccessLogs').bucket,
+      accessLogs,
+      protect: settings.protect,
+    });
+    this.sftpLoadBalancer = new SftpLoadBalancer(this, 'SftpLoadBalancer', {
+      vpc: network.vpc,
+      subnets: loadBalancerSubnets,
+      internetFacing,
+      clientCidr,
+      instanceSecurityGroup: securityGroup,
+      accessLogs,
       protect: settings.protect,
     });
 
@@ -109,6 +129,9 @@ export class ServerStack extends Stack {
           region: this.region,
           targetGroupArn: this.loadBalancer.targetGroup.targetGroupArn,
           servicePort: SERVER_PORT,
+          sftpTargetGroupArn: this.sftpLoadBalancer.targetGroup.targetGroupArn,
+          sftpPort: SFTP_PORT,
+          sftpHostKeySecret: this.sftpHostKey.secret.secretArn,
           releaseSpoolDocument: release.releaseSpoolDocument.ref,
           bundleParameter: release.bundleParameter.parameterName,
           configParameter: release.configParameter.parameterName,
@@ -121,7 +144,8 @@ export class ServerStack extends Stack {
     serverRole.allowNodeDuties({
       release,
       spools: this.servers.map((server) => server.spool),
-      targetGroup: this.loadBalancer.targetGroup,
+      targetGroups: [this.loadBalancer.targetGroup, this.sftpLoadBalancer.targetGroup],
+      sftpHostKey: this.sftpHostKey.secret,
       serverTag: SERVER_TAG,
     });
     release.rollOut(this.servers.map((server) => server.instance.instanceId));
@@ -129,6 +153,11 @@ export class ServerStack extends Stack {
     new CfnOutput(this, OUTPUTS.uploadUrl, {
       value: this.loadBalancer.url,
       description: 'curl -H "Authorization: Bearer $TOKEN" -T FILE URL/v1/files/NAME',
+    });
+    new CfnOutput(this, OUTPUTS.sftpUrl, {
+      value: this.sftpLoadBalancer.endpoint,
+      description:
+        'sftp -i KEY USER@HOST (port 22), after sudo inlet sftp-users add USER --ssh-key KEY.pub --pipeline P',
     });
     new CfnOutput(this, 'InstanceIds', {
       value: this.servers.map((server) => server.instance.instanceId).join(','),

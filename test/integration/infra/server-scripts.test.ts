@@ -25,6 +25,10 @@ const facts: NodeFacts = {
   spoolDevice: '/dev/sdf',
   targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/inlet/0123456789abcdef',
   servicePort: 8080,
+  sftpTargetGroupArn:
+    'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/inlet-sftp/0123456789abcdef',
+  sftpPort: 2222,
+  sftpHostKeySecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SftpHostKey-AbCdEf',
   releaseSpoolDocument: 'InletServer-ReleaseReleaseSpool-AbCdEf',
   bundleParameter: 'CFN-ReleaseBundle-AbCdEf',
   configParameter: 'CFN-ReleaseConfig-AbCdEf',

@@ -58,8 +58,12 @@ describe('profile=production', () => {
   });
 
   it('serves the server door with HTTPS only, TLS 1.2 or later, to the client range only', () => {
+    // The other listener is the SFTP door's TCP 22 (SSH carries its own encryption): sftp-door.test.ts.
     const listeners = resourcesOf(server, 'AWS::ElasticLoadBalancingV2::Listener');
-    expect(listeners.map((l) => [l.properties.Port, l.properties.Protocol])).toEqual([[443, 'HTTPS']]);
+    expect(listeners.map((l) => [l.properties.Port, l.properties.Protocol])).toEqual([
+      [443, 'HTTPS'],
+      [22, 'TCP'],
+    ]);
     server.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Certificates: [{ CertificateArn: CERTIFICATE }],
       SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',

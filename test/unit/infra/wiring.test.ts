@@ -363,10 +363,11 @@ describe('Server stack', () => {
       Port: 8080,
       HealthCheckPath: '/healthz',
     });
-    // The instances register themselves once healthy; CloudFormation does not manage the members.
-    expect(
-      only(resourcesOf(server, 'AWS::ElasticLoadBalancingV2::TargetGroup'), 'tg').properties.Targets,
-    ).toBeUndefined();
+    // The instances register themselves once healthy; CloudFormation does not manage the members (of the
+    // HTTP target group, nor of the SFTP one).
+    const groups = resourcesOf(server, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(groups).toHaveLength(2);
+    for (const group of groups) expect(group.properties.Targets).toBeUndefined();
   });
 
   it('lets the instances reach the proxy and publish metrics only in the agent namespace', () => {
