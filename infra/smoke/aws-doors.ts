@@ -38,7 +38,16 @@ export function awsDoors(deployment: Deployment): Door[] {
           notDeployed(`no load balancer: ${prefix}Server is not deployed (shape=serverless)`),
         )
       : serverDoor(outputs.uploadUrl, deployment.token),
-    absentDoor('sftp', notDeployed('the AWS stacks do not expose the SFTP door yet')),
+    outputs.sftpUrl === undefined
+      ? absentDoor(
+          'sftp',
+          notDeployed(`no SFTP load balancer: ${prefix}Server is not deployed (shape=serverless)`),
+        )
+      : // A put needs a partner key on the instances first (sudo inlet sftp-users add, through Session Manager).
+        absentDoor('sftp', {
+          result: 'left out',
+          why: `the smoke test does not put over SFTP yet: try ${outputs.sftpUrl} by hand (docs/sftp.md)`,
+        }),
   ];
 }
 

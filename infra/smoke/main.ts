@@ -36,7 +36,7 @@ export function smokeProgram(): Command {
   return new Command('npm run smoke --')
     .description(
       'Send one small file through every door the deployment has: S3 (a put into the inbox bucket), the API ' +
-        "Gateway's presigned upload, and the upload service (HTTPS server); the stacks do not expose SFTP yet. Follow " +
+        "Gateway's presigned upload, and the upload service (HTTPS server); not the SFTP door yet (it needs a partner key). Follow " +
         "each file to its ledger row through a status API, and print a table: each door's result, how long " +
         'until the door acknowledged the file (sent) and until its ledger row was final (in ledger). A door ' +
         "passes when its file loaded. The deployment is read from its stacks' outputs (CloudFormation, with " +
