@@ -9,6 +9,8 @@
  *                  key from its secret (generating it if no instance did yet), install the current release
  *                  if it is not the one running (leaving the load balancers first), start the service, wait
  *                  until /healthz answers 200, then join the load balancers (HTTP and SFTP)
+ *   host-key       write the SFTP host key from its secret (generating it if no instance did yet); `up` does
+ *                  it too, and after a replaced key an operator runs it, then restarts the service
  *   release-spool  leave the load balancer, stop the service, unmount and detach the spool (run on the old
  *                  instance, through SSM, by the instance replacing it)
  *   wait-healthy   wait until /healthz answers 200 (SECONDS, default 300)
@@ -75,6 +77,8 @@ set -euo pipefail
 
 release_mark=${PATHS.dataDir}/release
 spool=${PATHS.spool}
+host_key_file="\${INLET_NODE_SFTP_HOST_KEY_FILE:-${SFTP_HOST_KEY_PATH}}"
+service_user="\${INLET_NODE_SERVICE_USER:-inlet}"
 
 log() { echo "inlet-node: $*" >&2; }
 aws_() { aws --region "$INLET_NODE_REGION" "$@"; }
@@ -162,7 +166,7 @@ install_host_key() {
       return 1
     fi
   fi
-  install -o inlet -g inlet -m 0600 "$key" ${SFTP_HOST_KEY_PATH}
+  install -o "$service_user" -g "$service_user" -m 0600 "$key" "$host_key_file"
   rm -f "$key" "$key.pub"
   log "SFTP host key written (secret version $version)"
 }
@@ -290,10 +294,11 @@ case "\${1:-}" in
     flock 9
     if [ "$1" = up ]; then up; else release_spool; fi
     ;;
+  host-key) install_host_key ;;
   wait-healthy) wait_healthy "\${2:-300}" ;;
   signal) signal "\${2:?SUCCESS or FAILURE}" ;;
   *)
-    echo "usage: inlet-node up | release-spool | wait-healthy [SECONDS] | signal SUCCESS|FAILURE" >&2
+    echo "usage: inlet-node up | release-spool | host-key | wait-healthy [SECONDS] | signal SUCCESS|FAILURE" >&2
     exit 2
     ;;
 esac

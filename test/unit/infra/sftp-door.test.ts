@@ -98,7 +98,11 @@ describe('the SFTP door on AWS', () => {
     const userData = flatten(resourcesOf(server, 'AWS::EC2::Instance')[0]?.properties.UserData);
     expect(userData).toContain(`INLET_NODE_SFTP_HOST_KEY_SECRET=${ref(hostKey?.id)}`);
     // inlet-node writes it for the service, readable by it alone.
-    expect(userData).toContain(`install -o inlet -g inlet -m 0600 "$key" ${SFTP_HOST_KEY_PATH}`);
+    expect(userData).toContain(`INLET_NODE_SFTP_HOST_KEY_FILE:-${SFTP_HOST_KEY_PATH}}`);
+    expect(userData).toContain('INLET_NODE_SERVICE_USER:-inlet}');
+    expect(userData).toContain(
+      'install -o "$service_user" -g "$service_user" -m 0600 "$key" "$host_key_file"',
+    );
   });
 
   it('lets the instance role read and write that secret, and do nothing else with it', () => {
