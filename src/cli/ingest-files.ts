@@ -39,6 +39,8 @@ export interface IngestFilesOptions {
   /** Let a file shrink a replace pipeline's table past its `replace` guard (`inlet ingest --force`). */
   readonly forceReplace?: boolean;
   readonly dryRun?: boolean;
+  /** The ledger id a front door assigned to the one file (`inlet ingest --ingestion-id`). */
+  readonly ingestionId?: string;
   /** Opened on first use: a run where no file matches a pipeline never starts a database. */
   readonly database: () => Promise<Database>;
   readonly logger: Logger;
@@ -95,6 +97,7 @@ async function ingestOne(path: string, options: IngestFilesOptions): Promise<Fil
       ...(options.force ? { force: true } : {}),
       ...(options.forceReplace ? { forceReplace: true } : {}),
       ...(options.dryRun ? { dryRun: true } : {}),
+      ...(options.ingestionId === undefined ? {} : { ingestionId: options.ingestionId }),
       ...(bar ? { onProgress: (progress) => bar.update(progress) } : {}),
     });
     return { display: path, table: pipeline.table, result, usageProblem: false };

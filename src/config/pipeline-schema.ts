@@ -211,6 +211,11 @@ export const rawPipeline = strict({
     'reject',
   ),
   afterLoad: z._default(z.enum(['none', 'tag', 'move']), 'none'),
+  serverless: z.optional(
+    strict({
+      maxLambdaBytes: z.optional(z.number().check(z.int(), z.positive())),
+    }),
+  ),
   limits: z.optional(
     strict({
       maxDecompressedBytes: z.optional(z.number().check(z.int(), z.positive())),

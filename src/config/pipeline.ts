@@ -66,6 +66,9 @@ export function buildPipeline(raw: RawPipeline, ctx: IssueSink): Pipeline {
     timezone: raw.timezone,
     onDrift: raw.onDrift,
     afterLoad: raw.afterLoad,
+    ...(raw.serverless?.maxLambdaBytes === undefined
+      ? {}
+      : { maxLambdaBytes: raw.serverless.maxLambdaBytes }),
     infer: raw.infer,
     limits: {
       maxDecompressedBytes: raw.limits?.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,

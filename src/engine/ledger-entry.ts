@@ -319,7 +319,11 @@ export async function writeLedgers(client: PoolClient, entries: readonly LedgerE
         target_table = EXCLUDED.target_table, mode = EXCLUDED.mode, rows_loaded = EXCLUDED.rows_loaded,
         rows_rejected = EXCLUDED.rows_rejected, received_at = coalesce(inlet.ingestions.received_at, EXCLUDED.received_at),
         started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, error_code = EXCLUDED.error_code,
-        error_message = EXCLUDED.error_message, details = EXCLUDED.details`,
+        error_message = EXCLUDED.error_message,
+        -- A Lambda's hand-over (src/serverless/hand-over-ledger.ts) stays in the verdict its runner writes.
+        details = CASE WHEN inlet.ingestions.details ? 'handOver'
+          THEN jsonb_build_object('handOver', inlet.ingestions.details->'handOver') || coalesce(EXCLUDED.details, '{}'::jsonb)
+          ELSE EXCLUDED.details END`,
     entries.flatMap(ledgerValues),
   );
 }

@@ -60,6 +60,13 @@ export const ingestionCodes = {
         "Check the spool volume, then upload the file again; what is left of it is in the spool's failed/ folder.",
       doors: ['upload'],
     },
+    handover_failed: {
+      meaning:
+        'An object too big for the Lambda function could not be handed to a container: ECS RunTask (or, locally, the child `inlet ingest`) failed or was refused.',
+      action:
+        "Nothing if it passes (the message is delivered again); otherwise check the function's log, the task definition, the cluster's capacity and the function's ecs:RunTask permission.",
+      doors: ['lambda'],
+    },
     objects_not_loaded: {
       meaning:
         'Invoked directly (not through SQS), the S3-event function could not load some objects for a reason that may pass, and throws so that Lambda invokes it again.',

@@ -128,6 +128,12 @@ export interface Pipeline {
    */
   readonly onDrift: 'reject' | 'ignoreExtra' | 'discardRow' | 'evolve';
   readonly afterLoad: 'none' | 'tag' | 'move';
+  /**
+   * Objects whose expansion-aware size (src/serverless/fit.ts) is above this are handed from the Lambda
+   * function to a container running the same engine; absent: INLET_LAMBDA_MAX_BYTES, else what the
+   * function's timeout allows.
+   */
+  readonly maxLambdaBytes?: number;
   readonly infer: boolean;
   readonly limits: {
     /** Decompressed bytes past which a file is refused (gzip bombs). */

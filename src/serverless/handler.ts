@@ -11,6 +11,9 @@ import type { Notifier } from '../observability/notify.js';
 import { objectSource, uriOf } from '../storage/object-source.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { type Announcement, fromDirectEvent, fromSqsMessage, isSqsEvent, type ObjectRef } from './events.js';
+import { fitsLambda, lambdaLimit } from './fit.js';
+import type { HandOver } from './hand-over.js';
+import { handOverOnce } from './hand-over-ledger.js';
 
 /** Where processed and rejected objects go with `afterLoad: move`; objects there are never ingested again. */
 export const PROCESSED_PREFIX = 'processed/';
@@ -19,7 +22,14 @@ export const REJECTED_PREFIX = 'rejected/';
 /** Counts for CloudWatch (EMF) or any other sink; names are Inlet's metric names. */
 export interface MetricsSink {
   count(
-    name: 'files' | 'files_failed' | 'rows_loaded' | 'rows_rejected' | 'unroutable' | 'invalid_messages',
+    name:
+      | 'files'
+      | 'files_failed'
+      | 'files_handed_over'
+      | 'rows_loaded'
+      | 'rows_rejected'
+      | 'unroutable'
+      | 'invalid_messages',
     value: number,
     status?: string,
   ): void;
@@ -32,11 +42,17 @@ export interface HandlerDeps {
   readonly logger: Logger;
   readonly metrics?: MetricsSink;
   readonly notifier?: Notifier;
+  /** Where objects above the Lambda limit go (src/serverless/fit.ts); absent: every object loads here. */
+  readonly handOver?: HandOver;
+  /** INLET_LAMBDA_MAX_BYTES: the limit for pipelines without `serverless.maxLambdaBytes`. */
+  readonly maxLambdaBytes?: number;
+  /** The invocation's `context.getRemainingTimeInMillis()`: with no other limit, the time decides. */
+  readonly remainingMs?: () => number;
 }
 
 export interface ObjectOutcome {
   readonly ref: ObjectRef;
-  readonly status: IngestResult['status'] | 'no_pipeline' | 'skipped';
+  readonly status: IngestResult['status'] | 'no_pipeline' | 'skipped' | 'handed_over';
   readonly result?: IngestResult;
   /** Only a `failed` ingestion (the environment's fault) is worth delivering again. */
   readonly retry: boolean;
@@ -144,6 +160,41 @@ export async function processObject(ref: ObjectRef, deps: HandlerDeps): Promise<
   if (info === undefined) {
     logger.warn('the object no longer exists: nothing to load');
     return { ref, status: 'skipped', retry: false };
+  }
+  if (deps.handOver !== undefined) {
+    const limit = lambdaLimit(pipeline, deps.maxLambdaBytes, deps.remainingMs?.());
+    const fit = fitsLambda(ref.key, info.size, pipeline, limit);
+    if (!fit.fits) {
+      const handed = await handOverOnce(
+        deps.pool,
+        pipeline,
+        {
+          uri: uriOf(deps.store, ref.bucket, ref.key),
+          bucket: ref.bucket,
+          key: ref.key,
+          size: info.size,
+          ...(info.versionId ? { versionId: info.versionId } : {}),
+          ...(info.etag ? { etag: info.etag } : {}),
+        },
+        deps.handOver,
+        fit.reason,
+      );
+      if (handed.kind === 'started') {
+        logger.info('handed over: too big to load in this function', {
+          ingestionId: handed.ingestionId,
+          ranOn: deps.handOver.ranOn,
+          runId: handed.runId,
+          reason: fit.reason,
+        });
+        deps.metrics?.count('files_handed_over', 1);
+      } else {
+        logger.info('already handed over by an earlier delivery: nothing started', {
+          ingestionId: handed.ingestionId,
+          status: handed.status,
+        });
+      }
+      return { ref, status: 'handed_over', retry: false };
+    }
   }
   const source = objectSource(deps.store, ref.bucket, ref.key, {
     ...info,

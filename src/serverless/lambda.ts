@@ -15,6 +15,7 @@ import type { Logger } from '../observability/logger.js';
 import { type Notifier, notifierFor } from '../observability/notify.js';
 import { openStore } from '../storage/open-store.js';
 import { S3ObjectStore } from '../storage/s3-store.js';
+import { ecsHandOver } from './ecs-hand-over.js';
 import { type HandlerDeps, handleEvent, type MetricsSink } from './handler.js';
 import { type LambdaSettings, lambdaSettings } from './settings.js';
 
@@ -31,7 +32,11 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
     throw error;
   });
   try {
-    return await handleEvent(event, await deps);
+    const built = await deps;
+    return await handleEvent(
+      event,
+      context ? { ...built, remainingMs: () => context.getRemainingTimeInMillis() } : built,
+    );
   } finally {
     metrics.publishStoredMetrics();
   }
@@ -56,6 +61,8 @@ async function buildDeps(): Promise<HandlerDeps> {
     logger: adaptLogger(powertools),
     metrics: emfSink,
     ...withNotifier(notifierFor(settings.notifyTopicArn, adaptLogger(powertools))),
+    ...(settings.handOver ? { handOver: ecsHandOver(settings.handOver) } : {}),
+    ...(settings.maxLambdaBytes === undefined ? {} : { maxLambdaBytes: settings.maxLambdaBytes }),
   };
 }
 

@@ -23,6 +23,10 @@ export function registerIngest(program: Command, action: Action): void {
       '--force',
       "load a file again even if these bytes were loaded before (a new ingestion), and let it shrink a replace pipeline's table past its guard",
     )
+    .option(
+      '--ingestion-id <uuid>',
+      'the ledger id a front door assigned (a Lambda handing a large object over): one path only; a retry under the same id gets the recorded verdict back',
+    )
     .addOption(jsonOption())
     .addHelpText('after', REPLACE_GUARD_HELP)
     .addHelpText(

@@ -13,11 +13,20 @@ interface IngestOptions {
   pipeline?: string;
   databaseUrl?: string;
   force?: boolean;
+  ingestionId?: string;
   json?: boolean;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export async function runIngest(paths: string[], options: IngestOptions): Promise<number> {
   const logger = cliLogger();
+  if (options.ingestionId !== undefined && (paths.length !== 1 || !UUID.test(options.ingestionId))) {
+    throw new UsageError(
+      'invalid_argument',
+      `--ingestion-id takes one UUID and exactly one path (got ${JSON.stringify(options.ingestionId)} for ${paths.length} paths): it names one ingestion of one object`,
+    );
+  }
   const db = lazyDatabase({ databaseUrl: options.databaseUrl, logger, migrate: true });
   // Connecting is mostly waiting on the server: it goes on while the config is read.
   db.warm();
@@ -37,6 +46,7 @@ export async function runIngest(paths: string[], options: IngestOptions): Promis
       pipelineName: options.pipeline,
       force: options.force === true,
       forceReplace: options.force === true,
+      ...(options.ingestionId === undefined ? {} : { ingestionId: options.ingestionId.toLowerCase() }),
       logger,
       database: db.get,
       progress: options.json !== true && process.stderr.isTTY === true,

@@ -1,0 +1,238 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { S3EventRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../../../src/config/load.js';
+import { ingest } from '../../../src/engine/ingest.js';
+import { type Gateway, startGateway } from '../../../src/gateway/server.js';
+import { silentLogger } from '../../../src/observability/logger.js';
+import { ecsHandOver } from '../../../src/serverless/ecs-hand-over.js';
+import { type HandlerDeps, handleEvent } from '../../../src/serverless/handler.js';
+import { objectSource } from '../../../src/storage/object-source.js';
+import { S3ObjectStore } from '../../../src/storage/s3-store.js';
+import { createTestDatabase } from '../../harness/db.js';
+
+const credentials = { accessKeyId: 'inlet-test', secretAccessKey: 'inlet-test-secret' };
+const CONFIG = `
+pipelines:
+  - name: orders
+    match: ["orders/**"]
+    table: public.orders
+    createTable: true
+    serverless: { maxLambdaBytes: 64 }
+    columns:
+      - { name: order_id, type: bigint, nullable: false }
+      - { name: amount, type: "numeric(12,2)" }
+`;
+const BIG = `order_id,amount\n${Array.from({ length: 20 }, (_, i) => `${i + 1},1.50`).join('\n')}\n`;
+
+/** What the ECS API received: the X-Amz-Target and the JSON body of each call. */
+const ecsCalls: { target: string; body: Record<string, unknown> }[] = [];
+let ecsAnswer: () => unknown = () => ({});
+let ecs: Server;
+let work: string;
+let gateway: Gateway;
+let store: S3ObjectStore;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let deps: HandlerDeps;
+const announced: S3EventRecord[] = [];
+
+beforeAll(async () => {
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'inlet-test');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'inlet-test-secret');
+  // The ECS API on loopback: the real SDK client signs and sends its JSON 1.1 request here.
+  ecs = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      ecsCalls.push({
+        target: String(request.headers['x-amz-target']),
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+      });
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify(ecsAnswer()));
+    });
+  });
+  await new Promise<void>((resolve) => ecs.listen(0, '127.0.0.1', resolve));
+  work = await mkdtemp(join(tmpdir(), 'inlet-hand-over-'));
+  await chmod(work, 0o755);
+  gateway = await startGateway({
+    dataDir: work,
+    credentials,
+    buckets: ['inbox'],
+    onObjectCreated: async (record) => {
+      announced.push(record as S3EventRecord);
+    },
+  });
+  store = new S3ObjectStore({
+    endpoint: gateway.endpoint,
+    region: 'us-east-1',
+    credentials,
+    forcePathStyle: true,
+  });
+  db = await createTestDatabase();
+  deps = {
+    store,
+    config: parseConfig(CONFIG, 'hand-over test'),
+    pool: db.pool,
+    logger: silentLogger,
+    handOver: ecsHandOver({
+      cluster: 'inlet-handover',
+      taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/inlet-ingest:3',
+      container: 'inlet',
+      subnets: ['subnet-0a', 'subnet-0b'],
+      securityGroups: ['sg-0c'],
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${(ecs.address() as AddressInfo).port}`,
+    }),
+  };
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await db?.drop();
+  await gateway?.close();
+  await new Promise((resolve) => ecs?.close(resolve));
+  await rm(work, { recursive: true, force: true });
+});
+
+async function putAndAnnounce(key: string, body: string): Promise<S3EventRecord> {
+  const before = announced.length;
+  await store.put('inbox', key, body);
+  const deadline = Date.now() + 5000;
+  while (announced.length === before && Date.now() < deadline) await sleep(10);
+  const record = announced.at(-1);
+  if (!record || announced.length === before) throw new Error(`no event for ${key}`);
+  return record;
+}
+
+const sqs = (messageId: string, record: S3EventRecord) => ({
+  Records: [
+    {
+      messageId,
+      receiptHandle: `rh-${messageId}`,
+      body: JSON.stringify({ Records: [record] }),
+      attributes: {},
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:inlet-inbox',
+      awsRegion: 'us-east-1',
+    },
+  ],
+});
+
+/** What the task does: `inlet ingest <uri> --pipeline orders --ingestion-id <id>`, here in-process. */
+async function runTheTask(command: string[]): Promise<void> {
+  const id = command[command.indexOf('--ingestion-id') + 1] as string;
+  const key = 'orders/big.csv';
+  const info = await store.head('inbox', key);
+  if (!info) throw new Error('object gone');
+  const pipeline = deps.config.pipelines[0];
+  if (!pipeline) throw new Error('no pipeline');
+  const result = await ingest(objectSource(store, 'inbox', key, info), pipeline, {
+    pool: db.pool,
+    ingestionId: id,
+  });
+  expect(result.status).toBe('loaded');
+}
+
+describe('a Lambda hands an object above its limit to an ECS Fargate task', () => {
+  it('refuses to start a task ECS did not start (failures[]): the message is retried and nothing is recorded', async () => {
+    ecsAnswer = () => ({ tasks: [], failures: [{ reason: 'RESOURCE:ENI', arn: 'x' }] });
+    const record = await putAndAnnounce('orders/big.csv', BIG);
+    const response = await handleEvent(sqs('m0', record), deps);
+    expect(response?.batchItemFailures).toEqual([{ itemIdentifier: 'm0' }]);
+    const ledger = await db.pool.query(`SELECT id FROM inlet.ingestions`);
+    expect(ledger.rows).toEqual([]);
+    ecsCalls.length = 0;
+  });
+
+  it('sends RunTask as the ECS API documents it, records the hand-over, and a redelivery starts no second load', async () => {
+    ecsAnswer = () => ({
+      tasks: [{ taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/inlet-handover/abc' }],
+      failures: [],
+    });
+    const record = announced.at(-1) as S3EventRecord;
+    expect(await handleEvent(sqs('m1', record), deps)).toEqual({ batchItemFailures: [] });
+    expect(ecsCalls).toHaveLength(1);
+    const call = ecsCalls[0] as (typeof ecsCalls)[number];
+    expect(call.target).toBe('AmazonEC2ContainerServiceV20141113.RunTask');
+    const id = (await db.pool.query<{ id: string }>(`SELECT id FROM inlet.ingestions`)).rows[0]?.id as string;
+    expect(call.body).toEqual({
+      cluster: 'inlet-handover',
+      taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/inlet-ingest:3',
+      launchType: 'FARGATE',
+      count: 1,
+      clientToken: `${id}/1`,
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: ['subnet-0a', 'subnet-0b'],
+          securityGroups: ['sg-0c'],
+          assignPublicIp: 'DISABLED',
+        },
+      },
+      overrides: {
+        containerOverrides: [
+          {
+            name: 'inlet',
+            command: ['ingest', 's3://inbox/orders/big.csv', '--pipeline', 'orders', '--ingestion-id', id],
+          },
+        ],
+      },
+      startedBy: id,
+      tags: [
+        { key: 'inlet:ingestion', value: id },
+        { key: 'inlet:pipeline', value: 'orders' },
+      ],
+    });
+    const queued = await db.pool.query(`SELECT status, details FROM inlet.ingestions`);
+    expect(queued.rows).toEqual([
+      {
+        status: 'queued',
+        details: {
+          handOver: expect.objectContaining({
+            ranOn: 'task',
+            from: 'lambda',
+            attempt: 1,
+            runId: 'arn:aws:ecs:us-east-1:123456789012:task/inlet-handover/abc',
+            reason: expect.stringContaining('above the Lambda limit of 64 bytes'),
+          }),
+        },
+      },
+    ]);
+    expect(await db.pool.query('SELECT 1 FROM public.orders').catch(() => ({ rowCount: 0 }))).toMatchObject({
+      rowCount: 0,
+    });
+
+    // SQS delivers the same event again before the task has finished: no second task.
+    expect(await handleEvent(sqs('m1', record), deps)).toEqual({ batchItemFailures: [] });
+    expect(ecsCalls).toHaveLength(1);
+
+    // The task loads under the function's id; then the event comes once more.
+    const overrides = call.body.overrides as { containerOverrides: { command: string[] }[] };
+    await runTheTask(overrides.containerOverrides[0]?.command ?? []);
+    expect(await handleEvent(sqs('m1', record), deps)).toEqual({ batchItemFailures: [] });
+    expect(ecsCalls).toHaveLength(1);
+    const rows = await db.pool.query('SELECT count(*)::int AS n FROM public.orders');
+    expect(rows.rows).toEqual([{ n: 20 }]);
+    const ledger = await db.pool.query(
+      `SELECT id, status, rows_loaded, details->'handOver'->>'ranOn' AS ran_on FROM inlet.ingestions`,
+    );
+    expect(ledger.rows).toEqual([{ id, status: 'loaded', rows_loaded: '20', ran_on: 'task' }]);
+  });
+
+  it('loads an object under the limit in the function itself', async () => {
+    const record = await putAndAnnounce('orders/small.csv', 'order_id,amount\n100,1\n');
+    expect(await handleEvent(sqs('m2', record), deps)).toEqual({ batchItemFailures: [] });
+    expect(ecsCalls).toHaveLength(1);
+    const ledger = await db.pool.query(
+      `SELECT status, details->'handOver' AS hand_over FROM inlet.ingestions WHERE source_uri LIKE '%small.csv'`,
+    );
+    expect(ledger.rows).toEqual([{ status: 'loaded', hand_over: null }]);
+  });
+});
