@@ -67,6 +67,13 @@ export const ingestionCodes = {
         "Nothing if it passes (the message is delivered again); otherwise check the function's log, the task definition, the cluster's capacity and the function's ecs:RunTask permission.",
       doors: ['lambda'],
     },
+    watchdog_stopped: {
+      meaning:
+        "The Lambda function's deadline watchdog stopped a load that was running out of time and rolled it back, before Lambda's timeout could kill it; the object is handed to the ECS task.",
+      action:
+        'Nothing: the task loads it under the same ingestion. If it happens often, lower serverless.maxLambdaBytes so such objects are handed over before reading.',
+      doors: ['lambda'],
+    },
     objects_not_loaded: {
       meaning:
         'Invoked directly (not through SQS), the S3-event function could not load some objects for a reason that may pass, and throws so that Lambda invokes it again.',

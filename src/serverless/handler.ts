@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { SQSBatchResponse } from 'aws-lambda';
 import type pg from 'pg';
 import { routingName } from '../config/client-uploads.js';
@@ -5,7 +6,7 @@ import { findPipeline } from '../config/route.js';
 import { ingest } from '../engine/ingest.js';
 import { InletError } from '../errors.js';
 import type { InletConfig, Pipeline } from '../model/contract.js';
-import type { IngestResult } from '../model/ingestion.js';
+import type { IngestResult, ObjectSource } from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
 import type { Notifier } from '../observability/notify.js';
 import { objectSource, uriOf } from '../storage/object-source.js';
@@ -13,7 +14,8 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { type Announcement, fromDirectEvent, fromSqsMessage, isSqsEvent, type ObjectRef } from './events.js';
 import { fitsLambda, lambdaLimit } from './fit.js';
 import type { HandOver } from './hand-over.js';
-import { handOverOnce } from './hand-over-ledger.js';
+import { type HandedObject, handOverId, handOverOnce } from './hand-over-ledger.js';
+import { startWatchdog } from './watchdog.js';
 
 /** Where processed and rejected objects go with `afterLoad: move`; objects there are never ingested again. */
 export const PROCESSED_PREFIX = 'processed/';
@@ -161,47 +163,44 @@ export async function processObject(ref: ObjectRef, deps: HandlerDeps): Promise<
     logger.warn('the object no longer exists: nothing to load');
     return { ref, status: 'skipped', retry: false };
   }
-  if (deps.handOver !== undefined) {
+  const object: HandedObject = {
+    uri: uriOf(deps.store, ref.bucket, ref.key),
+    bucket: ref.bucket,
+    key: ref.key,
+    size: info.size,
+    ...(info.versionId ? { versionId: info.versionId } : {}),
+    ...(info.etag ? { etag: info.etag } : {}),
+  };
+  const handOver = deps.handOver;
+  if (handOver !== undefined) {
     const limit = lambdaLimit(pipeline, deps.maxLambdaBytes, deps.remainingMs?.());
     const fit = fitsLambda(ref.key, info.size, pipeline, limit);
-    if (!fit.fits) {
-      const handed = await handOverOnce(
-        deps.pool,
-        pipeline,
-        {
-          uri: uriOf(deps.store, ref.bucket, ref.key),
-          bucket: ref.bucket,
-          key: ref.key,
-          size: info.size,
-          ...(info.versionId ? { versionId: info.versionId } : {}),
-          ...(info.etag ? { etag: info.etag } : {}),
-        },
-        deps.handOver,
-        fit.reason,
-      );
-      if (handed.kind === 'started') {
-        logger.info('handed over: too big to load in this function', {
-          ingestionId: handed.ingestionId,
-          ranOn: deps.handOver.ranOn,
-          runId: handed.runId,
-          reason: fit.reason,
-        });
-        deps.metrics?.count('files_handed_over', 1);
-      } else {
-        logger.info('already handed over by an earlier delivery: nothing started', {
-          ingestionId: handed.ingestionId,
-          status: handed.status,
-        });
-      }
-      return { ref, status: 'handed_over', retry: false };
-    }
+    if (!fit.fits) return handOff(ref, pipeline, object, handOver, fit.reason, deps, logger);
   }
   const source = objectSource(deps.store, ref.bucket, ref.key, {
     ...info,
     ...(ref.sequencer ? { sequencer: ref.sequencer } : {}),
     ...(ref.eventTime ? { receivedAt: ref.eventTime } : {}),
   });
-  const result = await ingest(source, pipeline, { pool: deps.pool, logger });
+  // With somewhere to hand over to, a load that runs short of time stops and is handed over, under the id
+  // the hand-over would use, so that its rolled-back attempt and the hand-over are one ledger row.
+  const watchdog =
+    handOver !== undefined && deps.remainingMs !== undefined ? startWatchdog(deps.remainingMs) : undefined;
+  let result: IngestResult;
+  try {
+    result = await ingest(watchdog ? abortable(source, watchdog.signal) : source, pipeline, {
+      pool: deps.pool,
+      logger,
+      ...(watchdog ? { signal: watchdog.signal, ingestionId: handOverId(pipeline, object) } : {}),
+    });
+  } finally {
+    watchdog?.stop();
+  }
+  // Only a load that did not finish: one the watchdog fired on just after its COMMIT stays loaded.
+  if (handOver !== undefined && watchdog?.signal.aborted && result.status === 'failed') {
+    const reason = `the watchdog stopped loading with ${watchdog.firedWithMs ?? 0} ms of the function's time left and rolled it back`;
+    return handOff(ref, pipeline, object, handOver, reason, deps, logger);
+  }
   deps.metrics?.count('files', 1, result.status);
   deps.metrics?.count('rows_loaded', result.rowsLoaded, result.status);
   deps.metrics?.count('rows_rejected', result.rowsRejected, result.status);
@@ -212,6 +211,57 @@ export async function processObject(ref: ObjectRef, deps: HandlerDeps): Promise<
     );
   }
   return { ref, status: result.status, result, retry: result.status === 'failed' };
+}
+
+/** Records the hand-over and starts the runner, once per object (hand-over-ledger.ts). */
+async function handOff(
+  ref: ObjectRef,
+  pipeline: Pipeline,
+  object: HandedObject,
+  handOver: HandOver,
+  reason: string,
+  deps: HandlerDeps,
+  logger: Logger,
+): Promise<ObjectOutcome> {
+  const handed = await handOverOnce(deps.pool, pipeline, object, handOver, reason);
+  if (handed.kind === 'started') {
+    logger.info('handed over: too big to load in this function', {
+      ingestionId: handed.ingestionId,
+      ranOn: handOver.ranOn,
+      runId: handed.runId,
+      reason,
+    });
+    deps.metrics?.count('files_handed_over', 1);
+  } else {
+    logger.info('already handed over by an earlier delivery: nothing started', {
+      ingestionId: handed.ingestionId,
+      status: handed.status,
+    });
+  }
+  return { ref, status: 'handed_over', retry: false };
+}
+
+/** The source, whose streams end with the watchdog's error when it fires, even while a read is stalled. */
+function abortable(source: ObjectSource, signal: AbortSignal): ObjectSource {
+  const guard = (body: Readable): Readable => {
+    const stop = () => body.destroy(signal.reason as Error);
+    if (signal.aborted) stop();
+    else {
+      signal.addEventListener('abort', stop, { once: true });
+      body.once('close', () => signal.removeEventListener('abort', stop));
+    }
+    return body;
+  };
+  return {
+    ...source,
+    open: async () => guard(await source.open()),
+    ...(source.openRange
+      ? {
+          openRange: async (start: number, end: number) =>
+            guard(await (source.openRange as NonNullable<ObjectSource['openRange']>)(start, end)),
+        }
+      : {}),
+  };
 }
 
 /** `afterLoad: tag` labels the object; `move` copies it under processed/ or rejected/ and deletes it. */

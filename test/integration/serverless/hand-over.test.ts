@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -27,7 +28,15 @@ pipelines:
     columns:
       - { name: order_id, type: bigint, nullable: false }
       - { name: amount, type: "numeric(12,2)" }
+  - name: slow
+    match: ["slow/**"]
+    table: public.slow
+    createTable: true
+    columns:
+      - { name: id, type: bigint, nullable: false }
 `;
+const SLOW_ROWS = 400;
+const SLOW = `id\n${Array.from({ length: SLOW_ROWS }, (_, i) => i + 1).join('\n')}\n`;
 const BIG = `order_id,amount\n${Array.from({ length: 20 }, (_, i) => `${i + 1},1.50`).join('\n')}\n`;
 
 /** What the ECS API received: the X-Amz-Target and the JSON body of each call. */
@@ -127,12 +136,11 @@ const sqs = (messageId: string, record: S3EventRecord) => ({
 });
 
 /** What the task does: `inlet ingest <uri> --pipeline orders --ingestion-id <id>`, here in-process. */
-async function runTheTask(command: string[]): Promise<void> {
+async function runTheTask(command: string[], key = 'orders/big.csv', index = 0): Promise<void> {
   const id = command[command.indexOf('--ingestion-id') + 1] as string;
-  const key = 'orders/big.csv';
   const info = await store.head('inbox', key);
   if (!info) throw new Error('object gone');
-  const pipeline = deps.config.pipelines[0];
+  const pipeline = deps.config.pipelines[index];
   if (!pipeline) throw new Error('no pipeline');
   const result = await ingest(objectSource(store, 'inbox', key, info), pipeline, {
     pool: db.pool,
@@ -234,5 +242,71 @@ describe('a Lambda hands an object above its limit to an ECS Fargate task', () =
       `SELECT status, details->'handOver' AS hand_over FROM inlet.ingestions WHERE source_uri LIKE '%small.csv'`,
     );
     expect(ledger.rows).toEqual([{ status: 'loaded', hand_over: null }]);
+  });
+});
+
+/** The store, but every object comes a line at a time, 40 lines a second: a load of minutes, in small. */
+function slowStore(): S3ObjectStore {
+  const slow = Object.create(store) as S3ObjectStore;
+  slow.get = async (bucket, key, options) => {
+    const { body, info } = await store.get(bucket, key, options);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    const lines = Buffer.concat(chunks)
+      .toString('utf8')
+      .split(/(?<=\n)/);
+    async function* dribble() {
+      for (const line of lines) {
+        await sleep(25);
+        yield Buffer.from(line);
+      }
+    }
+    return { body: Readable.from(dribble()), info };
+  };
+  return slow;
+}
+
+describe('the watchdog', () => {
+  it('stops a load running out of time, rolls it back and hands it over; the task loads it once', async () => {
+    ecsCalls.length = 0;
+    const record = await putAndAnnounce('slow/numbers.csv', SLOW);
+    // A fake invocation with 2 s left: the watchdog keeps half of it back and fires after about 1 s.
+    const deadline = Date.now() + 2000;
+    const started = Date.now();
+    const response = await handleEvent(sqs('w1', record), {
+      ...deps,
+      store: slowStore(),
+      remainingMs: () => Math.max(0, deadline - Date.now()),
+    });
+    expect(response).toEqual({ batchItemFailures: [] });
+    // It gave up long before the 10 s the file would take, and before the fake timeout.
+    expect(Date.now() - started).toBeLessThan(SLOW_ROWS * 25);
+    expect(ecsCalls).toHaveLength(1);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM public.slow')).rows).toEqual([{ n: 0 }]);
+    const handed = await db.pool.query(
+      `SELECT id, status, details->'handOver'->>'reason' AS reason FROM inlet.ingestions WHERE pipeline = 'slow'`,
+    );
+    expect(handed.rows).toEqual([
+      {
+        id: expect.any(String),
+        status: 'queued',
+        reason: expect.stringContaining('the watchdog stopped loading'),
+      },
+    ]);
+
+    const overrides = (ecsCalls[0]?.body.overrides ?? {}) as { containerOverrides: { command: string[] }[] };
+    await runTheTask(overrides.containerOverrides[0]?.command ?? [], 'slow/numbers.csv', 1);
+    // SQS delivers it again, to a function with all the time in the world: nothing more is loaded.
+    expect(await handleEvent(sqs('w1', record), { ...deps, remainingMs: () => 900_000 })).toEqual({
+      batchItemFailures: [],
+    });
+    expect(ecsCalls).toHaveLength(1);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM public.slow')).rows).toEqual([
+      { n: SLOW_ROWS },
+    ]);
+    const ledger = await db.pool.query(
+      `SELECT status, rows_loaded, details->'handOver'->>'ranOn' AS ran_on FROM inlet.ingestions WHERE pipeline = 'slow'`,
+    );
+    expect(ledger.rows).toEqual([{ status: 'loaded', rows_loaded: String(SLOW_ROWS), ran_on: 'task' }]);
   });
 });
