@@ -8,6 +8,7 @@ import type { InletConfig } from '../model/contract.js';
 import type { Logger } from '../observability/logger.js';
 import { handleEvent } from '../serverless/handler.js';
 import { S3ObjectStore } from '../storage/s3-store.js';
+import { type ChildHandOver, childHandOver } from './child-hand-over.js';
 import { listenWithFallback } from './ports.js';
 
 export interface LocalS3 {
@@ -29,6 +30,13 @@ export interface LocalS3Settings {
   readonly replayDead: boolean;
   /** INLET_S3_ACCESS_KEY_ID and INLET_S3_SECRET_ACCESS_KEY; undefined: a pair generated once. */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+  /**
+   * INLET_LAMBDA_MAX_BYTES: objects above it (expansion-aware) are handed to a child `inlet ingest`, as the
+   * Lambda function hands them to an ECS task; unset: every object loads in the stack's own process.
+   */
+  readonly maxLambdaBytes: number | undefined;
+  /** The environment the hand-over's child inherits. */
+  readonly childEnv: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -41,8 +49,15 @@ export async function startLocalS3(options: {
   readonly pool: pg.Pool;
   readonly logger: Logger;
   readonly settings: LocalS3Settings;
+  /** For the hand-over's child `inlet ingest`: the stack's config file and database. */
+  readonly handOver?: {
+    readonly configPath: string;
+    readonly databaseUrl: string;
+    readonly command?: readonly string[];
+  };
 }): Promise<LocalS3> {
   const { bucket } = options.settings;
+  const handOver: { current?: ChildHandOver } = {};
   const credentials = options.settings.credentials ?? (await generatedCredentials(options.dataDir));
   const store: { current?: S3ObjectStore } = {};
   const start = (port: number): Promise<Gateway> =>
@@ -62,7 +77,15 @@ export async function startLocalS3(options: {
         if (store.current === undefined) throw new GatewayNotReadyError();
         await handleEvent(
           { Records: [record] },
-          { store: store.current, config: options.config, pool: options.pool, logger: options.logger },
+          {
+            store: store.current,
+            config: options.config,
+            pool: options.pool,
+            logger: options.logger,
+            ...(handOver.current && options.settings.maxLambdaBytes !== undefined
+              ? { handOver: handOver.current, maxLambdaBytes: options.settings.maxLambdaBytes }
+              : {}),
+          },
         );
       },
     });
@@ -79,12 +102,24 @@ export async function startLocalS3(options: {
     credentials,
     forcePathStyle: true,
   });
+  if (options.handOver !== undefined && options.settings.maxLambdaBytes !== undefined) {
+    handOver.current = childHandOver({
+      ...options.handOver,
+      s3: { endpoint: gateway.endpoint, credentials },
+      env: options.settings.childEnv,
+      pool: options.pool,
+      logger: options.logger.child({ component: 'hand-over' }),
+    });
+  }
   gateway.deliverEvents();
   return {
     endpoint: gateway.endpoint,
     bucket,
     credentials,
-    stop: () => gateway.close(),
+    stop: async () => {
+      await gateway.close();
+      await handOver.current?.settled();
+    },
   };
 }
 

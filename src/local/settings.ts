@@ -5,7 +5,7 @@
  * src/cli/settings.ts as for every command.
  */
 import { type ServerSettings, serverSettings } from '../server/settings.js';
-import { type Env, flag, port, text } from '../settings/env.js';
+import { type Env, flag, integer, port, text } from '../settings/env.js';
 import { s3ConnectionFrom } from '../settings/s3.js';
 import type { LocalS3Settings } from './s3.js';
 
@@ -34,5 +34,7 @@ export function localS3Settings(env: Env = process.env): LocalS3Settings {
     replayDead: flag(env, 'INLET_S3_REPLAY_DEAD') ?? false,
     // The pair `s3://` clients use is the one the gateway accepts: set both or neither.
     credentials: s3ConnectionFrom(env).credentials,
+    maxLambdaBytes: integer(env, 'INLET_LAMBDA_MAX_BYTES', { min: 1 }),
+    childEnv: env,
   };
 }

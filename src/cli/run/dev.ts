@@ -56,7 +56,14 @@ export async function runDev(options: DevOptions): Promise<number> {
       import('../../local/s3.js'),
       import('../../snapshots/service.js'),
     ]);
-    const s3 = await startLocalS3({ dataDir, config, pool: db.pool, logger, settings: settings.s3 });
+    const s3 = await startLocalS3({
+      dataDir,
+      config,
+      pool: db.pool,
+      logger,
+      settings: settings.s3,
+      handOver: { configPath: configPath ?? EXAMPLES_CONFIG, databaseUrl: db.url },
+    });
     services.push({ name: 'S3 gateway', stop: s3.stop });
     const api = await startConfiguredService({
       config,
