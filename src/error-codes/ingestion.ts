@@ -67,6 +67,13 @@ export const ingestionCodes = {
         "Nothing if it passes (the message is delivered again); otherwise check the function's log, the task definition, the cluster's capacity and the function's ecs:RunTask permission.",
       doors: ['lambda'],
     },
+    object_too_large: {
+      meaning:
+        "An object is above every limit Inlet can load it under: too big for the Lambda function, and, spooled to the hand-over task's disk (Parquet, XLSX, zip), above INLET_TASK_MAX_BYTES. It is rejected, not retried.",
+      action:
+        "Raise the task definition's ephemeral storage and INLET_TASK_MAX_BYTES with it (the message gives the sizes), or split the file.",
+      doors: ['lambda'],
+    },
     watchdog_stopped: {
       meaning:
         "The Lambda function's deadline watchdog stopped a load that was running out of time and rolled it back, before Lambda's timeout could kill it; the object is handed to the ECS task.",

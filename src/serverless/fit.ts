@@ -94,3 +94,37 @@ function describeSource(source: LimitSource): string {
   if (source === 'setting') return 'INLET_LAMBDA_MAX_BYTES';
   return "what the function's remaining time allows";
 }
+
+/**
+ * What the task can load at most of an object it must spool to its disk first (Parquet, XLSX, a zip): its
+ * ephemeral storage, 20 GiB by default on Fargate, less room for the rest. INLET_TASK_MAX_BYTES overrides it.
+ */
+export const DEFAULT_TASK_MAX_BYTES = 18 * 1024 ** 3;
+
+/** Parquet, XLSX and zip objects are read by random access, from a copy on disk when they are compressed. */
+export function mustSpool(key: string, pipeline: Pipeline): boolean {
+  return (
+    pipeline.format === 'parquet' ||
+    pipeline.format === 'xlsx' ||
+    pipeline.compression === 'zip' ||
+    /\.(parquet|xlsx|zip)$/i.test(key)
+  );
+}
+
+/** Why an object is past every limit (too big for the function and for the task), or undefined. */
+export function pastEveryLimit(
+  key: string,
+  size: number,
+  pipeline: Pipeline,
+  taskMaxBytes: number,
+): string | undefined {
+  if (!mustSpool(key, pipeline)) return undefined;
+  const bytes = expansionAwareBytes(key, size, pipeline);
+  if (bytes <= taskMaxBytes) return undefined;
+  return (
+    `The object (${size} bytes, counted as ${bytes} once spooled and expanded) is too big for the Lambda ` +
+    `function and above the hand-over task's limit of ${taskMaxBytes} bytes (INLET_TASK_MAX_BYTES), the disk it ` +
+    "spools Parquet, XLSX and zip objects to. Raise the task definition's ephemeral storage (up to 200 GiB) and " +
+    'INLET_TASK_MAX_BYTES with it, or split the file; it is not retried.'
+  );
+}

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { InletError } from '../errors.js';
 import type { Pipeline } from '../model/contract.js';
 import type { HandOver, HandOverRequest } from './hand-over.js';
 
@@ -119,4 +120,34 @@ export async function handOverOnce(
     if (began) await client.query('ROLLBACK').catch(() => undefined);
     client.release();
   }
+}
+
+/** A `rejected` row (code object_too_large) for an object past every limit, under its hand-over id. */
+export async function recordTooLarge(
+  pool: pg.Pool,
+  pipeline: Pipeline,
+  object: HandedObject,
+  message: string,
+): Promise<string> {
+  const ingestionId = handOverId(pipeline, object);
+  const refusal = new InletError('object_too_large', message);
+  await pool.query(
+    `INSERT INTO inlet.ingestions (id, pipeline, source_uri, version_id, etag, bytes, status, target_table, mode,
+        received_at, finished_at, error_code, error_message)
+     VALUES ($1, $2, $3, $4, $5, $6, 'rejected', $7, $8, now(), now(), $9, $10)
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      ingestionId,
+      pipeline.name,
+      object.uri,
+      object.versionId ?? null,
+      object.etag ?? null,
+      object.size,
+      `${pipeline.table.schema}.${pipeline.table.name}`,
+      pipeline.mode,
+      refusal.code,
+      refusal.message,
+    ],
+  );
+  return ingestionId;
 }

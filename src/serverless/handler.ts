@@ -12,9 +12,9 @@ import type { Notifier } from '../observability/notify.js';
 import { objectSource, uriOf } from '../storage/object-source.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { type Announcement, fromDirectEvent, fromSqsMessage, isSqsEvent, type ObjectRef } from './events.js';
-import { fitsLambda, lambdaLimit } from './fit.js';
+import { DEFAULT_TASK_MAX_BYTES, fitsLambda, lambdaLimit, pastEveryLimit } from './fit.js';
 import type { HandOver } from './hand-over.js';
-import { type HandedObject, handOverId, handOverOnce } from './hand-over-ledger.js';
+import { type HandedObject, handOverId, handOverOnce, recordTooLarge } from './hand-over-ledger.js';
 import { startWatchdog } from './watchdog.js';
 
 /** Where processed and rejected objects go with `afterLoad: move`; objects there are never ingested again. */
@@ -48,6 +48,8 @@ export interface HandlerDeps {
   readonly handOver?: HandOver;
   /** INLET_LAMBDA_MAX_BYTES: the limit for pipelines without `serverless.maxLambdaBytes`. */
   readonly maxLambdaBytes?: number;
+  /** INLET_TASK_MAX_BYTES: past it (and the Lambda limit) a spooled object is rejected; default 18 GiB. */
+  readonly taskMaxBytes?: number;
   /** The invocation's `context.getRemainingTimeInMillis()`: with no other limit, the time decides. */
   readonly remainingMs?: () => number;
 }
@@ -175,7 +177,16 @@ export async function processObject(ref: ObjectRef, deps: HandlerDeps): Promise<
   if (handOver !== undefined) {
     const limit = lambdaLimit(pipeline, deps.maxLambdaBytes, deps.remainingMs?.());
     const fit = fitsLambda(ref.key, info.size, pipeline, limit);
-    if (!fit.fits) return handOff(ref, pipeline, object, handOver, fit.reason, deps, logger);
+    if (!fit.fits) {
+      const refusal = pastEveryLimit(
+        ref.key,
+        info.size,
+        pipeline,
+        deps.taskMaxBytes ?? DEFAULT_TASK_MAX_BYTES,
+      );
+      if (refusal !== undefined) return rejectTooLarge(ref, pipeline, object, refusal, deps, logger);
+      return handOff(ref, pipeline, object, handOver, fit.reason, deps, logger);
+    }
   }
   const source = objectSource(deps.store, ref.bucket, ref.key, {
     ...info,
@@ -211,6 +222,21 @@ export async function processObject(ref: ObjectRef, deps: HandlerDeps): Promise<
     );
   }
   return { ref, status: result.status, result, retry: result.status === 'failed' };
+}
+
+/** An object past every limit: `rejected` in the ledger with the limit to raise, and acknowledged. */
+async function rejectTooLarge(
+  ref: ObjectRef,
+  pipeline: Pipeline,
+  object: HandedObject,
+  message: string,
+  deps: HandlerDeps,
+  logger: Logger,
+): Promise<ObjectOutcome> {
+  const ingestionId = await recordTooLarge(deps.pool, pipeline, object, message);
+  logger.warn('rejected: too big for the function and for the task', { ingestionId, reason: message });
+  deps.metrics?.count('files', 1, 'rejected');
+  return { ref, status: 'rejected', retry: false };
 }
 
 /** Records the hand-over and starts the runner, once per object (hand-over-ledger.ts). */

@@ -63,6 +63,7 @@ async function buildDeps(): Promise<HandlerDeps> {
     ...withNotifier(notifierFor(settings.notifyTopicArn, adaptLogger(powertools))),
     ...(settings.handOver ? { handOver: ecsHandOver(settings.handOver) } : {}),
     ...(settings.maxLambdaBytes === undefined ? {} : { maxLambdaBytes: settings.maxLambdaBytes }),
+    ...(settings.taskMaxBytes === undefined ? {} : { taskMaxBytes: settings.taskMaxBytes }),
   };
 }
 

@@ -19,6 +19,8 @@ export interface LambdaSettings {
   readonly notifyTopicArn: string | undefined;
   /** INLET_LAMBDA_MAX_BYTES: objects above it (expansion-aware) are handed over; unset: the timeout decides. */
   readonly maxLambdaBytes: number | undefined;
+  /** INLET_TASK_MAX_BYTES: what the task can spool; past it (and the Lambda limit) an object is rejected. */
+  readonly taskMaxBytes: number | undefined;
   /** INLET_HANDOVER_CLUSTER and the rest: the Fargate task big objects go to; unset: no hand-over. */
   readonly handOver: EcsHandOverSettings | undefined;
 }
@@ -30,6 +32,7 @@ export function lambdaSettings(env: Env = process.env): LambdaSettings {
     s3: s3ConnectionFrom(env),
     notifyTopicArn: notifyTopicArnFrom(env),
     maxLambdaBytes: integer(env, 'INLET_LAMBDA_MAX_BYTES', { min: 1 }),
+    taskMaxBytes: integer(env, 'INLET_TASK_MAX_BYTES', { min: 1 }),
     handOver: handOverFrom(env),
   };
 }

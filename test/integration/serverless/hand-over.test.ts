@@ -234,6 +234,26 @@ describe('a Lambda hands an object above its limit to an ECS Fargate task', () =
     expect(ledger.rows).toEqual([{ id, status: 'loaded', rows_loaded: '20', ran_on: 'task' }]);
   });
 
+  it('rejects an object past every limit, saying which and how to raise it, and does not retry it', async () => {
+    const calls = ecsCalls.length;
+    const record = await putAndAnnounce('orders/huge.parquet', 'PAR1 not really parquet PAR1 '.repeat(4));
+    const response = await handleEvent(sqs('m3', record), { ...deps, taskMaxBytes: 100 });
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(ecsCalls).toHaveLength(calls);
+    const ledger = await db.pool.query(
+      `SELECT status, error_code, error_message FROM inlet.ingestions WHERE source_uri LIKE '%huge.parquet'`,
+    );
+    expect(ledger.rows).toEqual([
+      {
+        status: 'rejected',
+        error_code: 'object_too_large',
+        error_message: expect.stringMatching(
+          /limit of 100 bytes \(INLET_TASK_MAX_BYTES\).*Raise the task definition's ephemeral storage/,
+        ),
+      },
+    ]);
+  });
+
   it('loads an object under the limit in the function itself', async () => {
     const record = await putAndAnnounce('orders/small.csv', 'order_id,amount\n100,1\n');
     expect(await handleEvent(sqs('m2', record), deps)).toEqual({ batchItemFailures: [] });
