@@ -10,6 +10,7 @@ const VARIABLES = [
   'INLET_S3_ACCESS_KEY_ID',
   'INLET_S3_SECRET_ACCESS_KEY',
   'INLET_HOST',
+  'INLET_LAMBDA_MAX_BYTES',
 ];
 
 describe('localSettings', () => {
@@ -22,6 +23,8 @@ describe('localSettings', () => {
         bucket: 'inlet-inbox',
         replayDead: false,
         credentials: undefined,
+        maxLambdaBytes: undefined,
+        childEnv: env,
       });
       expect(settings.loadExamples).toBe(true);
       expect(settings.server.host).toBe('127.0.0.1');
@@ -29,7 +32,7 @@ describe('localSettings', () => {
   });
 
   it('reads every variable', () => {
-    const settings = localSettings('.inlet', {
+    const env = {
       INLET_S3_PORT: '0',
       INLET_INBOX_BUCKET: ' drop-zone ',
       INLET_S3_REPLAY_DEAD: '1',
@@ -37,12 +40,17 @@ describe('localSettings', () => {
       INLET_S3_ACCESS_KEY_ID: 'id',
       INLET_S3_SECRET_ACCESS_KEY: 'secret',
       INLET_WORKERS: '3',
-    });
+      INLET_LAMBDA_MAX_BYTES: '1048576',
+    };
+    const settings = localSettings('.inlet', env);
     expect(settings.s3).toEqual({
       port: 0,
       bucket: 'drop-zone',
       replayDead: true,
       credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+      maxLambdaBytes: 1_048_576,
+      // The hand-over's child inherits the stack's environment.
+      childEnv: env,
     });
     expect(settings.loadExamples).toBe(false);
     expect(settings.server.workers).toBe(3);
