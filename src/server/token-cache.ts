@@ -5,7 +5,16 @@
  * change to a token (revoked, expired, rescoped, deleted) when it commits, and a change drops that token
  * here. Listening lost means no cache until it is back, every request reading the database as before; and
  * an entry older than the TTL is read again, a safety net for a notification that never came.
+ *
+ * A notification arrives some time after its transaction commits (a millisecond, or more on a busy
+ * machine), so hearing it is not enough: a token revoked just before a request would still pass in that
+ * window. Before a cached entry is trusted, `fresh()` sends a notification of its own on this service's
+ * private channel and waits to hear it back: PostgreSQL delivers notifications in the order their
+ * transactions committed, so once it is heard every change committed before the request began has been
+ * heard too. Requests that arrive while one is on its way wait for the next, and share it (one round trip
+ * on the listening connection for all of them, not a lookup each).
  */
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../observability/logger.js';
 
@@ -25,9 +34,18 @@ export interface TokenCacheOptions {
   ttlMs?: number;
   /** Wait before listening again after the connection was lost; default 1 s. */
   reconnectMs?: number;
+  /** How long `fresh()` waits to hear its own notification before the entry is read again; default 2 s. */
+  syncTimeoutMs?: number;
 }
 
 const CHANNEL = 'inlet_tokens';
+
+/** Requests waiting to hear one notification of this service's own: every change committed before it. */
+interface SyncRound {
+  readonly payload: string;
+  readonly waiters: ((heard: boolean) => void)[];
+  timer?: NodeJS.Timeout;
+}
 /** Enough for every token a deployment has; past it, the oldest entry goes. */
 const MAX_ENTRIES = 10_000;
 
@@ -41,6 +59,13 @@ export class TokenCache {
   private generation = 0;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
+  /** This service's own channel, for `fresh()`'s notifications (others do not hear them). */
+  private readonly syncChannel = `inlet_tokens_sync_${randomBytes(8).toString('hex')}`;
+  private readonly syncTimeoutMs: number;
+  private syncCount = 0;
+  /** The notification on its way, and the requests that arrived after it was sent (they need the next). */
+  private inFlight: SyncRound | undefined;
+  private waiting: ((heard: boolean) => void)[] = [];
 
   constructor(
     private readonly connection: pg.ClientConfig,
@@ -48,6 +73,7 @@ export class TokenCache {
   ) {
     this.ttlMs = options.ttlMs ?? 60_000;
     this.reconnectMs = options.reconnectMs ?? 1000;
+    this.syncTimeoutMs = options.syncTimeoutMs ?? 2000;
   }
 
   /** Starts listening; resolves once it does, or once it failed (then retried in the background, uncached meanwhile). */
@@ -58,8 +84,10 @@ export class TokenCache {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.listening = false;
     clearTimeout(this.retry);
     this.drop();
+    this.settleSyncs(false);
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => undefined);
@@ -80,6 +108,55 @@ export class TokenCache {
       return undefined;
     }
     return entry.token;
+  }
+
+  /**
+   * Resolves true once every token change committed before this call has been heard (so `get` may be
+   * trusted), false when that could not be established (not listening, the channel lost, or no answer
+   * within `syncTimeoutMs`): then the token is read from the database.
+   */
+  fresh(): Promise<boolean> {
+    if (!this.listening || this.listener === undefined) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      if (this.inFlight === undefined) this.sendSync();
+    });
+  }
+
+  private sendSync(): void {
+    const listener = this.listener;
+    if (listener === undefined || !this.listening) {
+      this.settleSyncs(false);
+      return;
+    }
+    const round: SyncRound = { payload: String(++this.syncCount), waiters: this.waiting };
+    this.waiting = [];
+    this.inFlight = round;
+    round.timer = setTimeout(() => this.finishSync(round, false), this.syncTimeoutMs);
+    round.timer.unref();
+    listener
+      .query('SELECT pg_notify($1, $2)', [this.syncChannel, round.payload])
+      .catch(() => this.finishSync(round, false));
+  }
+
+  private finishSync(round: SyncRound, heard: boolean): void {
+    if (this.inFlight !== round) return;
+    clearTimeout(round.timer);
+    this.inFlight = undefined;
+    for (const resolve of round.waiters) resolve(heard);
+    if (this.waiting.length > 0) {
+      if (this.listening && !this.stopped) this.sendSync();
+      else this.settleSyncs(false);
+    }
+  }
+
+  /** Answers every waiting request at once (the channel was lost or the cache stopped). */
+  private settleSyncs(heard: boolean): void {
+    const round = this.inFlight;
+    if (round !== undefined) this.finishSync(round, heard);
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve(heard);
   }
 
   /** The generation to pass to `put` for a lookup about to start. */
@@ -111,6 +188,7 @@ export class TokenCache {
       this.listener = undefined;
       this.listening = false;
       this.drop();
+      this.settleSyncs(false);
       if (this.stopped) return;
       this.options.logger.warn(
         'stopped hearing token changes; checking every token in the database until back',
@@ -124,13 +202,17 @@ export class TokenCache {
     };
     client.on('notification', (message) => {
       if (message.channel === CHANNEL) this.drop(message.payload);
+      else if (message.channel === this.syncChannel) {
+        const round = this.inFlight;
+        if (round !== undefined && round.payload === message.payload) this.finishSync(round, true);
+      }
     });
     client.on('error', lost);
     client.on('end', () => lost());
     this.listener = client;
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${CHANNEL}; LISTEN ${this.syncChannel}`);
       if (this.listener !== client) return;
       // Anything cached before (there is nothing, or it was dropped on the loss) may have changed unheard.
       this.drop();

@@ -178,8 +178,12 @@ export async function verifyToken(
   }
   const hash = presentedHash.toString('hex');
   const { cache } = options;
-  const cached = cache?.get(hash);
-  // An entry past its expiry is read again, for the refusal's own words.
+  // An entry is trusted only once every change committed before this request is known to be heard (a
+  // revocation a moment ago included); one past its expiry is read again, for the refusal's own words.
+  const cached =
+    cache !== undefined && cache.get(hash) !== undefined && (await cache.fresh())
+      ? cache.get(hash)
+      : undefined;
   if (cached !== undefined && (cached.expiresAt === null || cached.expiresAt.getTime() > Date.now())) {
     if (Date.now() - cached.lastUsedAt >= LAST_USED_EVERY_MS) {
       cached.lastUsedAt = Date.now();

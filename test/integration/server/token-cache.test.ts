@@ -1,14 +1,16 @@
 /**
  * Upload services keep checked tokens in memory (src/server/token-cache.ts), and a revocation still takes
- * effect at once in each of them: two services, each on its own pool, hear the change through
- * `inlet_tokens` and refuse the token. The cache's TTL (60 s) is far longer than these tests wait, so only
- * the notification can be what refuses it.
+ * effect at once in each of them: the first request after it is refused, not one a moment later. Two
+ * services, each on its own pool, hear the change through `inlet_tokens`; a service whose listening
+ * connection is slow to deliver it waits for its own notification before trusting an entry. The cache's
+ * TTL (60 s) is far longer than these tests wait, so only the notifications can be what refuses it.
  */
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../../../src/db/connect.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { TokenCache } from '../../../src/server/token-cache.js';
-import { createToken, revokeToken } from '../../../src/server/tokens.js';
+import { createToken, revokeToken, verifyToken } from '../../../src/server/tokens.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
 import { type RunningService, runService, uploadConfig } from '../../harness/upload-service.js';
 
@@ -50,15 +52,25 @@ async function upload(service: RunningService, token: string, name: string) {
   return { status: answer.status, code: body.error?.code };
 }
 
-/** Uploads until one is refused or the deadline passes; the refusal. */
-async function firstRefusal(service: RunningService, token: string) {
-  const deadline = Date.now() + WAIT_MS;
-  for (let i = 0; Date.now() < deadline; i++) {
-    const answer = await upload(service, token, `after-${i}.ndjson`);
-    if (answer.status !== 202) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return { status: 202, code: undefined };
+/** A started cache on the test database's connection settings. */
+async function startedCache(options: { syncTimeoutMs?: number } = {}): Promise<TokenCache> {
+  const cache = new TokenCache((db.pool as unknown as { options: Record<string, unknown> }).options, {
+    logger: silentLogger,
+    reconnectMs: 50,
+    ...options,
+  });
+  await cache.start();
+  return cache;
+}
+
+/**
+ * The socket of the cache's listening connection, to hold its notifications back as a busy machine can
+ * (the private field is reached on purpose: nothing else can delay what PostgreSQL has already sent).
+ */
+function listeningSocket(cache: TokenCache): { pause(): void; resume(): void } {
+  const client = Reflect.get(cache, 'listener') as pg.Client;
+  return (client as unknown as { connection: { stream: { pause(): void; resume(): void } } }).connection
+    .stream;
 }
 
 describe('the token cache', () => {
@@ -79,8 +91,11 @@ describe('the token cache', () => {
       expect(counted.map((c) => c.count())).toEqual([1, 1]);
 
       await revokeToken(db.pool, id);
-      for (const service of services) {
-        expect(await firstRefusal(service, token)).toEqual({ status: 401, code: 'revoked_token' });
+      for (const [s, service] of services.entries()) {
+        expect(await upload(service, token, `after-${s}.ndjson`)).toEqual({
+          status: 401,
+          code: 'revoked_token',
+        });
       }
     } finally {
       for (const service of services) await service.stop();
@@ -94,18 +109,75 @@ describe('the token cache', () => {
       const { id, token } = await createToken(db.pool, { name: 'by-hand' });
       expect((await upload(service, token, 'before.ndjson')).status).toBe(202);
       await db.pool.query('UPDATE inlet.api_tokens SET expires_at = now() WHERE id = $1', [id]);
-      expect(await firstRefusal(service, token)).toEqual({ status: 401, code: 'expired_token' });
+      expect(await upload(service, token, 'after.ndjson')).toEqual({ status: 401, code: 'expired_token' });
     } finally {
       await service.stop();
     }
   });
 
+  it('refuses a token revoked a moment ago though its notification has not arrived yet', async () => {
+    const cache = await startedCache();
+    try {
+      const { id, token } = await createToken(db.pool, { name: 'slow-news' });
+      expect(await verifyToken(db.pool, token, { cache })).toMatchObject({ ok: true });
+      expect(cache.active).toBe(true);
+      const socket = listeningSocket(cache);
+      socket.pause();
+      await revokeToken(db.pool, id);
+      // The entry is still there (nothing was heard); the check waits for its own notification, which
+      // PostgreSQL delivers after the revocation's.
+      const check = verifyToken(db.pool, token, { cache });
+      setTimeout(() => socket.resume(), 100).unref();
+      expect(await check).toMatchObject({ ok: false, code: 'revoked_token' });
+    } finally {
+      await cache.stop();
+    }
+  });
+
+  it('reads the database when its own notification does not come back in time', async () => {
+    const cache = await startedCache({ syncTimeoutMs: 100 });
+    const socket = listeningSocket(cache);
+    try {
+      const { id, token } = await createToken(db.pool, { name: 'no-news' });
+      expect(await verifyToken(db.pool, token, { cache })).toMatchObject({ ok: true });
+      socket.pause();
+      await revokeToken(db.pool, id);
+      expect(await verifyToken(db.pool, token, { cache })).toMatchObject({
+        ok: false,
+        code: 'revoked_token',
+      });
+    } finally {
+      socket.resume();
+      await cache.stop();
+    }
+  });
+
+  it('answers many requests with one notification of its own, not one each', async () => {
+    const cache = await startedCache();
+    try {
+      const { token } = await createToken(db.pool, { name: 'busy' });
+      expect(await verifyToken(db.pool, token, { cache })).toMatchObject({ ok: true });
+      const client = Reflect.get(cache, 'listener') as pg.Client;
+      let sent = 0;
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: unknown }).query = (...args: unknown[]) => {
+        sent++;
+        return query(...args);
+      };
+      const checks = await Promise.all(
+        Array.from({ length: 50 }, () => verifyToken(db.pool, token, { cache })),
+      );
+      expect(checks.every((check) => check.ok)).toBe(true);
+      // The first request sends one; the 49 that arrive while it is on its way share the next.
+      expect(sent).toBeLessThanOrEqual(2);
+      expect(sent).toBeGreaterThanOrEqual(1);
+    } finally {
+      await cache.stop();
+    }
+  });
+
   it('is not used while its channel is lost, and is used again once it listens again', async () => {
-    const cache = new TokenCache((db.pool as unknown as { options: Record<string, unknown> }).options, {
-      logger: silentLogger,
-      reconnectMs: 50,
-    });
-    await cache.start();
+    const cache = await startedCache();
     try {
       const token = { id: 'x', name: 'x', pipelines: null, expiresAt: null, lastUsedAt: Date.now() };
       cache.put('hash', token, cache.version);
