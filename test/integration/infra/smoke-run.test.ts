@@ -78,7 +78,10 @@ describe('running the doors', () => {
 
 describe('a run of the absent and the passing', () => {
   it('counts an absent door as not tried, and passes with one door that loaded', async () => {
-    const absent = absentDoor('sftp', notDeployed('Inlet has no SFTP door yet'));
+    const absent = absentDoor(
+      'sftp',
+      notDeployed('no SFTP load balancer: InletServer is not deployed (shape=serverless)'),
+    );
     const results = await runDoors([fakeDoor('s3', ['loaded']), absent], file, {
       timeoutMs: 200,
       pollMs: 20,

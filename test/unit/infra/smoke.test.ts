@@ -62,7 +62,7 @@ describe('the report', () => {
       detail: 'no ledger row after 300 s for k',
     },
     { door: 'server', outcome: 'left out', detail: 'not in --doors s3,api' },
-    { door: 'sftp', outcome: 'not deployed', detail: 'Inlet has no SFTP door yet' },
+    { door: 'sftp', outcome: 'not deployed', detail: 'no SFTP load balancer (shape=serverless)' },
   ];
 
   it('is a table of door, result, timings and detail, with a count', () => {
@@ -75,7 +75,7 @@ describe('the report', () => {
       /^API Gateway presigned upload +FAIL +0\.6 s +- +no ledger row after 300 s for k$/,
     );
     expect(table[3]).toMatch(/^HTTPS server +left out +- +- +not in --doors s3,api$/);
-    expect(table[4]).toMatch(/^SFTP +not deployed +- +- +Inlet has no SFTP door yet$/);
+    expect(table[4]).toMatch(/^SFTP +not deployed +- +- +no SFTP load balancer \(shape=serverless\)$/);
     expect(table.at(-2)).toBe('1 passed, 1 failed, 2 not tried');
   });
 
