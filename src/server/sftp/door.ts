@@ -11,6 +11,7 @@ import { DEFAULT_SFTP_PORT } from './defaults.js';
 import { loadOrCreateHostKey } from './host-key.js';
 import { sftpUri } from './ledger-files.js';
 import { type SftpServer, type SftpServerOptions, startSftpServer } from './server.js';
+import { resetStagingDir } from './staged-uploads.js';
 
 export interface SftpDoorOptions {
   /** undefined: 2222, or (with `fallback`) a free port when 2222 is taken; 0: any free port. */
@@ -36,6 +37,8 @@ export async function startSftpDoor(
 ): Promise<SftpDoor> {
   const hostKey = await loadOrCreateHostKey(options.hostKeyFile);
   const queued = new QueuedLedger(deps.pool, deps.logger);
+  // Staged files belong to the sessions that wrote them: none survives a restart, and none was acknowledged.
+  const stagingDir = await resetStagingDir(deps.spool.dir);
   const acceptDeps: AcceptDeps = { ...deps, queued };
   const start = (port: number) =>
     startSftpServer({
@@ -45,6 +48,7 @@ export async function startSftpDoor(
       port,
       host: options.host,
       maxUploadBytes: deps.maxUploadBytes,
+      stagingDir,
       maxSessionsPerUser: options.maxSessionsPerUser,
       idleTimeoutMs: options.idleTimeoutMs,
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),

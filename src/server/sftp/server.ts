@@ -21,6 +21,8 @@ export interface SftpServerOptions {
   port: number;
   host: string;
   maxUploadBytes: number;
+  /** Where files written under a temporary name wait for their rename. */
+  stagingDir: string;
   maxSessionsPerUser: number;
   idleTimeoutMs: number;
   backoff?: BackoffOptions;
@@ -149,6 +151,7 @@ export async function startSftpServer(options: SftpServerOptions): Promise<SftpS
               pool: options.pool,
               logger,
               maxUploadBytes: options.maxUploadBytes,
+              stagingDir: options.stagingDir,
               accept: (request) => options.accept({ ...request, user: name }),
               touch,
             });

@@ -6,8 +6,10 @@
  * line, and nothing is written: a path outside the tree (`..`, NUL) or a pipeline the user may not write
  * (PERMISSION_DENIED), a resume or an out-of-order write (OP_UNSUPPORTED), a file over the size limit, one
  * whose content is not the pipeline's format, or a full spool (FAILURE, with the upload API's code in the
- * message). Renames are refused everywhere (a file is queued under the name it was written with, at
- * CLOSE), and so are removes (a received file is queued or loaded; the ledger keeps it).
+ * message). A file written under a temporary name (`x.csv.filepart`, `x.tmp`) waits in staging until it is
+ * renamed to its final name, which queues it (staged-uploads.ts); any other rename is refused (a file is
+ * queued under the name it was written with, at CLOSE), and so are removes of received files (queued or
+ * loaded; the ledger keeps them).
  */
 import type pg from 'pg';
 import ssh2, { type Attributes, type FileEntry, type SFTPWrapper } from 'ssh2';
@@ -25,6 +27,7 @@ import {
   rejectsCsv,
   resultJson,
 } from './ledger-files.js';
+import { isTemporaryName, type StagedFile, StagedUploadError, StagedUploads } from './staged-uploads.js';
 import { AREAS, isRefusal, type Place, type Refusal, resolvePath } from './tree.js';
 
 const { STATUS_CODE, OPEN_MODE } = ssh2.utils.sftp;
@@ -36,6 +39,8 @@ export interface SessionContext {
   pool: pg.Pool;
   logger: Logger;
   maxUploadBytes: number;
+  /** Where files written under a temporary name wait for their rename (staged-uploads.ts). */
+  stagingDir: string;
   /** Streams a file into the spool; resolves once it is durable and queued. */
   accept: (request: { pipeline: string; name: string; body: AsyncIterable<Uint8Array> }) => Promise<Accepted>;
   /** Called for every request: the idle timer starts again. */
@@ -45,7 +50,9 @@ export interface SessionContext {
 type Handle =
   | { kind: 'dir'; entries: FileEntry[]; listed: boolean }
   | { kind: 'read'; content: Buffer }
-  | { kind: 'write'; pipeline: string; name: string; upload: InboundWrite<Accepted> };
+  | { kind: 'write'; pipeline: string; name: string; upload: InboundWrite<Accepted> }
+  /** `append`: every write goes to the end, whatever its offset (SFTP's APPEND, as `reput` opens). */
+  | { kind: 'staged'; staged: StagedFile; append: boolean };
 
 const DIR_MODE = 0o040755;
 const READ_ONLY_DIR_MODE = 0o040555;
@@ -66,6 +73,7 @@ class Refused extends Error {
 
 export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed: () => void } {
   const handles = new Map<string, Handle>();
+  const staging = new StagedUploads(context.stagingDir, context.maxUploadBytes);
   let nextHandle = 0;
   const { logger } = context;
   const log = logger.child({ component: 'sftp', user: context.user, address: context.address });
@@ -122,6 +130,8 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
           const content = await outboundContent(place.pipeline, place.name, path);
           return attrs(READ_ONLY_FILE_MODE, content.length);
         }
+        const staged = staging.get(place.pipeline, place.name);
+        if (staged !== undefined) return attrs(FILE_MODE, staged.size, staged.modifiedAt);
         const row = await latestIngestion(context.pool, context.user, place.pipeline, place.name);
         if (row === undefined) throw new Refused(STATUS_CODE.NO_SUCH_FILE, `${path}: no such file`);
         return attrs(READ_ONLY_FILE_MODE, Number(row.bytes ?? 0), row.received_at ?? undefined);
@@ -160,9 +170,12 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
       case 'folder': {
         const files = await receivedFiles(context.pool, context.user, place.pipeline);
         if (place.area === 'inbound') {
-          return files.map((file) =>
-            entry(file.name, attrs(READ_ONLY_FILE_MODE, file.bytes, file.receivedAt)),
-          );
+          return [
+            ...staging
+              .list(place.pipeline)
+              .map((staged) => entry(staged.name, attrs(FILE_MODE, staged.size, staged.modifiedAt))),
+            ...files.map((file) => entry(file.name, attrs(READ_ONLY_FILE_MODE, file.bytes, file.receivedAt))),
+          ];
         }
         const entries: FileEntry[] = [];
         for (const file of files) {
@@ -240,6 +253,18 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
           `${path}: /outbound is read-only; write into /inbound/${place.pipeline}/`,
         );
       }
+      if (isTemporaryName(place.name)) {
+        const existing = staging.get(place.pipeline, place.name);
+        // A resume (reput) of a staged file opens it without truncating; anything else starts it again.
+        const staged =
+          existing !== undefined && (flags & OPEN_MODE.TRUNC) === 0 && existing.handle === undefined
+            ? await staging.resume(existing)
+            : await staging.open(place.pipeline, place.name);
+        const append = (flags & OPEN_MODE.APPEND) !== 0;
+        sftp.handle(reqId, newHandle({ kind: 'staged', staged, append }));
+        log.info('sftp upload started under a temporary name', { path });
+        return;
+      }
       if ((flags & OPEN_MODE.APPEND) !== 0 || (flags & OPEN_MODE.READ) !== 0) {
         throw new Refused(
           STATUS_CODE.OP_UNSUPPORTED,
@@ -259,6 +284,19 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
   sftp.on('WRITE', (reqId, id, offset, data) =>
     handle('write', reqId, '', async () => {
       const file = handleOf(id);
+      if (file.kind === 'staged') {
+        try {
+          await staging.write(file.staged, file.append ? file.staged.size : offset, data);
+        } catch (error) {
+          if (!(error instanceof StagedUploadError)) throw error;
+          await staging.remove(file.staged.pipeline, file.staged.name);
+          throw new Refused(
+            STATUS_CODE.FAILURE,
+            `/inbound/${file.staged.pipeline}/${file.staged.name}: ${error.message}`,
+          );
+        }
+        return sftp.status(reqId, STATUS_CODE.OK);
+      }
       if (file.kind !== 'write')
         throw new Refused(STATUS_CODE.PERMISSION_DENIED, 'this file is open for reading only');
       try {
@@ -284,6 +322,7 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
     handle('fstat', reqId, '', () => {
       const file = handleOf(id);
       if (file.kind === 'dir') return sftp.attrs(reqId, attrs(READ_ONLY_DIR_MODE, 0));
+      if (file.kind === 'staged') return sftp.attrs(reqId, attrs(FILE_MODE, file.staged.size));
       const size = file.kind === 'read' ? file.content.length : file.upload.size;
       sftp.attrs(reqId, attrs(file.kind === 'read' ? READ_ONLY_FILE_MODE : FILE_MODE, size));
     }),
@@ -293,6 +332,14 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
     handle('close', reqId, '', async () => {
       const file = handleOf(id);
       handles.delete(id.toString('hex'));
+      if (file.kind === 'staged') {
+        await staging.close(file.staged);
+        log.info('sftp upload staged until its rename', {
+          path: `/inbound/${file.staged.pipeline}/${file.staged.name}`,
+          bytes: file.staged.size,
+        });
+        return sftp.status(reqId, STATUS_CODE.OK);
+      }
       if (file.kind !== 'write') return sftp.status(reqId, STATUS_CODE.OK);
       const path = `/inbound/${file.pipeline}/${file.name}`;
       let accepted: Accepted;
@@ -311,7 +358,7 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
   sftp.on('FSETSTAT', (reqId, id) =>
     handle('fsetstat', reqId, '', () => {
       const file = handleOf(id);
-      if (file.kind !== 'write')
+      if (file.kind !== 'write' && file.kind !== 'staged')
         throw new Refused(STATUS_CODE.PERMISSION_DENIED, 'only a file being written takes attributes');
       sftp.status(reqId, STATUS_CODE.OK);
     }),
@@ -330,6 +377,14 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
   sftp.on('REMOVE', (reqId, raw) =>
     handle('remove', reqId, raw, async () => {
       const { place, path } = resolve(raw);
+      if (
+        place.kind === 'file' &&
+        place.area === 'inbound' &&
+        (await staging.remove(place.pipeline, place.name))
+      ) {
+        log.info('sftp staged upload removed', { path });
+        return sftp.status(reqId, STATUS_CODE.OK);
+      }
       if (place.kind === 'file') await attributesOf(place, path);
       throw new Refused(
         STATUS_CODE.PERMISSION_DENIED,
@@ -340,13 +395,50 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
     }),
   );
   sftp.on('RENAME', (reqId, from, to) =>
-    handle('rename', reqId, `${from} -> ${to}`, () => {
-      resolve(from);
-      resolve(to);
-      throw new Refused(
-        STATUS_CODE.PERMISSION_DENIED,
-        'renames are not supported: a file is queued under the name it was written with when it is closed; put it under its final name',
-      );
+    handle('rename', reqId, `${from} -> ${to}`, async () => {
+      const source = resolve(from);
+      const target = resolve(to);
+      const staged =
+        source.place.kind === 'file' && source.place.area === 'inbound'
+          ? staging.get(source.place.pipeline, source.place.name)
+          : undefined;
+      if (staged === undefined) {
+        throw new Refused(
+          STATUS_CODE.PERMISSION_DENIED,
+          'only a file written under a temporary name (such as x.csv.filepart or x.tmp) can be renamed: any other is queued under the name it was written with when it is closed',
+        );
+      }
+      if (target.place.kind !== 'file' || target.place.area !== 'inbound') {
+        throw new Refused(
+          STATUS_CODE.PERMISSION_DENIED,
+          `${target.path}: rename it within /inbound/${staged.pipeline}/`,
+        );
+      }
+      if (target.place.pipeline !== staged.pipeline) {
+        throw new Refused(
+          STATUS_CODE.PERMISSION_DENIED,
+          `${target.path}: a file written into /inbound/${staged.pipeline}/ is renamed within that folder`,
+        );
+      }
+      const { pipeline, name } = target.place;
+      if (isTemporaryName(name)) {
+        staging.move(staged, pipeline, name);
+        return sftp.status(reqId, STATUS_CODE.OK);
+      }
+      let accepted: Accepted;
+      try {
+        accepted = await staging.publish(staged, (body) => context.accept({ pipeline, name, body }));
+      } catch (error) {
+        if (error instanceof StagedUploadError) throw new Refused(STATUS_CODE.FAILURE, error.message);
+        throw uploadRefusal(error, target.path);
+      }
+      log.info('sftp upload queued', {
+        path: target.path,
+        from: source.path,
+        ingestionId: accepted.ingestionId,
+        bytes: accepted.bytes,
+      });
+      sftp.status(reqId, STATUS_CODE.OK);
     }),
   );
   for (const op of ['MKDIR', 'RMDIR'] as const) {
@@ -391,6 +483,7 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
         }
         handles.delete(id);
       }
+      staging.discardAll().catch((error: unknown) => log.warn('sftp staged uploads not deleted', { error }));
     },
   };
 }

@@ -3,7 +3,7 @@
  * once, its result and rejected rows appear under /outbound and match the ledger, the same bytes again are
  * a duplicate, and /inbound lists what was received.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type ssh2 from 'ssh2';
@@ -187,6 +187,105 @@ describe('refusals with OpenSSH, each leaving nothing behind', () => {
     });
     const ls = await batch(['ls -1 /inbound/orders']);
     expect(ls.stdout).toContain('2026-12-01.csv');
+  });
+});
+
+describe("a file put under a temporary name, then renamed (WinSCP's .filepart, scripts' .tmp)", () => {
+  const stagingDir = () => path.join(running.spoolDir, 'sftp-staging');
+  const staged = async () => readdir(stagingDir());
+
+  it('is queued by the rename, under its final name, and nothing under the temporary one', async () => {
+    work.file('2026-12-02.csv', 'id,amount,note\n41,4.10,staged\n42,4.20,staged\n');
+    const run = await batch([
+      'put 2026-12-02.csv /inbound/orders/2026-12-02.csv.filepart',
+      'ls -l /inbound/orders/2026-12-02.csv.filepart',
+      'rename /inbound/orders/2026-12-02.csv.filepart /inbound/orders/2026-12-02.csv',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    // Seen while staged, with its size.
+    expect(run.stdout).toMatch(/ 45 .+ \/inbound\/orders\/2026-12-02\.csv\.filepart\n/);
+    const row = await ledgerRow('sftp://acme/inbound/orders/2026-12-02.csv');
+    expect(row).toMatchObject({ status: 'loaded', rows_loaded: 2 });
+    const { rows } = await db.pool.query(
+      "SELECT count(*)::int AS n FROM inlet.ingestions WHERE source_uri LIKE '%.filepart'",
+    );
+    expect(rows[0].n).toBe(0);
+    expect(await staged()).toEqual([]);
+  });
+
+  it('may be resumed (reput) under its temporary name before the rename', async () => {
+    // ~200 KB, so that the resumed part goes as many WRITEs in flight at once, each appended in turn.
+    const lines = ['id,amount,note'];
+    for (let i = 0; i < 5000; i++) lines.push(`${100_000 + i},1.00,resumed row ${i}`);
+    const whole = `${lines.join('\n')}\n`;
+    work.file('resumed-head.csv', whole.slice(0, 50_000));
+    work.file('resumed.csv', whole);
+    const run = await batch([
+      'put resumed-head.csv /inbound/orders/resumed.csv.filepart',
+      'reput resumed.csv /inbound/orders/resumed.csv.filepart',
+      'rename /inbound/orders/resumed.csv.filepart /inbound/orders/resumed.csv',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const row = await ledgerRow('sftp://acme/inbound/orders/resumed.csv');
+    expect(row).toMatchObject({ status: 'loaded', rows_loaded: 5000, rows_rejected: 0 });
+    const { rows } = await db.pool.query(
+      "SELECT count(*)::int AS n, count(DISTINCT note)::int AS notes FROM up.orders WHERE id >= 100000 AND note LIKE 'resumed row %'",
+    );
+    expect(rows[0]).toEqual({ n: 5000, notes: 5000 });
+  });
+
+  it('leaves nothing when the session ends before the rename', async () => {
+    work.file('never.csv', 'id,amount,note\n43,4.30,never\n');
+    await expectNothingStored(async () => {
+      const run = await batch(['put never.csv /inbound/orders/never.csv.tmp']);
+      expect(run.code).toBe(0);
+    });
+    await until('the staged file deleted', async () => ((await staged()).length === 0 ? true : undefined));
+    const ls = await batch(['ls -1 /inbound/orders']);
+    expect(ls.stdout).not.toContain('never.csv');
+  });
+
+  it('may be removed before its rename, and leaves nothing', async () => {
+    work.file('dropped.csv', 'id,amount,note\n44,4.40,dropped\n');
+    await expectNothingStored(async () => {
+      const run = await batch([
+        'put dropped.csv /inbound/orders/dropped.csv.part',
+        'rm /inbound/orders/dropped.csv.part',
+      ]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+    });
+    expect(await staged()).toEqual([]);
+  });
+
+  it("is refused at the rename when its content is not the pipeline's format, and nothing is kept", async () => {
+    work.file(
+      'staged-picture.png',
+      Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(2_000, 7)]),
+    );
+    await expectNothingStored(async () => {
+      const run = await batch([
+        'put staged-picture.png /inbound/orders/picture.csv.filepart',
+        'rename /inbound/orders/picture.csv.filepart /inbound/orders/picture.csv',
+      ]);
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toMatch(/Failure|failed/);
+    });
+    expect(await staged()).toEqual([]);
+  });
+
+  it('is renamed only within its own folder, to a name of its own', async () => {
+    work.file('moved.csv', 'id,amount,note\n45,4.50,moved\n');
+    await expectNothingStored(async () => {
+      const run = await batch([
+        'put moved.csv /inbound/orders/moved.csv.tmp',
+        'rename /inbound/orders/moved.csv.tmp /outbound/orders/moved.csv',
+      ]);
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toMatch(/Permission denied/);
+    });
   });
 });
 
