@@ -259,7 +259,11 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
         const staged =
           existing !== undefined && (flags & OPEN_MODE.TRUNC) === 0 && existing.handle === undefined
             ? await staging.resume(existing)
-            : await staging.open(place.pipeline, place.name);
+            : await staging.open(place.pipeline, place.name).catch((error: unknown) => {
+                if (error instanceof StagedUploadError)
+                  throw new Refused(STATUS_CODE.FAILURE, `${path}: ${error.message}`);
+                throw error;
+              });
         const append = (flags & OPEN_MODE.APPEND) !== 0;
         sftp.handle(reqId, newHandle({ kind: 'staged', staged, append }));
         log.info('sftp upload started under a temporary name', { path });

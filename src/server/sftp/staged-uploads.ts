@@ -40,6 +40,9 @@ export interface StagedFile {
 
 export class StagedUploadError extends Error {}
 
+/** Files one session may hold under temporary names at once: a client cannot fill the disk with them. */
+export const MAX_STAGED_FILES = 32;
+
 /** One session's files under temporary names, by `<pipeline>/<name>`. */
 export class StagedUploads {
   private readonly files = new Map<string, StagedFile>();
@@ -61,6 +64,11 @@ export class StagedUploads {
   /** A new (or emptied) staged file, open for writing. */
   async open(pipeline: string, name: string): Promise<StagedFile> {
     await this.remove(pipeline, name);
+    if (this.files.size >= MAX_STAGED_FILES) {
+      throw new StagedUploadError(
+        `${MAX_STAGED_FILES} files are already waiting under temporary names in this session; rename or remove some first`,
+      );
+    }
     const file = path.join(this.dir, randomUUID());
     const staged: StagedFile = {
       pipeline,
