@@ -1,7 +1,7 @@
 /** The overview's list of recent ingestions: kept live by polling its first page, extended by "Load more". */
 import { statusBadge, timeElement } from './cells.js';
 import { byId, h } from './dom.js';
-import { fileName, formatCount, formatDuration } from './format.js';
+import { doorText, fileName, formatCount, formatDuration } from './format.js';
 import { handleError } from './live.js';
 import { announce } from './notices.js';
 import { overview, renderPipelineOptions } from './overview-state.js';
@@ -164,6 +164,7 @@ function fillRow(element, row) {
   element.replaceChildren(
     h('td', { class: 'file' }, h('a', { href: `#/ingestions/${row.id}` }, fileName(row.source))),
     h('td', {}, row.pipeline || '–'),
+    h('td', { 'data-field': 'door' }, doorText(row)),
     h('td', {}, statusBadge(row.status)),
     h('td', { class: 'num', 'data-field': 'rows-loaded' }, formatCount(row.rowsLoaded)),
     h('td', { class: 'num', 'data-field': 'rows-rejected' }, formatCount(row.rowsRejected)),

@@ -135,6 +135,8 @@ describe.skipIf(!runBrowser)('the dashboard in chromium', () => {
       await page.locator(`tr[data-id="${good}"][data-status="loaded"]`).waitFor();
       expect(await inPage(page, 'window.marker')).toBe(42);
       expect(await mixedRow.getByRole('link').textContent()).toBe('orders-mixed.csv');
+      // Each came through the upload API, and the list says so.
+      expect(await mixedRow.locator('[data-field="door"]').textContent()).toBe('HTTP upload');
 
       // The list's figures are the ledger's, row by row.
       const ledger = await db.pool.query<{
