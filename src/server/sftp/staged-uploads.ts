@@ -9,7 +9,6 @@
  * them, and the staging folder is emptied when the door starts.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -132,9 +131,12 @@ export class StagedUploads {
       throw new StagedUploadError(`${staged.name} is still open for writing; close it before renaming it`);
     }
     this.files.delete(key(staged.pipeline, staged.name));
+    // Opened before the stream is made, so a body `accept` never reads cannot fail later on a deleted file.
+    const handle = await open(staged.file, 'r');
     try {
-      return await accept(createReadStream(staged.file));
+      return await accept(handle.createReadStream({ autoClose: false }));
     } finally {
+      await handle.close().catch(() => undefined);
       await unlink(staged.file).catch(() => undefined);
     }
   }

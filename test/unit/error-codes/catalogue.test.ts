@@ -115,6 +115,8 @@ const PLAIN_ERRORS: Readonly<Record<string, string>> = {
     'control flow inside an SFTP session (src/server/sftp/session.ts): answered as an SFTP status and a log line; it never leaves the session',
   WriteRefused:
     'an SFTP write the session refuses (src/server/sftp/inbound-write.ts): answered as an SFTP status; it never leaves the session',
+  StagedUploadError:
+    'a file under a temporary name the SFTP session refuses (src/server/sftp/staged-uploads.ts): answered as an SFTP status; it never leaves the session',
   SmokeError:
     "npm run smoke's text for its report (a table cell, or a line on stderr): the script's outcome is its exit code",
 };
