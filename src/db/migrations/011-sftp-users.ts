@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS inlet.sftp_user_keys (
   comment      text,
   fingerprint  text NOT NULL,
   added_at     timestamptz NOT NULL DEFAULT now(),
+  -- The order keys were added in, which added_at (one value per transaction) cannot tell apart.
+  position     bigint GENERATED ALWAYS AS IDENTITY,
   PRIMARY KEY (user_name, key_blob)
 );
 `;

@@ -120,7 +120,7 @@ interface UserRow {
 const USER_QUERY = `
   SELECT u.name, u.pipelines, u.password_hash, u.created_at,
          coalesce(json_agg(json_build_object('type', k.key_type, 'blob', k.key_blob, 'comment', k.comment,
-                                             'fingerprint', k.fingerprint) ORDER BY k.added_at, k.key_blob)
+                                             'fingerprint', k.fingerprint) ORDER BY k.position)
                   FILTER (WHERE k.key_blob IS NOT NULL), '[]') AS keys
     FROM inlet.sftp_users u LEFT JOIN inlet.sftp_user_keys k ON k.user_name = u.name`;
 
