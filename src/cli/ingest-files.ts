@@ -13,7 +13,7 @@ import type { IngestResult, ObjectSource } from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
 import { ObjectNotFoundError } from '../storage/errors.js';
 import { filePathOf, fileSource } from '../storage/file-source.js';
-import { objectSource } from '../storage/object-source.js';
+import { type ObjectPin, objectSource, pinnedObjectSource } from '../storage/object-source.js';
 import { openStore } from '../storage/open-store.js';
 import type { Database } from './database.js';
 import { debugEnabled } from './output.js';
@@ -41,6 +41,8 @@ export interface IngestFilesOptions {
   readonly dryRun?: boolean;
   /** The ledger id a front door assigned to the one file (`inlet ingest --ingestion-id`). */
   readonly ingestionId?: string;
+  /** The version and/or ETag of the one s3:// object to read (`inlet ingest --version-id/--etag`). */
+  readonly pin?: ObjectPin;
   /** Opened on first use: a run where no file matches a pipeline never starts a database. */
   readonly database: () => Promise<Database>;
   readonly logger: Logger;
@@ -77,7 +79,7 @@ export function exitCodeFor(outcomes: readonly FileOutcome[]): number {
 async function ingestOne(path: string, options: IngestFilesOptions): Promise<FileOutcome> {
   let source: ObjectSource;
   try {
-    source = await openSource(path);
+    source = await openSource(path, options.pin);
   } catch (error) {
     return failure(path, uriOf(path), undefined, error, options.logger);
   }
@@ -121,12 +123,13 @@ export function routeNames(arg: string, source: ObjectSource): string[] {
 }
 
 /** Local paths, file:// URIs, and s3://bucket/key objects streamed straight from S3 (INLET_S3_ENDPOINT for others). */
-export async function openSource(arg: string): Promise<ObjectSource> {
+export async function openSource(arg: string, pin?: ObjectPin): Promise<ObjectSource> {
   if (arg.startsWith('file://')) return fileSource(filePathOf(arg));
   if (arg.startsWith('s3://')) {
     // Loaded for s3:// only: the S3 SDK is slow to load, and most runs read local files.
     const { S3ObjectStore } = await import('../storage/s3-store.js');
     const { store, bucket, key } = openStore(arg, { s3: () => new S3ObjectStore(s3Connection()) });
+    if (pin !== undefined) return pinnedObjectSource(store, bucket, key, pin);
     const info = await store.head(bucket, key);
     if (info === undefined) throw new ObjectNotFoundError(arg);
     return objectSource(store, bucket, key, info);

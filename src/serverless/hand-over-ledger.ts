@@ -103,6 +103,8 @@ export async function handOverOnce(
       bucket: object.bucket,
       key: object.key,
       uri: object.uri,
+      ...(object.versionId === undefined ? {} : { versionId: object.versionId }),
+      ...(object.etag === undefined ? {} : { etag: object.etag }),
       ingestionId,
       pipeline: pipeline.name,
       attempt,

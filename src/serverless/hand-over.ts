@@ -11,6 +11,13 @@ export interface HandOverRequest {
   readonly key: string;
   /** The object's URI as the engine names it (`s3://bucket/key`, the key's path encoded). */
   readonly uri: string;
+  /**
+   * The version and ETag the ingestion id was derived from: the runner reads exactly that version, or refuses
+   * (source_changed) when the object under the key is no longer those bytes, rather than loading a newer
+   * object under the older one's identity.
+   */
+  readonly versionId?: string;
+  readonly etag?: string;
   /** The ledger id the runner loads under, so a retry on either side finds the same ingestion. */
   readonly ingestionId: string;
   readonly pipeline: string;
@@ -32,5 +39,14 @@ export interface HandOver {
 
 /** The command a runner executes: the CLI's, with the ledger id the function assigned. */
 export function ingestArguments(request: HandOverRequest): string[] {
-  return ['ingest', request.uri, '--pipeline', request.pipeline, '--ingestion-id', request.ingestionId];
+  return [
+    'ingest',
+    request.uri,
+    '--pipeline',
+    request.pipeline,
+    '--ingestion-id',
+    request.ingestionId,
+    ...(request.versionId === undefined ? [] : ['--version-id', request.versionId]),
+    ...(request.etag === undefined ? [] : ['--etag', request.etag]),
+  ];
 }

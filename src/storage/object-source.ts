@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import { SourceError } from '../errors.js';
 import type { ObjectSource } from '../model/ingestion.js';
+import { ObjectNotFoundError } from './errors.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
 import { encodeKeyPath } from './uri-encoding.js';
 
@@ -63,6 +64,43 @@ export function objectSource(
     }
     return body;
   }
+}
+
+/** Which object a runner was handed: the version and/or ETag its ingestion id was derived from. */
+export interface ObjectPin {
+  readonly versionId?: string;
+  readonly etag?: string;
+}
+
+/**
+ * The source for exactly the object a front door handed over: that version when it has one, and refused
+ * (source_changed) when the key now holds other bytes than the ETag named, before anything is read and
+ * again on every read (objectSource), so a newer object is never loaded under the older one's ingestion id.
+ */
+export async function pinnedObjectSource(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+  pin: ObjectPin,
+): Promise<ObjectSource> {
+  const uri = uriOf(store, bucket, key);
+  const info = await store.head(bucket, key, pin.versionId === undefined ? {} : { versionId: pin.versionId });
+  if (info === undefined) {
+    if (pin.versionId === undefined) throw new ObjectNotFoundError(uri);
+    throw new SourceError(
+      'source_not_found',
+      `${uri} has no version ${pin.versionId} (deleted, or expired by a lifecycle rule): this hand-over cannot load it; a newer object arrives with its own event`,
+      { location: { source: uri } },
+    );
+  }
+  if (pin.etag !== undefined && info.etag !== pin.etag) {
+    throw new SourceError(
+      'source_changed',
+      `${uri}${pin.versionId === undefined ? '' : ` version ${pin.versionId}`} was overwritten since it was handed over (etag ${pin.etag}, now ${info.etag ?? 'unknown'}): nothing was loaded; the newer object arrives with its own event`,
+      { location: { source: uri } },
+    );
+  }
+  return objectSource(store, bucket, key, { ...info, ...(pin.etag === undefined ? {} : { etag: pin.etag }) });
 }
 
 /**

@@ -27,6 +27,14 @@ export function registerIngest(program: Command, action: Action): void {
       '--ingestion-id <uuid>',
       'the ledger id a front door assigned (a Lambda handing a large object over): one path only; a retry under the same id gets the recorded verdict back',
     )
+    .option(
+      '--version-id <id>',
+      'read exactly this version of the one s3:// object (a hand-over names the version its ingestion id came from)',
+    )
+    .option(
+      '--etag <etag>',
+      'refuse (source_changed) unless the one s3:// object still has this ETag, rather than load newer bytes',
+    )
     .addOption(jsonOption())
     .addHelpText('after', REPLACE_GUARD_HELP)
     .addHelpText(

@@ -14,6 +14,8 @@ interface IngestOptions {
   databaseUrl?: string;
   force?: boolean;
   ingestionId?: string;
+  versionId?: string;
+  etag?: string;
   json?: boolean;
 }
 
@@ -25,6 +27,13 @@ export async function runIngest(paths: string[], options: IngestOptions): Promis
     throw new UsageError(
       'invalid_argument',
       `--ingestion-id takes one UUID and exactly one path (got ${JSON.stringify(options.ingestionId)} for ${paths.length} paths): it names one ingestion of one object`,
+    );
+  }
+  const pinned = options.versionId !== undefined || options.etag !== undefined;
+  if (pinned && (paths.length !== 1 || !paths[0]?.startsWith('s3://'))) {
+    throw new UsageError(
+      'invalid_argument',
+      `--version-id and --etag name one version of one s3:// object (got ${paths.length} paths: ${paths.join(', ')}): give exactly one s3://bucket/key`,
     );
   }
   const db = lazyDatabase({ databaseUrl: options.databaseUrl, logger, migrate: true });
@@ -47,6 +56,14 @@ export async function runIngest(paths: string[], options: IngestOptions): Promis
       force: options.force === true,
       forceReplace: options.force === true,
       ...(options.ingestionId === undefined ? {} : { ingestionId: options.ingestionId.toLowerCase() }),
+      ...(pinned
+        ? {
+            pin: {
+              ...(options.versionId === undefined ? {} : { versionId: options.versionId }),
+              ...(options.etag === undefined ? {} : { etag: options.etag.replace(/^"|"$/g, '') }),
+            },
+          }
+        : {}),
       logger,
       database: db.get,
       progress: options.json !== true && process.stderr.isTTY === true,

@@ -13,7 +13,7 @@ import { type Gateway, startGateway } from '../../../src/gateway/server.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { ecsHandOver } from '../../../src/serverless/ecs-hand-over.js';
 import { type HandlerDeps, handleEvent } from '../../../src/serverless/handler.js';
-import { objectSource } from '../../../src/storage/object-source.js';
+import { pinnedObjectSource } from '../../../src/storage/object-source.js';
 import { S3ObjectStore } from '../../../src/storage/s3-store.js';
 import { createTestDatabase } from '../../harness/db.js';
 
@@ -135,17 +135,19 @@ const sqs = (messageId: string, record: S3EventRecord) => ({
   ],
 });
 
-/** What the task does: `inlet ingest <uri> --pipeline orders --ingestion-id <id>`, here in-process. */
+/** What the task does: `inlet ingest <uri> --pipeline orders --ingestion-id <id> --etag <etag>`, in-process. */
 async function runTheTask(command: string[], key = 'orders/big.csv', index = 0): Promise<void> {
-  const id = command[command.indexOf('--ingestion-id') + 1] as string;
-  const info = await store.head('inbox', key);
-  if (!info) throw new Error('object gone');
+  const option = (name: string) => (command.includes(name) ? command[command.indexOf(name) + 1] : undefined);
+  const id = option('--ingestion-id') as string;
+  const versionId = option('--version-id');
+  const etag = option('--etag');
   const pipeline = deps.config.pipelines[index];
   if (!pipeline) throw new Error('no pipeline');
-  const result = await ingest(objectSource(store, 'inbox', key, info), pipeline, {
-    pool: db.pool,
-    ingestionId: id,
+  const source = await pinnedObjectSource(store, 'inbox', key, {
+    ...(versionId === undefined ? {} : { versionId }),
+    ...(etag === undefined ? {} : { etag }),
   });
+  const result = await ingest(source, pipeline, { pool: db.pool, ingestionId: id });
   expect(result.status).toBe('loaded');
 }
 
@@ -188,7 +190,16 @@ describe('a Lambda hands an object above its limit to an ECS Fargate task', () =
         containerOverrides: [
           {
             name: 'inlet',
-            command: ['ingest', 's3://inbox/orders/big.csv', '--pipeline', 'orders', '--ingestion-id', id],
+            command: [
+              'ingest',
+              's3://inbox/orders/big.csv',
+              '--pipeline',
+              'orders',
+              '--ingestion-id',
+              id,
+              '--etag',
+              (await store.head('inbox', 'orders/big.csv'))?.etag,
+            ],
           },
         ],
       },
@@ -232,6 +243,21 @@ describe('a Lambda hands an object above its limit to an ECS Fargate task', () =
       `SELECT id, status, rows_loaded, details->'handOver'->>'ranOn' AS ran_on FROM inlet.ingestions`,
     );
     expect(ledger.rows).toEqual([{ id, status: 'loaded', rows_loaded: '20', ran_on: 'task' }]);
+  });
+
+  it('a task handed an object that was overwritten since refuses it (source_changed) and loads nothing', async () => {
+    ecsCalls.length = 0;
+    const record = await putAndAnnounce('orders/changed.csv', BIG);
+    expect(await handleEvent(sqs('m4', record), deps)).toEqual({ batchItemFailures: [] });
+    const overrides = (ecsCalls[0]?.body.overrides ?? {}) as { containerOverrides?: { command: string[] }[] };
+    const command = overrides.containerOverrides?.[0]?.command ?? [];
+    const handedEtag = command[command.indexOf('--etag') + 1];
+    expect(handedEtag).toBe(record.s3.object.eTag);
+    // The key is overwritten before the task starts: its newer bytes come with their own event.
+    await store.put('inbox', 'orders/changed.csv', `${BIG}999,9.99\n`);
+    await expect(runTheTask(command, 'orders/changed.csv')).rejects.toMatchObject({ code: 'source_changed' });
+    const rows = await db.pool.query(`SELECT count(*)::int AS n FROM public.orders`);
+    expect(rows.rows).toEqual([{ n: 20 }]);
   });
 
   it('rejects an object past every limit, saying which and how to raise it, and does not retry it', async () => {
