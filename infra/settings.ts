@@ -60,6 +60,14 @@ export interface InletSettings {
     readonly memoryMiB: number;
     /** SQS messages per invocation. @default 5 */
     readonly batchSize: number;
+    /** The hand-over task (Fargate) for objects too big for the function: vCPU units. @default 1024 */
+    readonly taskCpu: number;
+    /** @default 4096 */
+    readonly taskMemoryMiB: number;
+    /** Fargate ephemeral storage, what the task can spool (Parquet, XLSX, zip). @default 40 */
+    readonly taskStorageGiB: number;
+    /** The directory holding the task image's Dockerfile. @default '.' (the repository) */
+    readonly taskImageDir: string;
     /** The directory holding the `npm run build:lambda` bundle. @default 'dist-deploy/lambda' */
     readonly codeDir: string;
   };
@@ -172,6 +180,10 @@ export function readSettings(source: ContextSource, env: NodeJS.ProcessEnv = pro
       memoryMiB: read.integer('lambdaMemoryMiB', 1024, 256, 10_240),
       batchSize: read.integer('batchSize', 5, 1, 10),
       codeDir: read.string('lambdaCodeDir', 'dist-deploy/lambda'),
+      taskCpu: read.integer('taskCpu', 1024, 256, 16_384),
+      taskMemoryMiB: read.integer('taskMemoryMiB', 4096, 512, 122_880),
+      taskStorageGiB: read.integer('taskStorageGiB', 40, 21, 200),
+      taskImageDir: read.string('taskImageDir', '.'),
     },
     server: {
       instances: read.integer('serverInstances', 1, 1, 10),

@@ -111,6 +111,13 @@ export class OpsAlarms extends Construct {
         'periods running; SQS delivers each again, then to the dead-letter queue. The function logs say why. ' +
         "The function's own Errors metric does not count these: the invocation succeeds and reports them.",
     });
+    this.add('FailedHandOverTasks', queueDepth(serverless.failedTasks), {
+      threshold: 1,
+      description:
+        'A hand-over task (an object too big for the function, loaded by ECS) exited non-zero or never started: ' +
+        `read the ECS event (stoppedReason, exit codes) in queue ${serverless.failedTasks.queueName} and the task's ` +
+        "log group; the object's next delivery hands it over again. Purge the queue once read.",
+    });
   }
 
   private databaseAlarms(): void {

@@ -38,6 +38,8 @@ export interface ServerlessTargets {
   readonly function: lambda.IFunction;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
+  /** The ECS events of failed hand-over tasks (hand-over-task.ts). */
+  readonly failedTasks: sqs.IQueue;
 }
 
 export interface ServerTargets {

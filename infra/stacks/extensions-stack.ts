@@ -60,6 +60,7 @@ export class ExtensionsStack extends Stack {
       function: serverless.ingest.function,
       queue: serverless.queues.queue,
       deadLetterQueue: serverless.queues.deadLetterQueue,
+      failedTasks: serverless.handOver.failedTasks,
     };
     const serverTargets: ServerTargets | undefined = server && {
       instances: server.servers.map((one) => one.instance),

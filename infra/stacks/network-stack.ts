@@ -23,6 +23,14 @@ export function interfaceEndpointsFor(
     // Ingestion notifications published by the function and the server.
     Sns: ec2.InterfaceVpcEndpointAwsService.SNS,
   };
+  if (settings.shape !== 'server') {
+    // The ingest function starts the hand-over task (ecs:RunTask); the task pulls its image from ECR (whose
+    // layers come through the S3 gateway endpoint) and writes its log group.
+    endpoints.Ecs = ec2.InterfaceVpcEndpointAwsService.ECS;
+    endpoints.EcrApi = ec2.InterfaceVpcEndpointAwsService.ECR;
+    endpoints.EcrDocker = ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER;
+    endpoints.Logs = ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS;
+  }
   if (settings.shape !== 'serverless') {
     // Session Manager instead of SSH, and the CloudWatch agent's logs and metrics.
     endpoints.Ssm = ec2.InterfaceVpcEndpointAwsService.SSM;

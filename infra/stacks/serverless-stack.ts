@@ -6,6 +6,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
+import { grantRunTask, HAND_OVER_CONTAINER, HandOverTask } from '../constructs/hand-over-task.js';
 import { InboxBucket } from '../constructs/inbox-bucket.js';
 import { InboxEvents } from '../constructs/inbox-events.js';
 import { IngestFunction } from '../constructs/ingest-function.js';
@@ -29,6 +30,7 @@ export class ServerlessStack extends Stack {
   readonly inbox: s3.Bucket;
   readonly ingest: IngestFunction;
   readonly queues: IngestQueue;
+  readonly handOver: HandOverTask;
 
   constructor(scope: Construct, id: string, props: ServerlessStackProps) {
     super(scope, id, props);
@@ -61,6 +63,34 @@ export class ServerlessStack extends Stack {
       concurrency: settings.lambda.concurrency,
       batchSize: settings.lambda.batchSize,
     });
+
+    this.handOver = new HandOverTask(this, 'HandOver', {
+      imageDir: settings.lambda.taskImageDir,
+      vpc: network.vpc,
+      subnets: network.appSubnets,
+      inbox: this.inbox,
+      config,
+      databaseSecret: data.ingestSecret,
+      proxy: data.proxy,
+      proxySecurityGroup: data.proxySecurityGroup,
+      ingestionEvents: data.ingestionEvents,
+      cpu: settings.lambda.taskCpu,
+      memoryMiB: settings.lambda.taskMemoryMiB,
+      ephemeralStorageGiB: settings.lambda.taskStorageGiB,
+    });
+    // The function's side of the hand-over (src/serverless/settings.ts, docs/environment.md).
+    const handOverEnvironment: Record<string, string> = {
+      INLET_HANDOVER_CLUSTER: this.handOver.cluster.clusterArn,
+      INLET_HANDOVER_TASK_DEFINITION: this.handOver.taskDefinition.taskDefinitionArn,
+      INLET_HANDOVER_CONTAINER: HAND_OVER_CONTAINER,
+      INLET_HANDOVER_SUBNETS: network.vpc.selectSubnets(network.appSubnets).subnetIds.join(','),
+      INLET_HANDOVER_SECURITY_GROUPS: this.handOver.securityGroup.securityGroupId,
+      INLET_TASK_MAX_BYTES: String(this.handOver.maxBytes),
+    };
+    for (const [name, value] of Object.entries(handOverEnvironment)) {
+      this.ingest.function.addEnvironment(name, value);
+    }
+    grantRunTask(this.handOver, this.ingest.role);
 
     new CfnOutput(this, OUTPUTS.inboxBucket, {
       value: this.inbox.bucketName,

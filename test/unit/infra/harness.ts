@@ -16,7 +16,7 @@ const cdkJson = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta
 };
 
 /** Directories standing in for dist-deploy/lambda and dist-deploy/server: the templates do not depend on their content. */
-function stubBundles(): { lambdaCodeDir: string; serverBundleDir: string } {
+function stubBundles(): { lambdaCodeDir: string; serverBundleDir: string; taskImageDir: string } {
   const root = mkdtempSync(join(tmpdir(), 'inlet-infra-test-'));
   const lambdaCodeDir = join(root, 'lambda');
   const serverBundleDir = join(root, 'server');
@@ -25,7 +25,11 @@ function stubBundles(): { lambdaCodeDir: string; serverBundleDir: string } {
   writeFileSync(join(lambdaCodeDir, 'index.mjs'), 'export const handler = async () => undefined;\n');
   writeFileSync(join(serverBundleDir, 'lib', 'cli', 'main.mjs'), '// stub\n');
   writeFileSync(join(serverBundleDir, 'package.json'), '{"type":"module"}\n');
-  return { lambdaCodeDir, serverBundleDir };
+  // The task image's build context is staged (copied) at synthesis, never built: a stub keeps that instant.
+  const taskImageDir = join(root, 'image');
+  mkdirSync(taskImageDir);
+  writeFileSync(join(taskImageDir, 'Dockerfile'), 'FROM scratch\n');
+  return { lambdaCodeDir, serverBundleDir, taskImageDir };
 }
 
 export interface SynthesizedInlet {

@@ -17,6 +17,8 @@ export const STAR_ONLY_ACTIONS: Readonly<Record<string, string>> = {
   'cloudwatch:PutMetricData': 'supports only "*"; limited by the cloudwatch:namespace condition instead',
   'ec2:DescribeVolumes': 'EC2 Describe* actions support no resource-level permissions',
   'elasticloadbalancing:DescribeTargetHealth': 'Describe* actions of Elastic Load Balancing accept only "*"',
+  'ecr:GetAuthorizationToken':
+    'ECS pulls the hand-over image with a registry token, which ECR issues for the account, never a repository',
 };
 
 export interface WildcardUse {

@@ -73,8 +73,8 @@ describe('security baselines (docs/deploy-aws.md), every stack', () => {
 
   it('sets encryption explicitly on every SQS queue and refuses requests without TLS', () => {
     const queues = each('AWS::SQS::Queue');
-    // The ingest queue, its dead-letter queue, and the failed-rotations queue.
-    expect(queues.length).toBe(3);
+    // The ingest queue, its dead-letter queue, the failed hand-over tasks and the failed-rotations queue.
+    expect(queues.length).toBe(4);
     for (const queue of queues) {
       const explicit =
         queue.properties.SqsManagedSseEnabled === true || queue.properties.KmsMasterKeyId !== undefined;

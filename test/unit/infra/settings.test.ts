@@ -140,11 +140,15 @@ describe('deployment settings from CDK context', () => {
   it('creates only the interface endpoints the chosen shapes call', () => {
     const serverless = Object.keys(interfaceEndpointsFor(readSettings(context({ shape: 'serverless' }), {})));
     const both = Object.keys(interfaceEndpointsFor(readSettings(context({}), {})));
-    expect(serverless.sort()).toEqual(['SecretsManager', 'Sns']);
+    // The hand-over task: RunTask from the function, the image from ECR, its logs.
+    expect(serverless.sort()).toEqual(['EcrApi', 'EcrDocker', 'Ecs', 'Logs', 'SecretsManager', 'Sns']);
     expect(both.sort()).toEqual([
       'CloudFormation',
       'Ec2',
       'Ec2Messages',
+      'EcrApi',
+      'EcrDocker',
+      'Ecs',
       'ElasticLoadBalancing',
       'Logs',
       'Monitoring',

@@ -139,7 +139,10 @@ describe('Serverless stack: bucket → queue → function', () => {
       BucketName: { Ref: inboxId },
       NotificationConfiguration: { EventBridgeConfiguration: {} },
     });
-    const rule = only(resourcesOf(serverless, 'AWS::Events::Rule'), 'inbox rule');
+    const rule = only(
+      resourcesOf(serverless, 'AWS::Events::Rule').filter((r) => r.id.startsWith('InboxEvents')),
+      'inbox rule',
+    );
     expect(rule.properties.EventPattern).toEqual({
       source: ['aws.s3'],
       'detail-type': ['Object Created'],
@@ -206,7 +209,12 @@ describe('Serverless stack: bucket → queue → function', () => {
     expect(flatten(env.INLET_CONFIG)).toMatch(/^s3:\/\/cdk-.*assets.*\.yaml$/);
     expect(env.PGSSLMODE).toBe('verify-full');
     expect(flatten(env.INLET_NOTIFY_TOPIC_ARN)).toMatch(/^\$\{InletData:.*IngestionEvents/);
-    const ingress = only(resourcesOf(serverless, 'AWS::EC2::SecurityGroupIngress'), 'proxy ingress');
+    const ingress = only(
+      resourcesOf(serverless, 'AWS::EC2::SecurityGroupIngress').filter((r) =>
+        r.id.startsWith('IngestFunction'),
+      ),
+      'proxy ingress',
+    );
     expect(ingress.properties).toMatchObject({ FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp' });
     expect(flatten(ingress.properties.GroupId)).toMatch(/InletData:.*ProxySecurityGroup/);
     const [sg] = (fn.properties.VpcConfig as { SecurityGroupIds: unknown[] }).SecurityGroupIds;
@@ -224,6 +232,8 @@ describe('Serverless stack: bucket → queue → function', () => {
         ...['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
         ...['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
         'sqs:ReceiveMessage',
+        // Starting the hand-over task (hand-over-task.test.ts checks their scope).
+        ...['ecs:RunTask', 'ecs:TagResource', 'iam:PassRole'],
       ].sort(),
     );
     expect(flatten(actions.get('s3:GetObjectVersion'))).toBe(`\${${inboxId}.Arn}/*`);
@@ -479,7 +489,7 @@ describe('Extensions stack', () => {
     expect(new Set(codes).size).toBe(codes.length);
   });
 
-  it('alarms on DLQ depth, error rate, reject ratio, event age, free storage and failed backups, to the topic', () => {
+  it('alarms on DLQ depth, error rate, reject ratio, event age, failed hand-over tasks, free storage and failed backups, to the topic', () => {
     const alarms = resourcesOf(extensions, 'AWS::CloudWatch::Alarm');
     const ids = alarms.map((a) => a.id).join(' ');
     for (const name of [
@@ -487,6 +497,7 @@ describe('Extensions stack', () => {
       'IngestErrorRate',
       'RejectRatio',
       'OldestEvent',
+      'FailedHandOverTasks',
       'DatabaseFreeStorage',
       'FailedBackupJobs',
       'Server1StatusCheck',
