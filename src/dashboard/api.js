@@ -20,7 +20,8 @@ export class Unauthorized extends Error {
  *   bytes: number | null, sha256: string | null, duplicateOf: string | null, receivedAt: string | null,
  *   startedAt: string | null, finishedAt: string | null, durationMs: number | null, lagMs: number | null,
  *   error?: { code: string, message: string },
- *   contractChange?: { version: number, columns: { name: string, type: string, source: string }[], ddl: string }
+ *   contractChange?: { version: number, columns: { name: string, type: string, source: string }[], ddl: string },
+ *   handOver?: { ranOn: string, from?: string, reason?: string, attempt?: number, runId?: string, at?: string }
  * }} Ingestion
  */
 

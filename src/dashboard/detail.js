@@ -84,6 +84,7 @@ function renderDetail(view) {
     ['Pipeline', view.pipeline || '–'],
     ['Source', h('span', { class: 'mono' }, view.source || '–')],
     ['Door', doorText(view)],
+    ...(view.handOver ? [['Ran on', handOverText(view.handOver)]] : []),
     ['Rows loaded', formatCount(view.rowsLoaded)],
     ['Rows rejected', formatCount(view.rowsRejected)],
     ['Size', formatBytes(view.bytes)],
@@ -107,6 +108,21 @@ function renderDetail(view) {
   byId('error-code').textContent = view.error?.code ?? '';
   byId('error-message').textContent = view.error?.message ?? '';
   renderContractChange(view);
+}
+
+/**
+ * Where the door handed the file to be loaded, why, and the runner (the ECS task ARN).
+ * @param {NonNullable<Ingestion['handOver']>} handOver
+ */
+function handOverText(handOver) {
+  const where = { task: 'an ECS task', child: 'a child inlet ingest', server: 'the server' }[handOver.ranOn];
+  const attempt = handOver.attempt && handOver.attempt > 1 ? ` (attempt ${handOver.attempt})` : '';
+  return h(
+    'span',
+    {},
+    `${where ?? handOver.ranOn}${attempt}${handOver.reason ? `: ${handOver.reason}` : ''}`,
+    ...(handOver.runId ? [h('br'), h('span', { class: 'mono' }, handOver.runId)] : []),
+  );
 }
 
 /** The columns an evolving file added to the table (onDrift: evolve), and the DDL. @param {Ingestion} view */

@@ -59,6 +59,19 @@ export interface IngestionView {
   error?: { code: string; message: string };
   /** The contract version this file created by adding columns (onDrift: evolve): its columns and DDL. */
   contractChange?: ContractChange;
+  /** Where a front door handed the file to be loaded (src/serverless/hand-over-ledger.ts), and why. */
+  handOver?: HandOverView;
+}
+
+/** `details.handOver` as the ledger records it: `task` (ECS), `child` (inlet dev), `server`. */
+export interface HandOverView {
+  ranOn: string;
+  from?: string;
+  reason?: string;
+  attempt?: number;
+  /** The ECS task ARN, or the child's pid. */
+  runId?: string;
+  at?: string;
 }
 
 /**
@@ -292,7 +305,21 @@ export function ingestionView(row: IngestionRow): IngestionView {
     ...doorOf(row.source_uri),
     ...(row.error_code === null ? {} : { error: { code: row.error_code, message: row.error_message ?? '' } }),
     ...contractChangeOf(row.details),
+    ...handOverOf(row.details),
   };
+}
+
+/** The hand-over a row's details record, when its ranOn is a string (anything else is not shown). */
+function handOverOf(details: unknown): { handOver?: HandOverView } {
+  const handOver = (details as { handOver?: Partial<HandOverView> } | null)?.handOver;
+  if (typeof handOver?.ranOn !== 'string') return {};
+  const view: HandOverView = { ranOn: handOver.ranOn };
+  if (typeof handOver.from === 'string') view.from = handOver.from;
+  if (typeof handOver.reason === 'string') view.reason = handOver.reason;
+  if (typeof handOver.attempt === 'number') view.attempt = handOver.attempt;
+  if (typeof handOver.runId === 'string') view.runId = handOver.runId;
+  if (typeof handOver.at === 'string') view.at = handOver.at;
+  return { handOver: view };
 }
 
 /** The contract change a loaded file's details record (ingest.ts writes it), as the view's field. */

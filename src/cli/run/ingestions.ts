@@ -69,7 +69,7 @@ function table(rows: readonly IngestionRow[], colours: Paint): string[] {
       shortIngestionId(row.id),
       formatWhen(row.finished_at ?? row.started_at ?? row.received_at),
       printable(row.pipeline),
-      doorLabel(row.source_uri),
+      doorLabel(row),
       truncateStart(printable(displaySource(row.source_uri)), 40),
       row.status,
       formatCount(Number(row.rows_loaded)),
@@ -90,10 +90,14 @@ function statusColour(colours: Paint, status: string): (text: string) => string 
   return colours.dim;
 }
 
-/** `http`, `s3`, `cli`, or `sftp:<user>`: the door the file came through and, for SFTP, who put it. */
-function doorLabel(uri: string): string {
-  const { door, sftpUser } = doorOf(uri);
-  return sftpUser === undefined ? door : `${door}:${printable(sftpUser)}`;
+/**
+ * `http`, `s3`, `cli`, or `sftp:<user>`: the door the file came through and, for SFTP, who put it; then
+ * `→task` (or `→child`, `→server`) when the door handed it over to be loaded elsewhere.
+ */
+function doorLabel(row: IngestionRow): string {
+  const { door, sftpUser } = doorOf(row.source_uri);
+  const ranOn = ingestionView(row).handOver?.ranOn;
+  return `${sftpUser === undefined ? door : `${door}:${printable(sftpUser)}`}${ranOn === undefined ? '' : `→${printable(ranOn)}`}`;
 }
 
 /** Local files relative to here, as the user typed them; other URIs as they are. */

@@ -65,5 +65,19 @@ export const ingestionSchema = {
         ddl: { type: 'string' },
       },
     },
+    handOver: {
+      description:
+        'Where a front door handed the file to be loaded (an object too big for the Lambda function): ranOn `task` (an ECS Fargate task), `child` (inlet dev) or `server`, why, which attempt, and the runner (the task ARN).',
+      type: 'object',
+      required: ['ranOn'],
+      properties: {
+        ranOn: { type: 'string', enum: ['task', 'child', 'server'] },
+        from: { type: 'string' },
+        reason: { type: 'string' },
+        attempt: { type: 'integer' },
+        runId: { type: 'string' },
+        at: { type: 'string', format: 'date-time' },
+      },
+    },
   },
 } as const;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { ingest } from '../../../src/engine/ingest.js';
 import { type Gateway, startGateway } from '../../../src/gateway/server.js';
+import { ingestionView, listIngestions } from '../../../src/ledger/read.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { ecsHandOver } from '../../../src/serverless/ecs-hand-over.js';
 import { type HandlerDeps, handleEvent } from '../../../src/serverless/handler.js';
@@ -243,6 +244,15 @@ describe('a Lambda hands an object above its limit to an ECS Fargate task', () =
       `SELECT id, status, rows_loaded, details->'handOver'->>'ranOn' AS ran_on FROM inlet.ingestions`,
     );
     expect(ledger.rows).toEqual([{ id, status: 'loaded', rows_loaded: '20', ran_on: 'task' }]);
+    // The API, the dashboard and `inlet ingestions` show where it ran, from the row.
+    const [row] = await listIngestions(db.pool, { pipeline: 'orders', limit: 10 });
+    expect(row && ingestionView(row).handOver).toMatchObject({
+      ranOn: 'task',
+      from: 'lambda',
+      attempt: 1,
+      runId: 'arn:aws:ecs:us-east-1:123456789012:task/inlet-handover/abc',
+      reason: expect.stringContaining('above the Lambda limit'),
+    });
   });
 
   it('a task handed an object that was overwritten since refuses it (source_changed) and loads nothing', async () => {
