@@ -19,7 +19,6 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.js';
@@ -40,7 +39,6 @@ export interface HandOverTaskProps {
   readonly databaseSecret: secretsmanager.ISecret;
   readonly proxy: rds.IDatabaseProxy;
   readonly proxySecurityGroup: ec2.ISecurityGroup;
-  readonly ingestionEvents: sns.ITopic;
   readonly cpu: number;
   readonly memoryMiB: number;
   /** Fargate's ephemeral storage, 21–200 GiB: what the task can spool. */
@@ -104,7 +102,6 @@ export class HandOverTask extends Construct {
         INLET_DATABASE_SECRET_ARN: props.databaseSecret.secretArn,
         INLET_DATABASE_HOST: props.proxy.endpoint,
         PGSSLMODE: 'verify-full',
-        INLET_NOTIFY_TOPIC_ARN: props.ingestionEvents.topicArn,
         TMPDIR: SCRATCH_PATH,
       },
     });
@@ -167,7 +164,6 @@ export class HandOverTask extends Construct {
           `arn:${Stack.of(this).partition}:s3:::${props.config.s3BucketName}/${props.config.s3ObjectKey}`,
         ],
       }),
-      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.ingestionEvents.topicArn] }),
     ]) {
       role.addToPrincipalPolicy(statement);
     }

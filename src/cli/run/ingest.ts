@@ -1,8 +1,8 @@
-import { loadConfig } from '../../config/load.js';
 import { findPipeline } from '../../config/route.js';
 import { UsageError } from '../../errors.js';
 import { expandPaths } from '../../storage/file-source.js';
 import { lazyDatabase } from '../database.js';
+import { loadIngestConfig } from '../ingest-config.js';
 import { exitCodeFor, type FileOutcome, ingestFiles } from '../ingest-files.js';
 import { cliLogger, colourEnabled, paint, print } from '../output.js';
 import { resultJson, resultLines } from '../results.js';
@@ -40,7 +40,7 @@ export async function runIngest(paths: string[], options: IngestOptions): Promis
   // Connecting is mostly waiting on the server: it goes on while the config is read.
   db.warm();
   try {
-    const config = await loadConfig(namedConfig(options.config));
+    const config = await loadIngestConfig(namedConfig(options.config));
     // An unknown --pipeline is a usage error before any file is touched.
     if (options.pipeline !== undefined) findPipeline(config, '', options.pipeline);
     const files = await expandPaths(paths);

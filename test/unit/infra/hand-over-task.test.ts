@@ -77,7 +77,7 @@ describe('the hand-over task', () => {
     expect(group.properties.RetentionInDays).toBe(90);
   });
 
-  it('gives the task role exactly what inlet ingest s3://… needs: read inbox objects, the config, the secret, publish', () => {
+  it('gives the task role exactly what inlet ingest s3://… needs: read inbox objects, the config, the secret', () => {
     const actions = allowedActions(serverless, 'HandOverTaskRole');
     expect([...actions.keys()].sort()).toEqual(
       [
@@ -86,12 +86,10 @@ describe('the hand-over task', () => {
         's3:ListBucket',
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
-        'sns:Publish',
       ].sort(),
     );
     expect(flatten(actions.get('s3:GetObjectVersion'))).toMatch(/^\$\{Inbox.*\.Arn\}\/\*$/);
     expect(flatten(actions.get('secretsmanager:GetSecretValue'))).toMatch(/InletData:.*Secret/);
-    expect(flatten(actions.get('sns:Publish'))).toMatch(/InletData:.*IngestionEvents/);
   });
 
   it('gives the execution role only the image pull and its log group', () => {
