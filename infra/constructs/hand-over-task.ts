@@ -187,7 +187,8 @@ export function failedTaskPattern(clusterArn: string): events.EventPattern {
       lastStatus: ['STOPPED'],
       $or: [
         { containers: { exitCode: [{ 'anything-but': 0 }] } },
-        { stopCode: ['TaskFailedToStart', 'EssentialContainerExited'] },
+        // Not EssentialContainerExited: every task that ends, successfully too, stops with it.
+        { stopCode: ['TaskFailedToStart'] },
       ],
     } as Record<string, unknown>,
   };

@@ -150,7 +150,12 @@ describe('the hand-over task', () => {
     );
     const pattern = rule.properties.EventPattern as Record<string, unknown>;
     expect(pattern).toMatchObject({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] });
-    expect(failedTaskPattern('arn').detail).toMatchObject({ clusterArn: ['arn'], lastStatus: ['STOPPED'] });
+    expect(failedTaskPattern('arn').detail).toEqual({
+      clusterArn: ['arn'],
+      lastStatus: ['STOPPED'],
+      // A task that ends well stops with EssentialContainerExited and exit code 0: neither branch takes it.
+      $or: [{ containers: { exitCode: [{ 'anything-but': 0 }] } }, { stopCode: ['TaskFailedToStart'] }],
+    });
     expect(flatten(rule.properties.Targets)).toMatch(/GetAtt.*HandOverFailed.*Arn/);
   });
 });
