@@ -25,6 +25,20 @@ export interface HandedObject {
   readonly size: number;
 }
 
+/** The ledger row's first eight columns: id, pipeline, source_uri, version_id, etag, bytes, target_table, mode. */
+function rowIdentity(ingestionId: string, pipeline: Pipeline, object: HandedObject): unknown[] {
+  return [
+    ingestionId,
+    pipeline.name,
+    object.uri,
+    object.versionId ?? null,
+    object.etag ?? null,
+    object.size,
+    `${pipeline.table.schema}.${pipeline.table.name}`,
+    pipeline.mode,
+  ];
+}
+
 /** A UUID (version 8, name-based) from the pipeline and the object's identity. */
 export function handOverId(pipeline: Pipeline, object: HandedObject): string {
   const hex = createHash('sha256')
@@ -87,17 +101,7 @@ export async function handOverOnce(
        VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, now(), $9)
        ON CONFLICT (id) DO UPDATE SET status = 'queued', received_at = now(), error_code = NULL,
           error_message = NULL, details = EXCLUDED.details`,
-      [
-        ingestionId,
-        pipeline.name,
-        object.uri,
-        object.versionId ?? null,
-        object.etag ?? null,
-        object.size,
-        `${pipeline.table.schema}.${pipeline.table.name}`,
-        pipeline.mode,
-        JSON.stringify(details),
-      ],
+      [...rowIdentity(ingestionId, pipeline, object), JSON.stringify(details)],
     );
     const request: HandOverRequest = {
       bucket: object.bucket,
@@ -138,18 +142,7 @@ export async function recordTooLarge(
         received_at, finished_at, error_code, error_message)
      VALUES ($1, $2, $3, $4, $5, $6, 'rejected', $7, $8, now(), now(), $9, $10)
      ON CONFLICT (id) DO NOTHING`,
-    [
-      ingestionId,
-      pipeline.name,
-      object.uri,
-      object.versionId ?? null,
-      object.etag ?? null,
-      object.size,
-      `${pipeline.table.schema}.${pipeline.table.name}`,
-      pipeline.mode,
-      refusal.code,
-      refusal.message,
-    ],
+    [...rowIdentity(ingestionId, pipeline, object), refusal.code, refusal.message],
   );
   return ingestionId;
 }
