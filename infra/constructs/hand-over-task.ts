@@ -19,6 +19,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResource } from '../nag.js';
@@ -39,6 +40,8 @@ export interface HandOverTaskProps {
   readonly databaseSecret: secretsmanager.ISecret;
   readonly proxy: rds.IDatabaseProxy;
   readonly proxySecurityGroup: ec2.ISecurityGroup;
+  /** Where `inlet ingest` announces each file it loads, as the function does (INLET_NOTIFY_TOPIC_ARN). */
+  readonly ingestionEvents: sns.ITopic;
   readonly cpu: number;
   readonly memoryMiB: number;
   /** Fargate's ephemeral storage, 21–200 GiB: what the task can spool. */
@@ -101,6 +104,7 @@ export class HandOverTask extends Construct {
         INLET_CONFIG: props.config.s3ObjectUrl,
         INLET_DATABASE_SECRET_ARN: props.databaseSecret.secretArn,
         INLET_DATABASE_HOST: props.proxy.endpoint,
+        INLET_NOTIFY_TOPIC_ARN: props.ingestionEvents.topicArn,
         PGSSLMODE: 'verify-full',
         TMPDIR: SCRATCH_PATH,
       },
@@ -168,6 +172,9 @@ export class HandOverTask extends Construct {
       role.addToPrincipalPolicy(statement);
     }
     props.databaseSecret.grantRead(role);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.ingestionEvents.topicArn] }),
+    );
     acknowledgeWildcardResource(
       role,
       objects,

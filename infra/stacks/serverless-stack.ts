@@ -73,6 +73,7 @@ export class ServerlessStack extends Stack {
       databaseSecret: data.ingestSecret,
       proxy: data.proxy,
       proxySecurityGroup: data.proxySecurityGroup,
+      ingestionEvents: data.ingestionEvents,
       cpu: settings.lambda.taskCpu,
       memoryMiB: settings.lambda.taskMemoryMiB,
       ephemeralStorageGiB: settings.lambda.taskStorageGiB,

@@ -7,6 +7,7 @@
 import { LOG_LEVELS, type LogLevel } from '../observability/logger.js';
 import { type DatabaseSecretSettings, databaseFrom } from '../settings/database.js';
 import { choice, type Env, text } from '../settings/env.js';
+import { notifyTopicArnFrom } from '../settings/notify.js';
 import { type S3Connection, s3ConnectionFrom } from '../settings/s3.js';
 import { snapshotEnvironmentFrom } from '../settings/snapshots.js';
 import type { SnapshotEnvironment } from '../snapshots/settings.js';
@@ -19,6 +20,11 @@ export function dataDir(env: Env = process.env): string {
 }
 
 /** The config `--config` names, else INLET_CONFIG; undefined when neither does (each command has its default). */
+/** `INLET_NOTIFY_TOPIC_ARN`: `inlet ingest` announces each file's ingestion there, as the Lambda does. */
+export function notifyTopicArn(env: Env = process.env): string | undefined {
+  return notifyTopicArnFrom(env);
+}
+
 export function namedConfig(option: string | undefined, env: Env = process.env): string | undefined {
   return given(option) ?? text(env, 'INLET_CONFIG');
 }

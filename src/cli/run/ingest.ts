@@ -6,7 +6,7 @@ import { loadIngestConfig } from '../ingest-config.js';
 import { exitCodeFor, type FileOutcome, ingestFiles } from '../ingest-files.js';
 import { cliLogger, colourEnabled, paint, print } from '../output.js';
 import { resultJson, resultLines } from '../results.js';
-import { namedConfig } from '../settings.js';
+import { namedConfig, notifyTopicArn } from '../settings.js';
 
 interface IngestOptions {
   config?: string;
@@ -36,6 +36,13 @@ export async function runIngest(paths: string[], options: IngestOptions): Promis
       `--version-id and --etag name one version of one s3:// object (got ${paths.length} paths: ${paths.join(', ')}): give exactly one s3://bucket/key`,
     );
   }
+  // With INLET_NOTIFY_TOPIC_ARN set (the hand-over task has it), each file's ingestion is announced on the
+  // topic as the Lambda announces its own; the notifier loads only then.
+  const topic = notifyTopicArn();
+  const notifier =
+    topic === undefined
+      ? undefined
+      : (await import('../../observability/notify.js')).notifierFor(topic, logger);
   const db = lazyDatabase({ databaseUrl: options.databaseUrl, logger, migrate: true });
   // Connecting is mostly waiting on the server: it goes on while the config is read.
   db.warm();
@@ -68,6 +75,10 @@ export async function runIngest(paths: string[], options: IngestOptions): Promis
       database: db.get,
       progress: options.json !== true && process.stderr.isTTY === true,
       onOutcome: async (outcome: FileOutcome) => {
+        const { result } = outcome;
+        // A file no pipeline took has no ingestion to announce.
+        if (notifier !== undefined && result.pipeline !== null)
+          await notifier.ingestionFinished({ ...result, pipeline: result.pipeline });
         if (options.json) return print(resultJson(outcome.result));
         for (const line of resultLines(outcome.result, { ...outcome, paint: colours })) await print(line);
       },

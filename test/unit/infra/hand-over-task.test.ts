@@ -60,6 +60,7 @@ describe('the hand-over task', () => {
     expect(env.INLET_DATABASE_SECRET_ARN).toMatch(/InletData:.*Secret/);
     expect(env.INLET_DATABASE_HOST).toMatch(/InletData:.*Proxy.*Endpoint/);
     expect(env.INLET_CONFIG).toMatch(/^s3:\/\/cdk-.*assets.*\.yaml$/);
+    expect(env.INLET_NOTIFY_TOPIC_ARN).toMatch(/InletData:.*IngestionEvents/);
   });
 
   it('logs to its own log group, kept three months', () => {
@@ -77,7 +78,7 @@ describe('the hand-over task', () => {
     expect(group.properties.RetentionInDays).toBe(90);
   });
 
-  it('gives the task role exactly what inlet ingest s3://… needs: read inbox objects, the config, the secret', () => {
+  it('gives the task role exactly what inlet ingest s3://… needs: read inbox objects, the config, the secret, announce', () => {
     const actions = allowedActions(serverless, 'HandOverTaskRole');
     expect([...actions.keys()].sort()).toEqual(
       [
@@ -86,8 +87,10 @@ describe('the hand-over task', () => {
         's3:ListBucket',
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
+        'sns:Publish',
       ].sort(),
     );
+    expect(flatten(actions.get('sns:Publish'))).toMatch(/InletData:.*IngestionEvents/);
     expect(flatten(actions.get('s3:GetObjectVersion'))).toMatch(/^\$\{Inbox.*\.Arn\}\/\*$/);
     expect(flatten(actions.get('secretsmanager:GetSecretValue'))).toMatch(/InletData:.*Secret/);
   });
