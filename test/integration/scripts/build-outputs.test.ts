@@ -21,6 +21,9 @@ const workspace = cliWorkspace('inlet-build-outputs-');
 
 /** What a clone holds that the builds and the CDK app read; node_modules is linked, not copied. */
 const CHECKOUT = [
+  // The hand-over task's image: the CDK app stages its build context when it synthesizes.
+  '.dockerignore',
+  'Dockerfile',
   'bin',
   'examples',
   'infra',
@@ -28,6 +31,7 @@ const CHECKOUT = [
   'src',
   'cdk.json',
   'package.json',
+  'package-lock.json',
   'tsconfig.json',
   'tsconfig.build.json',
 ];
