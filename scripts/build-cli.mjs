@@ -111,7 +111,9 @@ export async function toClassicScript(esm, renames) {
     return `${call}${JSON.stringify(renamed)}`;
   });
   // The wrapper on the body's first line: a stack trace's line numbers are the body's.
-  return `(function (__inlet_module, require, __inlet_import, __inlet_url) {"use strict";${body}\n})\n`;
+  // __dirname and __filename, which the bundle names __inletDirname and __inletFilename (node-bundle.mjs), are
+  // the file's own, as the ES module's banner makes them.
+  return `(function (__inlet_module, require, __inlet_import, __inlet_url) {"use strict";var __inletFilename = require("node:url").fileURLToPath(__inlet_url), __inletDirname = require("node:path").dirname(__inletFilename);${body}\n})\n`;
 }
 
 /**

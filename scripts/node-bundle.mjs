@@ -18,8 +18,12 @@ export const nodeBundleOptions = {
   // which esbuild takes first for Node by default, do not. AWS's bundling guidance says the same.
   mainFields: ['module', 'main'],
   banner: {
-    js: "import { createRequire as __inletRequire } from 'node:module'; const require = __inletRequire(import.meta.url);",
+    js: "import { createRequire as __inletRequire } from 'node:module'; const require = __inletRequire(import.meta.url); const __inletFilename = require('node:url').fileURLToPath(import.meta.url), __inletDirname = require('node:path').dirname(__inletFilename);",
   },
+  // CommonJS dependencies that name their own file or folder (ssh2's poly1305, compiled by emscripten, reads
+  // __dirname as it loads) get the bundle file's, as they would their own unbundled; an ES module has neither
+  // name, so they are defined under names of our own, which the banner sets (and the CLI's loader, for its files).
+  define: { __dirname: '__inletDirname', __filename: '__inletFilename' },
   logLevel: 'warning',
 };
 

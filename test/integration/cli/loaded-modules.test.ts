@@ -202,6 +202,27 @@ describe.each([
     expect(loaded.ownFiles.filter((file) => file.startsWith('cli/run/'))).toEqual([]);
   });
 
+  it('inlet sftp-users add loads ssh2 and reads a key with it (ssh2 names its own folder as it loads)', async () => {
+    const key = join(workspace.dir, `${name}_key`);
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key], { timeout: 20_000 });
+    const loaded = await loadedBy(
+      `${name} sftp-users`,
+      [
+        shape.entry,
+        'sftp-users',
+        'add',
+        `partner-${name}`,
+        '--ssh-key',
+        `${key}.pub`,
+        '--pipeline',
+        'modules_orders',
+      ],
+      shape,
+    );
+    expect(loaded.stdout).toMatch(new RegExp(`added SFTP user "partner-${name}"`, 'i'));
+    expect(loaded.packages).toContain('ssh2');
+  });
+
   it('inlet ingest of a local file loads the engine and none of the server, metrics, scheduler or AWS SDK', async () => {
     const loaded = await loadedBy(`${name} ingest`, [shape.entry, 'ingest', `${name}.csv`, '--json'], shape);
     expect(JSON.parse(loaded.stdout)).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
