@@ -293,7 +293,7 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
           await staging.write(file.staged, file.append ? file.staged.size : offset, data);
         } catch (error) {
           if (!(error instanceof StagedUploadError)) throw error;
-          await staging.remove(file.staged.pipeline, file.staged.name);
+          await staging.drop(file.staged);
           throw new Refused(
             STATUS_CODE.FAILURE,
             `/inbound/${file.staged.pipeline}/${file.staged.name}: ${error.message}`,

@@ -144,9 +144,18 @@ export class StagedUploads {
   async remove(pipeline: string, name: string): Promise<boolean> {
     const staged = this.files.get(key(pipeline, name));
     if (staged === undefined) return false;
-    this.files.delete(key(pipeline, name));
-    await this.discard(staged);
+    await this.drop(staged);
     return true;
+  }
+
+  /**
+   * Deletes this staged file; its name is forgotten only if it still names this file (an open of the same
+   * name since has a file of its own, which stays).
+   */
+  async drop(staged: StagedFile): Promise<void> {
+    const at = key(staged.pipeline, staged.name);
+    if (this.files.get(at) === staged) this.files.delete(at);
+    await this.discard(staged);
   }
 
   /** The session ended: every staged file goes. */

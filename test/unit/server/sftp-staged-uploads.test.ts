@@ -52,6 +52,18 @@ describe('StagedUploads', () => {
     expect(staged.size).toBe(Buffer.concat(chunks).length);
   });
 
+  it('drops a file opened again under its name without touching the new one', async () => {
+    const staging = new StagedUploads(dir, 1 << 20);
+    const first = await staging.open('orders', 'x.tmp');
+    const second = await staging.open('orders', 'x.tmp');
+    await expect(staging.write(first, 0, Buffer.from('a'))).rejects.toThrow(/closed/);
+    await staging.drop(first);
+    expect(staging.get('orders', 'x.tmp')).toBe(second);
+    await staging.write(second, 0, Buffer.from('b'));
+    await staging.close(second);
+    expect(await readFile(second.file, 'utf8')).toBe('b');
+  });
+
   it('refuses a write past the size limit', async () => {
     const staging = new StagedUploads(dir, 10);
     const staged = await staging.open('orders', 'x.tmp');
