@@ -20,6 +20,7 @@ import {
   SERVER_NAMED_SPOOL_PATH,
   SPOOL_STATES,
   spoolTree,
+  until,
   waitForVerdict,
 } from '../../harness/upload-client.js';
 
@@ -35,8 +36,14 @@ function postMultipart(disposition: string, content: string, query = '') {
   });
 }
 
+/**
+ * The client's name in the sidecar of a loaded entry. The ledger's verdict commits before the drain thread
+ * moves the entry into done/, so it is waited for there.
+ */
 async function sidecarName(id: string): Promise<string> {
-  return (await readEntryAt(path.join(running.spoolDir, 'done', id))).sidecar.name;
+  const entry = path.join(running.spoolDir, 'done', id);
+  await until(`${id} in done/`, async () => (existsSync(entry) ? true : undefined));
+  return (await readEntryAt(entry)).sidecar.name;
 }
 
 describe('POST /v1/files names files as PUT does', () => {
