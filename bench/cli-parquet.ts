@@ -17,7 +17,7 @@ import { tableRow } from './table.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/inlet.mjs');
+const BIN = join(ROOT, 'bin/inlet.cjs');
 const TABLE = 'bench_cli_parquet';
 const PSQL_TABLE = 'bench_cli_parquet_psql';
 /** What arrow-rs (pyarrow, parquet-wasm, DataFusion) writes by default. */

@@ -3,7 +3,7 @@
  * user runs it, a whole process from spawn to exit, beside a same-run reference. `inlet --help` beside
  * `node -e 0` (Node's own start); `inlet ingest` of a 1,000-row and of the 1x orders CSV beside
  * `psql \copy` of the same file into an identical fresh table (skipped, and said so, without psql).
- * The CLI is built first (`npm run build`): bin/inlet.mjs runs dist/bundle/, or the sources through tsx without a build.
+ * The CLI is built first (`npm run build`): bin/inlet.cjs (package.json's bin) runs dist/bundle/, or the sources through tsx without a build.
  * BENCH_CLI_RUNS (default 9) sets the runs of the short commands; the 1x file takes the bench's repeats.
  */
 import { execFile } from 'node:child_process';
@@ -15,7 +15,7 @@ import { tableRow } from './table.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/inlet.mjs');
+const BIN = join(ROOT, 'bin/inlet.cjs');
 const TABLE = 'bench_cli';
 const PSQL_TABLE = 'bench_cli_psql';
 

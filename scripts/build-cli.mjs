@@ -1,4 +1,4 @@
-// Bundles the `inlet` command into dist/bundle/ (Node 20), which bin/inlet.mjs runs: `npm run build` runs
+// Bundles the `inlet` command into dist/bundle/ (Node 20), which bin/inlet.cjs runs: `npm run build` runs
 // this after tsc. A command started from dist/cli/ resolves, reads and compiles some 240 files before it reads
 // a byte; from the bundle it reads a dozen. What a command imports on demand (each command's work, the server,
 // the AWS SDK, the Parquet and XLSX readers) stays in files of its own, loaded when used, so `inlet ingest` of
@@ -6,7 +6,7 @@
 // for the bundle too).
 //
 // esbuild splits the bundle as ES modules; each file is then written as a classic script (toClassicScript), so
-// that the loader, dist/bundle/main.mjs (src/cli/bundle-loader.ts), can keep V8's compiled code between
+// that the loader, dist/bundle/main.cjs (src/cli/bundle-loader.ts), can keep V8's compiled code between
 // commands: Node 20 does that for no ES module. The CLI's own entry is cli.cjs.
 // Usage: node scripts/build-cli.mjs [outdir] [--metafile FILE]   (default dist/bundle; paths relative to the
 // current directory; --metafile writes esbuild's account of which source went into which file)
@@ -165,9 +165,12 @@ export async function buildCliBundle(outdir) {
     absWorkingDir: root,
     entryPoints: [{ in: 'src/cli/bundle-loader.ts', out: 'main' }],
     outdir,
-    // Node's built-in modules only: no require() of its own to set up.
-    banner: {},
-    outExtension: { '.js': '.mjs' },
+    // CommonJS, which bin/inlet.cjs requires: a command then never starts Node's ES module loader. Its
+    // import.meta.url is the file's URL, as it was as an ES module; it needs Node's built-in modules only.
+    format: 'cjs',
+    banner: { js: 'var __inletLoaderUrl = require("node:url").pathToFileURL(__filename).href;' },
+    define: { 'import.meta.url': '__inletLoaderUrl' },
+    outExtension: { '.js': '.cjs' },
     target: 'node20',
     minify: false,
     metafile: true,

@@ -1,5 +1,5 @@
 /**
- * The bundled `inlet` command's loader: dist/bundle/main.mjs, which bin/inlet.mjs runs. Node 20 keeps no
+ * The bundled `inlet` command's loader: dist/bundle/main.cjs, which bin/inlet.cjs runs. Node 20 keeps no
  * compiled code between processes, so every command used to parse and compile its part of the bundle
  * again (about a quarter of a small `inlet ingest`'s CPU). V8 can keep it for a classic script
  * (vm.Script's cachedData), not for an ES module, so scripts/build-cli.mjs writes each file of the bundle
@@ -69,7 +69,7 @@ export interface BundleLoader {
  * a process's modules (test/harness/module-log.mjs) see it.
  */
 export function bundleLoader(dir: string, cacheDir: string | undefined): BundleLoader {
-  const nodeRequire = createRequire(pathToFileURL(join(dir, 'main.mjs')));
+  const nodeRequire = createRequire(pathToFileURL(join(dir, 'main.cjs')));
   const modules = new Map<string, BundleModule>();
   const loaded = new Map<string, { fromCache: boolean }>();
   const unsaved: { script: Script; cachePath: string }[] = [];
@@ -182,7 +182,7 @@ export async function main(argv: string[]): Promise<number> {
   return cli.main(argv);
 }
 
-/** `node dist/bundle/main.mjs …` runs the command, as `node dist/cli/main.js …` does. */
+/** `node dist/bundle/main.cjs …` runs the command, as `node dist/cli/main.js …` does. */
 function isEntryModule(): boolean {
   const entry = process.argv[1];
   if (entry === undefined) return false;
@@ -199,5 +199,8 @@ if (isEntryModule()) {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
-  process.exitCode = await main(process.argv);
+  // No top-level await: scripts/build-cli.mjs builds this file as CommonJS (bin/inlet.cjs says why).
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
 }

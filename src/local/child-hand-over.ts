@@ -9,8 +9,8 @@ import type pg from 'pg';
 import type { Logger } from '../observability/logger.js';
 import { type HandOver, ingestArguments } from '../serverless/hand-over.js';
 
-/** The `inlet` command of this checkout: bin/inlet.mjs runs the build, else the sources. */
-export const INLET_BIN = fileURLToPath(new URL('../../bin/inlet.mjs', import.meta.url));
+/** The `inlet` command of this checkout: bin/inlet.cjs runs the build, else the sources. */
+export const INLET_BIN = fileURLToPath(new URL('../../bin/inlet.cjs', import.meta.url));
 
 export interface ChildHandOverOptions {
   /** The config the stack runs with (the child has no other way to know it). */
@@ -24,7 +24,7 @@ export interface ChildHandOverOptions {
   readonly logger: Logger;
   /** The stack's own environment, which the child inherits beneath the variables set here. */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** The command before `ingest …`; default: this Node and bin/inlet.mjs. */
+  /** The command before `ingest …`; default: this Node and bin/inlet.cjs. */
   readonly command?: readonly string[];
 }
 

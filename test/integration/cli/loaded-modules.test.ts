@@ -5,7 +5,7 @@
  * Loading one of them again shows here as its name, whatever it costs on the clock.
  *
  * Both shapes of the CLI are checked: the compiled files (one module per source file) and the bundle that
- * bin/inlet.mjs runs (scripts/build-cli.mjs), whose files each hold many sources: esbuild's metafile says
+ * bin/inlet.cjs runs (scripts/build-cli.mjs), whose files each hold many sources: esbuild's metafile says
  * which, so a file of the bundle counts as every source and package in it. The bundle's loader
  * (src/cli/bundle-loader.ts) runs its files as classic scripts and lists them in require.cache, where the
  * log reads them; the second command of each kind compiles them from the code the first one left.
@@ -112,7 +112,7 @@ async function bundleShape(): Promise<Shape> {
     );
   }
   return {
-    entry: join(dir, 'main.mjs'),
+    entry: join(dir, 'main.cjs'),
     contents: (file) => sources.get(file) ?? [],
     codeCache: join(dir, 'code-cache'),
   };
@@ -236,13 +236,43 @@ describe.each([
     expect(loaded.ownFiles.filter((file) => file.startsWith('cli/run/'))).toEqual(['cli/run/ingest.js']);
   });
 
+  // The bundle's loader is CommonJS (bin/inlet.cjs says why): a command from it runs without the parts of
+  // Node's ES module loader that an ES module entry starts, each a compile at every start.
+  if (name === 'bundle')
+    it('a command from the bundle starts none of the ES module loader that node -e 0 does not', async () => {
+      const preload = join(workspace.dir, 'esm-parts.cjs');
+      await writeFile(
+        preload,
+        `process.on('exit', () => require('node:fs').writeFileSync(process.env.INLET_TEST_ESM_LOG, process.moduleLoadList.filter((m) => m.includes('modules/esm/')).join('\\n')));`,
+      );
+      const esmParts = async (name: string, args: readonly string[]) => {
+        const log = join(workspace.dir, `${name}.esm`);
+        await run(process.execPath, ['--require', preload, ...args], {
+          cwd: workspace.dir,
+          env: { ...workspace.env, INLET_TEST_ESM_LOG: log },
+          timeout: 50_000,
+        });
+        return (await readFile(log, 'utf8')).split('\n').sort();
+      };
+      const bare = await esmParts('bare', ['-e', '0']);
+      const help = await esmParts('bundle-help', [shape.entry, '--help']);
+      expect(help).toEqual(bare);
+      // The check can fail: an ES module entry starts more of it.
+      const moduleEntry = join(workspace.dir, 'entry.mjs');
+      await writeFile(moduleEntry, '');
+      expect((await esmParts('module-entry', [moduleEntry])).length).toBeGreaterThan(bare.length);
+    });
+
   // Only the bundle keeps compiled code: registered for it alone, so no run reports a skipped test.
   if (name === 'bundle')
     it('the bundle keeps the compiled code of each file a command loaded, and the next command loads the same', async () => {
       const codeCache = shape.codeCache as string;
       await rm(codeCache, { recursive: true, force: true });
       const first = await loadedBy(`${name} help 1`, [shape.entry, '--help'], shape);
-      const bundleFiles = first.files.filter((file) => file.endsWith('.cjs')).map((file) => basename(file));
+      // The files the loader ran; the loader itself (main.cjs) is Node's to load, and has no entry.
+      const bundleFiles = first.files
+        .map((file) => basename(file))
+        .filter((file) => file.endsWith('.cjs') && file !== 'main.cjs');
       expect(bundleFiles).toContain('cli.cjs');
       const [versionFolder, ...others] = await readdir(codeCache);
       expect(others).toEqual([]);

@@ -121,7 +121,7 @@ async function ingestWithDist(): Promise<void> {
     `order_id,placed_at,Customer Name,amount,paid\n${ingests},2024-03-25T17:19:00Z,Ada,1.50,true\n`,
   );
   const result = await run(process.execPath, [
-    'bin/inlet.mjs',
+    'bin/inlet.cjs',
     'ingest',
     file,
     '--config',
@@ -147,16 +147,19 @@ describe('the deployment bundles and the compiled CLI', () => {
       expect(built.has('server/settings.js')).toBe(true);
       // The upload workers' thread, which the bundle starts from dist/ (src/server/drain-host.ts).
       expect(built.has('server/drain-thread.js')).toBe(true);
-      expect(built.has('bundle/main.mjs')).toBe(true);
+      expect(built.has('bundle/main.cjs')).toBe(true);
       expect(built.has('bundle/cli.cjs')).toBe(true);
       // The bundle finds package.json where dist/cli/main.js does (scripts/build-cli.mjs).
       const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
         version: string;
       };
-      expect(await run(process.execPath, ['bin/inlet.mjs', '--version'])).toMatchObject({
-        code: 0,
-        stdout: `${version}\n`,
-      });
+      // package.json's bin, and the ES module entry older scripts name.
+      for (const bin of ['bin/inlet.cjs', 'bin/inlet.mjs']) {
+        expect(await run(process.execPath, [bin, '--version'])).toMatchObject({
+          code: 0,
+          stdout: `${version}\n`,
+        });
+      }
       await ingestWithDist();
       // The commands left the compiled code of the bundle's files they ran for the next one (bundle-loader.ts).
       const cached = [...(await hashes(join(checkout, 'dist/bundle/code-cache'))).keys()];
