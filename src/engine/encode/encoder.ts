@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { put32 } from '../coerce/binary-int.js';
+import { put32, putInt64 } from '../coerce/binary-int.js';
 import { type Coercer, CopyTextBuffer, NEWLINE, TAB } from '../copy-text.js';
 import type { RejectCollector } from '../rejects.js';
 import { truncateValue } from '../rejects.js';
@@ -114,14 +114,15 @@ export class RowWriter {
       if (this.binary) {
         out.ensure(24);
         out.buf.writeInt32BE(8, out.pos);
-        out.buf.writeBigInt64BE(BigInt(this.stats.records), out.pos + 4);
+        // Record and line numbers are safe integers: written without a BigInt each (two a row, every load).
+        putInt64(out.buf, out.pos + 4, this.stats.records);
         out.pos += 12;
         if (line === undefined) {
           out.buf.writeInt32BE(-1, out.pos);
           out.pos += 4;
         } else {
           out.buf.writeInt32BE(8, out.pos);
-          out.buf.writeBigInt64BE(BigInt(line), out.pos + 4);
+          putInt64(out.buf, out.pos + 4, line);
           out.pos += 12;
         }
       } else {
