@@ -151,6 +151,15 @@ export async function revokeToken(pool: pg.Pool, id: string): Promise<TokenInfo>
  * constant time; stored tokens are looked up by their hash, so nothing secret is compared in SQL.
  * A valid stored token gets its last_used_at refreshed at most once a minute.
  */
+/** The bootstrap token's SHA-256, made once per token rather than once per request. */
+let bootstrapMemo: { token: string; digest: Buffer } | undefined;
+function bootstrapDigest(token: string): Buffer {
+  if (bootstrapMemo?.token !== token) {
+    bootstrapMemo = { token, digest: createHash('sha256').update(token, 'utf8').digest() };
+  }
+  return bootstrapMemo.digest;
+}
+
 export async function verifyToken(
   pool: pg.Pool,
   presented: string | undefined,
@@ -165,7 +174,7 @@ export async function verifyToken(
   const presentedHash = createHash('sha256').update(presented, 'utf8').digest();
   const bootstrap = options.bootstrapToken;
   if (bootstrap !== undefined && bootstrap !== '') {
-    const bootstrapHash = createHash('sha256').update(bootstrap, 'utf8').digest();
+    const bootstrapHash = bootstrapDigest(bootstrap);
     if (timingSafeEqual(presentedHash, bootstrapHash)) {
       return { ok: true, tokenId: 'bootstrap', name: BOOTSTRAP_NAME, pipelines: null };
     }
