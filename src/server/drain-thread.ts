@@ -15,7 +15,6 @@ import pg from 'pg';
 import { redactSecrets } from '../db/errors.js';
 import type { IngestResult } from '../model/ingestion.js';
 import type { Logger, LogLevel } from '../observability/logger.js';
-import { lowerThisThreadPriority } from './drain-priority.js';
 import type { DrainThreadData, HostMessage, ThreadMessage } from './drain-protocol.js';
 import { loggableFields } from './drain-protocol.js';
 import { QueuedLedger } from './queued-ledger.js';
@@ -148,10 +147,6 @@ async function stop(graceMs: number): Promise<void> {
   port.close();
 }
 
-// Before any work: the loads wait behind the uploads when the cores are contended (drain-priority.ts).
-if (lowerThisThreadPriority() === undefined && process.platform === 'linux') {
-  logger.warn('the drain thread could not lower its priority; uploads and loads share the cores evenly');
-}
 started = (async () => {
   await workers.start(await spool.resumable());
   send({ type: 'ready' });

@@ -3,7 +3,7 @@
  * doing, is started again, hands back the files it had claimed, and every file the spool acknowledged is loaded
  * exactly once; the thread's logs, metrics and finished files reach the accepting side.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,7 +12,6 @@ import { parseConfig } from '../../../src/config/load.js';
 import type { IngestResult } from '../../../src/model/ingestion.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { DrainHost } from '../../../src/server/drain-host.js';
-import { DRAIN_THREAD_NICE } from '../../../src/server/drain-priority.js';
 import { Spool, type SpoolEntry } from '../../../src/server/spool.js';
 import { createTestDatabase, type TestDatabase } from '../../harness/db.js';
 
@@ -170,51 +169,4 @@ describe('the drain thread', () => {
       await host.stop(5_000);
     }
   });
-
-  // Linux keeps a nice value per thread: the drain thread lowers its own, and no other thread's.
-  it.runIf(process.platform === 'linux')(
-    "runs behind the accepting thread: its own priority is lowered, no other thread's",
-    async () => {
-      const niceOfEachThread = async (): Promise<Map<string, number>> => {
-        const nice = new Map<string, number>();
-        for (const tid of await readdir('/proc/self/task')) {
-          const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => undefined);
-          // Fields after the command's closing parenthesis, from the state (field 3) on: nice is field 19.
-          if (stat !== undefined) nice.set(tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
-        }
-        return nice;
-      };
-      const before = await niceOfEachThread();
-      const spoolDir = path.join(dir, 'spool-priority');
-      const spool = new Spool(spoolDir, { minFreeBytes: 0 });
-      await spool.open();
-      const host = new DrainHost({
-        spoolDir,
-        config,
-        pool: db.pool,
-        logger: createLogger({}, 'silent'),
-        metrics: {
-          workerStarted: () => undefined,
-          workerStopped: () => undefined,
-          ingested: () => undefined,
-        },
-        workers: { concurrency: 1, pollMs: 50 },
-        onFinished: () => undefined,
-      });
-      await host.start();
-      try {
-        const during = await niceOfEachThread();
-        const base = before.get(String(process.pid));
-        // A thread started since (the drain's, V8's, the pool's) has the process's nice unless it changed its own.
-        const lowered = [...during].filter(([tid, nice]) => nice !== (before.get(tid) ?? base));
-        // One thread, new since, at the drain's nice value; every other thread has the one it had.
-        expect(lowered).toHaveLength(1);
-        expect(before.has(lowered[0]?.[0] as string)).toBe(false);
-        expect(lowered[0]?.[1]).toBe(DRAIN_THREAD_NICE);
-        expect(during.get(String(process.pid))).toBe(before.get(String(process.pid)));
-      } finally {
-        await host.stop(5_000);
-      }
-    },
-  );
 });
