@@ -19,12 +19,14 @@
  * would refuse the bench's single token after 600 uploads a minute. Loopback only; every loop is bounded
  * and every wait has a deadline.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { poolSizeFor } from '../src/cli/run/serve.js';
 import { parseConfig } from '../src/config/load.js';
 import { createPool } from '../src/db/connect.js';
@@ -333,6 +335,20 @@ async function startBareServer(dir: string): Promise<{ url: string; close(): Pro
   };
 }
 
+const run = promisify(execFile);
+
+/**
+ * Starts a burst on a settled disk: PostgreSQL's dirty buffers written (CHECKPOINT) and the kernel's dirty
+ * pages with them (`sync`, where there is one). Without it, the writes the service's drain left behind (its
+ * loads, their WAL, the spool's moves) met the next burst in its fsyncs, the bare server's as much as
+ * Inlet's: a change that only moved when the drain wrote moved the bare server's rate, and the ratio with
+ * it. Best effort: a role that may not CHECKPOINT, or no `sync`, leaves the disk as it is.
+ */
+async function settleDisk(pool: ReturnType<typeof createPool>): Promise<void> {
+  await pool.query('CHECKPOINT').catch(() => undefined);
+  await run('sync', [], { timeout: 60_000 }).catch(() => undefined);
+}
+
 /** One round of the concurrent figures, each rate beside its reference from the same round. */
 interface Round {
   inletRate: number;
@@ -490,9 +506,11 @@ export async function benchServer(options: ServerBenchOptions): Promise<string[]
     for (let round = 0; round < rounds; round++) {
       const bodies = Array.from({ length: uploads }, () => csvFile(nextRows()));
       bare = await startBareServer(join(root, `bare-${round}`));
+      await settleDisk(pool);
       const floor = await burst(bare.url, bodies, (i) => `bare-${i}.csv`, 201);
       await bare.close();
       bare = undefined;
+      await settleDisk(pool);
       const inlet = await burst(service.url, bodies, (i) => `bench-upload/${run}/r${round}-${i}.csv`, 202);
       if (floor.accepted === 0 || inlet.accepted === 0) {
         throw new Error(
