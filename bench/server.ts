@@ -335,7 +335,7 @@ async function startBareServer(dir: string): Promise<{ url: string; close(): Pro
   };
 }
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
 
 /**
  * Starts a burst on a settled disk: PostgreSQL's dirty buffers written (CHECKPOINT) and the kernel's dirty
@@ -346,7 +346,7 @@ const run = promisify(execFile);
  */
 async function settleDisk(pool: ReturnType<typeof createPool>): Promise<void> {
   await pool.query('CHECKPOINT').catch(() => undefined);
-  await run('sync', [], { timeout: 60_000 }).catch(() => undefined);
+  await execFileAsync('sync', [], { timeout: 60_000 }).catch(() => undefined);
 }
 
 /** One round of the concurrent figures, each rate beside its reference from the same round. */

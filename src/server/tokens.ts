@@ -146,11 +146,6 @@ export async function revokeToken(pool: pg.Pool, id: string): Promise<TokenInfo>
   return toInfo(row);
 }
 
-/**
- * Checks a presented bearer token (the part after `Bearer `). The bootstrap token is compared in
- * constant time; stored tokens are looked up by their hash, so nothing secret is compared in SQL.
- * A valid stored token gets its last_used_at refreshed at most once a minute.
- */
 /** The bootstrap token's SHA-256, made once per token rather than once per request. */
 let bootstrapMemo: { token: string; digest: Buffer } | undefined;
 function bootstrapDigest(token: string): Buffer {
@@ -160,6 +155,11 @@ function bootstrapDigest(token: string): Buffer {
   return bootstrapMemo.digest;
 }
 
+/**
+ * Checks a presented bearer token (the part after `Bearer `). The bootstrap token is compared in
+ * constant time; stored tokens are looked up by their hash, so nothing secret is compared in SQL.
+ * A valid stored token gets its last_used_at refreshed at most once a minute.
+ */
 export async function verifyToken(
   pool: pg.Pool,
   presented: string | undefined,
