@@ -1,5 +1,5 @@
 /** Options shared by several commands, spelled and described once. */
-import { InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG_PATH } from '../config/default-path.js';
 
 export function configOption(fallback = DEFAULT_CONFIG_PATH): Option {
@@ -11,6 +11,16 @@ export function databaseUrlOption(): Option {
     '--database-url <url>',
     'PostgreSQL connection string (default: $DATABASE_URL, else the embedded database in $INLET_DATA_DIR)',
   );
+}
+
+/** `--database-url` of a subcommand, which may be given before or after the subcommand's name. */
+export function databaseUrlOf(options: { databaseUrl?: string }, command: Command): string | undefined {
+  return options.databaseUrl ?? (command.parent?.opts() as { databaseUrl?: string } | undefined)?.databaseUrl;
+}
+
+/** commander's collector for an option given once per value (`--pipeline a --pipeline b`). */
+export function repeatable(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 export function pipelineOption(what: string): Option {

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { InletError, UsageError } from '../errors.js';
 import type { ContractChange } from '../model/ingestion.js';
+import { csvRow } from './csv-export.js';
 
 export const LEDGER_STATUSES = [
   'queued',
@@ -124,7 +125,8 @@ export interface IngestionPage {
   next: IngestionCursor | null;
 }
 
-const COLUMNS = `id, pipeline, source_uri, status, rows_loaded, rows_rejected, bytes, content_sha256, duplicate_of,
+/** The ledger row's columns as IngestionRow names them: every read of whole rows selects these. */
+export const INGESTION_COLUMNS = `id, pipeline, source_uri, status, rows_loaded, rows_rejected, bytes, content_sha256, duplicate_of,
                  received_at, started_at, finished_at, error_code, error_message, details`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SHORT_ID = /^[0-9a-f]{8}$/i;
@@ -171,7 +173,7 @@ export function ingestionPageQuery(filter: IngestionFilter): { text: string; val
   }
   values.push(filter.limit + 1);
   return {
-    text: `SELECT ${COLUMNS}, ${SORT_KEY_TEXT} AS sort_key FROM inlet.ingestions
+    text: `SELECT ${INGESTION_COLUMNS}, ${SORT_KEY_TEXT} AS sort_key FROM inlet.ingestions
             WHERE ${where.join(' AND ')}
             ORDER BY ${SORT_KEY} DESC, id
             LIMIT $${values.length}`,
@@ -234,9 +236,10 @@ export function decodeCursor(text: string): IngestionCursor | undefined {
 export async function getIngestion(pool: pg.Pool, id: string): Promise<IngestionRow | undefined> {
   if (!isIngestionId(id)) return undefined;
   try {
-    const { rows } = await pool.query<IngestionRow>(`SELECT ${COLUMNS} FROM inlet.ingestions WHERE id = $1`, [
-      id,
-    ]);
+    const { rows } = await pool.query<IngestionRow>(
+      `SELECT ${INGESTION_COLUMNS} FROM inlet.ingestions WHERE id = $1`,
+      [id],
+    );
     return rows[0];
   } catch (error) {
     if (isUndefinedTable(error)) return undefined;
@@ -380,6 +383,11 @@ export function rejectView(row: RejectRow): {
 }
 
 export const REJECT_CSV_HEADER = ['line', 'record', 'column', 'value', 'reason'] as const;
+
+/** One reject as a line of the rejects CSV, its cells in REJECT_CSV_HEADER's order. */
+export function rejectCsvLine(reject: ReturnType<typeof rejectView>): string {
+  return csvRow([reject.line, reject.record, reject.column, reject.value, reject.reason]);
+}
 
 export function isUndefinedTable(error: unknown): boolean {
   return (error as { code?: unknown }).code === '42P01';

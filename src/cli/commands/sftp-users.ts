@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { type Action, later } from '../action.js';
-import { configOption, databaseUrlOption, examples, jsonOption } from '../options.js';
-
-const repeatable = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+import { configOption, databaseUrlOption, examples, jsonOption, repeatable } from '../options.js';
 
 export function registerSftpUsers(program: Command, action: Action): void {
   const users = program

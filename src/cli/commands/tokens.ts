@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { type Action, later } from '../action.js';
-import { databaseUrlOption, examples, jsonOption, parsePositiveInteger } from '../options.js';
+import { databaseUrlOption, examples, jsonOption, parsePositiveInteger, repeatable } from '../options.js';
 
 export function registerTokens(program: Command, action: Action): void {
   const tokens = program
@@ -29,7 +29,7 @@ export function registerTokens(program: Command, action: Action): void {
     .option(
       '--pipeline <name>',
       'allow only this pipeline; repeat for several (default: every pipeline)',
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+      repeatable,
     )
     .option('--expires-in <days>', 'expire after this many days (default: never)', parsePositiveInteger)
     .addOption(databaseUrlOption())

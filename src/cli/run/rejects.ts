@@ -2,6 +2,7 @@ import { csvRow } from '../../ledger/csv-export.js';
 import {
   eachReject,
   REJECT_CSV_HEADER,
+  rejectCsvLine,
   rejectView,
   resolveIngestionId,
   shortIngestionId,
@@ -49,7 +50,7 @@ export async function runRejects(idArgument: string, options: RejectsOptions): P
     await eachReject(db.pool, id, options.limit ?? null, async (row) => {
       const view = rejectView(row);
       if (format === 'csv') {
-        await write(csvRow([view.line, view.record, view.column, view.value, view.reason]));
+        await write(rejectCsvLine(view));
       } else {
         await print(JSON.stringify(view));
       }

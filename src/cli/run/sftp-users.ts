@@ -15,6 +15,7 @@ import {
   type SftpUser,
 } from '../../server/sftp/users.js';
 import { withDatabase } from '../database.js';
+import { databaseUrlOf } from '../options.js';
 import { cliLogger, colourEnabled, paint, print } from '../output.js';
 import { namedConfig } from '../settings.js';
 
@@ -31,11 +32,6 @@ interface DatabaseOnly {
   databaseUrl?: string;
   sshKey?: string[];
   json?: boolean;
-}
-
-/** `--database-url` may be given before or after the subcommand. */
-function databaseUrl(options: { databaseUrl?: string }, command: Command): string | undefined {
-  return options.databaseUrl ?? (command.parent?.opts() as { databaseUrl?: string } | undefined)?.databaseUrl;
 }
 
 export async function runAdd(name: string, options: AddOptions, command: Command): Promise<number> {
@@ -68,7 +64,7 @@ export async function runAdd(name: string, options: AddOptions, command: Command
   }
   const passwordHash = options.passwordStdin ? await hashPassword(await readPassword()) : undefined;
   const user = await withDatabase(
-    { databaseUrl: databaseUrl(options, command), logger: cliLogger(), migrate: true },
+    { databaseUrl: databaseUrlOf(options, command), logger: cliLogger(), migrate: true },
     (db) =>
       addUser(db.pool, { name, pipelines, keys, ...(passwordHash === undefined ? {} : { passwordHash }) }),
   );
@@ -91,7 +87,7 @@ export async function runAddKey(name: string, options: DatabaseOnly, command: Co
     throw new UsageError('invalid_argument', 'give the key to add: --ssh-key FILE.pub');
   }
   const added = await withDatabase(
-    { databaseUrl: databaseUrl(options, command), logger: cliLogger(), migrate: true },
+    { databaseUrl: databaseUrlOf(options, command), logger: cliLogger(), migrate: true },
     (db) => addKeys(db.pool, name, keys),
   );
   const kept = keys.length - added;
@@ -103,7 +99,7 @@ export async function runAddKey(name: string, options: DatabaseOnly, command: Co
 
 export async function runList(options: DatabaseOnly, command: Command): Promise<number> {
   const users = await withDatabase(
-    { databaseUrl: databaseUrl(options, command), logger: cliLogger() },
+    { databaseUrl: databaseUrlOf(options, command), logger: cliLogger() },
     async (db) => {
       try {
         return await listUsers(db.pool);
@@ -135,7 +131,7 @@ export async function runList(options: DatabaseOnly, command: Command): Promise<
 
 export async function runRemove(name: string, options: DatabaseOnly, command: Command): Promise<number> {
   checkUserName(name);
-  await withDatabase({ databaseUrl: databaseUrl(options, command), logger: cliLogger() }, async (db) => {
+  await withDatabase({ databaseUrl: databaseUrlOf(options, command), logger: cliLogger() }, async (db) => {
     try {
       await removeUser(db.pool, name);
     } catch (error) {

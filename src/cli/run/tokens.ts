@@ -3,6 +3,7 @@ import { InletError, UsageError } from '../../errors.js';
 import { isUndefinedTable } from '../../ledger/read.js';
 import { createToken, isTokenId, listTokens, revokeToken, type TokenInfo } from '../../server/tokens.js';
 import { withDatabase } from '../database.js';
+import { databaseUrlOf } from '../options.js';
 import { cliLogger, colourEnabled, type Paint, paint, print } from '../output.js';
 
 interface CreateOptions {
@@ -25,16 +26,11 @@ interface RevokeOptions {
 
 const DAY_MS = 86_400_000;
 
-/** `--database-url` may be given before or after the subcommand. */
-function databaseUrl(options: { databaseUrl?: string }, command: Command): string | undefined {
-  return options.databaseUrl ?? (command.parent?.opts() as { databaseUrl?: string } | undefined)?.databaseUrl;
-}
-
 export async function runCreate(options: CreateOptions, command: Command): Promise<number> {
   const expiresAt =
     options.expiresIn === undefined ? null : new Date(Date.now() + options.expiresIn * DAY_MS);
   const created = await withDatabase(
-    { databaseUrl: databaseUrl(options, command), logger: cliLogger(), migrate: true },
+    { databaseUrl: databaseUrlOf(options, command), logger: cliLogger(), migrate: true },
     (db) =>
       createToken(db.pool, {
         name: options.name,
@@ -60,7 +56,7 @@ export async function runCreate(options: CreateOptions, command: Command): Promi
 
 export async function runList(options: ListOptions, command: Command): Promise<number> {
   const tokens = await withDatabase(
-    { databaseUrl: databaseUrl(options, command), logger: cliLogger() },
+    { databaseUrl: databaseUrlOf(options, command), logger: cliLogger() },
     async (db) => {
       try {
         return await listTokens(db.pool);
@@ -89,7 +85,7 @@ export async function runRevoke(id: string, options: RevokeOptions, command: Com
     );
   }
   const revoked = await withDatabase(
-    { databaseUrl: databaseUrl(options, command), logger: cliLogger() },
+    { databaseUrl: databaseUrlOf(options, command), logger: cliLogger() },
     async (db) => {
       try {
         return await revokeToken(db.pool, id.toLowerCase());

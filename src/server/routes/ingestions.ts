@@ -13,6 +13,7 @@ import {
   LEDGER_STATUSES,
   pageIngestions,
   REJECT_CSV_HEADER,
+  rejectCsvLine,
   rejectView,
 } from '../../ledger/read.js';
 import { type Principal, principalOf } from '../auth.js';
@@ -171,7 +172,7 @@ export async function ingestionRoutes(app: FastifyInstance, deps: IngestionRoute
       });
       if (wantsCsv(request)) {
         const lines = [csvRow(REJECT_CSV_HEADER)];
-        for (const r of rows) lines.push(csvRow([r.line, r.record, r.column, r.value, r.reason]));
+        for (const r of rows) lines.push(rejectCsvLine(r));
         return reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="rejects-${ingestion.id}.csv"`)

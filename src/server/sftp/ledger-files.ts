@@ -8,9 +8,11 @@ import type pg from 'pg';
 import { csvRow } from '../../ledger/csv-export.js';
 import {
   eachReject,
+  INGESTION_COLUMNS,
   type IngestionRow,
   ingestionView,
   REJECT_CSV_HEADER,
+  rejectCsvLine,
   rejectView,
 } from '../../ledger/read.js';
 import { decodeKeyPath, encodeKeyPath } from '../../storage/uri-encoding.js';
@@ -38,15 +40,12 @@ export interface ReceivedFile {
   row: IngestionRow;
 }
 
-const COLUMNS = `id, pipeline, source_uri, status, rows_loaded, rows_rejected, bytes, content_sha256, duplicate_of,
-                 received_at, started_at, finished_at, error_code, error_message, details`;
-
 /** The latest ingestion of each name the user sent into the pipeline, most recent first. */
 export async function receivedFiles(pool: pg.Pool, user: string, pipeline: string): Promise<ReceivedFile[]> {
   const prefix = folderUri(user, pipeline);
   const { rows } = await pool.query<IngestionRow>(
     `SELECT * FROM (
-       SELECT DISTINCT ON (source_uri) ${COLUMNS}
+       SELECT DISTINCT ON (source_uri) ${INGESTION_COLUMNS}
          FROM inlet.ingestions
         WHERE pipeline = $1 AND left(source_uri, $3) = $2
         ORDER BY source_uri, received_at DESC NULLS LAST, id DESC) latest
@@ -70,7 +69,7 @@ export async function latestIngestion(
   name: string,
 ): Promise<IngestionRow | undefined> {
   const { rows } = await pool.query<IngestionRow>(
-    `SELECT ${COLUMNS} FROM inlet.ingestions WHERE pipeline = $1 AND source_uri = $2
+    `SELECT ${INGESTION_COLUMNS} FROM inlet.ingestions WHERE pipeline = $1 AND source_uri = $2
       ORDER BY received_at DESC NULLS LAST, id DESC LIMIT 1`,
     [pipeline, sftpUri(user, pipeline, name)],
   );
@@ -90,8 +89,7 @@ export function resultJson(row: IngestionRow): Buffer {
 export async function rejectsCsv(pool: pg.Pool, row: IngestionRow): Promise<Buffer> {
   const lines = [csvRow(REJECT_CSV_HEADER)];
   await eachReject(pool, row.id, null, (reject) => {
-    const r = rejectView(reject);
-    lines.push(csvRow([r.line, r.record, r.column, r.value, r.reason]));
+    lines.push(rejectCsvLine(rejectView(reject)));
   });
   return Buffer.from(lines.join(''));
 }

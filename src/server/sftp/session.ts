@@ -479,7 +479,6 @@ export function serveSftp(sftp: SFTPWrapper, context: SessionContext): { closed:
       for (const [id, open] of handles) {
         if (open.kind === 'write') {
           open.upload.abort(new Error('the connection ended before the file was closed'));
-          open.upload.result.catch(() => undefined);
           log.warn('sftp upload abandoned', {
             path: `/inbound/${open.pipeline}/${open.name}`,
             bytes: open.upload.size,

@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import type { AuthContext } from 'ssh2';
+import { isUndefinedTable } from '../../ledger/read.js';
 import { matchingKey, verifySignature } from './keys.js';
 import { verifyPassword } from './password.js';
 import { credentialsOf, type SftpCredentials } from './users.js';
@@ -71,7 +72,7 @@ export type SignInOutcome =
 export async function judgeSignIn(pool: pg.Pool, ctx: AuthContext): Promise<SignInOutcome> {
   const credentials = await credentialsOf(pool, ctx.username).catch((error: unknown) => {
     // The user table may not exist before the first migration: nobody can sign in then.
-    if ((error as { code?: unknown }).code === '42P01') return undefined;
+    if (isUndefinedTable(error)) return undefined;
     throw error;
   });
   const methods: ('publickey' | 'password')[] = credentials?.passwordHash
