@@ -56,6 +56,13 @@ export async function runIngest(paths: string[], options: IngestOptions): Promis
         'no_files',
         `no files found in ${paths.join(', ')}: check the paths (folders are read recursively, hidden files skipped)`,
       );
+    // One path can be a folder of many files, which one ledger id cannot name.
+    if (options.ingestionId !== undefined && files.length !== 1) {
+      throw new UsageError(
+        'invalid_argument',
+        `--ingestion-id names one ingestion of one file, and ${paths[0]} holds ${files.length}: give the file itself`,
+      );
+    }
     const colours = paint(colourEnabled(process.stdout));
     const outcomes = await ingestFiles(files, {
       config,

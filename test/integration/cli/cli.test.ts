@@ -111,6 +111,26 @@ describe.concurrent('usage and config errors exit 2', () => {
     expect(run.stderr).toContain('examples/inlet.config.yaml');
   });
 
+  it('--ingestion-id with a folder of several files, before anything loads', async () => {
+    await mkdir(inDir('two-files'), { recursive: true });
+    await writeFile(inDir('two-files/a.orders.csv'), 'order_id,amount,note\n901,1.00,a\n');
+    await writeFile(inDir('two-files/b.orders.csv'), 'order_id,amount,note\n902,2.00,b\n');
+    const id = '0b7e4a52-3c1d-4f7e-9a0b-5d6c7e8f9a01';
+    const run = await inlet(
+      'ingest',
+      inDir('two-files'),
+      '--config',
+      config(),
+      '--ingestion-id',
+      id,
+      '--json',
+    );
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('--ingestion-id names one ingestion of one file');
+    expect(run.stderr).toContain('holds 2');
+  });
+
   it('an unknown option', async () => {
     const run = await inlet('ingestions', '--colour');
     expect(run.code).toBe(2);
