@@ -93,7 +93,10 @@ export async function startUploadService(options: UploadServiceOptions): Promise
     ...(options.minFreeBytes === undefined ? {} : { minFreeBytes: options.minFreeBytes }),
     ...(inThread ? { handOff: (id, sidecar, content) => drainHost?.handOff(id, sidecar, content) } : {}),
   });
-  const resumed = await spool.open();
+  // The drain thread reads processing/ itself when it starts (and again whenever it is started anew).
+  let resumed: SpoolEntry[] | undefined;
+  if (inThread) await spool.prepare();
+  else resumed = await spool.open();
   const metrics = new ServerMetrics({ spoolDepth: () => spool.depth() });
   const onFinished = (entry: SpoolEntry, result: IngestResult) => {
     void options.notifier?.ingestionFinished(result);
@@ -126,7 +129,11 @@ export async function startUploadService(options: UploadServiceOptions): Promise
       ...options.worker,
       onFinished,
     });
-    workers = { start: () => pool.start(resumed), notify: () => pool.notify(), stop: (ms) => pool.stop(ms) };
+    workers = {
+      start: () => pool.start(resumed ?? []),
+      notify: () => pool.notify(),
+      stop: (ms) => pool.stop(ms),
+    };
   }
   let accepting = true;
   // Its own connection, beside the pool: it holds LISTEN for as long as the service runs.
@@ -199,7 +206,11 @@ export async function startUploadService(options: UploadServiceOptions): Promise
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  logger.info('upload service listening', { url, spool: spool.dir, resumed: resumed.length });
+  logger.info('upload service listening', {
+    url,
+    spool: spool.dir,
+    ...(resumed === undefined ? {} : { resumed: resumed.length }),
+  });
 
   let stopping: Promise<void> | undefined;
   return {

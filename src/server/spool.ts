@@ -203,16 +203,21 @@ export class Spool {
 
   /**
    * Creates the state directories, removes staging leftovers and returns what was in `processing/` so the
-   * caller can resume it. Clearing `tmp/` assumes no other process is accepting into this spool at that moment:
-   * call it at startup, before serving.
+   * caller can resume it (`prepare()`, then `resumable()`). Clearing `tmp/` assumes no other process is
+   * accepting into this spool at that moment: call it at startup, before serving.
    */
   async open(): Promise<SpoolEntry[]> {
+    await this.prepare();
+    return this.resumable();
+  }
+
+  /** open() without reading `processing/`: for a service whose drain thread resumes those entries itself. */
+  async prepare(): Promise<void> {
     for (const sub of [TMP, ...STATES]) await fs.mkdir(path.join(this.dir, sub), { recursive: true });
     const leftovers = await fs.readdir(path.join(this.dir, TMP));
     for (const name of leftovers)
       await fs.rm(path.join(this.dir, TMP, name), { recursive: true, force: true });
     if (leftovers.length > 0) this.logger.warn('removed unfinished uploads', { count: leftovers.length });
-    return this.resumable();
   }
 
   /**
