@@ -6,6 +6,11 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
+/** Whether a line at `lvl` is written by a logger whose least severe level is `threshold`. */
+export function levelWritten(lvl: LogLevel, threshold: LogLevel): boolean {
+  return RANK[lvl] >= RANK[threshold];
+}
+
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -23,7 +28,7 @@ export function createLogger(
   write: (line: string) => void = (line) => process.stderr.write(line),
 ): Logger {
   const emit = (lvl: LogLevel, message: string, fields?: Record<string, unknown>) => {
-    if (RANK[lvl] < RANK[level]) return;
+    if (!levelWritten(lvl, level)) return;
     const entry = { time: new Date().toISOString(), level: lvl, message, ...base, ...fields };
     write(`${JSON.stringify(entry, errorReplacer)}\n`);
   };
@@ -37,7 +42,8 @@ export function createLogger(
   };
 }
 
-function errorReplacer(_key: string, value: unknown): unknown {
+/** JSON.stringify's replacer for log fields: an Error becomes its name, message and code. */
+export function errorReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) {
     return { name: value.name, message: value.message, ...('code' in value ? { code: value.code } : {}) };
   }

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { InletConfig } from '../model/contract.js';
 import type { IngestResult } from '../model/ingestion.js';
-import type { LogLevel } from '../observability/logger.js';
+import { errorReplacer, type LogLevel } from '../observability/logger.js';
 import type { QueuedFile } from './queued-ledger.js';
 import type { Sidecar } from './spool-format.js';
 import type { WorkerPoolOptions } from './worker.js';
@@ -77,11 +77,5 @@ export function poolSettings(pool: pg.Pool): { settings: pg.PoolConfig; password
  */
 export function loggableFields(fields: Record<string, unknown> | undefined): Record<string, unknown> {
   if (fields === undefined) return {};
-  return JSON.parse(
-    JSON.stringify(fields, (_key, value: unknown) =>
-      value instanceof Error
-        ? { name: value.name, message: value.message, ...('code' in value ? { code: value.code } : {}) }
-        : value,
-    ),
-  ) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(fields, errorReplacer)) as Record<string, unknown>;
 }

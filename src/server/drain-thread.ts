@@ -14,15 +14,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { redactSecrets } from '../db/errors.js';
 import type { IngestResult } from '../model/ingestion.js';
-import type { Logger, LogLevel } from '../observability/logger.js';
+import { type Logger, type LogLevel, levelWritten } from '../observability/logger.js';
 import type { DrainThreadData, HostMessage, ThreadMessage } from './drain-protocol.js';
 import { loggableFields } from './drain-protocol.js';
 import { QueuedLedger } from './queued-ledger.js';
 import { Spool, type SpoolEntry } from './spool.js';
 import { recordSpoolVerdict, unreadableVerdict } from './spool-verdicts.js';
 import { WorkerPool } from './worker.js';
-
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 if (parentPort === null) throw new Error('drain-thread.ts runs as a worker thread, started by drain-host.ts');
 const port = parentPort;
@@ -42,7 +40,7 @@ function flushOutbox(): void {
 /** Log lines go to the accepting thread's logger; below its level they are not sent at all. */
 function relayLogger(base: Record<string, unknown>): Logger {
   const emit = (level: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>) => {
-    if (RANK[level] < RANK[data.logLevel]) return;
+    if (!levelWritten(level, data.logLevel)) return;
     send({ type: 'log', level, message, fields: loggableFields({ ...base, ...fields }) });
   };
   return {
