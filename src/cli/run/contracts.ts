@@ -10,7 +10,7 @@ import {
 import { isUndefinedTable, shortIngestionId } from '../../ledger/read.js';
 import type { Pipeline } from '../../model/contract.js';
 import { withDatabase } from '../database.js';
-import { printable } from '../format.js';
+import { formatWhen, printable } from '../format.js';
 import { cliLogger, colourEnabled, type Paint, paint, print } from '../output.js';
 import { namedConfig } from '../settings.js';
 
@@ -105,7 +105,7 @@ function textLines(pipeline: Pipeline, history: History, configFile: string, col
     const { inferred } = history;
     lines.push(
       colours.bold(
-        `version 1  ${when(inferred.createdAt)}  inferred by ingestion ${shortIngestionId(inferred.ingestionId)} from ${printable(inferred.source)}`,
+        `version 1  ${formatWhen(inferred.createdAt)}  inferred by ingestion ${shortIngestionId(inferred.ingestionId)} from ${printable(inferred.source)}`,
       ),
       ...inferred.columns.map(
         (column) =>
@@ -127,7 +127,7 @@ function textLines(pipeline: Pipeline, history: History, configFile: string, col
     lines.push(
       '',
       colours.bold(
-        `version ${version.version}  ${when(version.createdAt)}  added by ingestion ${shortIngestionId(version.ingestionId)} from ${printable(version.source)}`,
+        `version ${version.version}  ${formatWhen(version.createdAt)}  added by ingestion ${shortIngestionId(version.ingestionId)} from ${printable(version.source)}`,
       ),
       ...(version.table === tableName(pipeline)
         ? []
@@ -153,10 +153,4 @@ function textLines(pipeline: Pipeline, history: History, configFile: string, col
 function columnText(name: string, type: string, source: string): string {
   const from = source === name ? '' : ` (from ${JSON.stringify(printable(source))})`;
   return `${JSON.stringify(printable(name))} ${type}${from}`;
-}
-
-/** Local time to the second, as `inlet ingestions` shows it. */
-function when(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }

@@ -2,8 +2,8 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../errors.js';
 import {
-  doorOf,
   type IngestionRow,
+  type IngestionView,
   ingestionView,
   isLedgerStatus,
   LEDGER_STATUSES,
@@ -15,6 +15,7 @@ import {
   alignedTable,
   formatCount,
   formatDuration,
+  formatWhen,
   printable,
   type TableColumn,
   truncateStart,
@@ -64,12 +65,13 @@ function table(rows: readonly IngestionRow[], colours: Paint): string[] {
     { title: 'DURATION', align: 'right' },
   ];
   const cells = rows.map((row) => {
-    const ms = ingestionView(row).durationMs;
+    const view = ingestionView(row);
+    const ms = view.durationMs;
     return [
       shortIngestionId(row.id),
       formatWhen(row.finished_at ?? row.started_at ?? row.received_at),
       printable(row.pipeline),
-      doorLabel(row),
+      doorLabel(view),
       truncateStart(printable(displaySource(row.source_uri)), 40),
       row.status,
       formatCount(Number(row.rows_loaded)),
@@ -94,9 +96,8 @@ function statusColour(colours: Paint, status: string): (text: string) => string 
  * `http`, `s3`, `cli`, or `sftp:<user>`: the door the file came through and, for SFTP, who put it; then
  * `→task` (or `→child`, `→server`) when the door handed it over to be loaded elsewhere.
  */
-function doorLabel(row: IngestionRow): string {
-  const { door, sftpUser } = doorOf(row.source_uri);
-  const ranOn = ingestionView(row).handOver?.ranOn;
+function doorLabel({ door, sftpUser, handOver }: IngestionView): string {
+  const ranOn = handOver?.ranOn;
   return `${sftpUser === undefined ? door : `${door}:${printable(sftpUser)}`}${ranOn === undefined ? '' : `→${printable(ranOn)}`}`;
 }
 
@@ -105,10 +106,4 @@ function displaySource(uri: string): string {
   if (!uri.startsWith('file://')) return uri;
   const path = relative(process.cwd(), fileURLToPath(uri));
   return path.startsWith('..') ? fileURLToPath(uri) : path;
-}
-
-function formatWhen(date: Date | null): string {
-  if (date === null) return '-';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
