@@ -6,7 +6,7 @@ import { loadConfig, parseConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import type { InletConfig } from '../model/contract.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { openStore } from '../storage/open-store.js';
+import { openStore, readObjectText } from '../storage/open-store.js';
 import { s3Connection } from './settings.js';
 
 export async function loadIngestConfig(
@@ -20,13 +20,10 @@ export async function loadIngestConfig(
     const { S3ObjectStore } = await import('../storage/s3-store.js');
     s3 = () => new S3ObjectStore(s3Connection());
   }
-  const { store, bucket, key } = openStore(named, { s3 });
+  const object = openStore(named, { s3 });
   let text: string;
   try {
-    const { body } = await store.get(bucket, key);
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk as Buffer);
-    text = Buffer.concat(chunks).toString('utf8');
+    text = await readObjectText(object);
   } catch (error) {
     throw new ConfigError(
       'invalid_config',

@@ -15,7 +15,7 @@ import { type Announcement, fromDirectEvent, fromSqsMessage, isSqsEvent, type Ob
 import { DEFAULT_TASK_MAX_BYTES, fitsLambda, lambdaLimit, pastEveryLimit } from './fit.js';
 import type { HandOver } from './hand-over.js';
 import { type HandedObject, handOverId, handOverOnce, recordTooLarge } from './hand-over-ledger.js';
-import { startWatchdog } from './watchdog.js';
+import { startWatchdog, type WatchdogAbort } from './watchdog.js';
 
 /** Where processed and rejected objects go with `afterLoad: move`; objects there are never ingested again. */
 export const PROCESSED_PREFIX = 'processed/';
@@ -209,7 +209,7 @@ export async function processObject(ref: ObjectRef, deps: HandlerDeps): Promise<
   }
   // Only a load that did not finish: one the watchdog fired on just after its COMMIT stays loaded.
   if (handOver !== undefined && watchdog?.signal.aborted && result.status === 'failed') {
-    const reason = `the watchdog stopped loading with ${watchdog.firedWithMs ?? 0} ms of the function's time left and rolled it back`;
+    const reason = `the watchdog stopped loading with ${(watchdog.signal.reason as WatchdogAbort).remainingMs} ms of the function's time left and rolled it back`;
     return handOff(ref, pipeline, object, handOver, reason, deps, logger);
   }
   deps.metrics?.count('files', 1, result.status);

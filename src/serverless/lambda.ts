@@ -13,7 +13,7 @@ import { createPool } from '../db/connect.js';
 import { databaseFromSecret } from '../db/secret.js';
 import type { Logger } from '../observability/logger.js';
 import { type Notifier, notifierFor } from '../observability/notify.js';
-import { openStore } from '../storage/open-store.js';
+import { openStore, readObjectText } from '../storage/open-store.js';
 import { S3ObjectStore } from '../storage/s3-store.js';
 import { ecsHandOver } from './ecs-hand-over.js';
 import { type HandlerDeps, handleEvent, type MetricsSink } from './handler.js';
@@ -46,7 +46,7 @@ async function buildDeps(): Promise<HandlerDeps> {
   const settings = lambdaSettings();
   const store = new S3ObjectStore(settings.s3);
   const text = settings.config.startsWith('s3://')
-    ? await readFromStore(store, settings.config)
+    ? await readObjectText(openStore(settings.config, { s3: () => store }))
     : await readFile(settings.config, 'utf8');
   const database = await connection(settings.database);
   return {
@@ -78,14 +78,6 @@ async function connection(
   if ('url' in database) return { url: database.url };
   const { arn, host, sslmode } = database.secret;
   return databaseFromSecret(arn, { host, sslmode });
-}
-
-async function readFromStore(store: HandlerDeps['store'], uri: string): Promise<string> {
-  const object = openStore(uri, { s3: () => store });
-  const { body } = await object.store.get(object.bucket, object.key);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 const emfSink: MetricsSink = {

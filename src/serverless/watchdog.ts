@@ -17,9 +17,8 @@ export function watchdogMarginMs(remainingMs: number): number {
 }
 
 export interface Watchdog {
+  /** Aborted with a WatchdogAbort, which carries the milliseconds left when it fired. */
   readonly signal: AbortSignal;
-  /** The milliseconds left when it fired, for the ledger's reason. */
-  readonly firedWithMs: number | undefined;
   stop(): void;
 }
 
@@ -27,20 +26,13 @@ export interface Watchdog {
 export function startWatchdog(remainingMs: () => number): Watchdog {
   const controller = new AbortController();
   const start = remainingMs();
-  let firedWithMs: number | undefined;
   const timer = setTimeout(
-    () => {
-      firedWithMs = remainingMs();
-      controller.abort(new WatchdogAbort(firedWithMs));
-    },
+    () => controller.abort(new WatchdogAbort(remainingMs())),
     Math.max(0, start - watchdogMarginMs(start)),
   );
   timer.unref();
   return {
     signal: controller.signal,
-    get firedWithMs() {
-      return firedWithMs;
-    },
     stop: () => clearTimeout(timer),
   };
 }

@@ -100,7 +100,7 @@ export async function pinnedObjectSource(
       { location: { source: uri } },
     );
   }
-  return objectSource(store, bucket, key, { ...info, ...(pin.etag === undefined ? {} : { etag: pin.etag }) });
+  return objectSource(store, bucket, key, info);
 }
 
 /**

@@ -97,6 +97,14 @@ export function openStore(uri: string, openers: StoreOpeners): OpenedObject {
   return { store: scheme === 's3' ? openers.s3() : new FileObjectStore('/'), bucket, key };
 }
 
+/** A whole object as UTF-8 text: for a config, which is small and read whole, not a data file. */
+export async function readObjectText({ store, bucket, key }: OpenedObject): Promise<string> {
+  const { body } = await store.get(bucket, key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export type FolderUri =
   | {
       readonly scheme: 's3';
