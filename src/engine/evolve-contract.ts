@@ -20,6 +20,7 @@ import type { Pipeline } from '../model/contract.js';
 import type { ContractChange, EvolvedColumn, ObjectSource } from '../model/ingestion.js';
 import { type ContractVersion, tableName, versionOf, withEvolvedColumns } from './contract-versions.js';
 import { unexpectedFields } from './encode/drift.js';
+import { sampleOptionsFor } from './first-file-contract.js';
 import { tableMismatch } from './table-mismatch.js';
 import { baseTypeOf, loadableTypes } from './table-shape.js';
 
@@ -51,19 +52,11 @@ export async function evolveContract(
   // Settled here so that a header that cannot be read does not leave the query's failure unhandled.
   asked.catch(() => {});
   const { sampleSource } = await loadSampler();
-  const sampleOptions = (rows: number) => ({
-    rows,
-    format: pipeline.format,
-    ...(pipeline.compression === undefined ? {} : { compression: pipeline.compression }),
-    csv: pipeline.csv,
-    ...(pipeline.xlsx === undefined ? {} : { xlsx: pipeline.xlsx }),
-    ...pipeline.limits,
-  });
   // The header (a Parquet schema, a sheet's header row) first: most files add nothing and read no more.
   let header: Sample | undefined;
   let unread: unknown;
   try {
-    header = await sampleSource(source, sampleOptions(0));
+    header = await sampleSource(source, sampleOptionsFor(pipeline, 0));
   } catch (error) {
     unread = error;
   }
@@ -77,7 +70,7 @@ export async function evolveContract(
   let sample: Sample = header;
   const full = async () => {
     if (sample.rows === 0 && !sample.complete)
-      sample = await sampleSource(source, sampleOptions(CONTRACT_SAMPLE_ROWS));
+      sample = await sampleSource(source, sampleOptionsFor(pipeline, CONTRACT_SAMPLE_ROWS));
     return sample;
   };
   // A JSON record's fields are the record's own: the fields of the first records are the file's columns.

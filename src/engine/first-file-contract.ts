@@ -7,6 +7,7 @@
 import type { PoolClient } from 'pg';
 import { quoteIdent } from '../db/sql.js';
 import { FormatError, InletError } from '../errors.js';
+import type { SampleOptions } from '../infer/sample.js';
 import { CONTRACT_SAMPLE_ROWS } from '../infer/sample-size.js';
 import { parseColumnType } from '../model/column-type.js';
 import type { ColumnContract, Pipeline } from '../model/contract.js';
@@ -44,14 +45,7 @@ export async function withInferredContract(
     import('../infer/sample.js'),
     import('../infer/infer.js'),
   ]);
-  const sample = await sampleSource(source, {
-    rows: CONTRACT_SAMPLE_ROWS,
-    format: pipeline.format,
-    ...(pipeline.compression === undefined ? {} : { compression: pipeline.compression }),
-    csv: pipeline.csv,
-    ...(pipeline.xlsx === undefined ? {} : { xlsx: pipeline.xlsx }),
-    ...pipeline.limits,
-  });
+  const sample = await sampleSource(source, sampleOptionsFor(pipeline, CONTRACT_SAMPLE_ROWS));
   const columns: StoredColumn[] = inferColumns(sample)
     .filter((column) => column.skip === undefined)
     .map((column) => ({
@@ -116,4 +110,16 @@ function withColumns(pipeline: Pipeline, stored: readonly StoredColumn[]): Pipel
     };
   });
   return { ...pipeline, columns, createTable: true };
+}
+
+/** How to sample a pipeline's file for inference: its own format, compression, CSV dialect and limits. */
+export function sampleOptionsFor(pipeline: Pipeline, rows: number): SampleOptions {
+  return {
+    rows,
+    format: pipeline.format,
+    ...(pipeline.compression === undefined ? {} : { compression: pipeline.compression }),
+    csv: pipeline.csv,
+    ...(pipeline.xlsx === undefined ? {} : { xlsx: pipeline.xlsx }),
+    ...pipeline.limits,
+  };
 }
