@@ -506,24 +506,13 @@ export class SheetScanner extends XmlPartScanner {
       if (i >= n || buf[i] !== QUOTE) return -1;
       if (valueStart - 2 - nameStart === 1) {
         // A one-letter name: r, s or t.
+        // The value holds no `&` (VALUE_STOP ends it there): neither reader decodes anything here.
         if (first === 0x72) {
-          column = 0;
-          let j = valueStart;
-          for (; j < i; j++) {
-            const code = (buf[j] as number) | 0x20;
-            if (code < 0x61 || code > 0x7a) break;
-            column = column * 26 + (code - 0x60);
-          }
-          if (j === valueStart) return -1;
-          column--;
+          column = columnAttribute(buf, valueStart, i);
+          if (column < 0) return -1;
         } else if (first === 0x73) {
-          if (i === valueStart || i - valueStart > 9) return -1;
-          style = 0;
-          for (let j = valueStart; j < i; j++) {
-            const digit = (buf[j] as number) - 0x30;
-            if (digit < 0 || digit > 9) return -1;
-            style = style * 10 + digit;
-          }
+          style = plainDigits(buf, valueStart, i);
+          if (style < 0) return -1;
         } else if (first === 0x74) {
           if (i - valueStart !== 1) return -1;
           const letter = kindLetter(buf[valueStart] as number);
