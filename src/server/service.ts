@@ -20,7 +20,7 @@ import {
 } from './defaults.js';
 import { DrainHost } from './drain-host.js';
 import { ServerMetrics } from './metrics.js';
-import type { QueuedRows } from './queued-ledger.js';
+import { QueuedLedger, type QueuedRows } from './queued-ledger.js';
 import type { SftpDoor, SftpDoorOptions } from './sftp/door.js';
 import { Spool, type SpoolEntry } from './spool.js';
 import { recordSpoolVerdict, unreadableVerdict } from './spool-verdicts.js';
@@ -135,6 +135,10 @@ export async function startUploadService(options: UploadServiceOptions): Promise
       stop: (ms) => pool.stop(ms),
     };
   }
+  // Where every door's accepted files are recorded as queued: the drain thread's writer when it has one, so
+  // the accepting thread spends no round trips on them; the app flushes it when it closes.
+  const queued: QueuedRows =
+    drainHost === undefined ? new QueuedLedger(options.pool, logger) : queuedIn(drainHost);
   let accepting = true;
   // Its own connection, beside the pool: it holds LISTEN for as long as the service runs.
   const tokenCache = new TokenCache((options.pool as pg.Pool & { options: pg.ClientConfig }).options, {
@@ -151,7 +155,7 @@ export async function startUploadService(options: UploadServiceOptions): Promise
     rateLimitPerMinute: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT,
     bootstrapToken: options.bootstrapToken,
     onAccepted: () => workers.notify(),
-    ...(drainHost === undefined ? {} : { queued: queuedIn(drainHost) }),
+    queued,
     isAccepting: () => accepting,
   });
   await workers.start();
@@ -187,6 +191,7 @@ export async function startUploadService(options: UploadServiceOptions): Promise
           config: options.config,
           pool: options.pool,
           logger,
+          queued,
           maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
           onAccepted: (bytes) => {
             metrics.upload('accepted', bytes);

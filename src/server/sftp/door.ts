@@ -6,7 +6,6 @@
  */
 import { ConfigError } from '../../errors.js';
 import { type AcceptDeps, acceptUpload } from '../accept.js';
-import { QueuedLedger } from '../queued-ledger.js';
 import { DEFAULT_SFTP_PORT } from './defaults.js';
 import { loadOrCreateHostKey } from './host-key.js';
 import { sftpUri } from './ledger-files.js';
@@ -33,13 +32,12 @@ export interface SftpDoor extends SftpServer {
 
 export async function startSftpDoor(
   options: SftpDoorOptions,
-  deps: Omit<AcceptDeps, 'queued'> & { onAccepted: (bytes: number) => void; onFailedSignIn?: () => void },
+  // `queued`: the service's, which the API's uploads go to as well (the drain thread's, when it has one).
+  deps: AcceptDeps & { onAccepted: (bytes: number) => void; onFailedSignIn?: () => void },
 ): Promise<SftpDoor> {
   const hostKey = await loadOrCreateHostKey(options.hostKeyFile);
-  const queued = new QueuedLedger(deps.pool, deps.logger);
   // Staged files belong to the sessions that wrote them: none survives a restart, and none was acknowledged.
   const stagingDir = await resetStagingDir(deps.spool.dir);
-  const acceptDeps: AcceptDeps = { ...deps, queued };
   const start = (port: number) =>
     startSftpServer({
       hostKey,
@@ -54,7 +52,7 @@ export async function startSftpDoor(
       ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
       ...(deps.onFailedSignIn === undefined ? {} : { onFailedSignIn: deps.onFailedSignIn }),
       accept: async ({ user, pipeline, name, body }) => {
-        const accepted = await acceptUpload(acceptDeps, {
+        const accepted = await acceptUpload(deps, {
           name,
           pipeline,
           sourceUri: sftpUri(user, pipeline, name),
@@ -71,10 +69,8 @@ export async function startSftpDoor(
     fingerprint: server.fingerprint,
     hostKeyType: hostKey.type,
     hostKeyGenerated: hostKey.generated,
-    stop: async () => {
-      await server.stop();
-      await queued.flush();
-    },
+    // The queued rows of its files are flushed with the service's, when the API closes.
+    stop: () => server.stop(),
   };
 }
 
