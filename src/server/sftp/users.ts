@@ -130,14 +130,13 @@ export async function listUsers(pool: pg.Pool): Promise<SftpUser[]> {
 }
 
 export async function getUser(pool: pg.Pool, name: string): Promise<SftpUser | undefined> {
-  const { rows } = await pool.query<UserRow>(`${USER_QUERY} WHERE u.name = $1 GROUP BY u.name`, [name]);
-  return rows[0] === undefined ? undefined : toUser(rows[0]);
+  const row = await userRow(pool, name);
+  return row === undefined ? undefined : toUser(row);
 }
 
 /** The user's keys, pipelines and password hash, read at each sign-in so a removal takes effect at once. */
 export async function credentialsOf(pool: pg.Pool, name: string): Promise<SftpCredentials | undefined> {
-  const { rows } = await pool.query<UserRow>(`${USER_QUERY} WHERE u.name = $1 GROUP BY u.name`, [name]);
-  const row = rows[0];
+  const row = await userRow(pool, name);
   if (row === undefined) return undefined;
   return {
     name: row.name,
@@ -145,6 +144,11 @@ export async function credentialsOf(pool: pg.Pool, name: string): Promise<SftpCr
     keys: row.keys.map((key) => ({ type: key.type, blob: key.blob })),
     passwordHash: row.password_hash,
   };
+}
+
+async function userRow(pool: pg.Pool, name: string): Promise<UserRow | undefined> {
+  const { rows } = await pool.query<UserRow>(`${USER_QUERY} WHERE u.name = $1 GROUP BY u.name`, [name]);
+  return rows[0];
 }
 
 function toUser(row: UserRow): SftpUser {
