@@ -19,6 +19,7 @@ import {
   commanderLazyChildProcess,
   englishOnlyZod,
   nodeBundleOptions,
+  pgNodeCrypto,
   pgWithoutWorkerProbe,
 } from './node-bundle.mjs';
 
@@ -150,7 +151,13 @@ export async function buildCliBundle(outdir) {
     target: 'node20',
     minify: false,
     metafile: true,
-    plugins: [englishOnlyZod, pgWithoutWorkerProbe, commanderLazyChildProcess, distRelativeUrls],
+    plugins: [
+      englishOnlyZod,
+      pgWithoutWorkerProbe,
+      pgNodeCrypto,
+      commanderLazyChildProcess,
+      distRelativeUrls,
+    ],
   });
   const classicName = (path) => basename(path).replace(/\.mjs$/, '.cjs');
   const renames = new Map(

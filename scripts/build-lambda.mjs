@@ -9,7 +9,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { englishOnlyZod, nodeBundleOptions } from './node-bundle.mjs';
+import { englishOnlyZod, nodeBundleOptions, pgNodeCrypto } from './node-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outfile =
@@ -26,7 +26,7 @@ await build({
   // Lambda reads .mjs as ESM without a package.json beside it.
   outExtension: { '.js': '.mjs' },
   ...nodeBundleOptions,
-  plugins: [englishOnlyZod],
+  plugins: [englishOnlyZod, pgNodeCrypto],
 });
 const { size } = await stat(outfile);
 let total = size;

@@ -1,6 +1,7 @@
 // The esbuild options the Lambda, server and CLI bundles share: one ESM file for Node 22, minified, no Docker.
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const nodeBundleOptions = {
   bundle: true,
@@ -79,6 +80,40 @@ export const commanderLazyChildProcess = {
         const lazy =
           "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
         return { contents: text.replace(eager, lazy), loader: 'js' };
+      },
+    );
+  },
+};
+
+/**
+ * pg 8.23 signs in with a password through Web Crypto (pg/lib/crypto/utils.js). Its first use loads a dozen
+ * more of Node's built-in modules, and each of SCRAM's six steps is a promise settled from the thread pool:
+ * about 3 ms of every command that signs in. src/db/pg-node-crypto.ts does the same arithmetic on
+ * node:crypto's own functions and takes the file's place. The build fails if pg's file comes to export
+ * anything that one does not, rather than ship a sign-in that lacks it.
+ */
+export const pgNodeCrypto = {
+  name: 'pg-node-crypto',
+  setup(pluginBuild) {
+    const replacement = fileURLToPath(new URL('../src/db/pg-node-crypto.ts', import.meta.url));
+    pluginBuild.onLoad(
+      { filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]crypto[\\/]utils\.js$/ },
+      async (args) => {
+        const [original, contents] = await Promise.all([
+          readFile(args.path, 'utf8'),
+          readFile(replacement, 'utf8'),
+        ]);
+        const exported = /module\.exports\s*=\s*\{([^}]*)\}/.exec(original)?.[1];
+        if (exported === undefined) throw new Error(`${args.path} no longer sets module.exports = { … }`);
+        const ours = new Set([...contents.matchAll(/^export (?:async )?function (\w+)/gm)].map((m) => m[1]));
+        const missing = exported
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== '' && !ours.has(name));
+        if (missing.length > 0) {
+          throw new Error(`${args.path} exports ${missing.join(', ')}, which ${replacement} lacks`);
+        }
+        return { contents, loader: 'ts', resolveDir: dirname(replacement) };
       },
     );
   },
