@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -224,6 +224,42 @@ describe('the deployment bundles and the compiled CLI', () => {
         );
       expect(assets).toContainEqual(shipped('lambda/'));
       expect(assets).toContainEqual(shipped('server/'));
+    },
+    TIMEOUT,
+  );
+
+  // Last: it changes a source of the checkout, which the builds above read.
+  it(
+    "`npm start`'s build runs only when a source changed since the last build that finished",
+    async () => {
+      const buildIfChanged = () => run(process.execPath, ['scripts/build.mjs', '--if-changed']);
+      const source = join(checkout, 'src/cli/format.ts');
+      const compiled = join(checkout, 'dist/cli/format.js');
+      const original = await readFile(source, 'utf8');
+
+      // Nothing changed since `npm run build`: nothing is written.
+      const builtAt = (await stat(compiled)).mtimeMs;
+      expect(await buildIfChanged()).toMatchObject({ code: 0 });
+      expect((await stat(compiled)).mtimeMs).toBe(builtAt);
+      // The same bytes written again are no change.
+      await writeFile(source, original);
+      expect(await buildIfChanged()).toMatchObject({ code: 0 });
+      expect((await stat(compiled)).mtimeMs).toBe(builtAt);
+
+      const changed = `${original}\n// changed after the build\n`;
+      await writeFile(source, changed);
+      expect(await buildIfChanged()).toMatchObject({ code: 0 });
+      expect(await readFile(compiled, 'utf8')).toContain('// changed after the build');
+
+      // A build that fails part-way (tsc still writes dist/) is not taken for a finished one: with the
+      // source put back as the last finished build had it, the next build runs again.
+      await writeFile(source, `${changed}export const broken: number = 'not a number';\n`);
+      expect((await buildIfChanged()).code).not.toBe(0);
+      expect(await readFile(compiled, 'utf8')).toContain('broken');
+      await writeFile(source, changed);
+      expect(await buildIfChanged()).toMatchObject({ code: 0 });
+      expect(await readFile(compiled, 'utf8')).not.toContain('broken');
+      await ingestWithDist();
     },
     TIMEOUT,
   );
