@@ -7,22 +7,12 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import * as ours from '../../../src/db/pg-node-crypto.js';
+import { seededRandom as seeded } from '../../harness/seeded-random.js';
 
 type PgCrypto = typeof ours;
 const pg = createRequire(import.meta.url)('pg/lib/crypto/utils.js') as PgCrypto;
 
-/** A seeded generator, so that a failure replays: the seed is in the test's name. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
+/** The inputs are drawn from this seed, which each test's name carries, so that a failure replays. */
 const SEED = 1607;
 
 function bytes(random: () => number, length: number): Buffer {
