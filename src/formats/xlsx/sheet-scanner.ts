@@ -236,7 +236,8 @@ abstract class XmlPartScanner {
     if (startsWith(buf, pos, CDATA_OPEN)) {
       const close = buf.indexOf(CDATA_CLOSE, pos + 9);
       if (close < 0) return -1;
-      if (this.capture) this.append(buf.toString('utf8', pos + 9, close));
+      // A CDATA section's text is its own, references and all; its line ends are read as anywhere else.
+      if (this.capture) this.append(normalizeLineEnds(buf.toString('utf8', pos + 9, close)));
       return close + 3;
     }
     // Not yet enough bytes to tell a comment or CDATA from something else.
@@ -989,9 +990,13 @@ function decodeText(buf: Buffer, start: number, end: number): string {
   // Most values are short ASCII without references (`42`, `7`): sliced without the UTF-8 decoder.
   if (end - start <= 32 && isPlainAscii(buf, start, end))
     return (buf as AsciiSlicing).latin1Slice(start, end);
-  let text = buf.toString('utf8', start, end);
-  if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+  const text = normalizeLineEnds(buf.toString('utf8', start, end));
   return text.includes('&') ? decodeReferences(text) : text;
+}
+
+/** CRLF and a lone CR as LF, as an XML processor reads line ends before anything else. */
+function normalizeLineEnds(text: string): string {
+  return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
 }
 
 /** Node's native slicer without Buffer#toString's argument handling; not listed by @types/node. */

@@ -38,6 +38,10 @@ const DOCUMENTS: Record<string, string> = {
     '<si><t>&lt;tag&gt; &amp; &quot;q&quot; &apos;a&apos; &#10;&#x263A;&#128512;</t></si>' +
       '<si><t><![CDATA[raw <b>&amp;</b>]]></t></si><si><t>x<![CDATA[]]>y<![CDATA[z]]></t></si>',
   ),
+  // Line ends are read before anything else, inside CDATA too: CRLF and a lone CR as LF.
+  'CRLF and CR inside CDATA': table(
+    '<si><t><![CDATA[one\r\ntwo\rthree\r]]>\r\nfour</t></si><si><t>a\r<![CDATA[\nb\r]]>\nc</t></si>',
+  ),
   'namespace prefixes, single quotes, comments and processing instructions': table(
     "<x:si><!-- <si><t>not this</t></si> --><x:t a='>'>one</x:t><?pi <t>?></x:si><x:si><x:r><x:t>two</x:t></x:r></x:si>",
     'x:',

@@ -41,6 +41,11 @@ const DOCUMENTS: Record<string, string> = {
     '<row r="1"><c r="A1" t="inlineStr"><is><t>&lt;tag&gt; &amp; &quot;q&quot; &apos;a&apos; &#10;&#x263A;&#128512;</t></is></c>' +
       '<c r="B1" t="str"><v><![CDATA[raw <b>&amp;</b>]]></v></c><c r="C1" t="str"><v>x<![CDATA[]]>y</v></c></row>',
   ),
+  // Line ends are read before anything else, inside CDATA too: CRLF and a lone CR as LF.
+  'CRLF and CR inside CDATA': sheet(
+    '<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[one\r\ntwo\rthree\r]]>\r\nfour</t></is></c>' +
+      '<c r="B1" t="str"><v>a\r<![CDATA[\nb\r]]>\nc</v></c></row>',
+  ),
   'namespace prefixes, single quotes, > inside attributes, comments and processing instructions': sheet(
     "<x:row r='4'><!-- a comment with <c> and > inside --><x:c r='B4' t='s' x:note='a>b'><x:v>1</x:v></x:c><?pi data?>" +
       '<x:c r="C4"   t = "n" ><x:v>-3.25E-2</x:v></x:c></x:row>',
