@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { CsvScanner, type CsvScannerOptions } from '../../../src/formats/csv/scanner.js';
+import { seededRandom } from '../../harness/seeded-random.js';
 
 interface Row {
   fields: string[];
@@ -145,11 +146,7 @@ describe('CsvScanner RFC 4180 corners', () => {
   });
 
   it('agrees with csv-parse on random quoted content at random chunk sizes', () => {
-    let seed = 42;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(42);
     const alphabet = ['a', 'b', ',', '"', '\n', '\r\n', ' ', 'é'];
     const rows: string[][] = [];
     for (let r = 0; r < 200; r++) {

@@ -8,6 +8,7 @@ import {
   readJsonArray,
   readNdjson,
 } from '../../../src/formats/json/index.js';
+import { seededRandom } from '../../harness/seeded-random.js';
 
 type Reader = typeof readJsonArray;
 interface Options {
@@ -264,11 +265,7 @@ describe('readJsonArray', () => {
   });
 
   it('agrees with JSON.parse on random documents split at random boundaries', async () => {
-    let seed = 42;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(42);
     const pieces = ['a', '"', '\\', '[', ']', '{', '}', ',', '\n', '\u00e9', '\ud83d\ude00', ' '];
     const randomValue = (depth: number): unknown => {
       const r = random();

@@ -4,6 +4,7 @@ import { builtInFormatKind, customFormatKind, serialText } from '../../../src/fo
 import { exactNumberText, numberText, XlsxCell, xlsxConverter } from '../../../src/formats/xlsx/reader.js';
 import { columnIndex, columnLetters } from '../../../src/formats/xlsx/sheet.js';
 import type { ColumnContract } from '../../../src/model/contract.js';
+import { seededRandom } from '../../harness/seeded-random.js';
 
 const text = (result: ReturnType<typeof serialText>) => (result.ok ? result.text : result.reason);
 
@@ -99,11 +100,7 @@ describe('xlsxConverter', () => {
 
   it('gives plain cells the text the 15-digit rounding gives, without computing it', () => {
     const cases = ['0', '-0', '7', '-12.5', '0.000001', '0.0000001', '1.50', '00012', '0.10', '1e3', '1E-2'];
-    let seed = 5;
-    const next = () => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-      return seed / 2_147_483_648;
-    };
+    const next = seededRandom(5);
     for (let i = 0; i < 5_000; i++) {
       const magnitude = 10 ** Math.floor(next() * 24 - 8);
       const value = (next() - 0.5) * magnitude;

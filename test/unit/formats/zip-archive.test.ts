@@ -43,7 +43,8 @@ function text(bytes: number, seed: number): Buffer {
   const out = Buffer.alloc(bytes);
   let x = seed;
   for (let i = 0; i < bytes; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
+    // Math.imul: the plain product needs more bits than a double holds, and would lose the low ones.
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
     out[i] = 0x41 + ((x >>> 16) % 26);
   }
   return out;

@@ -10,6 +10,7 @@ import { makePlainNumericEncoder } from '../../../../src/engine/coerce/binary-nu
 import { type IntegerKind, makeIntegerCoercer } from '../../../../src/engine/coerce/integer.js';
 import { makeScaledNumericCoercer } from '../../../../src/engine/coerce/numeric.js';
 import { CopyTextBuffer } from '../../../../src/engine/copy-text.js';
+import { seededRandom } from '../../../harness/seeded-random.js';
 
 function general(precision: number, scale: number, literal: string): string | undefined {
   const text = new CopyTextBuffer(64);
@@ -29,11 +30,8 @@ function plain(precision: number, scale: number, literal: string): string | unde
 
 /** A deterministic stream of literals around the shapes files hold. */
 function* literals(count: number): Generator<string> {
-  let seed = 7;
-  const next = (n: number) => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-    return seed % n;
-  };
+  const random = seededRandom(7);
+  const next = (n: number) => Math.floor(random() * n);
   const digits = (n: number) => Array.from({ length: n }, () => String(next(10))).join('');
   const zeros = (n: number) => '0'.repeat(n);
   for (let i = 0; i < count; i++) {
@@ -106,9 +104,9 @@ describe('integer plain literals in binary', () => {
   const kinds: IntegerKind[] = ['smallint', 'integer', 'bigint'];
   it.each(kinds)('%s: writes what the general path writes, for every literal it takes', (kind) => {
     let taken = 0;
-    let seed = 11;
+    const random = seededRandom(11);
     for (let i = 0; i < 5000; i++) {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      const seed = Math.floor(random() * 2 ** 31);
       const length = 1 + (seed % 17);
       const digits = String(seed).padStart(10, '0').repeat(2).slice(0, length);
       const literal = `${seed % 3 === 0 ? '-' : ''}${seed % 7 === 0 ? '00' : ''}${digits}`;

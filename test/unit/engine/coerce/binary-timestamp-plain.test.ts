@@ -8,6 +8,7 @@ import { writeTimestampBinary } from '../../../../src/engine/coerce/binary.js';
 import { makePlainTimestampEncoder } from '../../../../src/engine/coerce/binary-timestamp-plain.js';
 import { makeTimestampCoercer } from '../../../../src/engine/coerce/timestamp.js';
 import { CopyTextBuffer } from '../../../../src/engine/copy-text.js';
+import { seededRandom } from '../../../harness/seeded-random.js';
 
 type Kind = 'timestamp' | 'timestamptz';
 
@@ -29,11 +30,8 @@ function plain(kind: Kind, literal: string): string | undefined {
 
 /** A deterministic stream of timestamps around the plain shape, in and out of range. */
 function* literals(count: number): Generator<string> {
-  let seed = 5;
-  const next = (n: number) => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-    return seed % n;
-  };
+  const random = seededRandom(5);
+  const next = (n: number) => Math.floor(random() * n);
   const pad = (n: number, width: number) => String(n).padStart(width, '0');
   for (let i = 0; i < count; i++) {
     const year = [next(10_000), 1900 + next(200), 2000 + next(30), 1600 + next(800)][next(4)] as number;
