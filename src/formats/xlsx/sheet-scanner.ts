@@ -729,6 +729,9 @@ export class SharedStringsScanner extends XmlPartScanner {
   protected opened(tag: Tag, buf: Buffer, _nameEnd: number, end: number, selfClosing: boolean): number {
     switch (tag) {
       case Tag.StringItem:
+        // The schema has no item inside an item: where one opens in another, which string is which is anyone's
+        // guess (a general XML reader's answer and this one's differed), so the table is refused, not guessed.
+        if (this.inItem) throw new SheetXmlError('it has a string item (<si>) inside another');
         if (selfClosing) this.builder.add('');
         else {
           const after = this.plainItem(buf, end + 1);

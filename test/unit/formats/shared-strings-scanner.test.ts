@@ -148,6 +148,17 @@ describe('the shared strings scanner refuses what is not well-formed, saying whe
     });
   }
 
+  // Well-formed XML that saxes reads, and the schema forbids: the two readers disagreed on which text was
+  // which string (a seeded corruption that removed a `<` from one `</si>` and from a later `<si>`).
+  it('a string item inside another, which no reading of the table can place, at every chunk size', () => {
+    const xml = table('<si><t>a</t>"/si><si><t>b</t></si><t>c</t></si><si/>');
+    expect(referenceSharedStrings(xml)).toBeDefined();
+    for (let size = 1; size <= Buffer.byteLength(xml); size++) {
+      expect(() => scan(xml, size)).toThrow(SheetXmlError);
+      expect(() => scan(xml, size)).toThrow(/a string item \(<si>\) inside another/);
+    }
+  });
+
   it('either reads what saxes reads or refuses with its own error: 400 random corruptions', () => {
     const next = seededRandom(31);
     const original = Buffer.from(randomTable(40));
