@@ -296,6 +296,69 @@ describe('readJsonArray', () => {
     }
   });
 
+  it('reads what JSON.parse reads of 2,000 randomly damaged arrays, and refuses what it refuses', async () => {
+    const random = seededRandom(7907);
+    const damage = Buffer.from('[]{}",:\\ 0123456789.eE+-tfnul\n\t');
+    const leaf = (): unknown => {
+      const r = random();
+      if (r < 0.3) return ['a', 'é😀', '\\"q\\"', ' ', ''][Math.floor(random() * 5)];
+      if (r < 0.6) return Math.round(random() * 1e6) / 100;
+      return r < 0.8 ? null : random() < 0.5;
+    };
+    const value = (depth: number): unknown => {
+      const r = random();
+      if (depth > 2 || r < 0.5) return leaf();
+      if (r < 0.75) return Array.from({ length: Math.floor(random() * 4) }, () => value(depth + 1));
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(random() * 4) }, (_, k) => [`k${k}`, value(depth + 1)]),
+      );
+    };
+    let agreed = 0;
+    let refused = 0;
+    for (let doc = 0; doc < 40; doc++) {
+      const original = Buffer.from(
+        JSON.stringify(
+          Array.from({ length: 1 + Math.floor(random() * 6) }, () => value(0)),
+          null,
+          doc % 2 ? 2 : undefined,
+        ),
+      );
+      for (let round = 0; round < 50; round++) {
+        const bytes = Buffer.from(original);
+        for (let edits = 1 + Math.floor(random() * 3); edits > 0; edits--) {
+          bytes[Math.floor(random() * bytes.length)] = damage[Math.floor(random() * damage.length)] as number;
+        }
+        const cut = random() < 0.2 ? bytes.subarray(0, Math.floor(random() * bytes.length)) : bytes;
+        const size = 1 + Math.floor(random() * 40);
+        let expected: unknown;
+        try {
+          expected = JSON.parse(cut.toString('utf8'));
+        } catch {
+          expected = undefined;
+        }
+        let read: unknown[] | undefined;
+        try {
+          read = values((await collect(readJsonArray, cut, size)).records);
+        } catch (error) {
+          expect(error).toBeInstanceOf(FormatError);
+        }
+        if (cut.toString('utf8').trim() === '') {
+          // An empty file is a file of no records, where JSON.parse sees no document at all.
+          expect(read).toEqual([]);
+        } else if (expected === undefined || !Array.isArray(expected)) {
+          expect(read, cut.toString('utf8')).toBeUndefined();
+          refused++;
+        } else if (read !== undefined) {
+          expect(read).toEqual(expected);
+          agreed++;
+        }
+        // Else it refused bytes JSON.parse read only after replacing what is not UTF-8 (a damaged é or 😀).
+      }
+    }
+    expect(agreed).toBeGreaterThan(100);
+    expect(refused).toBeGreaterThan(1_000);
+  });
+
   it('streams a 50 MB array in bounded memory', async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
