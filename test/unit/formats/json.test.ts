@@ -400,6 +400,51 @@ describe('readJsonArray', () => {
 });
 
 describe('readNdjson', () => {
+  it('each line of 1,000 randomly damaged NDJSON files is what JSON.parse reads of it, or a syntax issue where it refuses', async () => {
+    const random = seededRandom(1013);
+    const damage = Buffer.from('[]{}",:\\ 0123456789.eE+-tfnul\n\r\t');
+    const leaf = (): unknown => {
+      const r = random();
+      if (r < 0.3) return ['a', 'é😀', '"q"', ' ', ''][Math.floor(random() * 5)];
+      if (r < 0.6) return Math.round(random() * 1e6) / 100;
+      return r < 0.8 ? null : random() < 0.5;
+    };
+    let agreed = 0;
+    let issues = 0;
+    for (let file = 0; file < 25; file++) {
+      const lines = Array.from({ length: 12 }, () =>
+        JSON.stringify({ a: leaf(), b: [leaf(), { c: leaf() }] }),
+      );
+      const original = Buffer.from(`${lines.join(file % 2 ? '\r\n' : '\n')}\n`);
+      for (let round = 0; round < 40; round++) {
+        const bytes = Buffer.from(original);
+        for (let edits = 1 + Math.floor(random() * 3); edits > 0; edits--) {
+          bytes[Math.floor(random() * bytes.length)] = damage[Math.floor(random() * damage.length)] as number;
+        }
+        const text = bytes.toString('utf8');
+        // A damaged multibyte character is the reader's own refusal (not UTF-8), which JSON.parse cannot show.
+        if (text.includes('\uFFFD')) continue;
+        const expected = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+        const read = values((await collect(readNdjson, bytes, 1 + Math.floor(random() * 50))).records);
+        expect(read).toHaveLength(expected.length);
+        for (const [k, line] of expected.entries()) {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(line);
+          } catch {
+            expect(read[k], line).toBeInstanceOf(JsonSyntaxIssue);
+            issues++;
+            continue;
+          }
+          expect(read[k], line).toEqual(parsed);
+          agreed++;
+        }
+      }
+    }
+    expect(agreed).toBeGreaterThan(5_000);
+    expect(issues).toBeGreaterThan(500);
+  });
+
   it('reads one value per line, skipping blank lines, with LF, CRLF and a BOM', async () => {
     const text = '\ufeff{"a": 1}\n\n   \r\n[1, "\u00e9\ud83d\ude00"]\r\n\t\n"x"\r\n42\nnull';
     const records = await readAll(readNdjson, text);
