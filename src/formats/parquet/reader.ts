@@ -16,6 +16,7 @@ import type { RandomAccessInput } from '../random-access.js';
 import { type CellConverter, numbersAsNumbers, type TableBatch, type TableReader } from '../table.js';
 import { arrowReadable, decodeGroup } from './arrow.js';
 import { describeFields, type ParquetField, rawSchema } from './fields.js';
+import { checkPageBounds, repeatedLeaves } from './page-bounds.js';
 import { NESTED_PARSERS, parquetCellType, parquetConverter } from './values.js';
 
 /** Parquet types whose values are numbers: a column's number format (for text) does not apply to them. */
@@ -109,7 +110,13 @@ export async function openParquet(
     },
     cellType: (field) => parquetCellType(fields[field] as ParquetField),
     batches(used: readonly number[]): AsyncIterable<TableBatch> {
-      return readGroups(input, raw, fields, used, { hyparquet, compressors, source, decodedBy });
+      return readGroups(input, raw, fields, used, {
+        hyparquet,
+        compressors,
+        source,
+        decodedBy,
+        repeated: repeatedLeaves(schema),
+      });
     },
     finish: () => input.finish(),
     close: () => input.close(),
@@ -174,6 +181,8 @@ async function* readGroups(
     compressors: Compressors;
     source: string;
     decodedBy: { arrowRs: number; hyparquet: number };
+    /** Whether each leaf column lies in a repeated group (page-bounds.ts). */
+    repeated: ReadonlyMap<string, boolean>;
   },
 ): AsyncGenerator<TableBatch> {
   const names = used.map((f) => (fields[f] as ParquetField).name);
@@ -218,6 +227,7 @@ async function* readGroups(
     };
     const columns = new Map<string, unknown[][]>();
     try {
+      checkPageBounds(bytes, start, group, wanted, context.repeated);
       context.decodedBy.hyparquet++;
       await context.hyparquet.parquetRead({
         file,

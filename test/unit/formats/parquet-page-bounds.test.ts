@@ -1,0 +1,114 @@
+/**
+ * Damaged Parquet pages are refused before hyparquet decodes them (src/formats/parquet/page-bounds.ts).
+ * The damage is seeded random bytes in a small file: before the check, rounds 317 and 349 of seed 4242
+ * kept hyparquet at full CPU for minutes (a page claiming more values than its chunk; a header without its
+ * sizes, which made hyparquet's read offset NaN), and the process grew to gigabytes. Without the check this
+ * file does not fail quickly: the decode holds the thread, so no timeout of the test fires, and the run
+ * stalls until its own limit stops it.
+ */
+import { describe, expect, it } from 'vitest';
+import { FormatError } from '../../../src/errors.js';
+import { openParquet } from '../../../src/formats/parquet/reader.js';
+import type { RandomAccessInput } from '../../../src/formats/random-access.js';
+import { flat, parquetFile } from '../../harness/parquet.js';
+import { seededRandom } from '../../harness/seeded-random.js';
+
+const ROWS = 300;
+
+function original(): Buffer {
+  return parquetFile(
+    {
+      id: flat(
+        'id',
+        { type: 'INT64' },
+        Array.from({ length: ROWS }, (_, i) => BigInt(i)),
+        false,
+      ),
+      name: flat(
+        'name',
+        { type: 'BYTE_ARRAY', converted_type: 'UTF8' },
+        Array.from({ length: ROWS }, (_, i) => (i % 7 === 0 ? null : `name ${i}`)),
+      ),
+      amount: flat(
+        'amount',
+        { type: 'DOUBLE' },
+        Array.from({ length: ROWS }, (_, i) => i * 1.5),
+      ),
+    },
+    { rowGroupSize: 100 },
+  );
+}
+
+/** Seed 4242's damaged copies of the file, one per round: 1 to 4 bytes overwritten with random ones. */
+function* damaged(rounds: number): Generator<Buffer> {
+  const file = original();
+  const random = seededRandom(4242);
+  for (let round = 0; round < rounds; round++) {
+    const bytes = Buffer.from(file);
+    for (let edits = 1 + Math.floor(random() * 4); edits > 0; edits--) {
+      bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+    }
+    yield bytes;
+  }
+}
+
+function inMemory(bytes: Buffer): RandomAccessInput {
+  return {
+    mode: 'ranged',
+    size: bytes.length,
+    read: async (start, end) => bytes.subarray(start, end),
+    async *stream(start, end) {
+      yield bytes.subarray(start, end);
+    },
+    finish: async () => undefined,
+    close: async () => undefined,
+  };
+}
+
+/** Every row of every column read through, or the reader's error. */
+async function readAll(bytes: Buffer): Promise<number | FormatError> {
+  try {
+    const reader = await openParquet(inMemory(bytes), {
+      source: 'damaged.parquet',
+      maxDecompressedBytes: 1 << 26,
+    });
+    let rows = 0;
+    for await (const batch of reader.batches(reader.fields.map((_, i) => i))) {
+      for (let row = 0; row < batch.rows; row++) {
+        for (let field = 0; field < reader.fields.length; field++) batch.value(field, row);
+      }
+      rows += batch.rows;
+    }
+    return rows;
+  } catch (error) {
+    if (error instanceof FormatError) return error;
+    throw error;
+  }
+}
+
+describe('damaged Parquet pages', () => {
+  it('the file undamaged reads every row', async () => {
+    expect(await readAll(original())).toBe(ROWS);
+  });
+
+  it('the rounds that kept hyparquet busy for minutes are refused as corrupt_parquet', async () => {
+    const rounds = [...damaged(350)];
+    for (const round of [317, 349]) {
+      const outcome = await readAll(rounds[round] as Buffer);
+      expect(outcome, `round ${round}`).toBeInstanceOf(FormatError);
+      expect((outcome as FormatError).code).toBe('corrupt_parquet');
+    }
+  });
+
+  it('each of 1,500 damaged copies is read or refused with a FormatError (seed 4242)', async () => {
+    const outcomes = new Map<string, number>();
+    for (const bytes of damaged(1_500)) {
+      const outcome = await readAll(bytes);
+      const kind = outcome instanceof FormatError ? outcome.code : 'read';
+      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
+    }
+    // Most damage is refused; some lands where no reader can see it (a value's own bytes).
+    expect(outcomes.get('corrupt_parquet') ?? 0).toBeGreaterThan(500);
+    expect(outcomes.get('read') ?? 0).toBeGreaterThan(100);
+  }, 60_000);
+});
