@@ -76,6 +76,14 @@ async function readError(read: Reader, input: string | Buffer, options?: Options
 const values = (records: JsonRecord[]) => records.map((r) => r.value);
 const lines = (records: JsonRecord[]) => records.map((r) => r.line);
 
+/** A JSON leaf value drawn from `random`: short strings (quotes and non-ASCII too), numbers, null, booleans. */
+function randomLeaf(random: () => number): unknown {
+  const r = random();
+  if (r < 0.3) return ['a', 'é😀', '"q"', ' ', ''][Math.floor(random() * 5)];
+  if (r < 0.6) return Math.round(random() * 1e6) / 100;
+  return r < 0.8 ? null : random() < 0.5;
+}
+
 describe('readJsonArray', () => {
   it('reads nested values, tricky strings and multi-byte characters at every chunk boundary', async () => {
     const doc = [
@@ -299,12 +307,7 @@ describe('readJsonArray', () => {
   it('reads what JSON.parse reads of 2,000 randomly damaged arrays, and refuses what it refuses', async () => {
     const random = seededRandom(7907);
     const damage = Buffer.from('[]{}",:\\ 0123456789.eE+-tfnul\n\t');
-    const leaf = (): unknown => {
-      const r = random();
-      if (r < 0.3) return ['a', 'é😀', '\\"q\\"', ' ', ''][Math.floor(random() * 5)];
-      if (r < 0.6) return Math.round(random() * 1e6) / 100;
-      return r < 0.8 ? null : random() < 0.5;
-    };
+    const leaf = () => randomLeaf(random);
     const value = (depth: number): unknown => {
       const r = random();
       if (depth > 2 || r < 0.5) return leaf();
@@ -403,12 +406,7 @@ describe('readNdjson', () => {
   it('each line of 1,000 randomly damaged NDJSON files is what JSON.parse reads of it, or a syntax issue where it refuses', async () => {
     const random = seededRandom(1013);
     const damage = Buffer.from('[]{}",:\\ 0123456789.eE+-tfnul\n\r\t');
-    const leaf = (): unknown => {
-      const r = random();
-      if (r < 0.3) return ['a', 'é😀', '"q"', ' ', ''][Math.floor(random() * 5)];
-      if (r < 0.6) return Math.round(random() * 1e6) / 100;
-      return r < 0.8 ? null : random() < 0.5;
-    };
+    const leaf = () => randomLeaf(random);
     let agreed = 0;
     let issues = 0;
     for (let file = 0; file < 25; file++) {
