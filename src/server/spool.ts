@@ -478,6 +478,21 @@ export class Spool {
     return undefined;
   }
 
+  /**
+   * Where an entry is and what it holds, or undefined when the spool has no entry `id`. An entry moves on
+   * (a worker claims it, finishes it) between the look and the read; each time the read finds it gone, it is
+   * looked for again. It moves only forward, through at most every state, so as many looks are enough.
+   */
+  async find(id: string): Promise<{ state: SpoolState; entry: SpoolEntry } | undefined> {
+    for (let look = 0; look < STATES.length; look++) {
+      const state = await this.locate(id);
+      if (state === undefined) return undefined;
+      const entry = await this.read(state, id);
+      if (entry !== undefined) return { state, entry };
+    }
+    return undefined;
+  }
+
   /** An entry as it is in `state`, or undefined when it has moved on or is unreadable. */
   async read(state: SpoolState, id: string): Promise<SpoolEntry | undefined> {
     if (!isSpoolId(id)) return undefined;

@@ -214,7 +214,11 @@ async function findVisible(
     if (!allows(principal, row.pipeline)) throw notFound;
     return ingestionView(row);
   }
-  const state = await deps.spool.locate(id.toLowerCase());
+  // Found wherever the entry has moved meanwhile: a look and a read that lost it between them answered 404 for
+  // an upload just accepted and being loaded.
+  const found = await deps.spool.find(id.toLowerCase());
+  if (found === undefined) throw notFound;
+  const { state, entry: pending } = found;
   if (state === 'done' || state === 'failed') {
     // An entry leaves processing/ only after its final ledger row is committed, so a row missing above and an
     // entry finished here means the worker finished between the two reads: the ledger now has the verdict.
@@ -224,8 +228,6 @@ async function findVisible(
       return ingestionView(finished);
     }
   }
-  const pending = state === undefined ? undefined : await deps.spool.read(state, id.toLowerCase());
-  if (state === undefined || pending === undefined) throw notFound;
   const pipeline = pending.meta.pipeline ?? null;
   if (pipeline !== null && !allows(principal, pipeline)) throw notFound;
   return spoolView(pending.id, state, pipeline, pending.receivedAt, pending.size, entrySourceUri(pending));

@@ -294,6 +294,30 @@ describe('Spool', () => {
     expect(await reader.locate(entry.id)).toBe('failed');
   });
 
+  it('finds an entry that a worker claims and finishes between the look and the read', async () => {
+    const spool = await openSpool();
+    const entry = await spool.accept(chunks(Buffer.from('a,b\n1,2\n')), { name: 'a.csv', maxBytes: 100 });
+    const worker = new Spool(path.join(root, 'spool'), { minFreeBytes: 0 });
+    // Each read first lets the worker take the entry one state further, as a drain thread does meanwhile.
+    const read = spool.read.bind(spool);
+    const steps = [
+      async () => {
+        await worker.claim();
+      },
+      async () => {
+        await worker.finish(entry, 'done');
+      },
+    ];
+    spool.read = async (state, id) => {
+      await steps.shift()?.();
+      return read(state, id);
+    };
+    const found = await spool.find(entry.id);
+    expect(found?.state).toBe('done');
+    expect(found?.entry).toMatchObject({ id: entry.id, name: 'a.csv', size: entry.size });
+    expect(await spool.find(newSpoolId())).toBeUndefined();
+  });
+
   it('reads, resumes, claims, moves and prunes entries in the directory layout of earlier versions', async () => {
     const spoolDir = path.join(root, 'spool');
     await openSpool();
