@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RandomAccessInput } from '../../src/formats/random-access.js';
 import type { ObjectSource } from '../../src/model/ingestion.js';
 
 /**
@@ -41,5 +42,19 @@ export function memorySource(
       }
       return Readable.from(chunks(), { objectMode: false });
     },
+  };
+}
+
+/** Bytes in memory as a ranged RandomAccessInput, streamed `chunkSize` bytes at a time. */
+export function memoryRandomAccess(bytes: Buffer, chunkSize = 64 * 1024): RandomAccessInput {
+  return {
+    mode: 'ranged',
+    size: bytes.length,
+    read: async (start, end) => bytes.subarray(start, end),
+    async *stream(start, end) {
+      for (let at = start; at < end; at += chunkSize) yield bytes.subarray(at, Math.min(end, at + chunkSize));
+    },
+    finish: async () => {},
+    close: async () => {},
   };
 }

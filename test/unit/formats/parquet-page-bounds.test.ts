@@ -9,9 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../../src/errors.js';
 import { openParquet } from '../../../src/formats/parquet/reader.js';
-import type { RandomAccessInput } from '../../../src/formats/random-access.js';
 import { flat, parquetFile } from '../../harness/parquet.js';
 import { seededRandom } from '../../harness/seeded-random.js';
+import { memoryRandomAccess } from '../../harness/sources.js';
 
 const ROWS = 300;
 
@@ -52,23 +52,10 @@ function* damaged(rounds: number): Generator<Buffer> {
   }
 }
 
-function inMemory(bytes: Buffer): RandomAccessInput {
-  return {
-    mode: 'ranged',
-    size: bytes.length,
-    read: async (start, end) => bytes.subarray(start, end),
-    async *stream(start, end) {
-      yield bytes.subarray(start, end);
-    },
-    finish: async () => undefined,
-    close: async () => undefined,
-  };
-}
-
 /** Every row of every column read through, or the reader's error. */
 async function readAll(bytes: Buffer): Promise<number | FormatError> {
   try {
-    const reader = await openParquet(inMemory(bytes), {
+    const reader = await openParquet(memoryRandomAccess(bytes), {
       source: 'damaged.parquet',
       maxDecompressedBytes: 1 << 26,
     });

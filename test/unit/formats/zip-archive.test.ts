@@ -1,28 +1,15 @@
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import type { RandomAccessInput } from '../../../src/formats/random-access.js';
 import { SMALL_PART_BYTES, ZipArchive } from '../../../src/formats/zip/archive.js';
+import { memoryRandomAccess } from '../../harness/sources.js';
 
 /**
  * A zip's small parts (up to SMALL_PART_BYTES inflated) are read in one read and inflated in one call,
  * larger ones streamed: both give the same bytes and refuse a damaged part the same way.
  */
 
-function memoryInput(bytes: Buffer): RandomAccessInput {
-  return {
-    mode: 'ranged',
-    size: bytes.length,
-    read: async (start, end) => bytes.subarray(start, end),
-    async *stream(start, end) {
-      for (let at = start; at < end; at += 4096) yield bytes.subarray(at, Math.min(end, at + 4096));
-    },
-    finish: async () => {},
-    close: async () => {},
-  };
-}
-
 function open(bytes: Buffer, maxCompressionRatio = 1e6): Promise<ZipArchive> {
-  return ZipArchive.open(memoryInput(bytes), {
+  return ZipArchive.open(memoryRandomAccess(bytes, 4096), {
     source: 'test.xlsx',
     what: 'The XLSX workbook',
     maxDecompressedBytes: 1e9,

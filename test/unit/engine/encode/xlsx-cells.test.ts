@@ -4,7 +4,6 @@ import { planColumns } from '../../../../src/engine/encode/columns.js';
 import { RowWriter } from '../../../../src/engine/encode/encoder.js';
 import { encodeTable } from '../../../../src/engine/encode/table.js';
 import { RejectCollector } from '../../../../src/engine/rejects.js';
-import type { RandomAccessInput } from '../../../../src/formats/random-access.js';
 import type { TableReader } from '../../../../src/formats/table.js';
 import { objectBatch, openXlsx, SheetBatch } from '../../../../src/formats/xlsx/reader.js';
 import {
@@ -15,6 +14,7 @@ import {
 import type { Pipeline } from '../../../../src/model/contract.js';
 import type { RejectRecord } from '../../../../src/model/ingestion.js';
 import { seededRandom } from '../../../harness/seeded-random.js';
+import { memoryRandomAccess } from '../../../harness/sources.js';
 import { handmadeXlsx } from '../../../harness/xlsx.js';
 
 /**
@@ -145,19 +145,6 @@ function randomWorkbook(seed: number, rows: number, date1904: boolean): Buffer {
   });
 }
 
-function memoryInput(bytes: Buffer): RandomAccessInput {
-  return {
-    mode: 'ranged',
-    size: bytes.length,
-    read: async (start, end) => bytes.subarray(start, end),
-    async *stream(start, end) {
-      for (let at = start; at < end; at += 997) yield bytes.subarray(at, Math.min(end, at + 997));
-    },
-    finish: async () => {},
-    close: async () => {},
-  };
-}
-
 /** The reader as it was: rows of XlsxCell objects, each cell's text a string. */
 function objectsReader(reader: TableReader): TableReader {
   return {
@@ -178,7 +165,7 @@ async function load(
   copyFormat: 'auto' | 'text',
   objects: boolean,
 ): Promise<{ copy: Buffer; rejects: RejectRecord[]; format: string; decodes: number }> {
-  const reader = await openXlsx(memoryInput(bytes), {
+  const reader = await openXlsx(memoryRandomAccess(bytes, 997), {
     source: 'x',
     maxDecompressedBytes: 1e9,
     maxCompressionRatio: 1e6,
