@@ -70,8 +70,8 @@ export function isUpToDate(fingerprint, root = ROOT) {
   }
 }
 
-function build(root) {
-  const fingerprint = inputsFingerprint(root);
+/** `fingerprint`: inputsFingerprint(root), taken before the build reads the inputs. */
+function build(root, fingerprint) {
   // Gone first: a build that fails or is stopped part-way leaves no stamp, so the next one runs in full.
   rmSync(join(root, STAMP), { force: true });
   const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
@@ -89,9 +89,10 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     console.error(`build.mjs: unknown argument ${unknown[0]}; usage: node scripts/build.mjs [--if-changed]`);
     process.exit(2);
   }
-  if (!(ifChanged && isUpToDate(inputsFingerprint(ROOT), ROOT))) {
+  const fingerprint = inputsFingerprint(ROOT);
+  if (!(ifChanged && isUpToDate(fingerprint, ROOT))) {
     try {
-      build(ROOT);
+      build(ROOT, fingerprint);
     } catch {
       // tsc and esbuild have printed what failed.
       process.exit(1);
