@@ -37,8 +37,8 @@ export async function postgresMd5PasswordHash(user: string, password: string, sa
   return `md5${outer}`;
 }
 
-export async function sha256(data: ArrayBuffer | Uint8Array): Promise<ArrayBuffer> {
-  return arrayBufferOf(createHash('sha256').update(bytesOf(data)).digest());
+export function sha256(data: ArrayBuffer | Uint8Array): Promise<ArrayBuffer> {
+  return hashByName('SHA-256', data);
 }
 
 /**
