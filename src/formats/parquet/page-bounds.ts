@@ -61,10 +61,18 @@ export function checkPageBounds(
   }
 }
 
+type ChunkMeta = NonNullable<ColumnChunk['meta_data']>;
+
+/** The file offsets `[start, end)` of a column chunk's pages; a dictionary page, when there is one, comes first. */
+export function chunkRange(meta: ChunkMeta): [number, number] {
+  const offset = Number(meta.dictionary_page_offset || meta.data_page_offset);
+  return [offset, offset + Number(meta.total_compressed_size)];
+}
+
 function checkChunkPages(bytes: Buffer, start: number, chunk: ColumnChunk, path: string, declared: number) {
-  const meta = chunk.meta_data as NonNullable<ColumnChunk['meta_data']>;
-  const first = Number(meta.dictionary_page_offset || meta.data_page_offset) - start;
-  const end = first + Number(meta.total_compressed_size);
+  const [from, to] = chunkRange(chunk.meta_data as ChunkMeta);
+  const first = from - start;
+  const end = to - start;
   if (!(first >= 0 && end <= bytes.length)) throw new Error(`column "${path}" lies outside its row group`);
   const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, end), offset: first };
   let values = 0;

@@ -16,7 +16,7 @@ import type { RandomAccessInput } from '../random-access.js';
 import { type CellConverter, numbersAsNumbers, type TableBatch, type TableReader } from '../table.js';
 import { arrowReadable, decodeGroup } from './arrow.js';
 import { describeFields, type ParquetField, rawSchema } from './fields.js';
-import { checkPageBounds, repeatedLeaves } from './page-bounds.js';
+import { checkPageBounds, chunkRange, repeatedLeaves } from './page-bounds.js';
 import { NESTED_PARSERS, parquetCellType, parquetConverter } from './values.js';
 
 /** Parquet types whose values are numbers: a column's number format (for text) does not apply to them. */
@@ -163,10 +163,10 @@ function groupRange(group: RowGroup, used: ReadonlySet<string>): [number, number
   for (const chunk of group.columns) {
     const meta = chunk.meta_data;
     if (meta === undefined || !used.has(meta.path_in_schema[0] ?? '')) continue;
-    // As hyparquet plans it: a dictionary page, when there is one, comes first.
-    const offset = Number(meta.dictionary_page_offset || meta.data_page_offset);
-    start = Math.min(start, offset);
-    end = Math.max(end, offset + Number(meta.total_compressed_size));
+    // As hyparquet plans it.
+    const [from, to] = chunkRange(meta);
+    start = Math.min(start, from);
+    end = Math.max(end, to);
   }
   return start === Number.POSITIVE_INFINITY ? [0, 0] : [start, end];
 }
