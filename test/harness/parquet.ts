@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 
@@ -53,4 +55,23 @@ export function textList(name: string, data: readonly unknown[]): ParquetColumn 
     ],
     data,
   };
+}
+
+/**
+ * The same table written again by arrow-rs (parquet-wasm's writer) with data pages of version 1, as pyarrow
+ * and Spark write them by default: every section of a page, its levels included, in one compressed block.
+ */
+export async function arrowRewritten(
+  bytes: Buffer,
+  options: { codec: 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP' | 'BROTLI'; dictionary: boolean },
+): Promise<Buffer> {
+  const wasm = await import('parquet-wasm/esm');
+  const require = createRequire(import.meta.url);
+  wasm.initSync({ module: readFileSync(require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')) });
+  const properties = new wasm.WriterPropertiesBuilder()
+    .setCompression(wasm.Compression[options.codec])
+    .setWriterVersion(wasm.WriterVersion.V1)
+    .setDictionaryEnabled(options.dictionary)
+    .build();
+  return Buffer.from(wasm.writeParquet(wasm.readParquet(bytes), properties));
 }

@@ -9,13 +9,14 @@
  * - a page may hold no more values than its column chunk declares;
  * - a column chunk outside any repeated group holds at most one value per row;
  * - a repeated column's chunk is held to MAX_CHUNK_VALUES;
- * - each page's sizes must be there and fit its page and its chunk.
- *
- * Still open: a level run inside a page of allowed size can claim more values than the page holds. hyparquet
- * writes them all (readRle in its encoding.js); that belongs to hyparquet to clamp.
+ * - each page's sizes must be there and fit its page and its chunk, and no page may be larger uncompressed
+ *   than its whole chunk declares (the codecs are held to that size: a small page cannot inflate to gigabytes);
+ * - no run of values inside a data page may claim more values than the page has left (page-runs.ts).
  */
-import type { ColumnChunk, RowGroup, SchemaTree } from 'hyparquet';
+import type { ColumnChunk, Compressors, PageHeader, RowGroup, SchemaTree } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
+import { getMaxDefinitionLevel, getMaxRepetitionLevel } from 'hyparquet/src/schema.js';
+import { checkPageRuns, type PageColumn } from './page-runs.js';
 
 /**
  * The most values one column chunk of a repeated column may declare: as many 8-byte values as the largest
@@ -23,41 +24,61 @@ import { parquetHeader } from 'hyparquet/src/column.js';
  */
 export const MAX_CHUNK_VALUES = 2 ** 27;
 
-/** Whether each leaf column, by its dotted path, lies inside a repeated group (or is repeated itself). */
-export function repeatedLeaves(schema: SchemaTree): ReadonlyMap<string, boolean> {
-  const leaves = new Map<string, boolean>();
-  const walk = (node: SchemaTree, repeated: boolean) => {
-    const here = repeated || node.element.repetition_type === 'REPEATED';
-    if (node.children.length === 0) leaves.set(node.path.join('.'), here);
-    for (const child of node.children) walk(child, here);
+/** A leaf column's levels, as hyparquet works them out from its path in the schema. */
+export interface LeafLevels {
+  readonly maxRepetition: number;
+  readonly maxDefinition: number;
+}
+
+/** Each leaf column's levels, by its dotted path; one with repetition lies inside a repeated group. */
+export function leafLevels(schema: SchemaTree): ReadonlyMap<string, LeafLevels> {
+  const leaves = new Map<string, LeafLevels>();
+  const walk = (path: SchemaTree[]) => {
+    const node = path[path.length - 1] as SchemaTree;
+    if (node.children.length === 0) {
+      leaves.set(node.path.join('.'), {
+        maxRepetition: getMaxRepetitionLevel(path),
+        maxDefinition: getMaxDefinitionLevel(path),
+      });
+    }
+    for (const child of node.children) walk([...path, child]);
   };
-  for (const child of schema.children) walk(child, false);
+  for (const child of schema.children) walk([schema, child]);
   return leaves;
 }
 
 /**
  * Throws a plain Error saying what is wrong when a page of the used column chunks of `group` (their bytes
- * in `bytes`, which starts at file offset `start`) declares more values than it may. The caller turns it
- * into corrupt_parquet.
+ * in `bytes`, which starts at file offset `start`) declares more values or bytes than it may. The caller
+ * turns it into corrupt_parquet.
  */
 export function checkPageBounds(
   bytes: Buffer,
   start: number,
   group: RowGroup,
   used: ReadonlySet<string>,
-  repeated: ReadonlyMap<string, boolean>,
+  leaves: ReadonlyMap<string, LeafLevels>,
+  compressors: Compressors,
 ): void {
   const rows = Number(group.num_rows);
   for (const chunk of group.columns) {
     const meta = chunk.meta_data;
     if (meta === undefined || !used.has(meta.path_in_schema[0] ?? '')) continue;
     const path = meta.path_in_schema.join('.');
+    const levels = leaves.get(path);
+    if (levels === undefined) throw new Error(`column "${path}" is not in the file's schema`);
     const declared = Number(meta.num_values);
-    const limit = repeated.get(path) === false ? rows : MAX_CHUNK_VALUES;
+    const limit = levels.maxRepetition === 0 ? rows : MAX_CHUNK_VALUES;
     if (!(declared >= 0 && declared <= limit)) {
       throw new Error(`column "${path}" declares ${declared} values for ${rows} rows`);
     }
-    checkChunkPages(bytes, start, chunk, path, declared);
+    checkChunkPages(bytes, start, chunk, declared, {
+      path,
+      ...levels,
+      type: meta.type,
+      codec: meta.codec,
+      compressors,
+    });
   }
 }
 
@@ -69,8 +90,20 @@ export function chunkRange(meta: ChunkMeta): [number, number] {
   return [offset, offset + Number(meta.total_compressed_size)];
 }
 
-function checkChunkPages(bytes: Buffer, start: number, chunk: ColumnChunk, path: string, declared: number) {
-  const [from, to] = chunkRange(chunk.meta_data as ChunkMeta);
+function checkChunkPages(
+  bytes: Buffer,
+  start: number,
+  chunk: ColumnChunk,
+  declared: number,
+  column: PageColumn,
+) {
+  const { path } = column;
+  const meta = chunk.meta_data as ChunkMeta;
+  const chunkBytes = Number(meta.total_uncompressed_size);
+  if (!(Number.isSafeInteger(chunkBytes) && chunkBytes >= 0)) {
+    throw new Error(`column "${path}" declares no uncompressed size`);
+  }
+  const [from, to] = chunkRange(meta);
   const first = from - start;
   const end = to - start;
   if (!(first >= 0 && end <= bytes.length)) throw new Error(`column "${path}" lies outside its row group`);
@@ -93,9 +126,14 @@ function checkChunkPages(bytes: Buffer, start: number, chunk: ColumnChunk, path:
     if (!sizes.every((n) => Number.isSafeInteger(n) && n >= 0 && n <= header.uncompressed_page_size)) {
       throw new Error(`a page header of column "${path}" has a size that is missing or out of range`);
     }
-    const pageValues = header.data_page_header?.num_values ?? header.data_page_header_v2?.num_values ?? 0;
-    if (!Number.isSafeInteger(pageValues))
-      throw new Error(`a page of column "${path}" has no count of values`);
+    // The chunk's size counts every page, headers included: no one page is larger.
+    if (header.uncompressed_page_size > chunkBytes) {
+      throw new Error(
+        `a page of column "${path}" is ${header.uncompressed_page_size} bytes uncompressed, more than its whole column chunk (${chunkBytes})`,
+      );
+    }
+    const pageValues = dataPageValues(header);
+    if (pageValues === undefined) throw new Error(`a page of column "${path}" has no count of values`);
     if (header.dictionary_page_header !== undefined) {
       // A dictionary entry takes at least one bit of the page.
       const entries = header.dictionary_page_header.num_values;
@@ -109,6 +147,26 @@ function checkChunkPages(bytes: Buffer, start: number, chunk: ColumnChunk, path:
     if (!(pageValues >= 0 && values <= declared)) {
       throw new Error(`the pages of column "${path}" declare more than its ${declared} values`);
     }
+    checkPageRuns(bytes.subarray(reader.offset, reader.offset + size), header, column);
     reader.offset += size;
   }
+}
+
+/**
+ * A data page's count of values (0 for any other page), or undefined when its header lacks one, or its count
+ * of nulls (version 2) does not fit in it. hyparquet sizes the page's arrays by these counts: a count that is
+ * missing made one of them `new Array(undefined)`, an array of one, which a run then grew without bound.
+ */
+function dataPageValues(header: PageHeader): number | undefined {
+  const isCount = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (header.type === 'DATA_PAGE') {
+    const values = header.data_page_header?.num_values;
+    return isCount(values) ? values : undefined;
+  }
+  if (header.type === 'DATA_PAGE_V2') {
+    const v2 = header.data_page_header_v2;
+    if (!isCount(v2?.num_values) || !isCount(v2.num_nulls) || v2.num_nulls > v2.num_values) return undefined;
+    return v2.num_values;
+  }
+  return 0;
 }

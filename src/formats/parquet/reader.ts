@@ -16,7 +16,7 @@ import type { RandomAccessInput } from '../random-access.js';
 import { type CellConverter, numbersAsNumbers, type TableBatch, type TableReader } from '../table.js';
 import { arrowReadable, decodeGroup } from './arrow.js';
 import { describeFields, type ParquetField, rawSchema } from './fields.js';
-import { checkPageBounds, chunkRange, repeatedLeaves } from './page-bounds.js';
+import { checkPageBounds, chunkRange, type LeafLevels, leafLevels } from './page-bounds.js';
 import { NESTED_PARSERS, parquetCellType, parquetConverter } from './values.js';
 
 /** Parquet types whose values are numbers: a column's number format (for text) does not apply to them. */
@@ -43,9 +43,11 @@ function loadModules() {
     const [hyparquet, extra] = await Promise.all([import('hyparquet'), import('hyparquet-compressors')]);
     const compressors: Compressors = {
       ...(extra.compressors as Compressors),
-      // Node's own zlib is native and faster than the JavaScript ports for these two.
-      GZIP: (input) => gunzipSync(input),
-      BROTLI: (input) => brotliDecompressSync(input),
+      // Node's own zlib is native and faster than the JavaScript ports for these two. Each stops at the size
+      // the page declares: a page that inflates past it is damaged (or a bomb), and is refused, not inflated.
+      GZIP: (input, outputLength) => gunzipSync(input, { maxOutputLength: Math.max(1, outputLength) }),
+      BROTLI: (input, outputLength) =>
+        brotliDecompressSync(input, { maxOutputLength: Math.max(1, outputLength) }),
     };
     return { hyparquet, compressors };
   })();
@@ -115,7 +117,7 @@ export async function openParquet(
         compressors,
         source,
         decodedBy,
-        repeated: repeatedLeaves(schema),
+        leaves: leafLevels(schema),
       });
     },
     finish: () => input.finish(),
@@ -181,8 +183,8 @@ async function* readGroups(
     compressors: Compressors;
     source: string;
     decodedBy: { arrowRs: number; hyparquet: number };
-    /** Whether each leaf column lies in a repeated group (page-bounds.ts). */
-    repeated: ReadonlyMap<string, boolean>;
+    /** Each leaf column's levels (page-bounds.ts). */
+    leaves: ReadonlyMap<string, LeafLevels>;
   },
 ): AsyncGenerator<TableBatch> {
   const names = used.map((f) => (fields[f] as ParquetField).name);
@@ -227,7 +229,7 @@ async function* readGroups(
     };
     const columns = new Map<string, unknown[][]>();
     try {
-      checkPageBounds(bytes, start, group, wanted, context.repeated);
+      checkPageBounds(bytes, start, group, wanted, context.leaves, context.compressors);
       context.decodedBy.hyparquet++;
       await context.hyparquet.parquetRead({
         file,
