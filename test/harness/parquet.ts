@@ -7,6 +7,12 @@ export interface ParquetColumn {
   /** The column's schema elements: one for a flat column, the group and its children for a nested one. */
   readonly schema: readonly SchemaElement[];
   readonly data: readonly unknown[];
+  /** Its values' encoding; hyparquet-writer's choice when absent (a dictionary where it pays). */
+  readonly encoding?:
+    | 'DELTA_BINARY_PACKED'
+    | 'DELTA_LENGTH_BYTE_ARRAY'
+    | 'DELTA_BYTE_ARRAY'
+    | 'BYTE_STREAM_SPLIT';
 }
 
 /** A Parquet file from columns with explicit schemas, written by hyparquet-writer (snappy by default). */
@@ -22,7 +28,11 @@ export function parquetFile(
   const buffer = parquetWriteBuffer({
     // hyparquet-writer carries its own copy of hyparquet's types.
     schema: schema as NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>,
-    columnData: entries.map(([name, column]) => ({ name, data: column.data as unknown[] })),
+    columnData: entries.map(([name, column]) => ({
+      name,
+      data: column.data as unknown[],
+      ...(column.encoding === undefined ? {} : { encoding: column.encoding }),
+    })),
     ...(options.rowGroupSize === undefined ? {} : { rowGroupSize: options.rowGroupSize }),
     ...(options.codec === undefined ? {} : { codec: options.codec }),
   });
@@ -63,15 +73,24 @@ export function textList(name: string, data: readonly unknown[]): ParquetColumn 
  */
 export async function arrowRewritten(
   bytes: Buffer,
-  options: { codec: 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP' | 'BROTLI'; dictionary: boolean },
+  options: {
+    codec: 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP' | 'BROTLI';
+    dictionary: boolean;
+    /** Encodings by column path, each without a dictionary. */
+    encodings?: Record<string, 'DELTA_BINARY_PACKED' | 'DELTA_LENGTH_BYTE_ARRAY' | 'DELTA_BYTE_ARRAY'>;
+  },
 ): Promise<Buffer> {
   const wasm = await import('parquet-wasm/esm');
   const require = createRequire(import.meta.url);
   wasm.initSync({ module: readFileSync(require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')) });
-  const properties = new wasm.WriterPropertiesBuilder()
+  let builder = new wasm.WriterPropertiesBuilder()
     .setCompression(wasm.Compression[options.codec])
     .setWriterVersion(wasm.WriterVersion.V1)
-    .setDictionaryEnabled(options.dictionary)
-    .build();
-  return Buffer.from(wasm.writeParquet(wasm.readParquet(bytes), properties));
+    .setDictionaryEnabled(options.dictionary);
+  for (const [column, encoding] of Object.entries(options.encodings ?? {})) {
+    builder = builder
+      .setColumnDictionaryEnabled(column, false)
+      .setColumnEncoding(column, wasm.Encoding[encoding]);
+  }
+  return Buffer.from(wasm.writeParquet(wasm.readParquet(bytes), builder.build()));
 }

@@ -11,12 +11,13 @@
  * - a repeated column's chunk is held to MAX_CHUNK_VALUES;
  * - each page's sizes must be there and fit its page and its chunk, and no page may be larger uncompressed
  *   than its whole chunk declares (the codecs are held to that size: a small page cannot inflate to gigabytes);
- * - no run of values inside a data page may claim more values than the page has left (page-runs.ts).
+ * - no run of values inside a data page may claim more values than the page has left, and no DELTA block
+ *   may lack values or miniblocks (page-sections.ts).
  */
 import type { ColumnChunk, Compressors, PageHeader, RowGroup, SchemaTree } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { getMaxDefinitionLevel, getMaxRepetitionLevel } from 'hyparquet/src/schema.js';
-import { checkPageRuns, type PageColumn } from './page-runs.js';
+import { checkPageSections, type PageColumn } from './page-sections.js';
 
 /**
  * The most values one column chunk of a repeated column may declare: as many 8-byte values as the largest
@@ -147,7 +148,7 @@ function checkChunkPages(
     if (!(pageValues >= 0 && values <= declared)) {
       throw new Error(`the pages of column "${path}" declare more than its ${declared} values`);
     }
-    checkPageRuns(bytes.subarray(reader.offset, reader.offset + size), header, column);
+    checkPageSections(bytes.subarray(reader.offset, reader.offset + size), header, column);
     reader.offset += size;
   }
 }

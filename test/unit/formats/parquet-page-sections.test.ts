@@ -1,14 +1,16 @@
 /**
- * A run inside a data page that claims more values than the page has left is refused before hyparquet
- * decodes the page (src/formats/parquet/page-runs.ts). Without the check, the six bytes these tests write
- * (a run of 2^30 values) make hyparquet grow an array until V8 ends the whole process with a fatal
- * out-of-memory error, about three seconds in: this file's worker dies and the run fails. One case is worse
- * without the check: a negative count of bit-packed values of width 0 keeps hyparquet in a loop for ever,
- * and the run then stalls until its own limit stops it.
+ * The sections of a data page whose headers hyparquet trusts are walked before it decodes the page
+ * (src/formats/parquet/page-sections.ts), and a page they would take the process with is refused:
+ * - a run of RLE values claiming more values than the page has left. Without the check, the six bytes these
+ *   tests write (a run of 2^30 values) make hyparquet grow an array until V8 ends the whole process with a
+ *   fatal out-of-memory error, about three seconds in: this file's worker dies and the run fails;
+ * - a DELTA block with no values or no miniblocks, and a negative count of bit-packed values of width 0.
+ *   Without the check these keep hyparquet in a loop for ever, and the run stalls until its own limit stops it.
  *
  * The files are small and hold every kind of section hyparquet walks: repetition and definition levels of a
- * LIST column, definition levels of an optional column, dictionary indexes; in data pages of version 2
- * (hyparquet-writer) and of version 1 (arrow-rs, as pyarrow and Spark write them).
+ * LIST column, definition levels of optional columns, dictionary indexes, DELTA blocks of numbers, lengths
+ * and prefixes; in data pages of version 2 (hyparquet-writer) and of version 1 (arrow-rs, as pyarrow and
+ * Spark write them).
  */
 import type { PageHeader } from 'hyparquet';
 import { parquetMetadata } from 'hyparquet';
@@ -50,6 +52,59 @@ function version2(codec: 'UNCOMPRESSED' | 'SNAPPY' = 'UNCOMPRESSED'): Buffer {
     { codec },
   );
 }
+
+/** Columns in each of hyparquet's DELTA encodings, with nulls; the LIST column makes hyparquet decode them all. */
+function deltaVersion2(): Buffer {
+  return parquetFile(
+    {
+      id: {
+        ...flat(
+          'id',
+          { type: 'INT32' },
+          Array.from({ length: ROWS }, (_, i) => i * 7 - 1000),
+          false,
+        ),
+        encoding: 'DELTA_BINARY_PACKED',
+      },
+      big: {
+        ...flat(
+          'big',
+          { type: 'INT64', converted_type: 'UINT_64' },
+          Array.from({ length: ROWS }, (_, i) => (i % 3 === 0 ? null : BigInt(i) * 1_000_003n)),
+        ),
+        encoding: 'DELTA_BINARY_PACKED',
+      },
+      name: {
+        ...flat(
+          'name',
+          { type: 'BYTE_ARRAY', converted_type: 'UTF8' },
+          Array.from({ length: ROWS }, (_, i) => (i % 4 === 0 ? null : `name ${i}`)),
+        ),
+        encoding: 'DELTA_LENGTH_BYTE_ARRAY',
+      },
+      label: {
+        ...flat(
+          'label',
+          { type: 'BYTE_ARRAY', converted_type: 'UTF8' },
+          Array.from({ length: ROWS }, (_, i) => (i % 6 === 0 ? null : `a shared prefix ${i % 40}`)),
+        ),
+        encoding: 'DELTA_BYTE_ARRAY',
+      },
+      tags: textList(
+        'tags',
+        Array.from({ length: ROWS }, (_, i) => (i % 5 === 0 ? null : [`tag ${i % 3}`])),
+      ),
+    },
+    { codec: 'UNCOMPRESSED' },
+  );
+}
+
+const DELTA_COLUMNS = {
+  id: 'DELTA_BINARY_PACKED',
+  big: 'DELTA_BINARY_PACKED',
+  name: 'DELTA_LENGTH_BYTE_ARRAY',
+  label: 'DELTA_BYTE_ARRAY',
+} as const;
 
 interface DataPage {
   /** The column's dotted path. */
@@ -116,6 +171,7 @@ function sections(bytes: Buffer, page: DataPage): Map<string, number> {
     if (rep > 0) found.set('repetition levels', page.at);
     if (def > 0) found.set('definition levels', page.at + rep);
     if (v2.encoding.endsWith('DICTIONARY')) found.set('values', page.at + rep + def + 1);
+    if (v2.encoding.startsWith('DELTA')) found.set('values', page.at + rep + def);
     return found;
   }
   // Version 1: each level section is prefixed with its length in 4 bytes.
@@ -132,6 +188,7 @@ function sections(bytes: Buffer, page: DataPage): Map<string, number> {
   }
   const encoding = page.header.data_page_header?.encoding ?? '';
   if (encoding.endsWith('DICTIONARY')) found.set('values', at + 1);
+  if (encoding.startsWith('DELTA')) found.set('values', at);
   return found;
 }
 
@@ -167,7 +224,7 @@ function* crafted(bytes: Buffer): Generator<{ where: string; bytes: Buffer }> {
   }
 }
 
-describe('runs inside Parquet data pages', async () => {
+describe('sections of Parquet data pages', async () => {
   const files: Record<string, Buffer> = {
     'version 2 pages (hyparquet-writer)': version2(),
     'version 1 pages (arrow-rs)': await arrowRewritten(version2(), {
@@ -180,9 +237,57 @@ describe('runs inside Parquet data pages', async () => {
     }),
   };
 
-  it.each(Object.keys(files))('the file with %s reads every row', async (name) => {
-    expect(await readAll(files[name] as Buffer)).toBe(ROWS);
+  const deltaFiles: Record<string, Buffer> = {
+    'DELTA values in version 2 pages (hyparquet-writer)': deltaVersion2(),
+    'DELTA values in version 1 pages (arrow-rs)': await arrowRewritten(deltaVersion2(), {
+      codec: 'UNCOMPRESSED',
+      dictionary: true,
+      encodings: DELTA_COLUMNS,
+    }),
+  };
+
+  it.each([...Object.keys(files), ...Object.keys(deltaFiles)])(
+    'the file with %s reads every row',
+    async (name) => {
+      expect(await readAll((files[name] ?? deltaFiles[name]) as Buffer)).toBe(ROWS);
+    },
+  );
+
+  it.each(Object.keys(deltaFiles))('the %s are written as the test means', async (name) => {
+    const encodings = new Map(
+      dataPages(deltaFiles[name] as Buffer).map((page) => [
+        page.path,
+        page.header.data_page_header?.encoding ?? page.header.data_page_header_v2?.encoding,
+      ]),
+    );
+    for (const [column, encoding] of Object.entries(DELTA_COLUMNS))
+      expect(encodings.get(column)).toBe(encoding);
   });
+
+  it.each(Object.keys(deltaFiles))(
+    'a DELTA block whose values per miniblock are negative is refused (hyparquet would loop for ever): %s',
+    async (name) => {
+      const bytes = deltaFiles[name] as Buffer;
+      let crafted = 0;
+      for (const page of dataPages(bytes)) {
+        const at = sections(bytes, page).get('values');
+        if (at === undefined || !page.path.match(/^(id|big|name|label)$/)) continue;
+        // -2 values in 1 miniblock, a count and a first value; then a block whose least delta and bit width 8
+        // take hyparquet's offset back onto that same least delta: (-2 x 8) / 8 bytes from its end.
+        const copy = Buffer.from(bytes);
+        copy.set([0xfe, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x0a, 0x00, 0x00, 0x08], at);
+        const result = await readAll(copy);
+        expect(result, page.path).toBeInstanceOf(FormatError);
+        expect((result as FormatError).message, page.path).toMatch(
+          new RegExp(
+            `a DELTA block of (values|prefix lengths) in column "${page.path}" declares -2 values in 1 miniblocks`,
+          ),
+        );
+        crafted++;
+      }
+      expect(crafted).toBe(4);
+    },
+  );
 
   it.each(Object.keys(files))(
     'a run claiming more values than its page has left is refused, in every section (%s)',
@@ -280,11 +385,11 @@ describe('runs inside Parquet data pages', async () => {
     });
   });
 
-  it('seeded damage to the runs of every page is read or refused, never more', async () => {
-    // Bytes overwritten inside the run-length sections only, where the headers are; seed printed to replay.
+  it('seeded damage to the sections of every page is read or refused, never more', async () => {
+    // Bytes overwritten at the starts of the sections only, where their headers are; seed printed to replay.
     const seed = 9173;
     const random = seededRandom(seed);
-    for (const [name, bytes] of Object.entries(files)) {
+    for (const [name, bytes] of Object.entries({ ...files, ...deltaFiles })) {
       const spots = dataPages(bytes).flatMap((page) => [...sections(bytes, page).values()]);
       for (let round = 0; round < 300; round++) {
         const copy = Buffer.from(bytes);
