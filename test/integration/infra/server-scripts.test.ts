@@ -114,7 +114,11 @@ describe('inlet-node wait-healthy, against a real HTTP server', () => {
 /**
  * A stand-in for the AWS CLI's Secrets Manager calls inlet-node makes, over a directory: one file per
  * version, `current` naming AWSCURRENT. A put with a token already used for another value fails, as
- * Secrets Manager refuses to change a version; `mkdir` makes the check and the write one atomic step.
+ * Secrets Manager refuses to change a version. A put is one atomic step, as Secrets Manager's is: puts
+ * take turns on a lock, and `current` is replaced by a rename, so no one ever reads a version without its
+ * value or a `current` half written. (Before, a put that lost the race could compare its key with a value
+ * not yet copied, then read `current` before the winner had moved it: a flake of the stand-in, not of the
+ * script, which relies on Secrets Manager's atomic put.)
  */
 const FAKE_AWS = `#!/bin/bash
 set -euo pipefail
@@ -135,10 +139,13 @@ case "$op" in
     if [ "$query" = VersionId ]; then echo "$version"; else cat "$state/$version.d/value"; fi
     ;;
   put-secret-value)
+    exec 9>"$state/.lock"
+    flock 9
     sleep 0.2
     if mkdir "$state/$token.d" 2>/dev/null; then
       cp "$value" "$state/$token.d/value"
-      echo "$token" >"$state/current"
+      echo "$token" >"$state/current.new"
+      mv "$state/current.new" "$state/current"
     elif ! cmp -s "$value" "$state/$token.d/value"; then
       echo "An error occurred (ResourceExistsException): a version with this token exists" >&2
       exit 254
