@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { SchemaElement } from 'hyparquet';
+import type { FileMetaData, SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 
 export interface ParquetColumn {
@@ -93,4 +93,23 @@ export async function arrowRewritten(
       .setColumnEncoding(column, wasm.Encoding[encoding]);
   }
   return Buffer.from(wasm.writeParquet(wasm.readParquet(bytes), builder.build()));
+}
+
+/** The same file with its footer written again after `edit` changed the metadata (hyparquet-writer's footer writer). */
+export async function withFooter(bytes: Buffer, edit: (metadata: FileMetaData) => void): Promise<Buffer> {
+  const { parquetMetadata } = await import('hyparquet');
+  const { ByteWriter } = await import('hyparquet-writer');
+  const { writeMetadata } = await import('hyparquet-writer/src/metadata.js');
+  const footerLength = bytes.readUInt32LE(bytes.length - 8);
+  const metadata = parquetMetadata(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer,
+  );
+  edit(metadata);
+  const writer = new ByteWriter();
+  writeMetadata(writer, metadata as unknown as Parameters<typeof writeMetadata>[1]);
+  const footer = Buffer.from(writer.getBuffer());
+  const tail = Buffer.alloc(8);
+  tail.writeUInt32LE(footer.length, 0);
+  tail.write('PAR1', 4, 'latin1');
+  return Buffer.concat([bytes.subarray(0, bytes.length - 8 - footerLength), footer, tail]);
 }

@@ -52,6 +52,8 @@ export function memoryRandomAccess(bytes: Buffer, chunkSize = 64 * 1024): Random
     size: bytes.length,
     read: async (start, end) => bytes.subarray(start, end),
     async *stream(start, end) {
+      // As the inputs of src/formats/random-access.ts, which never yield past the end of the file.
+      if (end > bytes.length) throw new Error(`a read of bytes ${start} to ${end} of ${bytes.length}`);
       for (let at = start; at < end; at += chunkSize) yield bytes.subarray(at, Math.min(end, at + chunkSize));
     },
     finish: async () => {},

@@ -76,6 +76,7 @@ export async function openParquet(
       initialFetchSize: FOOTER_FETCH_BYTES,
       geoparquet: false,
     });
+    checkChunkFields(metadata);
   } catch (error) {
     throw corrupt(error, source, 'its footer (the index at the end of the file) cannot be read');
   }
@@ -123,6 +124,29 @@ export async function openParquet(
     finish: () => input.finish(),
     close: () => input.close(),
   };
+}
+
+/**
+ * hyparquet takes a footer's fields as they come, and the reader then reads them as the format requires
+ * them: a column chunk a damaged footer left without its path, type or codec would fail later with a
+ * TypeError rather than as a damaged file.
+ */
+function checkChunkFields(metadata: FileMetaData): void {
+  metadata.row_groups.forEach((group, g) => {
+    group.columns.forEach((chunk, c) => {
+      const meta = chunk.meta_data;
+      if (meta === undefined) return;
+      const path = meta.path_in_schema as unknown;
+      if (
+        !Array.isArray(path) ||
+        path.length === 0 ||
+        typeof meta.type !== 'string' ||
+        typeof meta.codec !== 'string'
+      ) {
+        throw new Error(`column chunk ${c + 1} of row group ${g + 1} has no path, type or codec`);
+      }
+    });
+  });
 }
 
 function checkLayout(metadata: FileMetaData, options: ParquetOptions): void {
@@ -196,6 +220,23 @@ async function* readGroups(
     const rows = Number(group.num_rows);
     if (rows === 0) continue;
     const [start, end] = groupRange(group, wanted);
+    // A footer that places a column chunk outside the file would have the read stream past its end: a spooled
+    // input reads on, empty, for as long as the range says (petabytes), and a sequential one fails as short.
+    if (
+      !(
+        Number.isSafeInteger(start) &&
+        Number.isSafeInteger(end) &&
+        start >= 0 &&
+        start <= end &&
+        end <= input.size
+      )
+    ) {
+      throw corrupt(
+        undefined,
+        context.source,
+        `its footer places row group ${index + 1} at bytes ${start} to ${end} of a file of ${input.size}`,
+      );
+    }
     const parts: Buffer[] = [];
     for await (const part of input.stream(start, end)) parts.push(part);
     const decoded = arrow ? await decodeGroup(metadata, index, parts, start, names) : undefined;

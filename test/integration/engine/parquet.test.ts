@@ -11,7 +11,7 @@ import { fileSource } from '../../../src/storage/file-source.js';
 import { objectSource } from '../../../src/storage/object-source.js';
 import { S3ObjectStore } from '../../../src/storage/s3-store.js';
 import { AMOUNT_RENAMED_TO_AMT_DETAILS, COPY_FORMATS, engineHarness } from '../../harness/engine.js';
-import { flat, parquetFile, textList } from '../../harness/parquet.js';
+import { flat, parquetFile, textList, withFooter } from '../../harness/parquet.js';
 import { memorySource } from '../../harness/sources.js';
 
 const h = engineHarness('pq');
@@ -402,6 +402,36 @@ describe.each(COPY_FORMATS)('%s', (_label, format) => {
     const broken = await h.run(memorySource('broken.parquet', damaged, { ranged: true }), pipeline);
     expect(broken).toMatchObject({ status: 'rejected', error: { code: 'corrupt_parquet' } });
     expect(broken.error?.message).toMatch(/row group 1 cannot be decoded/);
+    // A footer that places a row group past the end of the file: a spooled (compressed) file read on, empty,
+    // for as long as the range said, and a sequential read failed as an object shorter than its size.
+    const placedOutside = await withFooter(file, (metadata) => {
+      const meta = metadata.row_groups[0]?.columns[0]?.meta_data;
+      if (meta !== undefined) meta.total_compressed_size = 2n ** 50n;
+    });
+    for (const [name, bytes] of [
+      ['outside.parquet', placedOutside],
+      ['outside.parquet.gz', gzipSync(placedOutside)],
+    ] as const) {
+      for (const ranged of [true, false]) {
+        const outside = await h.run(memorySource(name, bytes, { ranged }), pipeline);
+        expect(outside, `${name}, ranged: ${ranged}`).toMatchObject({
+          status: 'rejected',
+          error: { code: 'corrupt_parquet' },
+        });
+        expect(outside.error?.message).toMatch(
+          /its footer places row group 1 at bytes \d+ to \d+ of a file of \d+/,
+        );
+      }
+    }
+    // A column chunk a damaged footer left without its codec (or path, which failed as a TypeError): refused at
+    // the footer, saying which chunk.
+    const codecless = await withFooter(file, (metadata) => {
+      const meta = metadata.row_groups[0]?.columns[0]?.meta_data as { codec?: string } | undefined;
+      if (meta !== undefined) meta.codec = 'NOT_A_CODEC';
+    });
+    const noPath = await h.run(memorySource('codecless.parquet', codecless, { ranged: true }), pipeline);
+    expect(noPath).toMatchObject({ status: 'rejected', error: { code: 'corrupt_parquet' } });
+    expect(noPath.error?.message).toMatch(/column chunk 1 of row group 1 has no path, type or codec/);
     const text = await h.run(memorySource('fake.parquet', 'id\n1\n'), pipeline);
     expect(text).toMatchObject({ status: 'rejected', error: { code: 'not_tabular' } });
     expect(await h.rows(pipeline)).toEqual([]);

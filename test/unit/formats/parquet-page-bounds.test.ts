@@ -98,4 +98,28 @@ describe('damaged Parquet pages', () => {
     expect(outcomes.get('corrupt_parquet') ?? 0).toBeGreaterThan(500);
     expect(outcomes.get('read') ?? 0).toBeGreaterThan(100);
   }, 60_000);
+
+  it('each of 1,000 copies damaged in the footer alone is read or refused with a FormatError (seed 4243)', async () => {
+    // Damage in the footer found a row group placed past the end of the file (a spooled file then read on,
+    // empty, until the heap was full) and a column chunk without its path (a TypeError).
+    const file = original();
+    const footerStart = file.length - 8 - file.readUInt32LE(file.length - 8);
+    const random = seededRandom(4243);
+    const outcomes = new Map<string, number>();
+    for (let round = 0; round < 1_000; round++) {
+      const bytes = Buffer.from(file);
+      for (let edits = 1 + Math.floor(random() * 4); edits > 0; edits--) {
+        bytes[footerStart + Math.floor(random() * (file.length - 8 - footerStart))] = Math.floor(
+          random() * 256,
+        );
+      }
+      const outcome = await readAll(bytes);
+      const kind = outcome instanceof FormatError ? outcome.code : 'read';
+      outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
+    }
+    expect(outcomes.get('corrupt_parquet') ?? 0).toBeGreaterThan(300);
+    expect(
+      [...outcomes.keys()].every((kind) => ['read', 'corrupt_parquet', 'unsupported_parquet'].includes(kind)),
+    ).toBe(true);
+  }, 60_000);
 });
