@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FileMetaData, SchemaElement } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { FormatError } from '../../src/errors.js';
+import { openParquet } from '../../src/formats/parquet/reader.js';
+import { memoryRandomAccess } from './sources.js';
 
 export interface ParquetColumn {
   /** The column's schema elements: one for a flat column, the group and its children for a nested one. */
@@ -112,4 +115,22 @@ export async function withFooter(bytes: Buffer, edit: (metadata: FileMetaData) =
   tail.writeUInt32LE(footer.length, 0);
   tail.write('PAR1', 4, 'latin1');
   return Buffer.concat([bytes.subarray(0, bytes.length - 8 - footerLength), footer, tail]);
+}
+
+/** Every row of every column of a file in memory read through: the row count, or the reader's FormatError. */
+export async function readEveryRow(bytes: Buffer, source: string): Promise<number | FormatError> {
+  try {
+    const reader = await openParquet(memoryRandomAccess(bytes), { source, maxDecompressedBytes: 1 << 26 });
+    let rows = 0;
+    for await (const batch of reader.batches(reader.fields.map((_, i) => i))) {
+      for (let row = 0; row < batch.rows; row++) {
+        for (let field = 0; field < reader.fields.length; field++) batch.value(field, row);
+      }
+      rows += batch.rows;
+    }
+    return rows;
+  } catch (error) {
+    if (error instanceof FormatError) return error;
+    throw error;
+  }
 }
