@@ -70,6 +70,22 @@ export function textList(name: string, data: readonly unknown[]): ParquetColumn 
   };
 }
 
+let wasmLoaded: Promise<typeof import('parquet-wasm/esm')> | undefined;
+
+/**
+ * parquet-wasm, initialised once per test file: initSync compiles only on its first call, but the 6.6 MB
+ * module was read from disk again for every file written.
+ */
+function parquetWasm(): Promise<typeof import('parquet-wasm/esm')> {
+  wasmLoaded ??= (async () => {
+    const wasm = await import('parquet-wasm/esm');
+    const require = createRequire(import.meta.url);
+    wasm.initSync({ module: readFileSync(require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')) });
+    return wasm;
+  })();
+  return wasmLoaded;
+}
+
 /**
  * The same table written again by arrow-rs (parquet-wasm's writer) with data pages of version 1, as pyarrow
  * and Spark write them by default: every section of a page, its levels included, in one compressed block.
@@ -83,9 +99,7 @@ export async function arrowRewritten(
     encodings?: Record<string, 'DELTA_BINARY_PACKED' | 'DELTA_LENGTH_BYTE_ARRAY' | 'DELTA_BYTE_ARRAY'>;
   },
 ): Promise<Buffer> {
-  const wasm = await import('parquet-wasm/esm');
-  const require = createRequire(import.meta.url);
-  wasm.initSync({ module: readFileSync(require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')) });
+  const wasm = await parquetWasm();
   let builder = new wasm.WriterPropertiesBuilder()
     .setCompression(wasm.Compression[options.codec])
     .setWriterVersion(wasm.WriterVersion.V1)
