@@ -22,7 +22,7 @@ export const sourceCodes = {
     },
     source_read_failed: {
       meaning:
-        'Reading the file or object failed part of the way through (the disk, the network, the store).',
+        'Reading the file or object failed part of the way through (the disk, the network, the store), or the store answered a ranged read with more than the range.',
       action: 'Try again; if it repeats, check the store the message names.',
       doors,
     },

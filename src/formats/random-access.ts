@@ -74,6 +74,8 @@ class RangedInput implements RandomAccessInput {
   }
 
   async *stream(start: number, end: number): AsyncGenerator<Buffer> {
+    if (end <= start) return;
+    if (end > this.size) throw shorterThanSaid(this.source, this.size, end);
     if (start < this.position) {
       yield* this.ranged(start, end);
       return;
@@ -81,7 +83,7 @@ class RangedInput implements RandomAccessInput {
     while (this.position < end) {
       const chunk = this.pending ?? (await this.nextChunk());
       this.pending = undefined;
-      if (chunk === undefined) throw shorterThanSaid(this.source, this.position, this.size);
+      if (chunk === undefined) throw shorterThanSaid(this.source, this.position, end);
       const chunkStart = this.position;
       const chunkEnd = chunkStart + chunk.length;
       if (chunkEnd <= start) {
@@ -122,11 +124,15 @@ class RangedInput implements RandomAccessInput {
     } catch (error) {
       throw rangeFailed(this.source, start, end, error);
     }
+    const wanted = end - start;
     let got = 0;
     try {
       for await (const chunk of body) {
         const buffer = chunk as Buffer;
         got += buffer.length;
+        // Checked before a byte is handed on: a source that ignored the range (a server answering a ranged
+        // GET with the whole object) would otherwise give the reader the wrong bytes to parse.
+        if (got > wanted) throw rangeIgnored(this.source, start, end, got);
         yield buffer;
       }
     } catch (error) {
@@ -134,21 +140,22 @@ class RangedInput implements RandomAccessInput {
     } finally {
       body.destroy();
     }
-    if (got !== end - start) throw shorterThanSaid(this.source, start + got, end);
+    if (got !== wanted) throw shorterThanSaid(this.source, start + got, end);
   }
 }
 
 async function spool(chunks: AsyncIterable<Buffer>, uri: string): Promise<RandomAccessInput> {
-  const dir = await mkdtemp(join(tmpdir(), 'inlet-spool-'));
+  let dir: string | undefined;
   let handle: FileHandle | undefined;
   let released = false;
   const release = async () => {
     if (released) return;
     released = true;
     await handle?.close().catch(() => {});
-    await rm(dir, { recursive: true, force: true });
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   };
   try {
+    dir = await mkdtemp(join(tmpdir(), 'inlet-spool-'));
     handle = await open(join(dir, 'object'), 'w+', 0o600);
     let size = 0;
     for await (const chunk of chunks) {
@@ -169,7 +176,7 @@ async function spool(chunks: AsyncIterable<Buffer>, uri: string): Promise<Random
         if (bytesRead === 0) break;
         at += bytesRead;
       }
-      if (at < end - start) throw shorterThanSaid({ uri }, start + at, end);
+      if (at < end - start) throw shorterThanSaid({ uri }, Math.min(size, start + at), end);
       return buffer;
     };
     return {
@@ -177,6 +184,8 @@ async function spool(chunks: AsyncIterable<Buffer>, uri: string): Promise<Random
       size,
       read,
       async *stream(start: number, end: number) {
+        // Refused before a byte is handed on, as the ranged input does: the range cannot be read whole.
+        if (end > size && end > start) throw shorterThanSaid({ uri }, size, end);
         for (let at = start; at < end; at += SPOOL_READ_BYTES)
           yield await read(at, Math.min(end, at + SPOOL_READ_BYTES));
       },
@@ -201,6 +210,14 @@ function shorterThanSaid(source: Pick<ObjectSource, 'uri'>, at: number, wanted: 
   return new FormatError(
     'truncated_file',
     `The file ends at byte ${at}, before byte ${wanted} that its own index points to: it is truncated or damaged. Send the complete file again.`,
+    { location: { source: source.uri } },
+  );
+}
+
+function rangeIgnored(source: ObjectSource, start: number, end: number, got: number): SourceError {
+  return new SourceError(
+    'source_read_failed',
+    `Reading bytes ${start}-${end} of ${source.uri} gave ${got} bytes or more, where ${end - start} were asked for: the source ignored the range. Check that the storage endpoint answers ranged GETs (HTTP Range) with the range alone.`,
     { location: { source: source.uri } },
   );
 }
