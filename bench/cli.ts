@@ -42,6 +42,32 @@ async function seconds(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/**
+ * `inlet ingest` of a CSV or XLSX file of the orders into `public.<table>`, as a whole process from spawn to
+ * exit, in seconds: for sections that compare formats as users feel them. Builds the CLI first.
+ */
+export async function commandIngest(options: {
+  url: string;
+  work: string;
+  table: string;
+}): Promise<(file: string, format: 'csv' | 'xlsx') => Promise<number>> {
+  await run('npm', ['run', 'build', '--silent'], { cwd: ROOT });
+  const config = join(options.work, 'formats.inlet.config.yaml');
+  const pipeline = (format: string) => ({
+    name: `bench_${format}`,
+    format,
+    table: `public.${options.table}`,
+    columns: ORDERS_COLUMNS,
+  });
+  await writeFile(config, JSON.stringify({ pipelines: [pipeline('csv'), pipeline('xlsx')] }));
+  const env = { ...process.env, DATABASE_URL: options.url, INLET_CONFIG: config, INLET_LOG_LEVEL: 'warn' };
+  // --force: the same bytes again are a new ingestion, not a skipped duplicate.
+  return (file, format) =>
+    seconds(() =>
+      run(process.execPath, [BIN, 'ingest', file, '--pipeline', `bench_${format}`, '--force'], { env }),
+    );
+}
+
 export async function benchCli(options: CliBenchOptions): Promise<string[]> {
   const rows: string[] = ['', '# cli: the inlet command as a whole process, beside the same-run reference'];
   await run('npm', ['run', 'build', '--silent'], { cwd: ROOT });

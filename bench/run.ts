@@ -19,7 +19,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startEmbeddedPostgres } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
-import { benchCli } from './cli.js';
+import { benchCli, commandIngest } from './cli.js';
 import { benchCliParquet } from './cli-parquet.js';
 import { benchFormats } from './formats.js';
 import { benchLongRow } from './long-row.js';
@@ -288,6 +288,7 @@ try {
   }
 
   if (wants('formats')) {
+    const commandRun = await commandIngest({ url, work, table: 'bench_inlet' });
     const rows = await benchFormats({
       work,
       rows: Number(process.env.BENCH_FORMAT_ROWS ?? ROWS),
@@ -295,6 +296,10 @@ try {
       ingest: async (source, format) => {
         await freshTable('bench_inlet');
         return inlet(source, 'bench_inlet', 'auto', format);
+      },
+      command: async (source, format) => {
+        await freshTable('bench_inlet');
+        return commandRun(source, format);
       },
     });
     for (const row of rows) console.log(row);
