@@ -5,7 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import { constants, type Dirent, type Stats } from 'node:fs';
 import { access, open, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ErrorCode } from '../error-codes/index.js';
 import { SourceError } from '../errors.js';
@@ -51,15 +51,16 @@ export async function fileSource(path: FilePath): Promise<ObjectSource> {
       }
     },
     async openRange(start: number, end: number): Promise<Readable> {
+      // createReadStream's end is inclusive and cannot say "no bytes": an empty range opens nothing.
+      if (end <= start) return Readable.from([], { objectMode: false });
+      const handle = await open(absolute, 'r').catch((error: unknown) => {
+        throw sourceError(shown, uri, error);
+      });
       try {
-        const handle = await open(absolute, 'r');
-        // createReadStream's end is inclusive; an empty range reads nothing.
-        return handle.createReadStream({
-          start,
-          end: Math.max(start, end) - 1,
-          highWaterMark: READ_CHUNK_BYTES,
-        });
+        return handle.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK_BYTES });
       } catch (error) {
+        // A range Node refuses (negative, not whole): the handle would otherwise stay open until collected.
+        await handle.close();
         throw sourceError(shown, uri, error);
       }
     },

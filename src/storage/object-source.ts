@@ -2,7 +2,7 @@
  * Engine sources for stored objects, and the URI the ledger knows each by. Imports no adapter, so that a
  * bundle that only reads files does not pull in the AWS SDK.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { SourceError } from '../errors.js';
 import type { ObjectSource } from '../model/ingestion.js';
 import { ObjectNotFoundError } from './errors.js';
@@ -44,8 +44,9 @@ export function objectSource(
       return read();
     },
     openRange(start: number, end: number): Promise<Readable> {
-      // HTTP ranges are inclusive; callers never ask for an empty one.
-      return read({ start, end: Math.max(start, end - 1) });
+      // HTTP ranges are inclusive and cannot say "no bytes": an empty range asks the store nothing.
+      if (end <= start) return Promise.resolve(Readable.from([], { objectMode: false }));
+      return read({ start, end: end - 1 });
     },
   };
 
