@@ -180,6 +180,13 @@ describe.each(Object.entries(MODES))('random access, %s', (mode, openMode) => {
 });
 
 describe('random access, ranged: a source that does not keep its word', () => {
+  /** The object read in order as usual, its ranges by `openRange`. */
+  const rangedBy = (openRange: NonNullable<ObjectSource['openRange']>) =>
+    openRandomAccess(decoded(OBJECT, 'none', { drained: false, returned: false }), {
+      ...source(OBJECT, { ranged: true }),
+      openRange,
+    });
+
   it('refuses an object shorter than its declared size where the pass runs out', async () => {
     const pass = { drained: false, returned: false };
     const short = OBJECT.subarray(0, 200_000);
@@ -194,11 +201,7 @@ describe('random access, ranged: a source that does not keep its word', () => {
   });
 
   it('refuses a range that comes back short', async () => {
-    const pass = { drained: false, returned: false };
-    const input = await openRandomAccess(decoded(OBJECT, 'none', pass), {
-      ...source(OBJECT, { ranged: true }),
-      openRange: async (start: number, end: number) => Readable.from([OBJECT.subarray(start, end - 3)]),
-    });
+    const input = await rangedBy(async (start, end) => Readable.from([OBJECT.subarray(start, end - 3)]));
     const error = await refusal(input.read(1_000, 2_000));
     expect(error).toMatchObject({ code: 'truncated_file' });
     expect(error.message).toContain('ends at byte 1997, before byte 2000');
@@ -206,12 +209,8 @@ describe('random access, ranged: a source that does not keep its word', () => {
   });
 
   it('refuses a source that ignores the range, before handing on a byte of it', async () => {
-    const pass = { drained: false, returned: false };
     // As a server that answers a ranged GET with 200 and the whole object.
-    const input = await openRandomAccess(decoded(OBJECT, 'none', pass), {
-      ...source(OBJECT, { ranged: true }),
-      openRange: async () => Readable.from([OBJECT]),
-    });
+    const input = await rangedBy(async () => Readable.from([OBJECT]));
     await all(input.stream(0, 100_000));
     // Behind the pass: read by range.
     const handed: Buffer[] = [];
@@ -228,12 +227,8 @@ describe('random access, ranged: a source that does not keep its word', () => {
   });
 
   it('says which bytes it was reading when the source fails', async () => {
-    const pass = { drained: false, returned: false };
-    const input = await openRandomAccess(decoded(OBJECT, 'none', pass), {
-      ...source(OBJECT, { ranged: true }),
-      openRange: async () => {
-        throw new Error('connection reset');
-      },
+    const input = await rangedBy(async () => {
+      throw new Error('connection reset');
     });
     const error = await refusal(input.read(10, 20));
     expect(error).toMatchObject({ code: 'source_read_failed' });
