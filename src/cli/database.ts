@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   readonly migrate?: boolean;
   /** Connections at most; default 4 (a server sizes it to its workers). */
   readonly poolMax?: number;
+  /** Cuts the pool's connections, those being made included (createPool's `signal`). */
+  readonly signal?: AbortSignal;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -37,6 +39,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     applicationName: 'inlet-cli',
     max: options.poolMax ?? 4,
     ...(resolved.password ? { password: resolved.password } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   const close = async () => {
     try {
@@ -79,17 +82,33 @@ export interface LazyDatabase {
    */
   warm(): void;
   /**
-   * Closes what was opened. A connection only warmed, never asked for, is awaited first: where the server
-   * never answers, that is up to the pool's connection timeout.
+   * Closes what was opened. An opening still under way (a connection warmed and never asked for) is given
+   * CLOSE_GRACE_MS to finish, as a server that answers does, and is then cut: the command is done with it,
+   * and a server that accepts and never answers would otherwise hold its exit up to the connection timeout.
    */
   close(): Promise<void>;
 }
 
+/** How long close() lets an opening under way finish before cutting it. */
+export const CLOSE_GRACE_MS = 1000;
+
 /** Opens the database on first `get()`: a run where no file reaches the engine never starts one, unless warmed. */
 export function lazyDatabase(options: DatabaseOptions): LazyDatabase {
+  const abandon = new AbortController();
   let opening: Promise<Database> | undefined;
+  let settled = false;
   const get = () => {
-    opening ??= openDatabase(options);
+    if (opening === undefined) {
+      opening = openDatabase({ ...options, signal: abandon.signal });
+      opening.then(
+        () => {
+          settled = true;
+        },
+        () => {
+          settled = true;
+        },
+      );
+    }
     return opening;
   };
   return {
@@ -105,7 +124,10 @@ export function lazyDatabase(options: DatabaseOptions): LazyDatabase {
       if (target.url !== undefined) get().catch(() => undefined);
     },
     close: async () => {
-      const db = await opening?.catch(() => undefined);
+      if (opening === undefined) return;
+      const cut = settled ? undefined : setTimeout(() => abandon.abort(), CLOSE_GRACE_MS);
+      const db = await opening.catch(() => undefined);
+      clearTimeout(cut);
       await db?.close();
     },
   };

@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../observability/logger.js';
@@ -62,6 +63,12 @@ export interface PoolOptions {
   logger?: Logger;
   /** Asked for each new connection, e.g. from a rotated secret; the URL's password otherwise. */
   password?: () => Promise<string>;
+  /**
+   * When aborted, every connection of the pool is cut at once, one still being made included: `end()` waits
+   * for such a connection to be made or to time out, which a server that accepts and never answers makes the
+   * whole connection timeout. For a caller that no longer needs what it started.
+   */
+  signal?: AbortSignal;
 }
 
 export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
@@ -78,6 +85,7 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     application_name: options.applicationName ?? 'inlet',
     // Lets the OS notice a server that vanished without closing the socket (host crash, network cut).
     keepAlive: true,
+    ...(options.signal ? { stream: abortableSockets(options.signal) } : {}),
   });
   // An idle client whose server connection drops (restart, admin shutdown) emits 'error' on the
   // pool; unhandled, that would crash the process. The pool discards that client by itself, and
@@ -89,6 +97,27 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     });
   });
   return pool;
+}
+
+/**
+ * What node-postgres makes for each connection on Node (a plain socket it connects, and wraps in TLS when the
+ * URL asks for it), kept so that `signal` can destroy them.
+ */
+function abortableSockets(signal: AbortSignal): () => Socket {
+  const open = new Set<Socket>();
+  signal.addEventListener('abort', () => {
+    for (const socket of open) socket.destroy();
+  });
+  return () => {
+    const socket = new Socket();
+    if (signal.aborted) {
+      socket.destroy();
+      return socket;
+    }
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    return socket;
+  };
 }
 
 function connectionFields(url: string): pg.PoolConfig {

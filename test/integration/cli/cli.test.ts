@@ -6,8 +6,9 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../../src/storage/s3-store.js';
-import { inletArgs, jsonLines, ROOT } from '../../harness/cli.js';
+import { inletArgs, jsonLines, ROOT, runInlet } from '../../harness/cli.js';
 import { cliWorkspace } from '../../harness/cli-workspace.js';
+import { silentServer } from '../../harness/silent-server.js';
 
 const workspace = cliWorkspace('inlet-cli-');
 const { inlet } = workspace;
@@ -234,6 +235,28 @@ describe('ingest', () => {
     );
     expect(run.code).toBe(1);
     expect(jsonLines(run.stdout).map((line) => line.status)).toEqual(['failed', 'duplicate']);
+  });
+});
+
+describe('a database that never answers', () => {
+  it('does not hold up a command that never needed it: a missing file fails without waiting out the connection timeout', async () => {
+    // The command starts connecting while it reads its config; the server accepts and never says a word.
+    const server = await silentServer();
+    try {
+      const started = performance.now();
+      const run = await runInlet(['ingest', inDir('missing.orders.csv'), '--config', config()], {
+        ...workspace.env,
+        DATABASE_URL: server.url,
+      });
+      const took = performance.now() - started;
+      expect(run.code).toBe(1);
+      expect(run.stderr + run.stdout).toContain('no such file');
+      // The connection timeout is 10 s; the command waits at most a second for the connection it warmed.
+      expect(took).toBeLessThan(6_000);
+      await server.closedByClient();
+    } finally {
+      await server.close();
+    }
   });
 });
 

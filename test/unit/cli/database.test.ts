@@ -4,8 +4,9 @@
  * file ever asks (no unhandled rejection, and close() still ends).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { lazyDatabase } from '../../../src/cli/database.js';
+import { CLOSE_GRACE_MS, lazyDatabase } from '../../../src/cli/database.js';
 import { silentLogger } from '../../../src/observability/logger.js';
+import { silentServer } from '../../harness/silent-server.js';
 
 // Port 1 on the loopback: refused at once, so each case fails fast without a server.
 const UNREACHABLE = 'postgres://inlet@127.0.0.1:1/none';
@@ -31,6 +32,25 @@ describe('lazyDatabase warm()', () => {
     await db.close();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(unhandled).not.toHaveBeenCalled();
+  });
+
+  it('cuts an early connection the server never answers, rather than wait for its timeout (10 s)', async () => {
+    // A server that accepts and says nothing: a hung PostgreSQL, a proxy whose backend is down.
+    const server = await silentServer();
+    try {
+      const db = lazyDatabase({ databaseUrl: server.url, logger: silentLogger, migrate: true });
+      db.warm();
+      await server.accepted();
+      const started = performance.now();
+      await db.close();
+      const waited = performance.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(CLOSE_GRACE_MS - 50);
+      expect(waited).toBeLessThan(5_000);
+      await server.closedByClient();
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      await server.close();
+    }
   });
 
   it('opens once: get() after warm() is the same opening', async () => {
