@@ -11,11 +11,8 @@ const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 
-// `inlet ingestions | head` closes stdout early; that is the reader's choice, not an error.
-process.stdout.on('error', (error) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+// stdout is the CLI's to make, with its rule for EPIPE (src/cli/output.ts): making it here would cost every
+// command, `inlet --help` among them, Node's stream machinery for a pipe.
 
 /** The CLI's main(argv) from the bundle, dist/cli/, or src/ through tsx. */
 async function cli() {

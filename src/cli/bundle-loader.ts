@@ -194,11 +194,6 @@ function isEntryModule(): boolean {
 }
 
 if (isEntryModule()) {
-  // `inlet ingestions | head` closes stdout early; that is the reader's choice, not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
   // No top-level await: scripts/build-cli.mjs builds this file as CommonJS (bin/inlet.cjs says why).
   void main(process.argv).then((code) => {
     process.exitCode = code;

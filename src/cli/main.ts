@@ -3,8 +3,9 @@
  * from the bin, from tests and from other tools; only the entry points set process.exitCode.
  */
 import { readFileSync, realpathSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type OutputConfiguration } from 'commander';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Action } from './action.js';
 import { registerApply } from './commands/apply.js';
@@ -22,7 +23,7 @@ import { registerSnapshot } from './commands/snapshot.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerValidate } from './commands/validate.js';
 import { examples } from './options.js';
-import { debugEnabled } from './output.js';
+import { debugEnabled, stdout, writeShort } from './output.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -76,11 +77,26 @@ export function buildProgram(argv: readonly string[], action: Action): Command {
       'after',
       examples('inlet ingest examples/data/orders.csv', 'inlet ingestions --limit 5', 'inlet help ingest'),
     );
+  program.configureOutput(helpOutput(program.configureOutput()));
   // A command run by name is the only one the program needs; anything else (help, a version, a misspelt
   // command commander suggests a name for) lists them all. Defining the other thirteen was ~2 ms of each run.
   const named = COMMANDS.find(([name]) => name === commandName(argv));
   for (const [, register] of named === undefined ? COMMANDS : [named]) register(program, action);
   return program;
+}
+
+/**
+ * Help and the version written without making `process.stdout` where it is a pipe or a file (output.ts says
+ * why); commander's own defaults ask the stream for its width and colours, which would make it.
+ */
+function helpOutput(defaults: OutputConfiguration): OutputConfiguration {
+  const terminalColours = defaults.getOutHasColors;
+  return {
+    writeOut: writeShort,
+    // Commander takes 80 where the default gives none (not a terminal).
+    getOutHelpWidth: () => (isatty(1) ? stdout().columns : undefined) ?? 80,
+    getOutHasColors: () => isatty(1) && (terminalColours?.() ?? false),
+  };
 }
 
 /** Usage and config problems exit 2, everything else 1; commander has already printed its own errors. */
@@ -114,11 +130,6 @@ function isEntryModule(): boolean {
 }
 
 if (isEntryModule()) {
-  // `inlet ingestions | head` closes stdout early; that is the reader's choice, not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
   // No top-level await: the bundle turns each of its files into a classic script (scripts/build-cli.mjs).
   void main(process.argv).then((code) => {
     process.exitCode = code;

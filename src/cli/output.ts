@@ -1,9 +1,54 @@
 /**
  * Terminal I/O for commands: results on stdout, everything else on stderr (docs/cli.md), so
  * `inlet ingest --json … | jq` always sees clean lines.
+ *
+ * Every write to stdout goes through here. `process.stdout` is made on first use, which for a pipe costs a
+ * command about 3 ms of Node's stream machinery (a tenth of `inlet --help`): help and the version are written
+ * to the file descriptor directly, and the stream is made only for results.
  */
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { createLogger, type Logger, type LogLevel } from '../observability/logger.js';
 import { colourAllowed, logLevel } from './settings.js';
+
+let stdoutMade = false;
+
+/**
+ * `process.stdout`, made on first use with the one rule for its errors: `inlet ingestions | head` closes
+ * stdout early, which is the reader's choice, not an error, so EPIPE ends the command quietly.
+ */
+export function stdout(): NodeJS.WriteStream {
+  if (!stdoutMade) {
+    stdoutMade = true;
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+  return process.stdout;
+}
+
+/**
+ * Writes a short text (help, the version) to stdout without making `process.stdout` where it is not a
+ * terminal. A pipe that is full (EAGAIN, when whoever made it set it non-blocking) takes the rest through the
+ * stream; a reader that has gone (EPIPE) ends the command quietly, as stdout() does.
+ */
+export function writeShort(text: string): void {
+  if (stdoutMade || isatty(1)) {
+    stdout().write(text);
+    return;
+  }
+  const bytes = Buffer.from(text);
+  let at = 0;
+  try {
+    while (at < bytes.length) at += writeSync(1, bytes, at);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (code !== 'EAGAIN') throw error;
+    stdout().write(bytes.subarray(at));
+  }
+}
 
 /** Writes one line of results. */
 export function print(line: string): Promise<void> {
@@ -12,8 +57,9 @@ export function print(line: string): Promise<void> {
 
 /** Writes results as they are, waiting when the pipe is full so large exports keep memory flat. */
 export async function write(text: string): Promise<void> {
-  if (!process.stdout.write(text)) {
-    await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+  const out = stdout();
+  if (!out.write(text)) {
+    await new Promise<void>((resolve) => out.once('drain', resolve));
   }
 }
 

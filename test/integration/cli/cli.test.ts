@@ -307,6 +307,30 @@ describe('ingestions and rejects', () => {
     expect(run.stdout).not.toContain('\x1b[');
   });
 
+  it.each([
+    ['results', ['ingestions', '--limit', '3']],
+    ['help', ['--help']],
+    ['version', ['--version']],
+  ])(
+    'ends quietly, with its own exit code, when the reader of its %s has gone (`| head`)',
+    async (_what, args) => {
+      const child = spawn(process.execPath, inletArgs(...args), {
+        cwd: ROOT,
+        env: workspace.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      // The reader goes before the command has written a byte: its first write meets EPIPE.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (exit) => resolve(exit)));
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+    },
+  );
+
   it('exports rejected rows as CSV with formula cells defused', async () => {
     const [rejected] = jsonLines(
       (await inlet('ingestions', '--json', '--status', 'rejected', '--limit', '1')).stdout,
