@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { CliBenchOptions } from './cli.js';
+import { buildCli, type CliBenchOptions } from './cli.js';
 import { writeOrdersParquet } from './formats-data.js';
 import { ORDERS_COLUMNS } from './orders-data.js';
 import { PEAK_RSS_IMPORT, peakRssFromStderr } from './peak-rss.js';
@@ -32,7 +32,7 @@ export async function benchCliParquet(options: CliBenchOptions): Promise<string[
     '',
     '# cli-parquet: inlet ingest of Parquet as a whole process, beside psql \\copy of the same rows as CSV',
   ];
-  await run('npm', ['run', 'build', '--silent'], { cwd: ROOT });
+  await buildCli();
   const config = join(options.work, 'cli-parquet.inlet.config.yaml');
   await writeFile(
     config,
