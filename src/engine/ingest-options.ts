@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { ParquetDecoder } from '../formats/parquet/reader.js';
 import type { IngestProgress } from '../model/ingestion.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -24,4 +25,10 @@ export interface IngestOptions {
    * every column can be encoded in it; `text` forces the text format (for comparison and debugging).
    */
   readonly copyFormat?: 'auto' | 'text';
+  /**
+   * Which decoder reads a Parquet file's flat columns: `auto` (default) arrow-rs for a file large enough to
+   * repay starting it, hyparquet for a smaller one (src/formats/parquet/reader.ts); `arrow-rs` or `hyparquet`
+   * to force one (for comparison and tests).
+   */
+  readonly parquetDecoder?: ParquetDecoder;
 }

@@ -331,7 +331,7 @@ async function loadRows(
     });
   }
   const format = detectFormat(decoded.head, decoded.entryName ?? source.name, pipeline.format, source.uri);
-  const table = await openTable(format, decoded, source, pipeline);
+  const table = await openTable(format, decoded, source, pipeline, context.options);
   try {
     return await loadPieces(context, client, decoder, decoded, rejects, format, table, ledger);
   } finally {
@@ -345,6 +345,7 @@ async function openTable(
   decoded: DecodedSource,
   source: ObjectSource,
   pipeline: Pipeline,
+  options: IngestOptions,
 ): Promise<TableReader | undefined> {
   if (format !== 'parquet' && format !== 'xlsx') return undefined;
   const input = await openRandomAccess(decoded, source);
@@ -352,7 +353,10 @@ async function openTable(
   try {
     // Loaded on first use: a CSV-only deployment (and a Lambda cold start) never compiles these readers.
     return format === 'parquet'
-      ? await (await import('../formats/parquet/reader.js')).openParquet(input, limits)
+      ? await (await import('../formats/parquet/reader.js')).openParquet(input, {
+          ...limits,
+          ...(options.parquetDecoder === undefined ? {} : { decoder: options.parquetDecoder }),
+        })
       : await (await import('../formats/xlsx/reader.js')).openXlsx(input, {
           ...limits,
           ...(pipeline.xlsx === undefined ? {} : { options: pipeline.xlsx }),

@@ -153,7 +153,10 @@ describe.each(COPY_FORMATS)('%s', (_label, format) => {
     const { parquet, csv } = sameRows();
     const fromParquet = await h.freshPipeline({ columns: COLUMNS, rejects: { maxRatio: 1 } });
     const fromCsv = await h.freshPipeline({ columns: COLUMNS, rejects: { maxRatio: 1 } });
-    const p = await h.run(memorySource('same.parquet', parquet, { ranged: true }), fromParquet);
+    // arrow-rs asked for: `auto` leaves a file this small to hyparquet, which the decoders' tests compare with it.
+    const p = await h.run(memorySource('same.parquet', parquet, { ranged: true }), fromParquet, {
+      parquetDecoder: 'arrow-rs',
+    });
     const c = await h.run(memorySource('same.csv', csv), fromCsv);
     expect(c).toMatchObject({ status: 'loaded', rowsRejected: expect.any(Number) });
     expect(p).toMatchObject({ status: 'loaded', rowsLoaded: c.rowsLoaded, rowsRejected: c.rowsRejected });

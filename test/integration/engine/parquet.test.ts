@@ -328,7 +328,7 @@ describe.each(COPY_FORMATS)('%s', (_label, format) => {
         new Uint8Array(12),
       ]),
     });
-    const result = await h.run(memorySource('extra.parquet', file), pipeline);
+    const result = await h.run(memorySource('extra.parquet', file), pipeline, { parquetDecoder: 'arrow-rs' });
     expect(result).toMatchObject({ status: 'loaded', rowsLoaded: 2 });
     expect(await h.rows(pipeline)).toEqual([
       { id: '1', note: null },
