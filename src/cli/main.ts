@@ -25,7 +25,12 @@ import { registerValidate } from './commands/validate.js';
 import { examples } from './options.js';
 import { debugEnabled, stdout, writeShort } from './output.js';
 
-export async function main(argv: string[]): Promise<number> {
+/** Where help and the version go: stdout (writeShort) unless a caller in the same process collects them. */
+export interface MainOptions {
+  readonly writeHelp?: (text: string) => void;
+}
+
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   let exitCode = 0;
   const action: Action =
     (run) =>
@@ -33,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await run(...args);
     };
   try {
-    await buildProgram(argv, action).parseAsync(argv);
+    await buildProgram(argv, action, options.writeHelp).parseAsync(argv);
     return exitCode;
   } catch (error) {
     return reportError(error);
@@ -64,7 +69,11 @@ function commandName(argv: readonly string[]): string | undefined {
   return first === undefined || first.startsWith('-') ? undefined : first;
 }
 
-export function buildProgram(argv: readonly string[], action: Action): Command {
+export function buildProgram(
+  argv: readonly string[],
+  action: Action,
+  writeHelp: (text: string) => void = writeShort,
+): Command {
   const program = new Command('inlet')
     .description(
       'Load the files clients send (CSV, TSV, NDJSON, JSON, Parquet, XLSX) into PostgreSQL: validated, exactly once',
@@ -77,7 +86,7 @@ export function buildProgram(argv: readonly string[], action: Action): Command {
       'after',
       examples('inlet ingest examples/data/orders.csv', 'inlet ingestions --limit 5', 'inlet help ingest'),
     );
-  program.configureOutput(helpOutput(program.configureOutput()));
+  program.configureOutput(helpOutput(program.configureOutput(), writeHelp));
   // A command run by name is the only one the program needs; anything else (help, a version, a misspelt
   // command commander suggests a name for) lists them all. Defining the other thirteen was ~2 ms of each run.
   const named = COMMANDS.find(([name]) => name === commandName(argv));
@@ -89,10 +98,10 @@ export function buildProgram(argv: readonly string[], action: Action): Command {
  * Help and the version written without making `process.stdout` where it is a pipe or a file (output.ts says
  * why); commander's own defaults ask the stream for its width and colours, which would make it.
  */
-function helpOutput(defaults: OutputConfiguration): OutputConfiguration {
+function helpOutput(defaults: OutputConfiguration, writeHelp: (text: string) => void): OutputConfiguration {
   const terminalColours = defaults.getOutHasColors;
   return {
-    writeOut: writeShort,
+    writeOut: writeHelp,
     // Commander takes 80 where the default gives none (not a terminal).
     getOutHelpWidth: () => (isatty(1) ? stdout().columns : undefined) ?? 80,
     getOutHasColors: () => isatty(1) && (terminalColours?.() ?? false),

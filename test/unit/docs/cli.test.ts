@@ -8,15 +8,11 @@ import { readDoc } from './markdown.js';
 
 async function help(command: readonly string[]): Promise<string> {
   let out = '';
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
+  await main(['node', 'inlet', ...command, '--help'], {
+    writeHelp: (text) => {
+      out += text;
+    },
   });
-  try {
-    await main(['node', 'inlet', ...command, '--help']);
-  } finally {
-    write.mockRestore();
-  }
   return out;
 }
 
