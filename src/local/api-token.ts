@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createFileOnce } from '../storage/durable.js';
 
 /**
  * The bootstrap token `inlet dev` accepts: INLET_API_TOKEN when set, else one generated on first start
@@ -17,6 +18,8 @@ export async function localApiToken(dataDir: string, fromEnv: string | undefined
   }
   const token = `inlet_dev_${randomBytes(24).toString('base64url')}`;
   await mkdir(dataDir, { recursive: true });
-  await writeFile(file, `${token}\n`, { mode: 0o600 });
-  return token;
+  // Whole or not at all, and once: a start killed while writing it, or two starting together, must not leave
+  // a token other than the one printed.
+  if (await createFileOnce(file, `${token}\n`, 0o600)) return token;
+  return (await readFile(file, 'utf8')).trim();
 }

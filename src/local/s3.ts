@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { InletError } from '../errors.js';
@@ -7,6 +7,7 @@ import { type Gateway, startGateway } from '../gateway/server.js';
 import type { InletConfig } from '../model/contract.js';
 import type { Logger } from '../observability/logger.js';
 import { handleEvent } from '../serverless/handler.js';
+import { createFileOnce, durableRename } from '../storage/durable.js';
 import { S3ObjectStore } from '../storage/s3-store.js';
 import { type ChildHandOver, childHandOver } from './child-hand-over.js';
 import { listenWithFallback } from './ports.js';
@@ -138,15 +139,29 @@ async function generatedCredentials(
   dataDir: string,
 ): Promise<{ accessKeyId: string; secretAccessKey: string }> {
   const file = join(dataDir, 's3-credentials.json');
+  const stored = async () =>
+    JSON.parse(await readFile(file, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
+    return await stored();
   } catch {
-    const generated = {
-      accessKeyId: `INLET${randomBytes(8).toString('hex').toUpperCase()}`,
-      secretAccessKey: randomBytes(30).toString('base64url'),
-    };
-    await mkdir(dataDir, { recursive: true });
-    await writeFile(file, `${JSON.stringify(generated, null, 2)}\n`, { mode: 0o600 });
+    // Missing, or damaged: a new pair below.
+  }
+  const generated = {
+    accessKeyId: `INLET${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64url'),
+  };
+  const text = `${JSON.stringify(generated, null, 2)}\n`;
+  await mkdir(dataDir, { recursive: true });
+  // Whole and once: a start killed while writing it, or two starting together, keep one pair.
+  if (await createFileOnce(file, text, 0o600)) return generated;
+  try {
+    return await stored();
+  } catch {
+    // A damaged file (an earlier version's cut write) is replaced whole.
+    const replacement = `${file}.${process.pid}.new`;
+    await rm(replacement, { force: true });
+    await createFileOnce(replacement, text, 0o600);
+    await durableRename(replacement, file);
     return generated;
   }
 }

@@ -16,7 +16,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { fsyncPath } from '../storage/durable.js';
+import { createFileOnce } from '../storage/durable.js';
 
 export const SNAPSHOT_KEY_BYTES = 32;
 export const DEV_KEY_FILE = 'snapshot.key';
@@ -109,22 +109,11 @@ async function generateKey(file: string, options: LoadKeyOptions): Promise<Loade
   refuseBesideData(file, options.forbiddenDirs ?? []);
   await fs.mkdir(path.dirname(file), { recursive: true });
   const text = `${randomBytes(SNAPSHOT_KEY_BYTES).toString('base64')}\n`;
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, 'wx', 0o600);
-  } catch (error) {
+  // Whole or not at all: a process killed while writing it must not leave a key no one can read.
+  if (!(await createFileOnce(file, text, 0o600))) {
     // Another process made it first: use theirs, so that both write snapshots the other can read.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-      return readKeyFile(file, 'generated key', options);
-    throw error;
+    return readKeyFile(file, 'generated key', options);
   }
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fsyncPath(path.dirname(file));
   options.logger?.info('generated the snapshot key; back it up: snapshots cannot be restored without it', {
     file,
   });

@@ -83,6 +83,63 @@ export async function writeSynced(file: string, data: string | Uint8Array): Prom
   }
 }
 
+/** What link(2) answers on a file system that has no hard links (FAT, some network and FUSE file systems). */
+const LINK_UNSUPPORTED: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+/**
+ * Creates `file` holding `data`, whole, unless the name exists: returns false then, and what is there stands
+ * (another process made it first). `open(file, 'wx')` then a write would leave the name empty or cut short
+ * where the process dies in between, and everyone after would find a damaged file (a host key the service
+ * refuses to start with); here the data is written and synced under a temporary name beside it, then linked
+ * to the name, which like O_EXCL fails where the name exists. A crash leaves no file at the name, or the
+ * whole one (and, before the link, a `.partial` file beside it that no one reads). Where the file system
+ * has no hard links, it falls back to `wx` and a write.
+ */
+export async function createFileOnce(
+  file: string,
+  data: string | Uint8Array,
+  mode = 0o600,
+): Promise<boolean> {
+  const partial = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.partial`;
+  const handle = await fs.open(partial, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.link(partial, file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!LINK_UNSUPPORTED.has(code)) throw error;
+    return createWithoutLink(file, data, mode);
+  } finally {
+    await fs.rm(partial, { force: true });
+  }
+  await fsyncPath(path.dirname(file));
+  return true;
+}
+
+async function createWithoutLink(file: string, data: string | Uint8Array, mode: number): Promise<boolean> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(file, 'wx', mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fsyncPath(path.dirname(file));
+  return true;
+}
+
 /** Writes `data` under a temporary name in `tmpDir`, syncs it, then renames it over `target`. */
 export async function writeFileDurably(
   tmpDir: string,

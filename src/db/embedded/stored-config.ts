@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DatabaseError } from '../../errors.js';
-import { isErrno } from './failures.js';
+import { createFileOnce, durableRename } from '../../storage/durable.js';
 import { CLUSTER_DIR, CONFIG_FILE } from './layout.js';
 
 export interface StoredConfig {
@@ -14,13 +14,9 @@ export interface StoredConfig {
 export async function loadOrCreateConfig(dataDir: string): Promise<StoredConfig> {
   const file = path.join(dataDir, CONFIG_FILE);
   const fresh: StoredConfig = { password: randomBytes(24).toString('base64url') };
-  try {
-    // 'wx' so two first runs agree on one password: the second reads the first one's file.
-    await fs.writeFile(file, `${JSON.stringify(fresh, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
-    return fresh;
-  } catch (err) {
-    if (!isErrno(err, 'EEXIST')) throw err;
-  }
+  // Once, so two first runs agree on one password (the second reads the first one's file), and whole: a first
+  // run killed while writing it must not leave a file every later run refuses.
+  if (await createFileOnce(file, `${JSON.stringify(fresh, null, 2)}\n`, 0o600)) return fresh;
   const text = await fs.readFile(file, 'utf8');
   let parsed: unknown;
   try {
@@ -42,6 +38,14 @@ export async function loadOrCreateConfig(dataDir: string): Promise<StoredConfig>
 export async function saveConfig(dataDir: string, config: StoredConfig): Promise<void> {
   const file = path.join(dataDir, CONFIG_FILE);
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(temp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  await fs.rename(temp, file);
+  // Synced before the rename: the file holds the cluster's only password, and a crash must leave the old one
+  // or the new one, not a name pointing at data never written.
+  const handle = await fs.open(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(config, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await durableRename(temp, file);
 }

@@ -3,10 +3,11 @@
  * once (ed25519) and kept, mode 0600, in the data directory or wherever INLET_SFTP_HOST_KEY_FILE says (on
  * AWS, every instance writes the same key there from Secrets Manager).
  */
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import ssh2 from 'ssh2';
 import { ConfigError } from '../../errors.js';
+import { createFileOnce } from '../../storage/durable.js';
 import { fingerprintOf } from './keys.js';
 
 export interface HostKey {
@@ -28,22 +29,10 @@ export async function loadOrCreateHostKey(file: string): Promise<HostKey> {
   if (text === undefined) {
     text = ssh2.utils.generateKeyPairSync('ed25519').private;
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    // `wx`: two processes starting at once cannot each write a different key; the loser reads the winner's.
-    const created = await open(file, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EEXIST') return undefined;
-      throw error;
-    });
-    if (created === undefined) {
-      text = await readFile(file, 'utf8');
-    } else {
-      try {
-        await created.writeFile(text);
-        await created.sync();
-      } finally {
-        await created.close();
-      }
-      generated = true;
-    }
+    // Whole or not at all (a start killed while writing it left a key the next start refused), and once: two
+    // processes starting at once cannot each keep a different key; the loser reads the winner's.
+    generated = await createFileOnce(file, text, 0o600);
+    if (!generated) text = await readFile(file, 'utf8');
   }
   const parsed = ssh2.utils.parseKey(text);
   if (parsed instanceof Error || Array.isArray(parsed) || !parsed.isPrivateKey()) {

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fsyncPath, writeAll, writeSynced } from '../../../src/storage/durable.js';
+import { createFileOnce, fsyncPath, writeAll, writeSynced } from '../../../src/storage/durable.js';
 
 let dir: string;
 
@@ -68,5 +68,29 @@ describe('writeSynced', () => {
     await writeSynced(file, '{"v":1}');
     await expect(writeSynced(file, '{"v":2}')).rejects.toMatchObject({ code: 'EEXIST' });
     expect(await readFile(file, 'utf8')).toBe('{"v":1}');
+  });
+});
+
+describe('createFileOnce', () => {
+  it('creates the file whole with its mode, once: a second call finds it and leaves it as it is', async () => {
+    const sub = await mkdtemp(join(dir, 'once-'));
+    const file = join(sub, 'host_key');
+    expect(await createFileOnce(file, 'first\n', 0o600)).toBe(true);
+    expect(await createFileOnce(file, 'second\n', 0o600)).toBe(false);
+    expect(await readFile(file, 'utf8')).toBe('first\n');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    // Neither call leaves its temporary file behind.
+    expect(await readdir(sub)).toEqual(['host_key']);
+  });
+
+  it('of callers racing for one name, exactly one creates it, and the name holds what that one wrote', async () => {
+    const sub = await mkdtemp(join(dir, 'race-'));
+    const file = join(sub, 'token');
+    const created = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => createFileOnce(file, `caller ${i}\n`)),
+    );
+    expect(created.filter(Boolean)).toHaveLength(1);
+    expect(await readFile(file, 'utf8')).toBe(`caller ${created.indexOf(true)}\n`);
+    expect(await readdir(sub)).toEqual(['token']);
   });
 });
