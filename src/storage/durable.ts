@@ -72,9 +72,9 @@ export async function durableRename(from: string, to: string): Promise<void> {
   await fsyncPath(path.dirname(to));
 }
 
-/** Creates `file` with `data` and syncs it. */
-export async function writeSynced(file: string, data: string | Uint8Array): Promise<void> {
-  const handle = await fs.open(file, 'wx');
+/** Creates `file` with `data` and syncs it (`mode` as open(2) takes it, before the umask). */
+export async function writeSynced(file: string, data: string | Uint8Array, mode = 0o666): Promise<void> {
+  const handle = await fs.open(file, 'wx', mode);
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -101,21 +101,18 @@ export async function createFileOnce(
   mode = 0o600,
 ): Promise<boolean> {
   const partial = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.partial`;
-  const handle = await fs.open(partial, 'wx', mode);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    await writeSynced(partial, data, mode);
+    try {
+      await fs.link(partial, file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (code === 'EEXIST') return false;
+      if (!LINK_UNSUPPORTED.has(code)) throw error;
+      return createWithoutLink(file, data, mode);
+    }
   } finally {
-    await handle.close();
-  }
-  try {
-    await fs.link(partial, file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST') return false;
-    if (!LINK_UNSUPPORTED.has(code)) throw error;
-    return createWithoutLink(file, data, mode);
-  } finally {
+    // Whatever happened, the temporary name goes (a write that failed half-way included).
     await fs.rm(partial, { force: true });
   }
   await fsyncPath(path.dirname(file));
@@ -123,18 +120,11 @@ export async function createFileOnce(
 }
 
 async function createWithoutLink(file: string, data: string | Uint8Array, mode: number): Promise<boolean> {
-  let handle: FileHandle;
   try {
-    handle = await fs.open(file, 'wx', mode);
+    await writeSynced(file, data, mode);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
-  }
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
   await fsyncPath(path.dirname(file));
   return true;
