@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DatabaseError } from '../../errors.js';
-import { createFileOnce, durableRename } from '../../storage/durable.js';
+import { createFileOnce, durableRename, writeSynced } from '../../storage/durable.js';
 import { CLUSTER_DIR, CONFIG_FILE } from './layout.js';
 
 export interface StoredConfig {
@@ -40,12 +40,6 @@ export async function saveConfig(dataDir: string, config: StoredConfig): Promise
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   // Synced before the rename: the file holds the cluster's only password, and a crash must leave the old one
   // or the new one, not a name pointing at data never written.
-  const handle = await fs.open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(config, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeSynced(temp, `${JSON.stringify(config, null, 2)}\n`, 0o600);
   await durableRename(temp, file);
 }
