@@ -7,7 +7,7 @@ import { type Gateway, startGateway } from '../gateway/server.js';
 import type { InletConfig } from '../model/contract.js';
 import type { Logger } from '../observability/logger.js';
 import { handleEvent } from '../serverless/handler.js';
-import { createFileOnce, durableRename } from '../storage/durable.js';
+import { createFileOnce, durableRename, writeSynced } from '../storage/durable.js';
 import { S3ObjectStore } from '../storage/s3-store.js';
 import { type ChildHandOver, childHandOver } from './child-hand-over.js';
 import { listenWithFallback } from './ports.js';
@@ -160,7 +160,7 @@ async function generatedCredentials(
     // A damaged file (an earlier version's cut write) is replaced whole.
     const replacement = `${file}.${process.pid}.new`;
     await rm(replacement, { force: true });
-    await createFileOnce(replacement, text, 0o600);
+    await writeSynced(replacement, text, 0o600);
     await durableRename(replacement, file);
     return generated;
   }
