@@ -36,7 +36,13 @@ export async function loadOrCreateHostKey(file: string): Promise<HostKey> {
   }
   const parsed = ssh2.utils.parseKey(text);
   if (parsed instanceof Error || Array.isArray(parsed) || !parsed.isPrivateKey()) {
-    const reason = parsed instanceof Error ? parsed.message : 'not a single private key';
+    // An empty file is what a start stopped while writing a new key left, before keys were written whole.
+    const reason =
+      text.trim() === ''
+        ? 'the file is empty'
+        : parsed instanceof Error
+          ? parsed.message
+          : 'not a single private key';
     throw new ConfigError(
       'invalid_setting',
       `the SFTP host key ${file} cannot be read (${reason}): give an unencrypted OpenSSH private key ` +
