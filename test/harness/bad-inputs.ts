@@ -15,7 +15,7 @@ import type pg from 'pg';
 import { expect } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { InletConfig } from '../../src/model/contract.js';
-import { flat, parquetFile } from './parquet.js';
+import { flat, int64Ids, parquetFile } from './parquet.js';
 import { cell, handmadeXlsx } from './xlsx.js';
 
 /** The tables the config writes to, in schema `public` of the door's own test database. */
@@ -108,12 +108,7 @@ function zipOf(entry: string, bytes: Buffer): Buffer {
 function parquetOfRows(rows: number): Buffer {
   return parquetFile(
     {
-      id: flat(
-        'id',
-        { type: 'INT64' },
-        Array.from({ length: rows }, (_, i) => BigInt(i + 1)),
-        false,
-      ),
+      id: int64Ids(rows, 1),
       note: flat(
         'note',
         { type: 'BYTE_ARRAY', converted_type: 'UTF8' },

@@ -52,6 +52,16 @@ export function flat(
   return { schema: [{ name, repetition_type: nullable ? 'OPTIONAL' : 'REQUIRED', ...element }], data };
 }
 
+/** A required INT64 column `id` of `rows` values counting from `first`: the key many test files start with. */
+export function int64Ids(rows: number, first = 0): ParquetColumn {
+  return flat(
+    'id',
+    { type: 'INT64' },
+    Array.from({ length: rows }, (_, i) => BigInt(first + i)),
+    false,
+  );
+}
+
 /** A nullable LIST of nullable UTF-8 strings (a nested column, which arrow-rs leaves to hyparquet). */
 export function textList(name: string, data: readonly unknown[]): ParquetColumn {
   return {

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../../src/errors.js';
-import { flat, parquetFile, readEveryRow } from '../../harness/parquet.js';
+import { flat, int64Ids, parquetFile, readEveryRow } from '../../harness/parquet.js';
 import { seededRandom } from '../../harness/seeded-random.js';
 
 const ROWS = 300;
@@ -16,12 +16,7 @@ const ROWS = 300;
 function original(): Buffer {
   return parquetFile(
     {
-      id: flat(
-        'id',
-        { type: 'INT64' },
-        Array.from({ length: ROWS }, (_, i) => BigInt(i)),
-        false,
-      ),
+      id: int64Ids(ROWS),
       name: flat(
         'name',
         { type: 'BYTE_ARRAY', converted_type: 'UTF8' },

@@ -17,7 +17,14 @@ import { parquetMetadata } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../../src/errors.js';
-import { arrowRewritten, flat, parquetFile, readEveryRow, textList } from '../../harness/parquet.js';
+import {
+  arrowRewritten,
+  flat,
+  int64Ids,
+  parquetFile,
+  readEveryRow,
+  textList,
+} from '../../harness/parquet.js';
 import { seededRandom } from '../../harness/seeded-random.js';
 
 const ROWS = 300;
@@ -28,12 +35,7 @@ const HUGE_RUN = [0x80, 0x80, 0x80, 0x80, 0x08, 0x01];
 function version2(codec: 'UNCOMPRESSED' | 'SNAPPY' = 'UNCOMPRESSED'): Buffer {
   return parquetFile(
     {
-      id: flat(
-        'id',
-        { type: 'INT64' },
-        Array.from({ length: ROWS }, (_, i) => BigInt(i)),
-        false,
-      ),
+      id: int64Ids(ROWS),
       tags: textList(
         'tags',
         Array.from({ length: ROWS }, (_, i) =>
