@@ -21,11 +21,16 @@ export function stdout(): NodeJS.WriteStream {
   if (!stdoutMade) {
     stdoutMade = true;
     process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      if (error.code === 'EPIPE') readerGone();
       throw error;
     });
   }
   return process.stdout;
+}
+
+/** The reader of stdout has gone: the command ends with the exit code it had, quietly. */
+function readerGone(): never {
+  process.exit(process.exitCode ?? 0);
 }
 
 /**
@@ -44,7 +49,7 @@ export function writeShort(text: string): void {
     while (at < bytes.length) at += writeSync(1, bytes, at);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (code === 'EPIPE') readerGone();
     if (code !== 'EAGAIN') throw error;
     stdout().write(bytes.subarray(at));
   }

@@ -245,8 +245,8 @@ async function* readGroups(
     const rows = Number(group.num_rows);
     if (rows === 0) continue;
     const [start, end] = groupRange(group, wanted);
-    // A footer that places a column chunk outside the file would have the read stream past its end: a spooled
-    // input reads on, empty, for as long as the range says (petabytes), and a sequential one fails as short.
+    // A footer that places a column chunk outside the file (or at a negative or absurd offset) is refused here,
+    // naming the row group; the input would refuse a range past the end only as a file shorter than its index.
     if (
       !(
         Number.isSafeInteger(start) &&
